@@ -1,0 +1,152 @@
+/**
+ * The merged catalogue: every running server's tools, resources and prompts under namespaced
+ * names, with the routing tables (name → server and original name). Routing never splits strings.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { Prompt, Resource, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolFilter } from '../config/types.js';
+import type { CatalogueChangedEvent, PromptEntry, ResourceEntry, ToolEntry } from '../model.js';
+import { isAllowed } from './glob.js';
+import { assignNames } from './naming.js';
+
+type Kind = 'tools' | 'resources' | 'prompts';
+
+interface ServerPart {
+  filter: ToolFilter;
+  tools: Tool[];
+  resources: Resource[];
+  prompts: Prompt[];
+}
+
+const NO_FILTER: ToolFilter = { allow: [], deny: [] };
+
+export class Catalogue extends EventEmitter<{ changed: (event: CatalogueChangedEvent) => void }> {
+  private readonly parts = new Map<string, ServerPart>();
+  private toolTable = new Map<string, ToolEntry>();
+  private promptTable = new Map<string, PromptEntry>();
+  private resourceList: ResourceEntry[] = [];
+
+  private part(server: string): ServerPart {
+    let part = this.parts.get(server);
+    if (!part) {
+      part = { filter: NO_FILTER, tools: [], resources: [], prompts: [] };
+      this.parts.set(server, part);
+    }
+    return part;
+  }
+
+  setFilter(server: string, filter: ToolFilter): void {
+    this.part(server).filter = filter;
+  }
+
+  update(server: string, kind: Kind, items: Tool[] | Resource[] | Prompt[]): void {
+    const part = this.part(server);
+    const before = this.keys(kind);
+    (part[kind] as unknown[]) = items;
+    this.rebuild();
+    this.announce(server, kind, before);
+  }
+
+  removeServer(server: string): void {
+    if (!this.parts.has(server)) return;
+    const before = { tools: this.keys('tools'), resources: this.keys('resources'), prompts: this.keys('prompts') };
+    this.parts.delete(server);
+    this.rebuild();
+    for (const kind of ['tools', 'resources', 'prompts'] as const) this.announce(server, kind, before[kind]);
+  }
+
+  tools(server?: string): ToolEntry[] {
+    const all = [...this.toolTable.values()];
+    return server === undefined ? all : all.filter((t) => t.server === server);
+  }
+
+  resolveTool(name: string): ToolEntry | undefined {
+    return this.toolTable.get(name);
+  }
+
+  prompts(server?: string): PromptEntry[] {
+    const all = [...this.promptTable.values()];
+    return server === undefined ? all : all.filter((p) => p.server === server);
+  }
+
+  resolvePrompt(name: string): PromptEntry | undefined {
+    return this.promptTable.get(name);
+  }
+
+  resources(server?: string): ResourceEntry[] {
+    return server === undefined ? [...this.resourceList] : this.resourceList.filter((r) => r.server === server);
+  }
+
+  /** Servers that list a resource of this URI (usually one). */
+  resolveResource(uri: string): ResourceEntry[] {
+    return this.resourceList.filter((r) => r.uri === uri);
+  }
+
+  private keys(kind: Kind): Set<string> {
+    if (kind === 'tools') return new Set(this.toolTable.keys());
+    if (kind === 'prompts') return new Set(this.promptTable.keys());
+    return new Set(this.resourceList.map((r) => `${r.server}\u0000${r.uri}`));
+  }
+
+  private announce(server: string, kind: Kind, before: Set<string>): void {
+    const after = this.keys(kind);
+    const shown = (key: string) => (kind === 'resources' ? key.split('\u0000')[1]! : key);
+    const added = [...after].filter((k) => !before.has(k)).map(shown);
+    const removed = [...before].filter((k) => !after.has(k)).map(shown);
+    if (added.length === 0 && removed.length === 0 && kind !== 'tools') return;
+    this.emit('changed', { server, kind, added, removed, total: after.size });
+  }
+
+  private rebuild(): void {
+    const servers = [...this.parts.keys()].sort();
+    const tools: { server: string; tool: Tool }[] = [];
+    const prompts: { server: string; prompt: Prompt }[] = [];
+    const resources: ResourceEntry[] = [];
+    for (const server of servers) {
+      const part = this.parts.get(server)!;
+      for (const tool of part.tools) if (isAllowed(tool.name, part.filter)) tools.push({ server, tool });
+      for (const prompt of part.prompts) prompts.push({ server, prompt });
+      for (const resource of part.resources) resources.push(toResourceEntry(server, resource));
+    }
+    const toolNames = assignNames(tools.map((t) => ({ server: t.server, name: t.tool.name })));
+    this.toolTable = new Map(tools.map((t, i) => [toolNames[i]!, toToolEntry(toolNames[i]!, t.server, t.tool)]));
+    const promptNames = assignNames(prompts.map((p) => ({ server: p.server, name: p.prompt.name })));
+    this.promptTable = new Map(prompts.map((p, i) => [promptNames[i]!, toPromptEntry(promptNames[i]!, p.server, p.prompt)]));
+    this.resourceList = resources;
+  }
+}
+
+function toToolEntry(name: string, server: string, tool: Tool): ToolEntry {
+  return {
+    name,
+    server,
+    originalName: tool.name,
+    ...(tool.title === undefined ? {} : { title: tool.title }),
+    ...(tool.description === undefined ? {} : { description: tool.description }),
+    inputSchema: tool.inputSchema as Record<string, unknown>,
+    ...(tool.outputSchema === undefined ? {} : { outputSchema: tool.outputSchema as Record<string, unknown> }),
+    ...(tool.annotations === undefined ? {} : { annotations: tool.annotations as Record<string, unknown> }),
+  };
+}
+
+function toPromptEntry(name: string, server: string, prompt: Prompt): PromptEntry {
+  return {
+    name,
+    server,
+    originalName: prompt.name,
+    ...(prompt.title === undefined ? {} : { title: prompt.title }),
+    ...(prompt.description === undefined ? {} : { description: prompt.description }),
+    ...(prompt.arguments === undefined ? {} : { arguments: prompt.arguments }),
+  };
+}
+
+function toResourceEntry(server: string, resource: Resource): ResourceEntry {
+  return {
+    uri: resource.uri,
+    server,
+    name: resource.name,
+    ...(resource.title === undefined ? {} : { title: resource.title }),
+    ...(resource.description === undefined ? {} : { description: resource.description }),
+    ...(resource.mimeType === undefined ? {} : { mimeType: resource.mimeType }),
+  };
+}

@@ -1,0 +1,86 @@
+/** Command-line parsing (node:util parseArgs): one table of flags shared by every command. */
+import { parseArgs } from 'node:util';
+import { McpdError } from '../errors.js';
+
+export interface CliArgs {
+  positionals: string[];
+  home?: string | undefined;
+  config?: string | undefined;
+  json: boolean;
+  follow: boolean;
+  lines?: number | undefined;
+  timeoutMs?: number | undefined;
+  help: boolean;
+  version: boolean;
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        home: { type: 'string' },
+        config: { type: 'string', short: 'c' },
+        json: { type: 'boolean' },
+        follow: { type: 'boolean', short: 'f' },
+        lines: { type: 'string', short: 'n' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    throw new McpdError('MCPD_USAGE', `${(error as Error).message}. See: mcpd --help`);
+  }
+  const { values, positionals } = parsed;
+  const number = (name: string, raw: string | undefined): number | undefined => {
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) throw new McpdError('MCPD_USAGE', `--${name} takes a positive whole number, not "${raw}".`);
+    return value;
+  };
+  return {
+    positionals,
+    home: values.home,
+    config: values.config,
+    json: values.json ?? false,
+    follow: values.follow ?? false,
+    lines: number('lines', values.lines),
+    timeoutMs: number('timeout', values.timeout),
+    help: values.help ?? false,
+    version: values.version ?? false,
+  };
+}
+
+export const USAGE = `mcpd — one daemon for all your MCP servers
+
+Usage: mcpd <command> [options]
+
+Daemon
+  serve [--config F]            run the daemon in the foreground (Ctrl-C stops it and every server)
+  start [--config F]            start the daemon in the background and wait until it is ready
+  stop                          stop the daemon and every server it started
+  reload                        re-read the config and apply only what changed
+  status [--json]               the daemon and one row per server
+
+Tools and servers
+  tools [SERVER] [--json]       the merged catalogue
+  call TOOL [ARGS_JSON] [--json] [--timeout MS]
+                                call one tool by its namespaced name (ARGS_JSON "-" reads stdin)
+  server start|stop|restart NAME
+                                act on one server (restart also clears "failed")
+  logs [SERVER] [-f] [-n N]     captured logs (server stderr included); -f follows
+
+Config
+  config check [F]              validate a config and print every problem with its path
+
+Options for every command
+  --home DIR                    the daemon's home (default: $MCPD_HOME or ~/.mcpd)
+  -h, --help                    this help
+  -v, --version                 the version
+
+Exit codes: 0 ok, 1 failed (or the tool returned an error), 2 usage, 3 no daemon running.
+`;

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import type { CallToolResultJson } from '../../control/protocol.js';
+import { McpdError } from '../../errors.js';
+import { connectDaemon, type CliContext } from '../context.js';
+
+function parseArguments(raw: string | undefined): Record<string, unknown> | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw === '-' ? readFileSync(0, 'utf8') : raw;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new McpdError('MCPD_USAGE', `ARGS_JSON is not valid JSON (${(error as Error).message}). Example: mcpd call everything__echo '{"message":"hi"}'`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new McpdError('MCPD_USAGE', 'ARGS_JSON must be a JSON object, e.g. \'{"message":"hi"}\'.');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Prints a tool result the way a person reads it: text as is, other content described. */
+export function renderContent(result: CallToolResultJson): string {
+  const parts: string[] = [];
+  for (const item of result.content ?? []) {
+    if (item.type === 'text') parts.push(String(item['text']));
+    else if (item.type === 'image' || item.type === 'audio') {
+      const bytes = Math.floor((String(item['data'] ?? '').length * 3) / 4);
+      parts.push(`[${item.type}: ${String(item['mimeType'])}, ${bytes} bytes]`);
+    } else if (item.type === 'resource') {
+      const resource = item['resource'] as { uri?: string; text?: string; mimeType?: string };
+      parts.push(resource.text !== undefined ? `[resource ${resource.uri}]\n${resource.text}` : `[resource ${resource.uri} (${resource.mimeType ?? 'binary'})]`);
+    } else if (item.type === 'resource_link') {
+      parts.push(`[link ${String(item['uri'])}${item['name'] ? ` "${String(item['name'])}"` : ''}]`);
+    } else parts.push(JSON.stringify(item));
+  }
+  if (parts.length === 0 && result.structuredContent) parts.push(JSON.stringify(result.structuredContent, null, 2));
+  return parts.join('\n');
+}
+
+export async function callCommand(ctx: CliContext): Promise<number> {
+  const [, tool, rawArgs, extra] = ctx.args.positionals;
+  if (!tool || extra !== undefined) throw new McpdError('MCPD_USAGE', 'Usage: mcpd call TOOL [ARGS_JSON] [--json]. List tools with: mcpd tools');
+  const args = parseArguments(rawArgs);
+  const client = await connectDaemon(ctx);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new McpdError('MCPD_CALL_CANCELLED', 'Cancelled (Ctrl-C).'));
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await client.request(
+      'tools.call',
+      { name: tool, ...(args ? { arguments: args } : {}), ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}) },
+      { signal: abort.signal },
+    );
+    if (ctx.args.json) ctx.out(JSON.stringify(result, null, 2));
+    else {
+      const text = renderContent(result);
+      if (result.isError) ctx.err(text === '' ? 'The tool returned an error.' : text);
+      else if (text !== '') ctx.out(text);
+    }
+    return result.isError ? 1 : 0;
+  } catch (error) {
+    if (abort.signal.aborted) {
+      ctx.err('Cancelled.');
+      return 130;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSigint);
+    client.close();
+  }
+}

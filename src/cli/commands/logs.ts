@@ -1,0 +1,41 @@
+import type { LogEntry } from '../../model.js';
+import { connectDaemon, type CliContext } from '../context.js';
+
+export function renderLog(entry: LogEntry): string {
+  const time = entry.time.slice(11, 23);
+  const stream = entry.stream === 'daemon' ? (entry.level === 'info' ? '' : ` ${entry.level}`) : ` ${entry.stream}`;
+  return `${time} ${entry.source}${stream} | ${entry.text}`;
+}
+
+export async function logsCommand(ctx: CliContext): Promise<number> {
+  const server = ctx.args.positionals[1];
+  const client = await connectDaemon(ctx);
+  const print = (entry: LogEntry) => ctx.out(ctx.args.json ? JSON.stringify(entry) : renderLog(entry));
+  const { entries } = await client.request('logs.read', { ...(server ? { server } : {}), lines: ctx.args.lines ?? 100 });
+  let lastSeq = 0;
+  for (const entry of entries) {
+    print(entry);
+    lastSeq = entry.seq;
+  }
+  if (!ctx.args.follow) {
+    client.close();
+    return 0;
+  }
+  client.on('log:line', (entry) => {
+    if (entry.seq <= lastSeq || (server !== undefined && entry.source !== server)) return;
+    print(entry);
+  });
+  await client.subscribe(['log:line']);
+  return new Promise<number>((resolve) => {
+    const onSigint = () => {
+      client.close();
+      resolve(0);
+    };
+    process.once('SIGINT', onSigint);
+    client.once('close', () => {
+      process.off('SIGINT', onSigint);
+      ctx.err('The daemon stopped.');
+      resolve(0);
+    });
+  });
+}

@@ -1,0 +1,62 @@
+/** `mcpd serve`: the daemon in the foreground. Logs to stderr; SIGINT/SIGTERM stop it cleanly. */
+import type { Daemon } from '../../daemon.js';
+import type { LogEntry } from '../../model.js';
+import type { CliContext } from '../context.js';
+import { renderLog } from './logs.js';
+
+export function readyBanner(daemon: Daemon): string {
+  const status = daemon.status();
+  const home = daemon.paths.home;
+  const lines = [`mcpd ${status.version} is ready (pid ${status.pid})`];
+  for (const s of status.servers) {
+    const detail = s.state === 'running' ? `${s.toolCount} tools` : s.lastError ? s.lastError.message.split('\n')[0] : '';
+    lines.push(`  ${s.name.padEnd(14)} ${s.state.padEnd(9)} ${detail}`);
+  }
+  lines.push(`  ${status.toolCount} tools in the catalogue`, `  socket ${status.socket}`, '');
+  const homeFlag = process.env['MCPD_HOME'] === home || home.endsWith('/.mcpd') ? '' : ` --home ${home}`;
+  lines.push('Try, from another terminal:');
+  lines.push(`  npx mcpd status${homeFlag}`);
+  lines.push(`  npx mcpd tools${homeFlag}`);
+  lines.push(`  npx mcpd call everything__echo '{"message":"hi"}'${homeFlag}`);
+  lines.push(`  npx mcpd logs -f${homeFlag}`);
+  lines.push('Ctrl-C stops the daemon and every server.');
+  return lines.join('\n');
+}
+
+export async function serveCommand(ctx: CliContext): Promise<number> {
+  const { Daemon } = await import('../../daemon.js');
+  const verbose = process.env['MCPD_DEBUG'] === '1';
+  const echo = (entry: LogEntry) => {
+    if (entry.level !== 'debug' || verbose) process.stderr.write(`${renderLog(entry)}\n`);
+  };
+  const daemon = await Daemon.start({ home: ctx.paths.home, configFile: ctx.args.config, echo });
+  // A crash must not orphan the servers: signal their groups before dying (the next start reaps
+  // whatever is left).
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`mcpd crashed: ${error.stack ?? String(error)}\n`);
+    daemon.children.killAllNow('SIGTERM');
+    process.exit(70);
+  });
+  process.on('unhandledRejection', (reason) => {
+    daemon.log.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write('Stopping now (second signal): killing every server.\n');
+      daemon.children.killAllNow('SIGKILL');
+      process.exit(130);
+    }
+    void daemon.stop(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', () => {
+    daemon.reload().catch((error: unknown) => daemon.log.error(`reload refused, the running config stays: ${(error as Error).message}`));
+  });
+  if (!daemon.status().servers.length) daemon.log.warn('the config has no servers');
+  ctx.out(readyBanner(daemon));
+  await daemon.stopped;
+  return 0;
+}

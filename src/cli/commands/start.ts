@@ -1,0 +1,67 @@
+/** `mcpd start`: the daemon in the background, then a one-screen summary once it is ready. */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ControlClient } from '../../control/client.js';
+import { McpdError } from '../../errors.js';
+import { ensureHome } from '../../paths.js';
+import { delay } from '../../util/time.js';
+import type { CliContext } from '../context.js';
+import { renderStatus } from './status.js';
+
+const READY_TIMEOUT_MS = 90_000;
+
+async function tryConnect(socket: string): Promise<ControlClient | undefined> {
+  try {
+    return await ControlClient.connect({ socketPath: socket, timeoutMs: 2_000 });
+  } catch {
+    return undefined;
+  }
+}
+
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function startCommand(ctx: CliContext): Promise<number> {
+  ensureHome(ctx.paths);
+  const running = await tryConnect(ctx.paths.socket);
+  if (running) {
+    const status = await running.request('status', {});
+    running.close();
+    ctx.out(`mcpd is already running (pid ${status.pid}).\n`);
+    ctx.out(ctx.args.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+    return 0;
+  }
+  const main = fileURLToPath(new URL('../main.js', import.meta.url));
+  const args = [main, 'serve', '--home', ctx.paths.home, ...(ctx.args.config ? ['--config', ctx.args.config] : [])];
+  const log = openSync(ctx.paths.daemonLog, 'a', 0o600);
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
+  closeSync(log);
+  let exitCode: number | null | undefined;
+  child.once('exit', (code) => {
+    exitCode = code;
+  });
+  child.unref();
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new McpdError('MCPD_DAEMON_START_FAILED', `The daemon exited (code ${exitCode}) before it was ready. Its log (${ctx.paths.daemonLog}):\n${logTail(ctx.paths.daemonLog)}`);
+    }
+    const client = await tryConnect(ctx.paths.socket);
+    if (client) {
+      const status = await client.request('status', {});
+      client.close();
+      if (status.ready) {
+        ctx.out(ctx.args.json ? JSON.stringify(status, null, 2) : `mcpd started (pid ${status.pid}); log: ${ctx.paths.daemonLog}\n\n${renderStatus(status)}\n\nNext: mcpd tools · mcpd call TOOL '{...}' · mcpd logs -f · mcpd stop`);
+        return 0;
+      }
+    }
+    await delay(100);
+  }
+  throw new McpdError('MCPD_DAEMON_START_FAILED', `The daemon was not ready within ${READY_TIMEOUT_MS / 1000} s. See its log: ${ctx.paths.daemonLog}`);
+}

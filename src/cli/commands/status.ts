@@ -1,0 +1,35 @@
+import type { DaemonStatus } from '../../model.js';
+import { connectDaemon, type CliContext } from '../context.js';
+import { duration, table } from '../format.js';
+
+export function renderStatus(status: DaemonStatus): string {
+  const lines = [
+    `mcpd ${status.version}  pid ${status.pid}  up ${duration(status.uptimeMs)}  ${status.ready ? 'ready' : 'starting servers…'}`,
+    `config  ${status.configFile ?? '(none)'}`,
+    `socket  ${status.socket}`,
+    `tools   ${status.toolCount}`,
+    '',
+  ];
+  const rows = status.servers.map((s) => [
+    s.name,
+    s.state,
+    s.pid === null ? '-' : String(s.pid),
+    s.runningSince ? duration(Date.now() - Date.parse(s.runningSince)) : '-',
+    String(s.restarts),
+    s.state === 'running' ? String(s.toolCount) : '-',
+    s.lastError ? s.lastError.message.split('\n')[0]! : '-',
+  ]);
+  lines.push(rows.length === 0 ? '(no servers configured)' : table(['SERVER', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows));
+  return lines.join('\n');
+}
+
+export async function statusCommand(ctx: CliContext): Promise<number> {
+  const client = await connectDaemon(ctx);
+  try {
+    const status = await client.request('status', {});
+    ctx.out(ctx.args.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+    return 0;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,34 @@
+/** What every command gets: its arguments, where the daemon lives, and how to reach it. */
+import { ControlClient } from '../control/client.js';
+import { McpdError } from '../errors.js';
+import { homePaths, resolveHome, type HomePaths } from '../paths.js';
+import type { CliArgs } from './args.js';
+
+export interface CliContext {
+  args: CliArgs;
+  paths: HomePaths;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export function createContext(args: CliArgs): CliContext {
+  return {
+    args,
+    paths: homePaths(resolveHome(args.home)),
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+  };
+}
+
+/** Connects to the daemon, or fails with the one line that says how to start it. */
+export async function connectDaemon(ctx: CliContext, timeoutMs = 5_000): Promise<ControlClient> {
+  try {
+    return await ControlClient.connect({ socketPath: ctx.paths.socket, timeoutMs });
+  } catch (error) {
+    if (error instanceof McpdError && error.code === 'MCPD_DAEMON_NOT_RUNNING') {
+      const home = ctx.args.home ? ` --home ${ctx.args.home}` : '';
+      throw new McpdError('MCPD_DAEMON_NOT_RUNNING', `mcpd is not running (${ctx.paths.home}). Start it with: mcpd start${home}  (or mcpd serve${home} in the foreground)`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Validation of what people write (UserConfig) into ResolvedConfig.
+ * Every problem names its path (`servers.github.env.TOKEN: ...`). Unknown keys are warnings, not
+ * errors, so that Claude Desktop and Claude Code files (which carry keys of their own) load as is.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import {
+  DEFAULT_RESTART,
+  DEFAULT_TIMEOUTS,
+  type PluginSpec,
+  type ResolvedConfig,
+  type ServerConfig,
+} from './types.js';
+
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+export type ValidationResult =
+  | { ok: true; config: ResolvedConfig; warnings: string[] }
+  | { ok: false; problems: ConfigProblem[]; warnings: string[] };
+
+const positiveInt = z.number().int().positive();
+const stringMap = z.record(z.string(), z.string());
+
+function schemas(strict: boolean) {
+  const object = strict ? z.strictObject : z.object;
+  const common = {
+    type: z.enum(['stdio', 'http', 'streamable-http', 'streamableHttp']).optional(),
+    disabled: z.boolean().optional(),
+    tools: object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional(),
+    timeouts: object({
+      startupMs: positiveInt.optional(),
+      callMs: positiveInt.optional(),
+      pingIntervalMs: positiveInt.optional(),
+      pingTimeoutMs: positiveInt.optional(),
+    }).optional(),
+    restart: object({
+      maxRestarts: z.number().int().nonnegative().optional(),
+      windowMs: positiveInt.optional(),
+      initialDelayMs: positiveInt.optional(),
+      maxDelayMs: positiveInt.optional(),
+      resetAfterMs: positiveInt.optional(),
+    }).optional(),
+  };
+  const stdio = object({
+    ...common,
+    command: z.string().min(1, 'must not be empty'),
+    args: z.array(z.string()).optional(),
+    env: stringMap.optional(),
+    cwd: z.string().min(1).optional(),
+  });
+  const http = object({
+    ...common,
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    headers: stringMap.optional(),
+  });
+  const pluginEntry = z.union([z.string().min(1), z.tuple([z.string().min(1), z.record(z.string(), z.unknown())])]);
+  const top = object({
+    $schema: z.string().optional(),
+    servers: z.record(z.string(), z.unknown()).optional(),
+    mcpServers: z.record(z.string(), z.unknown()).optional(),
+    chat: object({
+      model: z.string().min(1).optional(),
+      maxTokens: positiveInt.optional(),
+      maxSteps: positiveInt.optional(),
+      system: z.string().optional(),
+    }).optional(),
+    plugins: z.array(pluginEntry).optional(),
+    gateway: object({
+      http: object({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535) }).optional(),
+    }).optional(),
+  });
+  return { stdio, http, top };
+}
+
+const STRICT = schemas(true);
+const LOOSE = schemas(false);
+
+function joinPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
+  let out = prefix;
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(root)';
+}
+
+/** Parses strictly to find unknown keys (warnings), then loosely for the value. */
+function parseTolerant<T>(
+  strict: z.ZodType<T>,
+  loose: z.ZodType<T>,
+  value: unknown,
+  prefix: string,
+  problems: ConfigProblem[],
+  warnings: string[],
+): T | undefined {
+  const first = strict.safeParse(value);
+  if (first.success) return first.data;
+  for (const issue of first.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) warnings.push(`${joinPath(prefix, [...issue.path, key])}: unknown key, ignored`);
+    } else {
+      problems.push({ path: joinPath(prefix, issue.path), message: issue.message });
+    }
+  }
+  if (problems.length > 0) return undefined;
+  const second = loose.safeParse(value);
+  return second.success ? second.data : undefined;
+}
+
+function resolveServer(
+  name: string,
+  raw: unknown,
+  dir: string,
+  key: string,
+  problems: ConfigProblem[],
+  warnings: string[],
+): ServerConfig | undefined {
+  const prefix = `${key}.${name}`;
+  if (name.trim() === '') {
+    problems.push({ path: prefix, message: 'a server name must not be empty' });
+    return undefined;
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push({ path: prefix, message: 'must be an object with "command" (a local server) or "url" (a remote server)' });
+    return undefined;
+  }
+  const entry = raw as Record<string, unknown>;
+  if (entry['type'] === 'sse') {
+    problems.push({ path: `${prefix}.type`, message: 'the legacy SSE transport is not supported; use the server\'s Streamable HTTP endpoint' });
+    return undefined;
+  }
+  const hasCommand = 'command' in entry;
+  const hasUrl = 'url' in entry;
+  if (hasCommand === hasUrl) {
+    problems.push({
+      path: prefix,
+      message: hasCommand
+        ? 'has both "command" and "url"; a server is either local (command) or remote (url)'
+        : 'needs "command" (a local server) or "url" (a remote server)',
+    });
+    return undefined;
+  }
+  const before = problems.length;
+  const common = (parsed: { disabled?: boolean | undefined; tools?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined; timeouts?: Partial<typeof DEFAULT_TIMEOUTS> | undefined; restart?: Partial<typeof DEFAULT_RESTART> | undefined }) => ({
+    name,
+    disabled: parsed.disabled ?? false,
+    tools: { allow: parsed.tools?.allow ?? [], deny: parsed.tools?.deny ?? [] },
+    timeouts: { ...DEFAULT_TIMEOUTS, ...stripUndefined(parsed.timeouts ?? {}) },
+    restart: { ...DEFAULT_RESTART, ...stripUndefined(parsed.restart ?? {}) },
+  });
+  if (hasCommand) {
+    const parsed = parseTolerant(STRICT.stdio, LOOSE.stdio, entry, prefix, problems, warnings);
+    if (!parsed || problems.length > before) return undefined;
+    if (parsed.type && parsed.type !== 'stdio') {
+      problems.push({ path: `${prefix}.type`, message: `is "${parsed.type}" but the server has a "command"` });
+      return undefined;
+    }
+    const cwd = parsed.cwd === undefined ? dir : resolve(dir, parsed.cwd);
+    return { ...common(parsed), transport: 'stdio', command: parsed.command, args: parsed.args ?? [], env: parsed.env ?? {}, cwd };
+  }
+  const parsed = parseTolerant(STRICT.http, LOOSE.http, entry, prefix, problems, warnings);
+  if (!parsed || problems.length > before) return undefined;
+  if (parsed.type === 'stdio') {
+    problems.push({ path: `${prefix}.type`, message: 'is "stdio" but the server has a "url"' });
+    return undefined;
+  }
+  return { ...common(parsed), transport: 'http', url: parsed.url, headers: parsed.headers ?? {} };
+}
+
+function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
+/**
+ * Validates an already env-expanded config object.
+ * `dir` is the folder relative paths (cwd) resolve against.
+ */
+export function validateConfig(raw: unknown, dir: string, file?: string): ValidationResult {
+  const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, problems: [{ path: '(root)', message: 'the config must be a JSON object' }], warnings };
+  }
+  const top = parseTolerant(STRICT.top, LOOSE.top, raw, '', problems, warnings);
+  if (!top) return { ok: false, problems, warnings };
+  if (top.servers && top.mcpServers) {
+    problems.push({ path: 'mcpServers', message: 'use either "servers" or its alias "mcpServers", not both' });
+  }
+  const key = top.servers ? 'servers' : 'mcpServers';
+  const rawServers = top.servers ?? top.mcpServers ?? {};
+  const servers: Record<string, ServerConfig> = {};
+  for (const [name, entry] of Object.entries(rawServers)) {
+    const server = resolveServer(name, entry, dir, key, problems, warnings);
+    if (server) servers[name] = server;
+  }
+  if (Object.keys(rawServers).length === 0) warnings.push(`${key}: no servers are configured`);
+  const plugins: PluginSpec[] = (top.plugins ?? []).map((entry) =>
+    typeof entry === 'string' ? { specifier: entry, options: {} } : { specifier: entry[0], options: entry[1] },
+  );
+  if (problems.length > 0) return { ok: false, problems, warnings };
+  const gatewayHttp = top.gateway?.http;
+  const config: ResolvedConfig = {
+    ...(file === undefined ? {} : { file }),
+    dir,
+    servers,
+    chat: stripUndefined(top.chat ?? {}),
+    plugins,
+    gateway: gatewayHttp ? { http: { host: gatewayHttp.host ?? '127.0.0.1', port: gatewayHttp.port } } : {},
+    warnings,
+  };
+  return { ok: true, config, warnings };
+}
+
+export function isRelativeCommand(command: string): boolean {
+  return !isAbsolute(command) && command.includes('/');
+}

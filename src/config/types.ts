@@ -1,0 +1,90 @@
+/** The resolved config: every default applied and validated. Nothing downstream reads raw config. */
+
+export interface ToolFilter {
+  /** Globs on the server's own tool names; empty means "all". */
+  allow: string[];
+  deny: string[];
+}
+
+export interface ServerTimeouts {
+  startupMs: number;
+  callMs: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+export interface RestartPolicyConfig {
+  /** More than this many failed starts within windowMs makes the server `failed`. */
+  maxRestarts: number;
+  windowMs: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** This long running healthy resets the backoff. */
+  resetAfterMs: number;
+}
+
+interface ServerConfigBase {
+  name: string;
+  disabled: boolean;
+  tools: ToolFilter;
+  timeouts: ServerTimeouts;
+  restart: RestartPolicyConfig;
+}
+
+export interface StdioServerConfig extends ServerConfigBase {
+  transport: 'stdio';
+  command: string;
+  args: string[];
+  /** Only what the config sets; the inherited environment is added at spawn time. */
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export interface HttpServerConfig extends ServerConfigBase {
+  transport: 'http';
+  url: string;
+  headers: Record<string, string>;
+}
+
+export type ServerConfig = StdioServerConfig | HttpServerConfig;
+
+export interface ChatConfig {
+  model?: string;
+  maxTokens?: number;
+  maxSteps?: number;
+  system?: string;
+}
+
+export type PluginSpec = { specifier: string; options: Record<string, unknown> };
+
+export interface GatewayConfig {
+  http?: { host: string; port: number };
+}
+
+export interface ResolvedConfig {
+  /** The file it came from (absent for a config built in code). */
+  file?: string;
+  /** Relative paths in the config resolve against this folder. */
+  dir: string;
+  servers: Record<string, ServerConfig>;
+  chat: ChatConfig;
+  plugins: PluginSpec[];
+  gateway: GatewayConfig;
+  /** Things that did not stop the config from loading (unknown keys...). */
+  warnings: string[];
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = {
+  startupMs: 30_000,
+  callMs: 60_000,
+  pingIntervalMs: 30_000,
+  pingTimeoutMs: 10_000,
+};
+
+export const DEFAULT_RESTART: RestartPolicyConfig = {
+  maxRestarts: 5,
+  windowMs: 120_000,
+  initialDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  resetAfterMs: 60_000,
+};

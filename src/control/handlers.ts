@@ -1,0 +1,111 @@
+/** The control methods, each a thin call into the daemon. Parameters are checked here. */
+import type { Daemon } from '../daemon.js';
+import { McpdError, isMcpdError } from '../errors.js';
+import type { RpcErrorObject } from './jsonrpc.js';
+import { JSONRPC_ERRORS, PROTOCOL_VERSION, type MethodName } from './protocol.js';
+import type { RequestHandler } from './server.js';
+
+class InvalidParams extends Error {}
+class MethodNotFound extends Error {}
+
+function object(params: unknown): Record<string, unknown> {
+  if (params === undefined || params === null) return {};
+  if (typeof params !== 'object' || Array.isArray(params)) throw new InvalidParams('params must be an object');
+  return params as Record<string, unknown>;
+}
+
+function str(params: Record<string, unknown>, key: string): string {
+  const value = params[key];
+  if (typeof value !== 'string' || value === '') throw new InvalidParams(`params.${key} must be a non-empty string`);
+  return value;
+}
+
+function optStr(params: Record<string, unknown>, key: string): string | undefined {
+  if (params[key] === undefined) return undefined;
+  return str(params, key);
+}
+
+function optObject(params: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+  const value = params[key];
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidParams(`params.${key} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function optPositive(params: Record<string, unknown>, key: string): number | undefined {
+  const value = params[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidParams(`params.${key} must be a positive number`);
+  return value;
+}
+
+export function toRpcError(error: unknown): RpcErrorObject {
+  if (error instanceof MethodNotFound) return { code: JSONRPC_ERRORS.METHOD_NOT_FOUND, message: error.message };
+  if (error instanceof InvalidParams) return { code: JSONRPC_ERRORS.INVALID_PARAMS, message: `Invalid params: ${error.message}` };
+  if (isMcpdError(error)) {
+    return {
+      code: error.code === 'MCPD_CONTROL_PROTOCOL' ? JSONRPC_ERRORS.INVALID_REQUEST : JSONRPC_ERRORS.MCPD_ERROR,
+      message: error.message,
+      data: { code: error.code, ...(error.server ? { server: error.server } : {}), ...(error.details ? { details: error.details } : {}) },
+    };
+  }
+  return { code: JSONRPC_ERRORS.INTERNAL_ERROR, message: `Internal error: ${(error as Error)?.message ?? String(error)}`, data: { code: 'MCPD_INTERNAL' } };
+}
+
+export function createHandlers(daemon: Daemon): RequestHandler {
+  const serverAction = async (action: 'start' | 'stop' | 'restart', name: string) => {
+    const server = daemon.supervisor.get(name);
+    await server[action]();
+    return { server: server.status() };
+  };
+
+  /** A `server` filter must name a configured server (so a typo is an error, not an empty list). */
+  const serverFilter = (p: Record<string, unknown>): string | undefined => {
+    const server = optStr(p, 'server');
+    if (server !== undefined) daemon.supervisor.get(server);
+    return server;
+  };
+
+  const methods: Record<MethodName, (params: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>> = {
+    hello: async (p) => {
+      const version = p['protocolVersion'];
+      if (version !== PROTOCOL_VERSION) {
+        throw new McpdError('MCPD_CONTROL_PROTOCOL', `Protocol version ${String(version)} is not supported; this daemon speaks ${PROTOCOL_VERSION}.`);
+      }
+      return { protocolVersion: PROTOCOL_VERSION, daemon: { version: daemon.status().version, pid: process.pid } };
+    },
+    status: async () => daemon.status(),
+    'servers.list': async () => ({ servers: daemon.status().servers }),
+    'servers.start': (p) => serverAction('start', str(p, 'name')),
+    'servers.stop': (p) => serverAction('stop', str(p, 'name')),
+    'servers.restart': (p) => serverAction('restart', str(p, 'name')),
+    'tools.list': async (p) => ({ tools: daemon.catalogue.tools(serverFilter(p)) }),
+    'tools.call': (p, signal) =>
+      daemon.router.callTool(str(p, 'name'), optObject(p, 'arguments'), { signal, timeoutMs: optPositive(p, 'timeoutMs'), caller: 'control' }),
+    'resources.list': async (p) => ({ resources: daemon.catalogue.resources(serverFilter(p)) }),
+    'resources.read': (p, signal) => daemon.router.readResource(str(p, 'uri'), optStr(p, 'server'), { signal }),
+    'prompts.list': async (p) => ({ prompts: daemon.catalogue.prompts(serverFilter(p)) }),
+    'prompts.get': (p, signal) => daemon.router.getPrompt(str(p, 'name'), optObject(p, 'arguments') as Record<string, string> | undefined, { signal }),
+    'logs.read': async (p) => {
+      const lines = optPositive(p, 'lines') ?? 100;
+      const server = optStr(p, 'server');
+      if (server !== undefined && server !== 'daemon') daemon.supervisor.get(server);
+      return { entries: daemon.logs.read(server, Math.min(Math.floor(lines), 10_000)) };
+    },
+    // Answered by the control server itself (they are per connection).
+    'events.subscribe': async () => ({ subscribed: [] }),
+    'events.unsubscribe': async () => ({ subscribed: [] }),
+    'config.reload': () => daemon.reload(),
+    'daemon.stop': async () => {
+      // Answer first, then stop: the client waits for the socket to close.
+      setImmediate(() => void daemon.stop('mcpd stop'));
+      return { stopping: true };
+    },
+  };
+
+  return async (method, params, context) => {
+    const handler = Object.hasOwn(methods, method) ? methods[method as MethodName] : undefined;
+    if (!handler) throw new MethodNotFound(`Method not found: ${method}`);
+    return handler(object(params), context.signal);
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The control protocol: JSON-RPC 2.0 over a WebSocket on MCPD_HOME/mcpd.sock.
+ * Documented in docs/control-protocol.md. No dependencies: the thin CLI imports this.
+ */
+import type {
+  CatalogueChangedEvent,
+  DaemonStatus,
+  LogEntry,
+  PromptEntry,
+  ReloadResult,
+  ResourceEntry,
+  ServerStateEvent,
+  ServerStatus,
+  ToolEntry,
+} from '../model.js';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest message the daemon accepts from a client. */
+export const MAX_INCOMING_MESSAGE_BYTES = 1024 * 1024;
+/** A client whose unread output passes this is dropped. */
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+export const MAX_CONNECTIONS = 64;
+
+export const JSONRPC_ERRORS = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL_ERROR: -32603,
+  /** An mcpd error: `data.code` holds its stable MCPD_* code. */
+  MCPD_ERROR: -32000,
+} as const;
+
+export interface CallToolResultJson {
+  content: Array<Record<string, unknown> & { type: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  [key: string]: unknown;
+}
+
+export interface Methods {
+  hello: { params: { protocolVersion: number; client?: string }; result: { protocolVersion: number; daemon: { version: string; pid: number } } };
+  status: { params: Record<string, never>; result: DaemonStatus };
+  'servers.list': { params: Record<string, never>; result: { servers: ServerStatus[] } };
+  'servers.start': { params: { name: string }; result: { server: ServerStatus } };
+  'servers.stop': { params: { name: string }; result: { server: ServerStatus } };
+  'servers.restart': { params: { name: string }; result: { server: ServerStatus } };
+  'tools.list': { params: { server?: string }; result: { tools: ToolEntry[] } };
+  'tools.call': { params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number }; result: CallToolResultJson };
+  'resources.list': { params: { server?: string }; result: { resources: ResourceEntry[] } };
+  'resources.read': { params: { uri: string; server?: string }; result: { contents: Array<Record<string, unknown>> } };
+  'prompts.list': { params: { server?: string }; result: { prompts: PromptEntry[] } };
+  'prompts.get': { params: { name: string; arguments?: Record<string, string> }; result: { description?: string; messages: Array<Record<string, unknown>> } };
+  'logs.read': { params: { server?: string; lines?: number }; result: { entries: LogEntry[] } };
+  'events.subscribe': { params: { events: EventName[] }; result: { subscribed: EventName[] } };
+  'events.unsubscribe': { params: { events: EventName[] }; result: { subscribed: EventName[] } };
+  'config.reload': { params: Record<string, never>; result: ReloadResult };
+  'daemon.stop': { params: Record<string, never>; result: { stopping: true } };
+}
+
+export type MethodName = keyof Methods;
+export type ParamsOf<M extends MethodName> = Methods[M]['params'];
+export type ResultOf<M extends MethodName> = Methods[M]['result'];
+
+/** Server → client notifications (after `events.subscribe`). */
+export interface Events {
+  'server:state': ServerStateEvent;
+  'catalogue:changed': CatalogueChangedEvent;
+  'log:line': LogEntry;
+  'config:reloaded': ReloadResult;
+  'daemon:stopping': { reason: string };
+}
+
+export type EventName = keyof Events;
+export const EVENT_NAMES: readonly EventName[] = ['server:state', 'catalogue:changed', 'log:line', 'config:reloaded', 'daemon:stopping'];
+
+/** Client → server notification: cancel the request of this id (its tool call is cancelled at the server). */
+export const CANCEL_NOTIFICATION = '$/cancel';

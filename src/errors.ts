@@ -1,0 +1,77 @@
+/**
+ * One error class with stable codes. The table below is the source of truth for
+ * docs/errors.md (a test fails when the two drift apart).
+ * This module has no dependencies: the thin CLI imports it.
+ */
+export const ERROR_CODES = {
+  MCPD_CONFIG_NOT_FOUND: 'No config file was found, or the one named does not exist.',
+  MCPD_CONFIG_UNREADABLE: 'The config file could not be read or parsed (syntax error, bad module).',
+  MCPD_CONFIG_INVALID: 'The config failed validation; every problem is listed with its path.',
+  MCPD_SERVER_UNKNOWN: 'No server of that name is in the running config.',
+  MCPD_SERVER_COMMAND_NOT_FOUND: 'The server command does not exist or is not executable; the server is failed at once, without retries.',
+  MCPD_SERVER_SPAWN_FAILED: 'The server process could not be started.',
+  MCPD_SERVER_EXITED: 'The server process exited (or its connection closed) unexpectedly.',
+  MCPD_SERVER_INIT_TIMEOUT: 'The server did not answer `initialize` within `timeouts.startupMs`.',
+  MCPD_SERVER_INIT_FAILED: 'The server answered `initialize` or the first listing with an error.',
+  MCPD_SERVER_HUNG: 'The server missed two health pings in a row and is restarted.',
+  MCPD_SERVER_CRASH_LOOP: 'The server failed to start more than `restart.maxRestarts` times within `restart.windowMs`; it stays `failed` until restarted by hand.',
+  MCPD_SERVER_NOT_RUNNING: 'The server is not running (stopped, disabled, failed or between restarts), so it cannot take calls.',
+  MCPD_TOOL_UNKNOWN: 'No tool of that namespaced name is in the catalogue.',
+  MCPD_RESOURCE_UNKNOWN: 'No resource of that URI is in the catalogue.',
+  MCPD_PROMPT_UNKNOWN: 'No prompt of that namespaced name is in the catalogue.',
+  MCPD_CALL_TIMEOUT: 'A call got no answer within `timeouts.callMs`; the server was sent `notifications/cancelled`.',
+  MCPD_CALL_CANCELLED: 'A call was cancelled by its caller; the server was sent `notifications/cancelled`.',
+  MCPD_CALL_FAILED: 'The server answered a call with a protocol error, or died while it was in flight (never replayed).',
+  MCPD_DAEMON_NOT_RUNNING: 'No daemon answers on the control socket of this MCPD_HOME.',
+  MCPD_DAEMON_ALREADY_RUNNING: 'Another daemon already owns this MCPD_HOME.',
+  MCPD_DAEMON_START_FAILED: 'The daemon started in the background did not become ready.',
+  MCPD_HOME_UNUSABLE: 'MCPD_HOME could not be created or made private (0700), or its socket path is too long.',
+  MCPD_CONTROL_PROTOCOL: 'A control-socket message was malformed, too large, or of an unsupported protocol version.',
+  MCPD_CONTROL_CLOSED: 'The control connection closed before the answer came.',
+  MCPD_USAGE: 'The command line was not understood.',
+  MCPD_TIMEOUT: 'A wait ran out of time.',
+  MCPD_INTERNAL: 'A bug in mcpd: please report it with the log.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface McpdErrorOptions {
+  cause?: unknown;
+  /** Which server the error is about, when it is about one. */
+  server?: string;
+  /** Extra facts for --json output and logs (stderr tail, path, exit code...). */
+  details?: Record<string, unknown>;
+}
+
+export class McpdError extends Error {
+  override readonly name = 'McpdError';
+  readonly code: ErrorCode;
+  readonly server: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: McpdErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.server = options.server;
+    this.details = options.details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; server?: string; details?: Record<string, unknown> } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.server === undefined ? {} : { server: this.server }),
+      ...(this.details === undefined ? {} : { details: this.details }),
+    };
+  }
+}
+
+export function isMcpdError(error: unknown, code?: ErrorCode): error is McpdError {
+  return error instanceof McpdError && (code === undefined || error.code === code);
+}
+
+/** A one-line message for any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

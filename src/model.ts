@@ -1,0 +1,116 @@
+/**
+ * Plain data shapes shared by the daemon and its clients (no dependencies, so the thin CLI can
+ * import them). These are what the control protocol carries.
+ */
+
+export const SERVER_STATES = ['starting', 'running', 'backoff', 'failed', 'stopping', 'stopped', 'disabled'] as const;
+export type ServerState = (typeof SERVER_STATES)[number];
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface ServerStatus {
+  name: string;
+  transport: 'stdio' | 'http';
+  state: ServerState;
+  pid: number | null;
+  /** When it last became `running` (ISO time), while it is running. */
+  runningSince: string | null;
+  /** Restarts after failures since the daemon (or a manual restart) started it. */
+  restarts: number;
+  toolCount: number;
+  resourceCount: number;
+  promptCount: number;
+  lastError: ErrorInfo | null;
+  /** Milliseconds until the next start attempt, while in `backoff`. */
+  nextRetryMs: number | null;
+  /** Lines on stdout that were not JSON-RPC, skipped. */
+  skippedStdoutLines: number;
+  serverInfo: { name: string; version: string } | null;
+}
+
+export interface DaemonStatus {
+  pid: number;
+  version: string;
+  protocolVersion: number;
+  startedAt: string;
+  uptimeMs: number;
+  home: string;
+  socket: string;
+  configFile: string | null;
+  /** False until every server's first start attempt settled (running, backoff or failed). */
+  ready: boolean;
+  servers: ServerStatus[];
+  toolCount: number;
+}
+
+export interface ToolEntry {
+  /** The namespaced name: what clients and Claude use. */
+  name: string;
+  server: string;
+  /** The server's own name for it. */
+  originalName: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema?: Record<string, unknown>;
+  annotations?: Record<string, unknown>;
+}
+
+export interface ResourceEntry {
+  uri: string;
+  server: string;
+  name: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+}
+
+export interface PromptEntry {
+  name: string;
+  server: string;
+  originalName: string;
+  title?: string;
+  description?: string;
+  arguments?: { name: string; description?: string; required?: boolean }[];
+}
+
+export type LogStream = 'daemon' | 'stderr' | 'mcp';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  seq: number;
+  time: string;
+  /** `daemon` or a server name. */
+  source: string;
+  stream: LogStream;
+  level: LogLevel;
+  text: string;
+}
+
+export interface ServerStateEvent {
+  server: string;
+  state: ServerState;
+  previous: ServerState;
+  status: ServerStatus;
+}
+
+export interface CatalogueChangedEvent {
+  server: string;
+  kind: 'tools' | 'resources' | 'prompts';
+  added: string[];
+  removed: string[];
+  total: number;
+}
+
+export interface ReloadResult {
+  file: string | null;
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+  warnings: string[];
+}

@@ -1,0 +1,148 @@
+/**
+ * One server process: spawned with execa in a process group of its own, so that stopping it
+ * reaches every grandchild (`npx`, `sh -c` wrappers). Only the supervisor knows about processes.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { execa } from 'execa';
+import { McpdError } from '../errors.js';
+import { delay } from '../util/time.js';
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface SpawnOptions {
+  server: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** The stop escalation of DESIGN §5: stdin closed, then SIGTERM to the group, then SIGKILL. */
+export const STOP_STDIN_GRACE_MS = 2_000;
+export const STOP_TERM_GRACE_MS = 3_000;
+const POLL_MS = 25;
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function groupAlive(pgid: number): boolean {
+  return signalGroup(pgid, 0);
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() >= deadline) return false;
+    await delay(POLL_MS);
+  }
+  return true;
+}
+
+export class ServerProcess {
+  readonly exited: Promise<ExitInfo>;
+  private exitInfo: ExitInfo | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly server: string,
+    readonly pid: number,
+    readonly stdin: Writable,
+    readonly stdout: Readable,
+    readonly stderr: Readable,
+    exited: Promise<ExitInfo>,
+  ) {
+    this.exited = exited.then((info) => {
+      this.exitInfo = info;
+      return info;
+    });
+  }
+
+  static async spawn(options: SpawnOptions): Promise<ServerProcess> {
+    const subprocess = execa(options.command, options.args, {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: false,
+      detached: true, // setsid: its own process group, and no terminal signals from ours
+      cleanup: false, // the supervisor stops it, with the escalation below
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+    });
+    if (subprocess.pid === undefined || !subprocess.stdin || !subprocess.stdout || !subprocess.stderr) {
+      const result = await subprocess;
+      throw new McpdError('MCPD_SERVER_SPAWN_FAILED', `Server "${options.server}": could not start ${options.command}: ${result.shortMessage}`, {
+        server: options.server,
+      });
+    }
+    // Only the 'exit' event says the process itself ended: the promise would also wait for stdio,
+    // which a grandchild may hold open.
+    const exited = new Promise<ExitInfo>((resolve) => {
+      subprocess.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    subprocess.catch(() => undefined);
+    // A server that closes its stdin early must not crash the daemon with EPIPE.
+    subprocess.stdin.on('error', () => undefined);
+    return new ServerProcess(options.server, subprocess.pid, subprocess.stdin, subprocess.stdout, subprocess.stderr, exited);
+  }
+
+  get hasExited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  /** Stops the whole group with the full escalation; every caller gets the same promise. */
+  stop(): Promise<void> {
+    this.stopping ??= this.escalate();
+    return this.stopping;
+  }
+
+  /** After the leader died on its own: end whatever it left in its group. */
+  sweepGroup(): Promise<void> {
+    this.stopping ??= this.sweep();
+    return this.stopping;
+  }
+
+  private async escalate(): Promise<void> {
+    this.stdin.end();
+    if (!(await this.waitExit(STOP_STDIN_GRACE_MS))) {
+      signalGroup(this.pid, 'SIGTERM');
+      if (!(await this.waitExit(STOP_TERM_GRACE_MS))) {
+        signalGroup(this.pid, 'SIGKILL');
+        await this.waitExit(STOP_TERM_GRACE_MS);
+      }
+    }
+    await this.sweep();
+  }
+
+  private async sweep(): Promise<void> {
+    if (!groupAlive(this.pid)) return;
+    signalGroup(this.pid, 'SIGTERM');
+    if (!(await waitUntil(() => !groupAlive(this.pid), STOP_TERM_GRACE_MS))) {
+      signalGroup(this.pid, 'SIGKILL');
+      await waitUntil(() => !groupAlive(this.pid), 1_000);
+    }
+  }
+
+  private async waitExit(timeoutMs: number): Promise<boolean> {
+    if (this.hasExited) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited.then(() => true as const), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

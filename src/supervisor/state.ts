@@ -1,0 +1,27 @@
+/** The server state machine: every transition is checked here, illegal ones throw. */
+import type { ServerState } from '../model.js';
+
+const TRANSITIONS: Readonly<Record<ServerState, readonly ServerState[]>> = {
+  stopped: ['starting', 'disabled'],
+  disabled: ['starting', 'stopped'],
+  starting: ['running', 'backoff', 'failed', 'stopping'],
+  running: ['backoff', 'failed', 'stopping'],
+  backoff: ['starting', 'failed', 'stopping'],
+  failed: ['starting', 'stopping'],
+  stopping: ['stopped', 'disabled'],
+};
+
+export function canTransition(from: ServerState, to: ServerState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(server: string, from: ServerState, to: ServerState): void {
+  if (!canTransition(from, to)) {
+    throw new Error(`illegal state transition for server "${server}": ${from} → ${to}`);
+  }
+}
+
+/** States in which the server has (or is getting) a live process or connection. */
+export function isActive(state: ServerState): boolean {
+  return state === 'starting' || state === 'running' || state === 'backoff';
+}
