@@ -185,23 +185,28 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, problems: [{ path: '(root)', message: 'the config must be a JSON object' }], warnings };
   }
+  // The top level and each server are checked separately, so that one run reports every problem.
   const top = parseTolerant(STRICT.top, LOOSE.top, raw, '', problems, warnings);
-  if (!top) return { ok: false, problems, warnings };
-  if (top.servers && top.mcpServers) {
+  const record = raw as Record<string, unknown>;
+  if (record['servers'] !== undefined && record['mcpServers'] !== undefined) {
     problems.push({ path: 'mcpServers', message: 'use either "servers" or its alias "mcpServers", not both' });
   }
-  const key = top.servers ? 'servers' : 'mcpServers';
-  const rawServers = top.servers ?? top.mcpServers ?? {};
+  const key = record['servers'] !== undefined ? 'servers' : 'mcpServers';
+  const rawServers = record[key];
   const servers: Record<string, ServerConfig> = {};
-  for (const [name, entry] of Object.entries(rawServers)) {
-    const server = resolveServer(name, entry, dir, key, problems, warnings);
-    if (server) servers[name] = server;
+  if (rawServers !== null && typeof rawServers === 'object' && !Array.isArray(rawServers)) {
+    for (const [name, entry] of Object.entries(rawServers)) {
+      const server = resolveServer(name, entry, dir, key, problems, warnings);
+      if (server) servers[name] = server;
+    }
+    if (Object.keys(rawServers).length === 0) warnings.push(`${key}: no servers are configured`);
+  } else if (rawServers === undefined) {
+    warnings.push('servers: no servers are configured');
   }
-  if (Object.keys(rawServers).length === 0) warnings.push(`${key}: no servers are configured`);
+  if (!top || problems.length > 0) return { ok: false, problems, warnings };
   const plugins: PluginSpec[] = (top.plugins ?? []).map((entry) =>
     typeof entry === 'string' ? { specifier: entry, options: {} } : { specifier: entry[0], options: entry[1] },
   );
-  if (problems.length > 0) return { ok: false, problems, warnings };
   const gatewayHttp = top.gateway?.http;
   const config: ResolvedConfig = {
     ...(file === undefined ? {} : { file }),

@@ -1,0 +1,199 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { diffServers } from '../../src/config/diff.js';
+import { expandEnv } from '../../src/config/expand.js';
+import { checkConfig, loadConfig } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/schema.js';
+import { DEFAULT_RESTART, DEFAULT_TIMEOUTS } from '../../src/config/types.js';
+import { isMcpdError } from '../../src/errors.js';
+import { tempDir } from '../support/fixtures.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+function dir(): string {
+  const d = tempDir('mcpd-cfg-');
+  cleanups.push(d.cleanup);
+  return d.path;
+}
+
+describe('validateConfig', () => {
+  it('applies every default', () => {
+    const result = validateConfig({ servers: { fs: { command: 'node', args: ['x.js'] } } }, '/base');
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.servers['fs']).toEqual({
+      name: 'fs',
+      transport: 'stdio',
+      command: 'node',
+      args: ['x.js'],
+      env: {},
+      cwd: '/base',
+      disabled: false,
+      tools: { allow: [], deny: [] },
+      timeouts: DEFAULT_TIMEOUTS,
+      restart: DEFAULT_RESTART,
+    });
+  });
+
+  it('accepts every documented field', () => {
+    const result = validateConfig(
+      {
+        servers: {
+          docs: { url: 'http://127.0.0.1:8080/mcp', headers: { Authorization: 'Bearer x' } },
+          old: { command: 'legacy-server', disabled: true },
+          gh: {
+            command: 'gh-mcp',
+            cwd: 'sub',
+            tools: { allow: ['search_*'], deny: ['delete_*'] },
+            timeouts: { startupMs: 30000, callMs: 60000 },
+            restart: { maxRestarts: 5, windowMs: 120000 },
+          },
+        },
+        chat: { model: 'claude-sonnet-4-5', maxTokens: 8192, maxSteps: 25, system: '...' },
+        plugins: ['./plugins/audit-log.ts', ['./plugins/tool-filter.ts', { deny: ['*delete*'] }]],
+        gateway: { http: { host: '127.0.0.1', port: 7331 } },
+      },
+      '/base',
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.servers['docs']).toMatchObject({ transport: 'http', url: 'http://127.0.0.1:8080/mcp' });
+    expect(result.config.servers['old']!.disabled).toBe(true);
+    expect(result.config.servers['gh']).toMatchObject({ cwd: '/base/sub', tools: { allow: ['search_*'], deny: ['delete_*'] } });
+    expect(result.config.plugins).toEqual([
+      { specifier: './plugins/audit-log.ts', options: {} },
+      { specifier: './plugins/tool-filter.ts', options: { deny: ['*delete*'] } },
+    ]);
+    expect(result.config.gateway).toEqual({ http: { host: '127.0.0.1', port: 7331 } });
+  });
+
+  it('names the path of every problem', () => {
+    const result = validateConfig(
+      {
+        servers: {
+          github: { command: 'gh', env: { TOKEN: 42 } },
+          both: { command: 'x', url: 'http://x' },
+          none: { args: [] },
+          bad: { url: 'ftp://nope' },
+          timing: { command: 'x', timeouts: { callMs: -1 } },
+        },
+        chat: { maxSteps: 'many' },
+      },
+      '/',
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const paths = result.problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['servers.github.env.TOKEN', 'servers.both', 'servers.none', 'servers.bad.url', 'servers.timing.timeouts.callMs', 'chat.maxSteps']));
+  });
+
+  it('takes unknown keys as warnings, so Claude Desktop files load as is', () => {
+    const result = validateConfig({ mcpServers: { fs: { command: 'npx', args: ['-y', 'x'], type: 'stdio', extra: 1 } }, globalShortcut: 'Ctrl+Space' }, '/');
+    expect(result.ok).toBe(true);
+    expect(result.warnings).toEqual(expect.arrayContaining(['globalShortcut: unknown key, ignored', 'mcpServers.fs.extra: unknown key, ignored']));
+  });
+
+  it('refuses servers and mcpServers together, and the SSE transport', () => {
+    const both = validateConfig({ servers: {}, mcpServers: {} }, '/');
+    expect(both.ok).toBe(false);
+    const sse = validateConfig({ servers: { s: { type: 'sse', url: 'http://x/sse' } } }, '/');
+    expect(sse.ok ? [] : sse.problems.map((p) => p.path)).toEqual(['servers.s.type']);
+  });
+});
+
+describe('expandEnv', () => {
+  it('expands ${VAR} and ${VAR:-default} and names what is missing', () => {
+    const problems: { path: string; message: string }[] = [];
+    const out = expandEnv(
+      { servers: { gh: { env: { TOKEN: '${TOKEN}', MODE: '${MODE:-dev}', URL: 'http://${HOST}:${PORT:-80}/x' } } } },
+      { TOKEN: 'secret', HOST: 'h' },
+      problems,
+    );
+    expect(out).toEqual({ servers: { gh: { env: { TOKEN: 'secret', MODE: 'dev', URL: 'http://h:80/x' } } } });
+    expect(problems).toEqual([]);
+    expandEnv({ servers: { gh: { env: { TOKEN: '${NOPE}' } } } }, {}, problems);
+    expect(problems).toEqual([{ path: 'servers.gh.env.TOKEN', message: expect.stringContaining('NOPE is not set') }]);
+  });
+});
+
+describe('loadConfig (cosmiconfig)', () => {
+  it('finds mcp.config.json from a subfolder of the project', async () => {
+    const root = dir();
+    writeFileSync(join(root, 'package.json'), '{"name":"p"}');
+    writeFileSync(join(root, 'mcp.config.json'), JSON.stringify({ servers: { a: { command: 'x' } } }));
+    mkdirSync(join(root, 'deep/er'), { recursive: true });
+    const config = await loadConfig({ cwd: join(root, 'deep/er'), env: {} });
+    expect(config.file).toBe(join(root, 'mcp.config.json'));
+    expect(config.servers['a']!.cwd).toBe(root);
+  });
+
+  it('reads .mcprc.json and package.json#mcp', async () => {
+    const a = dir();
+    writeFileSync(join(a, '.mcprc.json'), JSON.stringify({ mcpServers: { a: { command: 'x' } } }));
+    expect(Object.keys((await loadConfig({ cwd: a, env: {} })).servers)).toEqual(['a']);
+    const b = dir();
+    writeFileSync(join(b, 'package.json'), JSON.stringify({ name: 'p', mcp: { servers: { b: { command: 'y' } } } }));
+    expect(Object.keys((await loadConfig({ cwd: b, env: {} })).servers)).toEqual(['b']);
+  });
+
+  it('loads a Claude Desktop config unchanged', async () => {
+    const d = dir();
+    const file = join(d, 'claude_desktop_config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mcpServers: {
+          filesystem: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/Users/me/Desktop'] },
+          github: { command: 'docker', args: ['run', '-i', '--rm', 'ghcr.io/github/github-mcp-server'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'x' } },
+        },
+      }),
+    );
+    const config = await loadConfig({ file, env: {} });
+    expect(Object.keys(config.servers)).toEqual(['filesystem', 'github']);
+  });
+
+  it('expands ${MCPD_CONFIG_DIR} to the config folder', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'mcp.config.json'), JSON.stringify({ servers: { a: { command: 'x', env: { P: '${MCPD_CONFIG_DIR}/data' } } } }));
+    const config = await loadConfig({ cwd: d, env: {} });
+    expect(config.servers['a']).toMatchObject({ env: { P: `${d}/data` } });
+  });
+
+  it('says where it looked when nothing is found, and names the file on a syntax error', async () => {
+    const empty = dir();
+    writeFileSync(join(empty, 'package.json'), '{"name":"p"}');
+    await expect(loadConfig({ cwd: empty, env: {} })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_CONFIG_NOT_FOUND'));
+    const broken = dir();
+    writeFileSync(join(broken, 'mcp.config.json'), '{ "servers": { ');
+    await expect(loadConfig({ cwd: broken, env: {} })).rejects.toSatisfy(
+      (e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('mcp.config.json'),
+    );
+  });
+
+  it('lists every problem (checkConfig) and throws MCPD_CONFIG_INVALID (loadConfig)', async () => {
+    const d = dir();
+    const file = join(d, 'mcp.config.json');
+    writeFileSync(file, JSON.stringify({ servers: { a: { command: '' }, b: { command: 'x', env: { T: '${MISSING_VAR}' } } } }));
+    const checked = await checkConfig({ file, env: {} });
+    expect(checked.problems.map((p) => p.path).sort()).toEqual(['servers.a.command', 'servers.b.env.T']);
+    await expect(loadConfig({ file, env: {} })).rejects.toSatisfy(
+      (e: unknown) => isMcpdError(e, 'MCPD_CONFIG_INVALID') && (e as Error).message.includes('servers.b.env.T'),
+    );
+  });
+});
+
+describe('diffServers', () => {
+  const base = (servers: Record<string, unknown>) => {
+    const r = validateConfig({ servers }, '/');
+    if (!r.ok) throw new Error('bad');
+    return r.config;
+  };
+  it('sorts servers into added, removed, changed and unchanged; key order is not a change', () => {
+    const before = base({ a: { command: 'x', env: { A: '1', B: '2' } }, b: { command: 'y' }, c: { command: 'z' } });
+    const after = base({ a: { command: 'x', env: { B: '2', A: '1' } }, b: { command: 'y', args: ['--new'] }, d: { command: 'w' } });
+    expect(diffServers(before, after)).toEqual({ added: ['d'], removed: ['c'], changed: ['b'], unchanged: ['a'] });
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { assignNames, isValidName, MAX_NAME_LENGTH } from '../../src/catalogue/naming.js';
+
+describe('assignNames', () => {
+  it('namespaces as <server>__<tool>', () => {
+    expect(assignNames([{ server: 'fs', name: 'read_file' }])).toEqual(['fs__read_file']);
+  });
+
+  it('makes any server or tool name valid for Claude', () => {
+    const odd = [
+      { server: 'my.server', name: 'get.thing' },
+      { server: 'with space', name: 'tool with spaces' },
+      { server: 'ünïcode', name: 'émoji🎉' },
+      { server: 'x', name: 'a'.repeat(100) },
+      { server: 's'.repeat(100), name: 't' },
+      { server: 'e', name: '' },
+    ];
+    const names = assignNames(odd);
+    for (const name of names) expect(isValidName(name), name).toBe(true);
+    expect(names[0]).toBe('my_server__get_thing');
+    expect(names[1]).toBe('with_space__tool_with_spaces');
+  });
+
+  it('shortens a long name to 64 with a stable hash suffix', () => {
+    const [first] = assignNames([{ server: 'x', name: 'a'.repeat(100) }]);
+    expect(first).toHaveLength(MAX_NAME_LENGTH);
+    expect(first).toMatch(/^x__a+_[0-9a-f]{8}$/);
+    expect(assignNames([{ server: 'x', name: 'a'.repeat(100) }])[0]).toBe(first);
+    // A different long name with the same first 55 characters gets a different suffix.
+    const [other] = assignNames([{ server: 'x', name: `${'a'.repeat(99)}b` }]);
+    expect(other).not.toBe(first);
+  });
+
+  it('resolves collisions after sanitising, keeping the exact name for the one that needed no rewrite', () => {
+    const names = assignNames([
+      { server: 'a.b', name: 'x' },
+      { server: 'a_b', name: 'x' },
+    ]);
+    expect(names[1]).toBe('a_b__x');
+    expect(names[0]).toMatch(/^a_b__x_[0-9a-f]{8}$/);
+    expect(new Set(names).size).toBe(2);
+  });
+
+  it('gives the same names whatever order the inputs come in', () => {
+    const inputs = [
+      { server: 'a.b', name: 'x' },
+      { server: 'a_b', name: 'x' },
+      { server: 'a b', name: 'x' },
+      { server: 'long', name: 'n'.repeat(80) },
+    ];
+    const forward = assignNames(inputs);
+    const backward = assignNames([...inputs].reverse()).reverse();
+    expect(backward).toEqual(forward);
+    expect(new Set(forward).size).toBe(inputs.length);
+  });
+});
