@@ -285,16 +285,17 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
 
   private startError(error: unknown, exit: ExitInfo | null | undefined): McpdError {
     if (error instanceof McpdError && error.code !== 'MCPD_TIMEOUT') return error;
+    // Checked before the exit: a server that timed out is killed by us, which is not its crash.
+    if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
+      return new McpdError('MCPD_SERVER_INIT_TIMEOUT', this.withStderr(`Server "${this.name}" did not finish initializing within ${this.config.timeouts.startupMs} ms.`), {
+        server: this.name,
+        cause: error,
+      });
+    }
     if (exit !== undefined) {
       return new McpdError('MCPD_SERVER_EXITED', this.withStderr(`Server "${this.name}" stopped during startup: ${describeExit(exit)}.`), {
         server: this.name,
         details: { exitCode: exit?.code ?? null, signal: exit?.signal ?? null },
-        cause: error,
-      });
-    }
-    if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
-      return new McpdError('MCPD_SERVER_INIT_TIMEOUT', this.withStderr(`Server "${this.name}" did not finish initializing within ${this.config.timeouts.startupMs} ms.`), {
-        server: this.name,
         cause: error,
       });
     }

@@ -1,0 +1,235 @@
+/**
+ * The supervisor against real processes: our fixture server, misbehaving on purpose.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ServerConfig } from '../../src/config/types.js';
+import { isMcpdError } from '../../src/errors.js';
+import { LogStore } from '../../src/logs/store.js';
+import type { ServerState } from '../../src/model.js';
+import { ManagedServer } from '../../src/supervisor/managed-server.js';
+import { groupAlive } from '../../src/supervisor/process.js';
+import { ChildRegistry } from '../../src/supervisor/reaper.js';
+import { fixtureEntry, pidAlive, serverConfig, tempDir, waitFor } from '../support/fixtures.js';
+
+let dir: ReturnType<typeof tempDir>;
+let logs: LogStore;
+let children: ChildRegistry;
+const started: ManagedServer[] = [];
+
+beforeEach(() => {
+  dir = tempDir('mcpd-sup-');
+  logs = new LogStore({ linesPerSource: 200 });
+  children = new ChildRegistry(join(dir.path, 'children.json'));
+});
+
+afterEach(async () => {
+  await Promise.allSettled(started.splice(0).map((s) => s.stop()));
+  dir.cleanup();
+});
+
+function managed(config: ServerConfig): { server: ManagedServer; states: ServerState[] } {
+  const server = new ManagedServer(config, { logs, children, clientInfo: { name: 'test', version: '0' } }, () => 0.5);
+  const states: ServerState[] = [];
+  server.on('state', (e) => states.push(e.state));
+  started.push(server);
+  return { server, states };
+}
+
+describe('ManagedServer with a well-behaved server', () => {
+  it('starts, lists tools, calls, and stops the process', async () => {
+    const { server, states } = managed(serverConfig('fx', fixtureEntry()));
+    await server.start();
+    expect(server.state).toBe('running');
+    expect(server.currentLists.tools.map((t) => t.name)).toEqual(expect.arrayContaining(['echo', 'big', 'slow', 'die']));
+    const result = await server.callTool('echo', { message: 'hello' });
+    expect(result.content).toEqual([{ type: 'text', text: 'hello' }]);
+    const pid = server.status().pid!;
+    expect(pidAlive(pid)).toBe(true);
+    await server.stop();
+    expect(states).toEqual(['starting', 'running', 'stopping', 'stopped']);
+    expect(pidAlive(pid)).toBe(false);
+  });
+
+  it('passes a 16 MiB result through (no limit below it)', async () => {
+    const { server } = managed(serverConfig('fx', fixtureEntry()));
+    await server.start();
+    const result = await server.callTool('big', { bytes: 16 * 1024 * 1024 });
+    expect((result.content[0] as { text: string }).text.length).toBe(16 * 1024 * 1024);
+  });
+
+  it('refreshes only its tools on list_changed', async () => {
+    const { server } = managed(serverConfig('fx', fixtureEntry()));
+    await server.start();
+    const changed = new Promise<string[]>((resolve) => server.once('lists', (_s, kind, lists) => kind === 'tools' && resolve(lists.tools.map((t) => t.name))));
+    await server.callTool('add_tool', { name: 'brand_new' });
+    expect(await changed).toContain('brand_new');
+  });
+
+  it('skips and counts non-JSON lines on stdout', async () => {
+    const { server } = managed(serverConfig('fx', fixtureEntry({ FIXTURE_GARBAGE_STDOUT: '7' })));
+    await server.start();
+    expect(server.state).toBe('running');
+    expect(server.status().skippedStdoutLines).toBe(7);
+    expect((await server.callTool('echo', { message: 'still fine' })).content).toHaveLength(1);
+  });
+
+  it('keeps stderr in a bounded ring when a server floods it', async () => {
+    const { server } = managed(serverConfig('fx', fixtureEntry({ FIXTURE_FLOOD_STDERR: '50000' })));
+    await server.start();
+    await waitFor(() => logs.read('fx', 1000).some((e) => e.text === 'flood line 49999'), 10_000, 'the last flood line');
+    const kept = logs.read('fx', 100_000);
+    expect(kept.length).toBe(200);
+    expect(server.state).toBe('running');
+  });
+});
+
+describe('ManagedServer failures', () => {
+  it('fails at once, without retries, when the command does not exist', async () => {
+    const { server, states } = managed(serverConfig('ghost', { command: 'definitely-not-a-command-xyz' }));
+    await server.start();
+    expect(server.state).toBe('failed');
+    expect(states).toEqual(['starting', 'failed']);
+    expect(server.status().lastError).toMatchObject({ code: 'MCPD_SERVER_COMMAND_NOT_FOUND', message: expect.stringContaining('not found on PATH') });
+  });
+
+  it('fails at once when the command is not executable', async () => {
+    const { server } = managed(serverConfig('noexec', { command: './package.json' }));
+    await server.start();
+    expect(server.status().lastError).toMatchObject({ code: 'MCPD_SERVER_COMMAND_NOT_FOUND', message: expect.stringContaining('not executable') });
+  });
+
+  it('goes to failed after a crash loop, with the reason and the stderr tail', async () => {
+    const { server, states } = managed(serverConfig('crashy', fixtureEntry({ FIXTURE_EXIT_AT_START: '1' }, { restart: { maxRestarts: 3, windowMs: 60_000, initialDelayMs: 20, maxDelayMs: 40 } })));
+    await server.start();
+    await waitFor(() => server.state === 'failed', 15_000, 'failed');
+    expect(states.filter((s) => s === 'starting')).toHaveLength(4);
+    expect(states.filter((s) => s === 'backoff')).toHaveLength(3);
+    const error = server.status().lastError!;
+    expect(error.code).toBe('MCPD_SERVER_CRASH_LOOP');
+    expect(error.message).toContain('failed 4 times');
+    expect(error.message).toContain('exiting at start on purpose');
+    expect(error.message).toContain('mcpd server restart crashy');
+    // A manual restart clears failed (and fails the same way again, one attempt at a time).
+    const before = states.length;
+    void server.start();
+    await waitFor(() => states.slice(before).includes('starting'), 5_000, 'a new start');
+  });
+
+  it('restarts a server that crashes while running, with backoff', async () => {
+    const { server, states } = managed(serverConfig('flaky', fixtureEntry({ FIXTURE_CRASH_AFTER_MS: '300' })));
+    await server.start();
+    const firstPid = server.status().pid;
+    await waitFor(() => states.filter((s) => s === 'running').length >= 2, 10_000, 'a second running');
+    expect(states.slice(0, 5)).toEqual(['starting', 'running', 'backoff', 'starting', 'running']);
+    expect(server.status().restarts).toBeGreaterThanOrEqual(1);
+    expect(server.status().pid).not.toBe(firstPid);
+  });
+
+  it('times out a server that hangs on initialize, and kills it', async () => {
+    const { server } = managed(serverConfig('hang', fixtureEntry({ FIXTURE_HANG_INIT: '1' }, { timeouts: { startupMs: 500 }, restart: { maxRestarts: 0 } })));
+    await server.start();
+    expect(server.state).toBe('failed');
+    expect(server.status().lastError!.message).toContain('did not finish initializing within 500 ms');
+    expect(server.status().lastError!.code).toBe('MCPD_SERVER_CRASH_LOOP');
+  });
+
+  it('restarts a server that stops answering pings (hung)', async () => {
+    const config = serverConfig('hung', fixtureEntry({ FIXTURE_HANG_AFTER_MS: '200' }, { timeouts: { pingIntervalMs: 150, pingTimeoutMs: 100 } }));
+    const { server, states } = managed(config);
+    await server.start();
+    await waitFor(() => states.includes('backoff'), 10_000, 'backoff after missed pings');
+    expect(logs.read('hung', 200).some((e) => e.text.includes('missed 2 health pings'))).toBe(true);
+  });
+
+  it('fails in-flight calls within a second when the server dies, without replaying them', async () => {
+    const { server } = managed(serverConfig('dies', fixtureEntry()));
+    await server.start();
+    const started = Date.now();
+    const error = await server.callTool('die', {}).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(isMcpdError(error, 'MCPD_CALL_FAILED')).toBe(true);
+    expect((error as Error).message).toMatch(/went away while the call to tool "die" was in flight/);
+  });
+
+  it('times out a call and sends notifications/cancelled to the server', async () => {
+    const events = join(dir.path, 'events.log');
+    const { server } = managed(serverConfig('slow', fixtureEntry({ FIXTURE_EVENTS: events })));
+    await server.start();
+    const error = await server.callTool('slow', { ms: 5_000 }, { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(isMcpdError(error, 'MCPD_CALL_TIMEOUT')).toBe(true);
+    await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancellation at the server');
+  });
+
+  it('cancels a call through its AbortSignal (MCP cancel sent)', async () => {
+    const events = join(dir.path, 'events.log');
+    const { server } = managed(serverConfig('slow', fixtureEntry({ FIXTURE_EVENTS: events })));
+    await server.start();
+    const abort = new AbortController();
+    const pending = server.callTool('slow', { ms: 5_000 }, { signal: abort.signal }).catch((e: unknown) => e);
+    setTimeout(() => abort.abort(), 100);
+    expect(isMcpdError(await pending, 'MCPD_CALL_CANCELLED')).toBe(true);
+    await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancellation at the server');
+  });
+});
+
+describe('ManagedServer stop', () => {
+  it('escalates to SIGKILL for a server that ignores SIGTERM and stdin closing', async () => {
+    const { server } = managed(serverConfig('stubborn', fixtureEntry({ FIXTURE_IGNORE_SIGTERM: '1' })));
+    await server.start();
+    const pid = server.status().pid!;
+    const t0 = Date.now();
+    await server.stop();
+    const took = Date.now() - t0;
+    expect(pidAlive(pid)).toBe(false);
+    expect(took).toBeGreaterThanOrEqual(4_500); // 2 s after stdin closed, then 3 s after SIGTERM
+    expect(logs.read('stubborn', 100).some((e) => e.text.includes('ignoring SIGTERM'))).toBe(true);
+  }, 20_000);
+
+  it('leaves no grandchild behind', async () => {
+    const pidFile = join(dir.path, 'grandchild.pid');
+    const { server } = managed(serverConfig('parent', fixtureEntry({ FIXTURE_GRANDCHILD: pidFile })));
+    await server.start();
+    const grandchild = Number(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8'), 5_000, 'grandchild pid'));
+    const pgid = server.status().pid!;
+    expect(pidAlive(grandchild)).toBe(true);
+    await server.stop();
+    await waitFor(() => !pidAlive(grandchild), 5_000, 'grandchild gone');
+    expect(groupAlive(pgid)).toBe(false);
+  }, 20_000);
+
+  it('leaves no grandchild behind for a server started through sh -c', async () => {
+    const pidFile = join(dir.path, 'grandchild.pid');
+    const config = serverConfig('viash', {
+      command: 'sh',
+      args: ['-c', `"${process.execPath}" "${join(import.meta.dirname, '../fixtures/mcp-fixture.mjs')}"`],
+      env: { FIXTURE_GRANDCHILD: pidFile },
+    });
+    const { server } = managed(config);
+    await server.start();
+    expect(server.state).toBe('running');
+    const grandchild = Number(await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8'), 5_000, 'grandchild pid'));
+    await server.stop();
+    await waitFor(() => !pidAlive(grandchild), 5_000, 'grandchild gone');
+  }, 20_000);
+
+  it('stop() called twice returns the same promise', async () => {
+    const { server } = managed(serverConfig('twice', fixtureEntry()));
+    await server.start();
+    const a = server.stop();
+    const b = server.stop();
+    expect(a).toBe(b);
+    await a;
+    expect(server.state).toBe('stopped');
+  });
+
+  it('can be stopped while in backoff', async () => {
+    const { server } = managed(serverConfig('b', fixtureEntry({ FIXTURE_EXIT_AT_START: '1' }, { restart: { initialDelayMs: 10_000, maxDelayMs: 10_000 } })));
+    await server.start();
+    expect(server.state).toBe('backoff');
+    expect(server.status().nextRetryMs).toBeGreaterThan(5_000);
+    await server.stop();
+    expect(server.state).toBe('stopped');
+  });
+});
