@@ -32,6 +32,8 @@ export interface ControlServerOptions {
   handle: RequestHandler;
   toError: (error: unknown) => RpcErrorObject;
   log: (level: 'info' | 'warn', text: string) => void;
+  /** Unread output after which a client is dropped (default MAX_BUFFERED_BYTES). */
+  maxBufferedBytes?: number;
 }
 
 interface Client extends ControlConnection {
@@ -169,7 +171,7 @@ export class ControlServer {
 
   private sendTo(client: Client, send: () => void): void {
     if (client.ws.readyState !== client.ws.OPEN) return;
-    if (client.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (client.ws.bufferedAmount > (this.options.maxBufferedBytes ?? MAX_BUFFERED_BYTES)) {
       this.options.log('warn', `dropped control connection ${client.id}: it stopped reading (${client.ws.bufferedAmount} bytes unread)`);
       client.ws.terminate();
       return;

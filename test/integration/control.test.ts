@@ -1,0 +1,216 @@
+/**
+ * The control socket as any client sees it: permissions, refusals, limits, malformed input,
+ * events, cancellation, reload.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ControlClient } from '../../src/control/client.js';
+import { ControlServer } from '../../src/control/server.js';
+import { isMcpdError } from '../../src/errors.js';
+import type { CatalogueChangedEvent, ServerStateEvent } from '../../src/model.js';
+import { fixtureEntry, tempDir, waitFor } from '../support/fixtures.js';
+import { startDaemon, type TestDaemon } from '../support/daemon.js';
+
+let t: TestDaemon;
+let events: string;
+const baseConfig = () => ({
+  servers: {
+    'fx.one': fixtureEntry({ FIXTURE_EVENTS: events, FIXTURE_TOOL_NAMES: `get.thing,tool with spaces,${'x'.repeat(100)}` }),
+    two: fixtureEntry({}, { tools: { deny: ['die', 'big'] } }),
+  },
+});
+
+beforeAll(async () => {
+  const dir = tempDir('mcpd-ev-');
+  events = join(dir.path, 'events.log');
+  t = await startDaemon(baseConfig());
+}, 30_000);
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+/** A raw WebSocket on the control socket, for what the typed client would never send. */
+function raw(headers: Record<string, string> = {}): Promise<{ ws: WebSocket; next: () => Promise<Record<string, unknown>> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws+unix://${t.daemon.paths.socket}:/`, { headers });
+    const queue: Record<string, unknown>[] = [];
+    const waiters: ((m: Record<string, unknown>) => void)[] = [];
+    ws.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as Record<string, unknown>;
+      const waiter = waiters.shift();
+      if (waiter) waiter(message);
+      else queue.push(message);
+    });
+    ws.once('open', () => resolve({ ws, next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r))) }));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+  });
+}
+
+describe('control socket security', () => {
+  it('is a 0600 socket in a 0700 folder', () => {
+    expect(statSync(t.home).mode & 0o777).toBe(0o700);
+    expect(statSync(t.daemon.paths.socket).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses any request with an Origin header, and a non-loopback Host', async () => {
+    await expect(raw({ Origin: 'https://evil.example' })).rejects.toThrow('HTTP 403');
+    await expect(raw({ Host: 'evil.example' })).rejects.toThrow('HTTP 403');
+  });
+});
+
+describe('control socket protocol', () => {
+  it('answers malformed input with JSON-RPC errors and stays up', async () => {
+    const { ws, next } = await raw();
+    ws.send('this is not json');
+    expect(await next()).toMatchObject({ id: null, error: { code: -32700 } });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'no.such.method' }));
+    expect(await next()).toMatchObject({ id: 1, error: { code: -32601 } });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools.call', params: { name: 42 } }));
+    expect(await next()).toMatchObject({ id: 2, error: { code: -32602, message: expect.stringContaining('params.name') } });
+    ws.send(JSON.stringify({ id: 3, method: 'status' }));
+    expect(await next()).toMatchObject({ error: { code: -32600 } });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'hello', params: { protocolVersion: 999 } }));
+    expect(await next()).toMatchObject({ id: 4, error: { message: expect.stringContaining('not supported') } });
+    ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await next()).toMatchObject({ error: { code: -32600 } });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'status' }));
+    expect(await next()).toMatchObject({ id: 5, result: { ready: true } });
+    ws.close();
+  });
+
+  it('closes a connection that sends more than 1 MiB in one message, and keeps serving others', async () => {
+    const { ws } = await raw();
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools.call', params: { name: 'fx_one__echo', arguments: { message: 'x'.repeat(1024 * 1024) } } }));
+    expect(await closed).toBe(1009);
+    const client = await t.connect();
+    expect((await client.request('status', {})).ready).toBe(true);
+  });
+
+  it('maps errors to stable codes', async () => {
+    const client = await t.connect();
+    await expect(client.request('tools.call', { name: 'nope__nothing' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_TOOL_UNKNOWN'));
+    await expect(client.request('servers.restart', { name: 'ghost' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_SERVER_UNKNOWN'));
+  });
+});
+
+describe('catalogue through the socket', () => {
+  it('names odd tools validly and routes by table', async () => {
+    const client = await t.connect();
+    const { tools } = await client.request('tools.list', { server: 'fx.one' });
+    const byOriginal = Object.fromEntries(tools.map((tool) => [tool.originalName, tool.name]));
+    expect(byOriginal['get.thing']).toBe('fx_one__get_thing');
+    expect(byOriginal['tool with spaces']).toBe('fx_one__tool_with_spaces');
+    expect(byOriginal['x'.repeat(100)]).toHaveLength(64);
+    for (const [original, name] of Object.entries(byOriginal)) {
+      if (['echo', 'big', 'fail', 'slow', 'die', 'add_tool'].includes(original)) continue;
+      const result = await client.request('tools.call', { name: name! });
+      expect(result.content[0]).toMatchObject({ text: original });
+    }
+  });
+
+  it('applies allow/deny globs per server', async () => {
+    const client = await t.connect();
+    const { tools } = await client.request('tools.list', { server: 'two' });
+    expect(tools.map((tool) => tool.originalName).sort()).toEqual(['add_tool', 'echo', 'fail', 'slow']);
+    await expect(client.request('tools.call', { name: 'two__die' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_TOOL_UNKNOWN'));
+  });
+
+  it('sends catalogue:changed for only the server whose list changed', async () => {
+    const client = await t.connect();
+    const changes: CatalogueChangedEvent[] = [];
+    client.on('catalogue:changed', (e) => changes.push(e));
+    await client.subscribe(['catalogue:changed']);
+    await client.request('tools.call', { name: 'two__add_tool', arguments: { name: 'fresh' } });
+    const change = await waitFor(() => changes.find((c) => c.kind === 'tools'), 5_000, 'catalogue:changed');
+    expect(change).toMatchObject({ server: 'two', added: ['two__fresh'], removed: [] });
+    const { tools } = await client.request('tools.list', {});
+    expect(tools.some((tool) => tool.name === 'two__fresh')).toBe(true);
+  });
+
+  it('streams server:state events to subscribers', async () => {
+    const client = await t.connect();
+    const states: ServerStateEvent[] = [];
+    client.on('server:state', (e) => states.push(e));
+    await client.subscribe(['server:state']);
+    await client.request('servers.restart', { name: 'two' });
+    expect(states.filter((s) => s.server === 'two').map((s) => s.state)).toEqual(['stopping', 'stopped', 'starting', 'running']);
+  });
+});
+
+describe('cancellation', () => {
+  it('cancels a call when the client sends $/cancel, or disconnects', async () => {
+    const client = await t.connect();
+    const abort = new AbortController();
+    const call = client.request('tools.call', { name: 'fx_one__slow', arguments: { ms: 10_000 } }, { signal: abort.signal }).catch((e: unknown) => e);
+    setTimeout(() => abort.abort(new Error('user cancelled')), 150);
+    expect(await call).toBeInstanceOf(Error);
+    await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').split('\n').filter(Boolean).length === 1, 5_000, 'first cancel');
+
+    const other = await ControlClient.connect({ socketPath: t.daemon.paths.socket });
+    void other.request('tools.call', { name: 'fx_one__slow', arguments: { ms: 10_000 } }).catch(() => undefined);
+    setTimeout(() => other.close(), 150);
+    await waitFor(() => readFileSync(events, 'utf8').split('\n').filter(Boolean).length === 2, 5_000, 'second cancel');
+  });
+});
+
+describe('reload', () => {
+  it('applies only the difference, and refuses an invalid config keeping the running one', async () => {
+    const client = await t.connect();
+    const before = await client.request('status', {});
+    const pidOf = (s: typeof before, name: string) => s.servers.find((x) => x.name === name)?.pid;
+    const config = baseConfig();
+    t.writeConfig({ servers: { 'fx.one': config.servers['fx.one'], three: fixtureEntry() } });
+    const result = await client.request('config.reload', {});
+    expect(result).toMatchObject({ added: ['three'], removed: ['two'], changed: [], unchanged: ['fx.one'] });
+    const after = await client.request('status', {});
+    expect(pidOf(after, 'fx.one')).toBe(pidOf(before, 'fx.one'));
+    expect(after.servers.map((s) => s.name).sort()).toEqual(['fx.one', 'three']);
+    expect((await client.request('tools.list', { server: 'three' })).tools.length).toBeGreaterThan(0);
+
+    t.writeConfig({ servers: { 'fx.one': { command: 42 }, three: { url: 'not a url' } } });
+    await expect(client.request('config.reload', {})).rejects.toSatisfy(
+      (e: unknown) => isMcpdError(e, 'MCPD_CONFIG_INVALID') && /servers\.fx\.one\.command/.test((e as Error).message) && /servers\.three\.url/.test((e as Error).message),
+    );
+    const still = await client.request('status', {});
+    expect(still.servers.map((s) => [s.name, s.state])).toEqual([
+      ['fx.one', 'running'],
+      ['three', 'running'],
+    ]);
+  });
+});
+
+describe('slow readers', () => {
+  it('drops a client that stops reading instead of buffering without bound', async () => {
+    const dir = tempDir('mcpd-slow-');
+    const socketPath = join(dir.path, 's.sock');
+    const server = new ControlServer({
+      socketPath,
+      handle: async () => ({}),
+      toError: (e) => ({ code: -32603, message: String(e) }),
+      log: () => undefined,
+      maxBufferedBytes: 256 * 1024,
+    });
+    await server.listen();
+    try {
+      const ws = new WebSocket(`ws+unix://${socketPath}:/`);
+      await new Promise((r) => ws.once('open', r));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'events.subscribe', params: { events: ['log:line'] } }));
+      await new Promise((r) => ws.once('message', r));
+      (ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stop reading
+      const entry = { seq: 1, time: '', source: 'x', stream: 'stderr' as const, level: 'info' as const, text: 'y'.repeat(16 * 1024) };
+      for (let i = 0; i < 2_000 && server.connectionCount > 0; i += 1) {
+        server.broadcast('log:line', entry);
+        if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      await waitFor(() => server.connectionCount === 0, 5_000, 'the slow client to be dropped');
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+});

@@ -1,0 +1,41 @@
+/** Starting a real Daemon in a temp home on a config written to disk, for integration tests. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ControlClient } from '../../src/control/client.js';
+import { Daemon } from '../../src/daemon.js';
+import { tempDir } from './fixtures.js';
+
+export interface TestDaemon {
+  daemon: Daemon;
+  home: string;
+  configFile: string;
+  connect(): Promise<ControlClient>;
+  writeConfig(config: unknown): void;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(config: unknown, options: { watchConfig?: boolean } = {}): Promise<TestDaemon> {
+  const dir = tempDir('mcpd-d-');
+  const configFile = join(dir.path, 'mcp.config.json');
+  const writeConfig = (c: unknown) => writeFileSync(configFile, JSON.stringify(c, null, 2));
+  writeConfig(config);
+  const home = join(dir.path, 'home');
+  const daemon = await Daemon.start({ home, configFile, watchConfig: options.watchConfig ?? false, random: () => 0.5 });
+  const clients: ControlClient[] = [];
+  return {
+    daemon,
+    home,
+    configFile,
+    writeConfig,
+    async connect() {
+      const client = await ControlClient.connect({ socketPath: daemon.paths.socket });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      for (const c of clients) c.close();
+      await daemon.stop('test done');
+      dir.cleanup();
+    },
+  };
+}
