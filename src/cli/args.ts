@@ -36,10 +36,10 @@ export function parseCli(argv: string[]): CliArgs {
     throw new McpdError('MCPD_USAGE', `${(error as Error).message}. See: mcpd --help`);
   }
   const { values, positionals } = parsed;
-  const number = (name: string, raw: string | undefined): number | undefined => {
+  const number = (name: string, raw: string | undefined, min: number): number | undefined => {
     if (raw === undefined) return undefined;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0) throw new McpdError('MCPD_USAGE', `--${name} takes a positive whole number, not "${raw}".`);
+    if (!Number.isInteger(value) || value < min) throw new McpdError('MCPD_USAGE', `--${name} takes a whole number of at least ${min}, not "${raw}".`);
     return value;
   };
   return {
@@ -48,8 +48,8 @@ export function parseCli(argv: string[]): CliArgs {
     config: values.config,
     json: values.json ?? false,
     follow: values.follow ?? false,
-    lines: number('lines', values.lines),
-    timeoutMs: number('timeout', values.timeout),
+    lines: number('lines', values.lines, 0),
+    timeoutMs: number('timeout', values.timeout, 1),
     help: values.help ?? false,
     version: values.version ?? false,
   };

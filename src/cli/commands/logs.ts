@@ -11,12 +11,12 @@ export async function logsCommand(ctx: CliContext): Promise<number> {
   const server = ctx.args.positionals[1];
   const client = await connectDaemon(ctx);
   const print = (entry: LogEntry) => ctx.out(ctx.args.json ? JSON.stringify(entry) : renderLog(entry));
-  const { entries } = await client.request('logs.read', { ...(server ? { server } : {}), lines: ctx.args.lines ?? 100 });
-  let lastSeq = 0;
-  for (const entry of entries) {
-    print(entry);
-    lastSeq = entry.seq;
-  }
+  const lines = ctx.args.lines ?? 100;
+  // Read even for -n 0: it checks the server name.
+  const { entries } = await client.request('logs.read', { ...(server ? { server } : {}), lines: Math.max(lines, 1) });
+  const lastSeq = entries.at(-1)?.seq ?? 0;
+  if (lines === 0) entries.length = 0;
+  for (const entry of entries) print(entry);
   if (!ctx.args.follow) {
     client.close();
     return 0;

@@ -1,0 +1,216 @@
+/**
+ * The `mcpd` binary as a user runs it, in a temp --home: start, status, tools, call, server
+ * actions, logs, reload, config check, stop; and the daemon's own crash (SIGKILL) followed by a
+ * start that reaps what it left.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DaemonStatus, ToolEntry } from '../../src/model.js';
+import { CLI, fixtureEntry, pidAlive, tempDir, waitFor } from '../support/fixtures.js';
+
+const dir = tempDir('mcpd-e2e-');
+const home = join(dir.path, 'home');
+const configFile = join(dir.path, 'mcp.config.json');
+const grandchildFile = join(dir.path, 'grandchild.pid');
+
+function mcpd(args: string[], options: { env?: Record<string, string>; cwd?: string; input?: string } = {}) {
+  return execa(process.execPath, [CLI, ...args], {
+    reject: false,
+    cwd: options.cwd ?? dir.path,
+    env: { MCPD_HOME: home, ...options.env },
+    ...(options.input === undefined ? {} : { input: options.input }),
+    timeout: 60_000,
+  });
+}
+
+beforeAll(() => {
+  writeFileSync(configFile, JSON.stringify({ servers: { fx: fixtureEntry({ FIXTURE_GRANDCHILD: grandchildFile }), off: { command: 'nothing', disabled: true } } }, null, 2));
+});
+
+afterAll(async () => {
+  await mcpd(['stop']);
+  dir.cleanup();
+});
+
+describe('mcpd without a daemon', () => {
+  it('says so in one line, how to start it, and exits 3', async () => {
+    for (const command of [['status'], ['tools'], ['call', 'x__y'], ['logs'], ['reload'], ['server', 'restart', 'fx'], ['stop']]) {
+      const result = await mcpd(command);
+      expect(result.exitCode, command.join(' ')).toBe(3);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toContain('mcpd start');
+    }
+  });
+
+  it('prints usage errors with exit 2', async () => {
+    expect((await mcpd(['frobnicate'])).exitCode).toBe(2);
+    expect((await mcpd(['status', '--bogus'])).exitCode).toBe(2);
+    const help = await mcpd(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('mcpd call TOOL'.replace('mcpd ', ''));
+  });
+});
+
+describe('config check', () => {
+  it('validates a good file and lists every problem of a bad one with its path', async () => {
+    const good = await mcpd(['config', 'check', configFile]);
+    expect(good.exitCode).toBe(0);
+    expect(good.stdout).toContain('OK — 2 servers (1 enabled): fx, off');
+    const bad = join(dir.path, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ mcpServers: { gh: { command: 'gh', env: { TOKEN: 1 } }, web: { url: 'nope' } } }));
+    const result = await mcpd(['config', 'check', bad]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('mcpServers.gh.env.TOKEN:');
+    expect(result.stderr).toContain('mcpServers.web.url:');
+    const json = JSON.parse((await mcpd(['config', 'check', bad, '--json'])).stdout) as { ok: boolean; problems: unknown[] };
+    expect(json).toMatchObject({ ok: false });
+    expect(json.problems).toHaveLength(2);
+  });
+
+  it('finds the config from the working folder', async () => {
+    const result = await mcpd(['config', 'check'], { cwd: dir.path });
+    expect(result.stdout).toContain(configFile);
+  });
+});
+
+describe('a daemon started in the background', () => {
+  it('starts, waits until ready, and prints a summary', async () => {
+    const result = await mcpd(['start', '--config', configFile]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('mcpd started');
+    expect(result.stdout).toMatch(/fx\s+running/);
+    expect(result.stdout).toMatch(/off\s+disabled/);
+    const again = await mcpd(['start', '--config', configFile]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toContain('already running');
+  });
+
+  it('status --json and tools --json are stable JSON', async () => {
+    const status = JSON.parse((await mcpd(['status', '--json'])).stdout) as DaemonStatus;
+    expect(status).toMatchObject({ ready: true, home, configFile, socket: join(home, 'mcpd.sock') });
+    expect(status.servers.find((s) => s.name === 'fx')).toMatchObject({ state: 'running', restarts: 0, lastError: null });
+    const tools = JSON.parse((await mcpd(['tools', '--json'])).stdout) as ToolEntry[];
+    expect(tools.map((t) => t.name)).toContain('fx__echo');
+    const human = await mcpd(['tools', 'fx']);
+    expect(human.stdout).toMatch(/fx__echo\s+fx\s+Echoes its message/);
+  });
+
+  it('calls tools: text out, exit 1 on a tool error, exit 2 on bad JSON, arguments from stdin', async () => {
+    const ok = await mcpd(['call', 'fx__echo', '{"message":"hi"}']);
+    expect([ok.exitCode, ok.stdout]).toEqual([0, 'hi']);
+    const json = JSON.parse((await mcpd(['call', 'fx__echo', '{"message":"hi"}', '--json'])).stdout) as unknown;
+    expect(json).toEqual({ content: [{ type: 'text', text: 'hi' }] });
+    const failed = await mcpd(['call', 'fx__fail']);
+    expect([failed.exitCode, failed.stderr]).toEqual([1, 'it failed on purpose']);
+    expect((await mcpd(['call', 'fx__echo', '{not json'])).exitCode).toBe(2);
+    const piped = await mcpd(['call', 'fx__echo', '-'], { input: '{"message":"from stdin"}' });
+    expect(piped.stdout).toBe('from stdin');
+    const unknown = await mcpd(['call', 'fx__ech']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain('No tool named "fx__ech"');
+  });
+
+  it('stops, starts and restarts one server', async () => {
+    const stop = await mcpd(['server', 'stop', 'fx']);
+    expect([stop.exitCode, stop.stdout]).toEqual([0, 'fx: stopped']);
+    const down = await mcpd(['call', 'fx__echo', '{"message":"x"}']);
+    expect(down.stderr).toContain('No tool named');
+    const start = await mcpd(['server', 'start', 'fx']);
+    expect(start.stdout).toMatch(/^fx: running, pid \d+, \d+ tools$/);
+    const restart = await mcpd(['server', 'restart', 'fx']);
+    expect(restart.exitCode).toBe(0);
+    expect((await mcpd(['server', 'restart', 'ghost'])).stderr).toContain('No server named "ghost"');
+  });
+
+  it('shows logs, and follows them with -f', async () => {
+    const logs = await mcpd(['logs', 'fx', '-n', '20']);
+    expect(logs.exitCode).toBe(0);
+    expect(logs.stdout).toContain('fx | state starting → running');
+    const follower: ResultPromise = execa(process.execPath, [CLI, 'logs', 'fx', '-f', '-n', '0'], { env: { MCPD_HOME: home }, reject: false });
+    let seen = '';
+    follower.stdout!.on('data', (d: Buffer) => {
+      seen += d.toString();
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    await mcpd(['server', 'restart', 'fx']);
+    await waitFor(() => seen.includes('state stopping → stopped') && seen.includes('state starting → running'), 10_000, 'followed lines');
+    follower.kill('SIGINT');
+    expect((await follower).exitCode).toBe(0);
+  });
+
+  it('reloads only what changed, and refuses a broken config keeping the running one', async () => {
+    const original = readFileSync(configFile, 'utf8');
+    const config = JSON.parse(original) as { servers: Record<string, unknown> };
+    config.servers['extra'] = fixtureEntry();
+    writeFileSync(configFile, JSON.stringify(config));
+    const ok = await mcpd(['reload']);
+    expect(ok.stdout).toContain('added: extra; removed: none; changed: none; unchanged: 2');
+    writeFileSync(configFile, '{ "servers": { "fx": { "command": 7 } } }');
+    const refused = await mcpd(['reload']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('servers.fx.command');
+    const status = JSON.parse((await mcpd(['status', '--json'])).stdout) as DaemonStatus;
+    expect(status.servers.map((s) => [s.name, s.state])).toEqual([
+      ['fx', 'running'],
+      ['off', 'disabled'],
+      ['extra', 'running'],
+    ]);
+    writeFileSync(configFile, original);
+    expect((await mcpd(['reload'])).stdout).toContain('removed: extra');
+  });
+
+  it('stop waits until the daemon and every server (and grandchild) are gone', async () => {
+    const status = JSON.parse((await mcpd(['status', '--json'])).stdout) as DaemonStatus;
+    const serverPid = status.servers.find((s) => s.name === 'fx')!.pid!;
+    const grandchild = Number(readFileSync(grandchildFile, 'utf8'));
+    const stop = await mcpd(['stop']);
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(stop.stdout).toContain(`mcpd stopped (pid ${status.pid})`);
+    expect(pidAlive(status.pid)).toBe(false);
+    expect(pidAlive(serverPid)).toBe(false);
+    expect(pidAlive(grandchild)).toBe(false);
+    expect(existsSync(join(home, 'mcpd.sock'))).toBe(false);
+  }, 30_000);
+});
+
+describe('after the daemon itself is SIGKILLed', () => {
+  it('the next start reaps the server processes it left', async () => {
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    const status = JSON.parse((await mcpd(['status', '--json'])).stdout) as DaemonStatus;
+    const orphan = status.servers.find((s) => s.name === 'fx')!.pid!;
+    const grandchild = Number(readFileSync(grandchildFile, 'utf8'));
+    process.kill(status.pid, 'SIGKILL');
+    await waitFor(() => !pidAlive(status.pid), 5_000, 'daemon dead');
+    expect(pidAlive(orphan)).toBe(true); // its own process group: the kill did not reach it
+    const restart = await mcpd(['start', '--config', configFile]);
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    await waitFor(() => !pidAlive(orphan) && !pidAlive(grandchild), 10_000, 'leftovers reaped');
+    const logs = await mcpd(['logs', 'daemon']);
+    expect(logs.stdout).toContain(`reaped process group ${orphan}`);
+    expect((await mcpd(['stop'])).exitCode).toBe(0);
+  }, 40_000);
+});
+
+describe('mcpd serve (foreground)', () => {
+  it('prints a ready banner, and Ctrl-C stops it and every server', async () => {
+    const serveHome = join(dir.path, 'serve-home');
+    const serve = execa(process.execPath, [CLI, 'serve', '--home', serveHome, '--config', configFile], { reject: false });
+    let out = '';
+    serve.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await waitFor(() => out.includes('Ctrl-C stops the daemon'), 20_000, 'the ready banner');
+    expect(out).toContain('is ready');
+    expect(out).toContain(`socket ${join(serveHome, 'mcpd.sock')}`);
+    expect(out).toContain(`--home ${serveHome}`);
+    const status = JSON.parse((await mcpd(['status', '--json', '--home', serveHome])).stdout) as DaemonStatus;
+    const serverPid = status.servers.find((s) => s.name === 'fx')!.pid!;
+    serve.kill('SIGINT');
+    const result = await serve;
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain('stopping (SIGINT)');
+    expect(pidAlive(serverPid)).toBe(false);
+  }, 40_000);
+});
