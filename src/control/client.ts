@@ -29,7 +29,15 @@ export class ControlClient extends EventEmitter<ClientEvents> {
 
   static async connect(options: ConnectOptions): Promise<ControlClient> {
     const timeoutMs = options.timeoutMs ?? 5_000;
-    const ws = new WebSocket(`ws+unix://${options.socketPath}:/`, { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+    const ws = new WebSocket(`ws+unix://${options.socketPath}:/`, {
+      handshakeTimeout: timeoutMs,
+      perMessageDeflate: false,
+      maxPayload: 256 * 1024 * 1024,
+      // A Unix socket has no proxy for masking to protect against: an all-zero mask skips the
+      // per-byte XOR, and JSON.parse checks the text anyway.
+      generateMask: (mask: Buffer) => mask.fill(0),
+      skipUTF8Validation: true,
+    });
     let client: ControlClient | undefined;
     const peer = new JsonRpcPeer((text) => ws.send(text), {
       onNotification: (method, params) => client?.emit(method as EventName, params as never),

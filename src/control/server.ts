@@ -58,7 +58,7 @@ export class ControlServer {
     this.http = createServer((_req, res) => {
       res.writeHead(426, { 'Content-Type': 'text/plain' }).end('mcpd control socket: connect with a WebSocket (see docs/control-protocol.md)\n');
     });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INCOMING_MESSAGE_BYTES, perMessageDeflate: false });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INCOMING_MESSAGE_BYTES, perMessageDeflate: false, skipUTF8Validation: true });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 

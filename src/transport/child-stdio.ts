@@ -10,6 +10,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const NEWLINE = 0x0a;
 
 export interface ChildStdioTransportOptions {
   /** Told of each stdout line that was not a JSON-RPC message. */
@@ -24,6 +25,8 @@ export class ChildStdioTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
 
   private readonly readBuffer = new ReadBuffer({ maxBufferSize: MAX_MESSAGE_BYTES });
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
   private closed = false;
 
   constructor(
@@ -40,8 +43,23 @@ export class ChildStdioTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    // ReadBuffer copies everything it holds on each append, which makes a large message
+    // quadratic (a 16 MiB result in 64 KiB chunks: ~2 GB copied). Chunks without a newline wait
+    // here and reach it in one piece.
+    if (chunk.indexOf(NEWLINE) === -1) {
+      this.partial.push(chunk);
+      this.partialBytes += chunk.length;
+      if (this.partialBytes > MAX_MESSAGE_BYTES) {
+        this.onerror?.(new Error(`a message on stdout exceeded ${MAX_MESSAGE_BYTES} bytes`));
+        void this.close();
+      }
+      return;
+    }
+    const data = this.partial.length === 0 ? chunk : Buffer.concat([...this.partial, chunk]);
+    this.partial = [];
+    this.partialBytes = 0;
     try {
-      this.readBuffer.append(chunk);
+      this.readBuffer.append(data);
     } catch (error) {
       this.onerror?.(error as Error);
       void this.close();
@@ -85,6 +103,7 @@ export class ChildStdioTransport implements Transport {
     this.closed = true;
     this.stdout.off('data', this.onData);
     this.readBuffer.clear();
+    this.partial = [];
     this.onclose?.();
   }
 }

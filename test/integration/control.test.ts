@@ -91,6 +91,12 @@ describe('control socket protocol', () => {
     expect((await client.request('status', {})).ready).toBe(true);
   });
 
+  it('carries a 16 MiB tool result to the client (no payload limit below it)', async () => {
+    const client = await t.connect();
+    const result = await client.request('tools.call', { name: 'fx_one__big', arguments: { bytes: 16 * 1024 * 1024 } });
+    expect((result.content[0] as { text: string }).text).toHaveLength(16 * 1024 * 1024);
+  });
+
   it('maps errors to stable codes', async () => {
     const client = await t.connect();
     await expect(client.request('tools.call', { name: 'nope__nothing' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_TOOL_UNKNOWN'));
