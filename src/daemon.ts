@@ -107,6 +107,9 @@ export class Daemon {
     const reaped = await this.children.reapLeftovers();
     for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
     for (const warning of this.currentConfig.warnings) this.log.warn(`config: ${warning}`);
+    // Accepted by the config schema already; served by later builds.
+    if (this.currentConfig.plugins.length > 0) this.log.warn(`config: plugins are not loaded by this build; ignoring ${this.currentConfig.plugins.length}`);
+    if (this.currentConfig.gateway.http) this.log.warn('config: gateway.http is not served by this build; ignoring it');
     this.wire();
     this.control = new ControlServer({
       socketPath: this.paths.socket,
