@@ -4,6 +4,7 @@
  */
 import type { CallToolResult, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
+import { SEPARATOR, sanitize } from '../catalogue/naming.js';
 import { McpdError } from '../errors.js';
 import type { CallOptions } from '../supervisor/managed-server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -28,6 +29,12 @@ export class ToolRouter {
   async callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions = {}): Promise<CallToolResult> {
     const entry = this.catalogue.resolveTool(name);
     if (!entry) {
+      // The tool may belong to a server that is down: say so rather than "no such tool".
+      const owner = this.supervisor.list().find((s) => name.startsWith(`${sanitize(s.name)}${SEPARATOR}`) && s.state !== 'running');
+      if (owner) {
+        const why = owner.status().lastError?.message;
+        throw new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${owner.name}" is ${owner.state}, so "${name}" is not available${why ? `: ${why}` : '.'}`, { server: owner.name });
+      }
       const hint = closest(name, this.catalogue.tools().map((t) => t.name));
       throw new McpdError('MCPD_TOOL_UNKNOWN', `No tool named "${name}" in the catalogue.${hint ? ` Did you mean "${hint}"?` : ' List them with: mcpd tools'}`);
     }

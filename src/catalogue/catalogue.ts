@@ -44,7 +44,8 @@ export class Catalogue extends EventEmitter<{ changed: (event: CatalogueChangedE
     const before = this.keys(kind);
     (part[kind] as unknown[]) = items;
     this.rebuild();
-    this.announce(server, kind, before);
+    // A new tool list is announced even with the same names: descriptions or schemas may differ.
+    this.announce(server, kind, before, kind === 'tools');
   }
 
   removeServer(server: string): void {
@@ -52,7 +53,7 @@ export class Catalogue extends EventEmitter<{ changed: (event: CatalogueChangedE
     const before = { tools: this.keys('tools'), resources: this.keys('resources'), prompts: this.keys('prompts') };
     this.parts.delete(server);
     this.rebuild();
-    for (const kind of ['tools', 'resources', 'prompts'] as const) this.announce(server, kind, before[kind]);
+    for (const kind of ['tools', 'resources', 'prompts'] as const) this.announce(server, kind, before[kind], false);
   }
 
   tools(server?: string): ToolEntry[] {
@@ -88,12 +89,12 @@ export class Catalogue extends EventEmitter<{ changed: (event: CatalogueChangedE
     return new Set(this.resourceList.map((r) => `${r.server}\u0000${r.uri}`));
   }
 
-  private announce(server: string, kind: Kind, before: Set<string>): void {
+  private announce(server: string, kind: Kind, before: Set<string>, always: boolean): void {
     const after = this.keys(kind);
     const shown = (key: string) => (kind === 'resources' ? key.split('\u0000')[1]! : key);
     const added = [...after].filter((k) => !before.has(k)).map(shown);
     const removed = [...before].filter((k) => !after.has(k)).map(shown);
-    if (added.length === 0 && removed.length === 0 && kind !== 'tools') return;
+    if (added.length === 0 && removed.length === 0 && !always) return;
     this.emit('changed', { server, kind, added, removed, total: after.size });
   }
 

@@ -3,7 +3,7 @@
  * Every problem names its path (`servers.github.env.TOKEN: ...`). Unknown keys are warnings, not
  * errors, so that Claude Desktop and Claude Code files (which carry keys of their own) load as is.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
   DEFAULT_RESTART,
@@ -218,8 +218,4 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
     warnings,
   };
   return { ok: true, config, warnings };
-}
-
-export function isRelativeCommand(command: string): boolean {
-  return !isAbsolute(command) && command.includes('/');
 }

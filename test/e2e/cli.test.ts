@@ -116,7 +116,7 @@ describe('a daemon started in the background', () => {
     const stop = await mcpd(['server', 'stop', 'fx']);
     expect([stop.exitCode, stop.stdout]).toEqual([0, 'fx: stopped']);
     const down = await mcpd(['call', 'fx__echo', '{"message":"x"}']);
-    expect(down.stderr).toContain('No tool named');
+    expect(down.stderr).toContain('Server "fx" is stopped, so "fx__echo" is not available');
     const start = await mcpd(['server', 'start', 'fx']);
     expect(start.stdout).toMatch(/^fx: running, pid \d+, \d+ tools$/);
     const restart = await mcpd(['server', 'restart', 'fx']);

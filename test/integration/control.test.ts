@@ -94,7 +94,7 @@ describe('control socket protocol', () => {
   it('carries a 16 MiB tool result to the client (no payload limit below it)', async () => {
     const client = await t.connect();
     const result = await client.request('tools.call', { name: 'fx_one__big', arguments: { bytes: 16 * 1024 * 1024 } });
-    expect((result.content[0] as { text: string }).text).toHaveLength(16 * 1024 * 1024);
+    expect((result.content[0] as unknown as { text: string }).text).toHaveLength(16 * 1024 * 1024);
   });
 
   it('maps errors to stable codes', async () => {
