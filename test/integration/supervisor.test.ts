@@ -214,6 +214,18 @@ describe('ManagedServer stop', () => {
     await waitFor(() => !pidAlive(grandchild), 5_000, 'grandchild gone');
   }, 20_000);
 
+  it('leaves nothing behind for a server started through npx', async () => {
+    // npx finds the locally installed bin: nothing is downloaded.
+    const config = serverConfig('vianpx', { command: 'npx', args: ['--no-install', 'mcp-server-memory'], env: { MEMORY_FILE_PATH: join(dir.path, 'm.jsonl') }, timeouts: { startupMs: 20_000 } });
+    const { server } = managed(config);
+    await server.start();
+    expect(server.state).toBe('running');
+    expect(server.currentLists.tools.map((t) => t.name)).toContain('read_graph');
+    const pgid = server.status().pid!;
+    await server.stop();
+    expect(groupAlive(pgid)).toBe(false);
+  }, 30_000);
+
   it('stop() called twice returns the same promise', async () => {
     const { server } = managed(serverConfig('twice', fixtureEntry()));
     await server.start();
