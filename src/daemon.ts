@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { ToolRouter } from './calls/router.js';
+import { ChatService } from './chat/service.js';
 import { Catalogue } from './catalogue/catalogue.js';
 import { diffServers } from './config/diff.js';
 import { loadConfig } from './config/load.js';
@@ -33,6 +34,8 @@ export interface DaemonOptions {
   /** Reload when the config file changes on disk (default true). */
   watchConfig?: boolean;
   random?: () => number;
+  /** Where chat finds ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const STOP_SERVERS_TIMEOUT_MS = 15_000;
@@ -44,6 +47,7 @@ export class Daemon {
   readonly supervisor: Supervisor;
   readonly catalogue = new Catalogue();
   readonly router: ToolRouter;
+  readonly chat: ChatService;
   readonly children: ChildRegistry;
   readonly startedAt = Date.now();
   private control: ControlServer | undefined;
@@ -68,6 +72,14 @@ export class Daemon {
     this.children = new ChildRegistry(this.paths.childrenFile);
     this.supervisor = new Supervisor({ logs: this.logs, children: this.children, clientInfo: { name: 'mcpd', version: VERSION } }, options.random);
     this.router = new ToolRouter(this.catalogue, this.supervisor);
+    this.chat = new ChatService({
+      home: this.paths.home,
+      config: () => this.currentConfig.chat,
+      tools: () => this.catalogue.tools(),
+      callTool: (name, input, signal) => this.router.callTool(name, input, { signal, caller: 'chat' }),
+      env: options.env ?? process.env,
+      log: this.logs.logger('chat'),
+    });
   }
 
   get config(): ResolvedConfig {
@@ -210,6 +222,7 @@ export class Daemon {
       this.watcher?.close();
       clearTimeout(this.reloadTimer);
       this.control?.broadcast('daemon:stopping', { reason });
+      await this.chat.stop();
       await withTimeout(this.supervisor.stopAll(), STOP_SERVERS_TIMEOUT_MS, 'stopping the servers').catch((error: unknown) => {
         this.log.error(`${errorMessage(error)}; killing what is left`);
         this.children.killAllNow('SIGKILL');

@@ -114,3 +114,57 @@ export interface ReloadResult {
   unchanged: string[];
   warnings: string[];
 }
+
+/** Token usage, as the Messages API counts it. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+}
+
+export type StopReason = 'end_turn' | 'max_steps' | 'max_tokens' | 'refusal' | 'cancelled' | 'error';
+
+export type ApprovalDecision = 'yes' | 'no' | 'always';
+
+/** What a chat turn streams to the clients attached to its session (notification `chat:event`). */
+export type ChatEvent =
+  | { type: 'turn_start'; sessionId: string; turnId: string; model: string; prompt: string }
+  | { type: 'text'; sessionId: string; turnId: string; text: string }
+  | { type: 'tool_start'; sessionId: string; turnId: string; id: string; name: string; input: unknown }
+  | { type: 'tool_end'; sessionId: string; turnId: string; id: string; name: string; ok: boolean; durationMs: number; summary: string; truncated: boolean }
+  | { type: 'approval_request'; sessionId: string; turnId: string; requestId: string; name: string; input: unknown }
+  | { type: 'notice'; sessionId: string; turnId: string; message: string }
+  | { type: 'step_end'; sessionId: string; turnId: string; step: number; usage: TokenUsage }
+  | {
+      type: 'turn_end';
+      sessionId: string;
+      turnId: string;
+      stopReason: StopReason;
+      steps: number;
+      usage: TokenUsage;
+      sessionUsage: TokenUsage;
+      error?: ErrorInfo;
+    };
+
+export interface ChatSessionSummary {
+  id: string;
+  title: string;
+  model: string;
+  createdAt: string;
+  updatedAt: string;
+  turns: number;
+  usage: TokenUsage;
+  running: boolean;
+}
+
+export interface ChatTurnResult {
+  sessionId: string;
+  turnId: string;
+  stopReason: StopReason;
+  text: string;
+  steps: number;
+  usage: TokenUsage;
+  sessionUsage: TokenUsage;
+  error?: ErrorInfo;
+}

@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import {
+  type ApprovalAction,
+  type ChatConfig,
   DEFAULT_RESTART,
   DEFAULT_TIMEOUTS,
   type PluginSpec,
@@ -67,6 +69,18 @@ function schemas(strict: boolean) {
       maxTokens: positiveInt.optional(),
       maxSteps: positiveInt.optional(),
       system: z.string().optional(),
+      approval: z
+        .union([
+          z.literal('auto'),
+          object({
+            default: z.enum(['allow', 'ask', 'deny']).optional(),
+            allow: z.array(z.string()).optional(),
+            ask: z.array(z.string()).optional(),
+            deny: z.array(z.string()).optional(),
+          }),
+        ])
+        .optional(),
+      maxToolResultChars: positiveInt.optional(),
     }).optional(),
     plugins: z.array(pluginEntry).optional(),
     gateway: object({
@@ -171,6 +185,21 @@ function resolveServer(
   return { ...common(parsed), transport: 'http', url: parsed.url, headers: parsed.headers ?? {} };
 }
 
+function resolveChat(chat: {
+  model?: string | undefined;
+  maxTokens?: number | undefined;
+  maxSteps?: number | undefined;
+  system?: string | undefined;
+  approval?: 'auto' | { default?: ApprovalAction | undefined; allow?: string[] | undefined; ask?: string[] | undefined; deny?: string[] | undefined } | undefined;
+  maxToolResultChars?: number | undefined;
+}): ChatConfig {
+  const { approval, ...rest } = chat;
+  const out: ChatConfig = stripUndefined(rest);
+  if (approval === 'auto') out.approval = 'auto';
+  else if (approval) out.approval = { default: approval.default ?? 'allow', allow: approval.allow ?? [], ask: approval.ask ?? [], deny: approval.deny ?? [] };
+  return out;
+}
+
 function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
@@ -212,7 +241,7 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
     ...(file === undefined ? {} : { file }),
     dir,
     servers,
-    chat: stripUndefined(top.chat ?? {}),
+    chat: resolveChat(top.chat ?? {}),
     plugins,
     gateway: gatewayHttp ? { http: { host: gatewayHttp.host ?? '127.0.0.1', port: gatewayHttp.port } } : {},
     warnings,

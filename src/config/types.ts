@@ -48,11 +48,25 @@ export interface HttpServerConfig extends ServerConfigBase {
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
 
+export type ApprovalAction = 'allow' | 'ask' | 'deny';
+
+/** Globs on namespaced tool names. A match in deny wins over ask, ask over allow. */
+export interface ApprovalRules {
+  default: ApprovalAction;
+  allow: string[];
+  ask: string[];
+  deny: string[];
+}
+
 export interface ChatConfig {
   model?: string;
   maxTokens?: number;
   maxSteps?: number;
   system?: string;
+  /** `auto` (every call runs) or rules. */
+  approval?: 'auto' | ApprovalRules;
+  /** Tool results longer than this (characters of text) are cut; the full text is kept on disk. */
+  maxToolResultChars?: number;
 }
 
 export type PluginSpec = { specifier: string; options: Record<string, unknown> };

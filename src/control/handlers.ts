@@ -3,7 +3,9 @@ import type { Daemon } from '../daemon.js';
 import { McpdError, isMcpdError } from '../errors.js';
 import type { RpcErrorObject } from './jsonrpc.js';
 import { JSONRPC_ERRORS, PROTOCOL_VERSION, type MethodName } from './protocol.js';
-import type { RequestHandler } from './server.js';
+import type { ChatWatcher } from '../chat/service.js';
+import type { ApprovalDecision } from '../model.js';
+import type { ControlConnection, RequestHandler } from './server.js';
 
 class InvalidParams extends Error {}
 class MethodNotFound extends Error {}
@@ -66,7 +68,20 @@ export function createHandlers(daemon: Daemon): RequestHandler {
     return server;
   };
 
-  const methods: Record<MethodName, (params: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>> = {
+  // One chat watcher per connection, detached when it closes (a running turn goes on).
+  const watchers = new WeakMap<ControlConnection, ChatWatcher>();
+  const watcherOf = (connection: ControlConnection): ChatWatcher => {
+    let watcher = watchers.get(connection);
+    if (!watcher) {
+      const created: ChatWatcher = { id: connection.id, send: (event) => connection.notify('chat:event', event) };
+      watchers.set(connection, created);
+      connection.onClose(() => daemon.chat.detach(created));
+      watcher = created;
+    }
+    return watcher;
+  };
+
+  const methods: Record<MethodName, (params: Record<string, unknown>, signal: AbortSignal, connection: ControlConnection) => Promise<unknown>> = {
     hello: async (p) => {
       const version = p['protocolVersion'];
       if (version !== PROTOCOL_VERSION) {
@@ -96,6 +111,29 @@ export function createHandlers(daemon: Daemon): RequestHandler {
     'events.subscribe': async () => ({ subscribed: [] }),
     'events.unsubscribe': async () => ({ subscribed: [] }),
     'config.reload': () => daemon.reload(),
+    'chat.new': async (p) => daemon.chat.newSession(optStr(p, 'model')),
+    'chat.send': async (p, signal, connection) => {
+      const message = str(p, 'message');
+      const sessionId = optStr(p, 'sessionId') ?? daemon.chat.newSession(optStr(p, 'model')).id;
+      // A disconnect does not cancel the turn (closing a client never loses a chat); $/cancel does.
+      signal.addEventListener('abort', () => {
+        if (!isMcpdError(signal.reason, 'MCPD_CONTROL_CLOSED')) daemon.chat.cancel(sessionId);
+      });
+      return daemon.chat.send({ sessionId, message, model: optStr(p, 'model'), watcher: watcherOf(connection), canApprove: p['canApprove'] === true });
+    },
+    'chat.cancel': async (p) => ({ cancelled: daemon.chat.cancel(str(p, 'sessionId')) }),
+    'chat.attach': async (p, _signal, connection) => daemon.chat.attach(str(p, 'sessionId'), watcherOf(connection)),
+    'chat.approve': async (p, _signal, connection) => {
+      const decision = p['decision'];
+      if (decision !== 'yes' && decision !== 'no' && decision !== 'always') throw new InvalidParams('params.decision must be "yes", "no" or "always"');
+      return { ok: daemon.chat.approve(str(p, 'requestId'), decision as ApprovalDecision, watcherOf(connection)) };
+    },
+    'chat.sessions': async () => ({ sessions: daemon.chat.list() }),
+    'chat.history': async (p) => {
+      const id = str(p, 'sessionId');
+      return { session: daemon.chat.summary(id), messages: daemon.chat.history(id) };
+    },
+    'chat.setModel': async (p) => daemon.chat.setModel(str(p, 'sessionId'), str(p, 'model')),
     'daemon.stop': async () => {
       // Answer first, then stop: the client waits for the socket to close.
       setImmediate(() => void daemon.stop('mcpd stop'));
@@ -106,6 +144,6 @@ export function createHandlers(daemon: Daemon): RequestHandler {
   return async (method, params, context) => {
     const handler = Object.hasOwn(methods, method) ? methods[method as MethodName] : undefined;
     if (!handler) throw new MethodNotFound(`Method not found: ${method}`);
-    return handler(object(params), context.signal);
+    return handler(object(params), context.signal, context.connection);
   };
 }

@@ -3,7 +3,11 @@
  * Documented in docs/control-protocol.md. No dependencies: the thin CLI imports this.
  */
 import type {
+  ApprovalDecision,
   CatalogueChangedEvent,
+  ChatEvent,
+  ChatSessionSummary,
+  ChatTurnResult,
   DaemonStatus,
   LogEntry,
   PromptEntry,
@@ -56,6 +60,14 @@ export interface Methods {
   'events.unsubscribe': { params: { events: EventName[] }; result: { subscribed: EventName[] } };
   'config.reload': { params: Record<string, never>; result: ReloadResult };
   'daemon.stop': { params: Record<string, never>; result: { stopping: true } };
+  'chat.new': { params: { model?: string }; result: ChatSessionSummary };
+  'chat.send': { params: { sessionId?: string; message: string; model?: string; canApprove?: boolean }; result: ChatTurnResult };
+  'chat.cancel': { params: { sessionId: string }; result: { cancelled: boolean } };
+  'chat.attach': { params: { sessionId: string }; result: { session: ChatSessionSummary; runningTurnId: string | null; partialText: string } };
+  'chat.approve': { params: { requestId: string; decision: ApprovalDecision }; result: { ok: boolean } };
+  'chat.sessions': { params: Record<string, never>; result: { sessions: ChatSessionSummary[] } };
+  'chat.history': { params: { sessionId: string }; result: { session: ChatSessionSummary; messages: { role: 'user' | 'assistant'; text: string }[] } };
+  'chat.setModel': { params: { sessionId: string; model: string }; result: ChatSessionSummary };
 }
 
 export type MethodName = keyof Methods;
@@ -69,9 +81,12 @@ export interface Events {
   'log:line': LogEntry;
   'config:reloaded': ReloadResult;
   'daemon:stopping': { reason: string };
+  /** Sent to the clients attached to a chat session (no subscription needed). */
+  'chat:event': ChatEvent;
 }
 
 export type EventName = keyof Events;
+/** The events `events.subscribe` takes (chat events come by attaching to a session instead). */
 export const EVENT_NAMES: readonly EventName[] = ['server:state', 'catalogue:changed', 'log:line', 'config:reloaded', 'daemon:stopping'];
 
 /** Client → server notification: cancel the request of this id (its tool call is cancelled at the server). */

@@ -23,6 +23,10 @@ import {
 export interface ControlConnection {
   readonly id: number;
   readonly subscriptions: Set<EventName>;
+  /** Sends one event to this connection, subscribed or not. */
+  notify<E extends EventName>(event: E, params: Events[E]): void;
+  /** Runs when the connection closes. */
+  onClose(listener: () => void): void;
 }
 
 export type RequestHandler = (method: string, params: unknown, context: RequestContext & { connection: ControlConnection }) => Promise<unknown>;
@@ -131,7 +135,16 @@ export class ControlServer {
   }
 
   private onConnection(ws: WebSocket): void {
-    const client = { id: this.nextId++, subscriptions: new Set<EventName>(), ws } as Client;
+    const closeListeners: (() => void)[] = [];
+    const client = {
+      id: this.nextId++,
+      subscriptions: new Set<EventName>(),
+      ws,
+      notify: (event: EventName, params: unknown) => client.peer.notify(event, params),
+      onClose: (listener: () => void) => {
+        closeListeners.push(listener);
+      },
+    } as unknown as Client;
     // Every message, answer or event, goes through the slow-reader check.
     client.peer = new JsonRpcPeer((text) => this.sendTo(client, () => ws.send(text)), {
       onRequest: (method, params, context) => {
@@ -151,6 +164,13 @@ export class ControlServer {
     ws.on('close', () => {
       this.clients.delete(client);
       client.peer.close(new McpdError('MCPD_CONTROL_CLOSED', 'The client disconnected.'));
+      for (const listener of closeListeners) {
+        try {
+          listener();
+        } catch (error) {
+          this.options.log('warn', `control connection ${client.id}: a close listener failed: ${(error as Error).message}`);
+        }
+      }
     });
     ws.on('error', (error) => {
       this.options.log('warn', `control connection ${client.id}: ${error.message}`);

@@ -6,7 +6,10 @@ import { Daemon } from '../../src/daemon.js';
 import { tempDir } from './fixtures.js';
 
 export interface TestDaemon {
+  /** The running daemon (replaced by restart()). */
   daemon: Daemon;
+  /** Stops the daemon and starts a new one on the same home and config. */
+  restart(): Promise<void>;
   home: string;
   configFile: string;
   connect(): Promise<ControlClient>;
@@ -14,28 +17,34 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(config: unknown, options: { watchConfig?: boolean } = {}): Promise<TestDaemon> {
+export async function startDaemon(config: unknown, options: { watchConfig?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestDaemon> {
   const dir = tempDir('mcpd-d-');
   const configFile = join(dir.path, 'mcp.config.json');
   const writeConfig = (c: unknown) => writeFileSync(configFile, JSON.stringify(c, null, 2));
   writeConfig(config);
   const home = join(dir.path, 'home');
-  const daemon = await Daemon.start({ home, configFile, watchConfig: options.watchConfig ?? false, random: () => 0.5 });
+  const start = () => Daemon.start({ home, configFile, watchConfig: options.watchConfig ?? false, random: () => 0.5, env: options.env ?? {} });
   const clients: ControlClient[] = [];
-  return {
-    daemon,
+  const t: TestDaemon = {
+    daemon: await start(),
+    async restart() {
+      for (const c of clients.splice(0)) c.close();
+      await t.daemon.stop('test restart');
+      t.daemon = await start();
+    },
     home,
     configFile,
     writeConfig,
     async connect() {
-      const client = await ControlClient.connect({ socketPath: daemon.paths.socket });
+      const client = await ControlClient.connect({ socketPath: t.daemon.paths.socket });
       clients.push(client);
       return client;
     },
     async stop() {
       for (const c of clients) c.close();
-      await daemon.stop('test done');
+      await t.daemon.stop('test done');
       dir.cleanup();
     },
   };
+  return t;
 }
