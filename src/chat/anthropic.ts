@@ -69,7 +69,7 @@ export function chatError(error: unknown, attempts: number): McpdError {
   if (error instanceof McpdError) return error;
   const tried = attempts > 1 ? ` (tried ${attempts} times)` : '';
   if (error instanceof APIConnectionError) {
-    return new McpdError('MCPD_CHAT_NETWORK', `Cannot reach the Messages API${tried}: ${error.message}. Check the network (or ANTHROPIC_BASE_URL); the session is kept, send again to retry.`, { cause: error });
+    return new McpdError('MCPD_CHAT_NETWORK', `Cannot reach the Messages API${tried}: ${error.message.replace(/\.+$/, '')}. Check the network (or ANTHROPIC_BASE_URL); the session is kept, send again to retry.`, { cause: error });
   }
   if (error instanceof APIError) {
     const status = error.status;

@@ -82,6 +82,7 @@ export class ChatService {
   }
 
   newSession(model?: string): ChatSessionSummary {
+    this.client(); // says what to set before a session exists without a way to use it
     const session = this.store.create(model ?? this.deps.config().model ?? DEFAULT_MODEL);
     this.sessions.set(session.id, session);
     return summarize(session, false);

@@ -12,6 +12,9 @@ export interface CliArgs {
   timeoutMs?: number | undefined;
   help: boolean;
   version: boolean;
+  prompt?: string | undefined;
+  session?: string | undefined;
+  model?: string | undefined;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -29,6 +32,9 @@ export function parseCli(argv: string[]): CliArgs {
         lines: { type: 'string', short: 'n' },
         timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        prompt: { type: 'string', short: 'p' },
+        session: { type: 'string' },
+        model: { type: 'string' },
         version: { type: 'boolean', short: 'v' },
       },
     });
@@ -52,6 +58,9 @@ export function parseCli(argv: string[]): CliArgs {
     timeoutMs: number('timeout', values.timeout, 1),
     help: values.help ?? false,
     version: values.version ?? false,
+    prompt: values.prompt,
+    session: values.session,
+    model: values.model,
   };
 }
 
@@ -73,6 +82,13 @@ Tools and servers
   server start|stop|restart NAME
                                 act on one server (restart also clears "failed")
   logs [SERVER] [-f] [-n N]     captured logs (server stderr included); -f follows
+
+Chat (needs ANTHROPIC_API_KEY in the daemon's environment)
+  chat [--session ID] [--model M]
+                                interactive chat with Claude over every server's tools;
+                                Ctrl-C cancels the turn, Ctrl-C on an empty line or Ctrl-D quits
+  chat -p PROMPT [--json]       one turn, printed (--json: one event per line); piped stdin
+                                works as the prompt too
 
 Config
   config check [F]              validate a config and print every problem with its path

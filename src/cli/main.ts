@@ -20,10 +20,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   logs: async () => (await import('./commands/logs.js')).logsCommand,
   reload: async () => (await import('./commands/reload.js')).reloadCommand,
   config: async () => (await import('./commands/config-check.js')).configCheckCommand,
+  chat: async () => (await import('./commands/chat.js')).chatCommand,
 };
 
 const LATER: Record<string, string> = {
-  chat: 'mcpd chat is not in this build yet (it is being built); use mcpd call to run tools meanwhile.',
   bridge: 'mcpd bridge is not in this build yet (it is being built).',
 };
 

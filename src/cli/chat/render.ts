@@ -1,0 +1,136 @@
+/** How a chat turn looks in a terminal: streamed text, one line per tool call, a usage line. */
+import type { ChatEvent, TokenUsage } from '../../model.js';
+
+const DIM = '\u001b[2m';
+const RED = '\u001b[31m';
+const GREEN = '\u001b[32m';
+const YELLOW = '\u001b[33m';
+const RESET = '\u001b[0m';
+
+export function shortJson(value: unknown, max = 60): string {
+  const text = JSON.stringify(value) ?? '';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export function usageLine(usage: TokenUsage): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const cache = usage.cacheReadInputTokens || usage.cacheCreationInputTokens ? ` (cache: ${n(usage.cacheReadInputTokens)} read, ${n(usage.cacheCreationInputTokens)} written)` : '';
+  return `${n(usage.inputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens)} in${cache} / ${n(usage.outputTokens)} out`;
+}
+
+export function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+interface Running {
+  name: string;
+  startedAt: number;
+}
+
+/** Renders events to a terminal (or any stream); a status line shows calls running for long. */
+export class TurnRenderer {
+  private atLineStart = true;
+  private readonly running = new Map<string, Running>();
+  private ticker: NodeJS.Timeout | undefined;
+  private statusShown = false;
+  /** Colour only on a terminal that wants it (NO_COLOR, TERM=dumb). */
+  private readonly colors: boolean;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream | NodeJS.WritableStream,
+    private readonly err: NodeJS.WritableStream,
+    private readonly tty: boolean,
+  ) {
+    this.colors = tty && !process.env['NO_COLOR'] && process.env['TERM'] !== 'dumb';
+  }
+
+  private color(code: string, text: string): string {
+    return this.colors ? `${code}${text}${RESET}` : text;
+  }
+
+  private clearStatus(): void {
+    if (this.statusShown) {
+      this.out.write('\r\u001b[2K');
+      this.statusShown = false;
+    }
+  }
+
+  private line(text: string, stream: NodeJS.WritableStream = this.out): void {
+    this.clearStatus();
+    if (!this.atLineStart) this.out.write('\n');
+    stream.write(`${text}\n`);
+    this.atLineStart = true;
+  }
+
+  render(event: ChatEvent): void {
+    switch (event.type) {
+      case 'turn_start':
+        break;
+      case 'text':
+        this.clearStatus();
+        this.out.write(event.text);
+        this.atLineStart = event.text.endsWith('\n');
+        break;
+      case 'tool_start':
+        this.running.set(event.id, { name: event.name, startedAt: Date.now() });
+        this.line(this.color(DIM, `  ⚙ ${event.name} ${shortJson(event.input)}`));
+        this.tick();
+        break;
+      case 'tool_end': {
+        this.running.delete(event.id);
+        const mark = event.ok ? this.color(GREEN, '✓') : this.color(RED, '✗');
+        const cut = event.truncated ? ' (cut; full text kept by mcpd)' : '';
+        this.line(`  ${mark} ${event.name} ${this.color(DIM, `${duration(event.durationMs)} · ${event.summary}${cut}`)}`);
+        break;
+      }
+      case 'approval_request':
+        break; // asked by the REPL
+      case 'notice':
+        this.line(this.color(YELLOW, `  ! ${event.message}`), this.err);
+        break;
+      case 'step_end':
+        break;
+      case 'turn_end': {
+        this.stopTicker();
+        if (event.error) this.line(this.color(RED, event.error.message), this.err);
+        else if (event.stopReason === 'cancelled') this.line(this.color(YELLOW, '  (cancelled)'));
+        else if (event.stopReason === 'max_tokens') this.line(this.color(YELLOW, '  (the answer hit chat.maxTokens and was cut)'));
+        else if (!this.atLineStart) {
+          this.clearStatus();
+          this.out.write('\n');
+          this.atLineStart = true;
+        }
+        const steps = `${event.steps} step${event.steps === 1 ? '' : 's'}`;
+        this.line(this.color(DIM, `  · ${steps} · ${usageLine(event.usage)} · session ${usageLine(event.sessionUsage)}`), this.err);
+        break;
+      }
+    }
+  }
+
+  /** On a terminal, calls running for more than a second get a live elapsed-time line. */
+  private tick(): void {
+    if (!this.tty || this.ticker) return;
+    this.ticker = setInterval(() => {
+      const long = [...this.running.values()].filter((r) => Date.now() - r.startedAt >= 1000);
+      if (long.length === 0) {
+        this.clearStatus();
+        if (this.running.size === 0) this.stopTicker();
+        return;
+      }
+      const text = long.map((r) => `${r.name} ${Math.floor((Date.now() - r.startedAt) / 1000)}s`).join(', ');
+      if (!this.atLineStart) {
+        this.out.write('\n');
+        this.atLineStart = true;
+      }
+      this.out.write(`\r\u001b[2K${this.color(DIM, `  … running: ${text}`)}`);
+      this.statusShown = true;
+    }, 500);
+    this.ticker.unref();
+  }
+
+  stopTicker(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.clearStatus();
+  }
+}

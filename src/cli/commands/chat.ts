@@ -1,0 +1,241 @@
+/**
+ * `mcpd chat`: a REPL attached to the daemon, or one turn with -p (or a piped prompt). The turn
+ * runs inside the daemon; this only sends, renders and answers approvals.
+ */
+import { createInterface, type Interface } from 'node:readline';
+import type { ControlClient } from '../../control/client.js';
+import { McpdError } from '../../errors.js';
+import type { ApprovalDecision, ChatEvent, ChatTurnResult } from '../../model.js';
+import { connectDaemon, type CliContext } from '../context.js';
+import { table } from '../format.js';
+import { TurnRenderer, shortJson, usageLine } from '../chat/render.js';
+
+const HELP = `Commands:
+  /help            this list
+  /tools           the tools Claude can use
+  /servers         the servers and their states
+  /new             start a new session
+  /sessions        the saved sessions (resume one with: mcpd chat --session ID)
+  /usage           tokens used in this session
+  /model NAME      use another model in this session
+  /quit            leave (Ctrl-D, or Ctrl-C on an empty line, too)
+Ctrl-C while Claude works cancels the turn: the request and every running tool call.`;
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text.trim();
+}
+
+function exitCodeOf(result: ChatTurnResult): number {
+  if (result.stopReason === 'error') return 1;
+  if (result.stopReason === 'cancelled') return 130;
+  return 0;
+}
+
+export async function chatCommand(ctx: CliContext): Promise<number> {
+  const oneShot = ctx.args.prompt !== undefined || !process.stdin.isTTY;
+  const client = await connectDaemon(ctx);
+  try {
+    if (oneShot) {
+      const prompt = ctx.args.prompt ?? (await readStdin());
+      if (!prompt) throw new McpdError('MCPD_USAGE', 'Nothing to send: give a prompt with -p "…" or on stdin.');
+      return await oneTurn(ctx, client, prompt);
+    }
+    return await repl(ctx, client);
+  } finally {
+    client.close();
+  }
+}
+
+async function oneTurn(ctx: CliContext, client: ControlClient, prompt: string): Promise<number> {
+  const renderer = new TurnRenderer(process.stdout, process.stderr, false);
+  client.on('chat:event', (event) => {
+    if (ctx.args.json) ctx.out(JSON.stringify(event));
+    else renderer.render(event);
+  });
+  let sessionId = ctx.args.session;
+  if (sessionId) await client.request('chat.attach', { sessionId });
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new McpdError('MCPD_CALL_CANCELLED', 'Cancelled (Ctrl-C).'));
+  process.once('SIGINT', onSigint);
+  try {
+    if (!sessionId) sessionId = (await client.request('chat.new', ctx.args.model ? { model: ctx.args.model } : {})).id;
+    const pending = client.request('chat.send', { sessionId, message: prompt, ...(ctx.args.model ? { model: ctx.args.model } : {}), canApprove: false });
+    abort.signal.addEventListener('abort', () => void client.request('chat.cancel', { sessionId: sessionId! }).catch(() => undefined));
+    const result = await pending;
+    if (ctx.args.json) ctx.out(JSON.stringify({ type: 'result', ...result }));
+    return exitCodeOf(result);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+class Repl {
+  private sessionId!: string;
+  private model: string | undefined;
+  private turnRunning = false;
+  private readonly renderer: TurnRenderer;
+
+  constructor(
+    private readonly ctx: CliContext,
+    private readonly client: ControlClient,
+    private readonly rl: Interface,
+  ) {
+    this.renderer = new TurnRenderer(process.stdout, process.stderr, !!process.stdout.isTTY);
+    this.model = ctx.args.model;
+  }
+
+  async open(): Promise<void> {
+    if (this.ctx.args.session) {
+      const attached = await this.client.request('chat.attach', { sessionId: this.ctx.args.session });
+      this.sessionId = attached.session.id;
+      const { messages } = await this.client.request('chat.history', { sessionId: this.sessionId });
+      this.ctx.out(`Resuming session ${this.sessionId} (${attached.session.turns} turns, ${attached.session.model}).`);
+      for (const m of messages.slice(-4)) this.ctx.out(`${m.role === 'user' ? '› ' : ''}${m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text}`);
+      if (attached.runningTurnId) this.ctx.out(`(a turn is running; its output follows)\n${attached.partialText}`);
+    } else {
+      const session = await this.client.request('chat.new', this.model ? { model: this.model } : {});
+      this.sessionId = session.id;
+      const { toolCount } = await this.client.request('status', {});
+      this.ctx.out(`mcpd chat · session ${session.id} · ${session.model} · ${toolCount} tools · /help for commands`);
+    }
+    this.client.on('chat:event', (event) => this.onEvent(event));
+  }
+
+  private onEvent(event: ChatEvent): void {
+    if (event.sessionId !== this.sessionId) return;
+    this.renderer.render(event);
+    if (event.type === 'approval_request') void this.askApproval(event.requestId, event.name, event.input);
+  }
+
+  private askApproval(requestId: string, name: string, input: unknown): Promise<void> {
+    return new Promise((resolve) => {
+      this.rl.question(`  ? Run ${name} ${shortJson(input, 200)}  [y]es / [n]o / [a]lways: `, (answer) => {
+        const a = answer.trim().toLowerCase();
+        const decision: ApprovalDecision = a.startsWith('a') ? 'always' : a.startsWith('y') ? 'yes' : 'no';
+        void this.client.request('chat.approve', { requestId, decision }).finally(resolve);
+      });
+    });
+  }
+
+  /** Ctrl-C: cancel the turn if one runs; otherwise leave on an empty line. */
+  onInterrupt(): 'cancelled' | 'quit' | 'cleared' {
+    if (this.turnRunning) {
+      void this.client.request('chat.cancel', { sessionId: this.sessionId }).catch(() => undefined);
+      return 'cancelled';
+    }
+    return this.rl.line === '' ? 'quit' : 'cleared';
+  }
+
+  async handle(line: string): Promise<'quit' | void> {
+    const text = line.trim();
+    if (text === '') return;
+    if (text.startsWith('/')) return this.command(text);
+    this.turnRunning = true;
+    try {
+      await this.client.request('chat.send', { sessionId: this.sessionId, message: text, canApprove: true, ...(this.model ? { model: this.model } : {}) });
+    } catch (error) {
+      this.ctx.err(error instanceof Error ? error.message : String(error));
+    } finally {
+      this.turnRunning = false;
+    }
+  }
+
+  private async command(text: string): Promise<'quit' | void> {
+    const [name, ...rest] = text.slice(1).split(/\s+/);
+    const arg = rest.join(' ');
+    switch (name) {
+      case 'help':
+        this.ctx.out(HELP);
+        return;
+      case 'quit':
+      case 'exit':
+        return 'quit';
+      case 'tools': {
+        const { tools } = await this.client.request('tools.list', {});
+        this.ctx.out(tools.length === 0 ? 'No tools (see /servers).' : table(['TOOL', 'DESCRIPTION'], tools.map((t) => [t.name, (t.description ?? '').split('\n')[0]!.slice(0, 70)])));
+        return;
+      }
+      case 'servers': {
+        const { servers } = await this.client.request('servers.list', {});
+        this.ctx.out(table(['SERVER', 'STATE', 'TOOLS', 'LAST ERROR'], servers.map((s) => [s.name, s.state, String(s.toolCount), s.lastError?.message.split('\n')[0] ?? '-'])));
+        return;
+      }
+      case 'new': {
+        const session = await this.client.request('chat.new', this.model ? { model: this.model } : {});
+        this.sessionId = session.id;
+        this.ctx.out(`New session ${session.id} (${session.model}).`);
+        return;
+      }
+      case 'sessions': {
+        const { sessions } = await this.client.request('chat.sessions', {});
+        this.ctx.out(sessions.length === 0 ? 'No saved sessions yet.' : table(['SESSION', 'TURNS', 'UPDATED', 'TITLE'], sessions.map((s) => [`${s.id}${s.id === this.sessionId ? ' *' : ''}`, String(s.turns), s.updatedAt.slice(0, 16).replace('T', ' '), s.title])));
+        return;
+      }
+      case 'usage': {
+        const session = (await this.client.request('chat.history', { sessionId: this.sessionId }).catch(() => undefined))?.session;
+        this.ctx.out(session ? `Session ${session.id}: ${session.turns} turns · ${usageLine(session.usage)}` : 'No turns yet in this session.');
+        return;
+      }
+      case 'model': {
+        if (!arg) {
+          this.ctx.out('Usage: /model NAME (e.g. /model claude-opus-5-5)');
+          return;
+        }
+        this.model = arg;
+        await this.client.request('chat.setModel', { sessionId: this.sessionId, model: arg }).catch(() => undefined);
+        this.ctx.out(`Model: ${arg}`);
+        return;
+      }
+      default:
+        this.ctx.out(`Unknown command /${name}. ${HELP.split('\n')[0]} /help`);
+    }
+  }
+}
+
+async function repl(ctx: CliContext, client: ControlClient): Promise<number> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true, prompt: '› ' });
+  const session = new Repl(ctx, client, rl);
+  try {
+    await session.open();
+  } catch (error) {
+    rl.close();
+    throw error;
+  }
+  return new Promise<number>((resolve) => {
+    let busy = false;
+    const quit = () => {
+      rl.close();
+      resolve(0);
+    };
+    rl.on('SIGINT', () => {
+      const what = session.onInterrupt();
+      if (what === 'quit') quit();
+      else if (what === 'cleared') {
+        rl.write(null, { ctrl: true, name: 'u' });
+        rl.prompt();
+      }
+    });
+    rl.on('close', () => resolve(0));
+    client.once('close', () => {
+      ctx.err('The daemon went away.');
+      rl.close();
+      resolve(1);
+    });
+    // Input stays live during a turn: Ctrl-C must reach us, and approvals are asked on it.
+    rl.on('line', (line) => {
+      if (busy) {
+        if (line.trim()) ctx.err('  (Claude is still working; Ctrl-C cancels the turn)');
+        return;
+      }
+      busy = true;
+      void session.handle(line).then((outcome) => {
+        busy = false;
+        if (outcome === 'quit') return quit();
+        rl.prompt();
+      });
+    });
+    rl.prompt();
+  });
+}
