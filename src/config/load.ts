@@ -59,9 +59,14 @@ export async function checkConfig(options: LoadOptions = {}): Promise<CheckedCon
     );
   }
   const file = found.filepath;
+  // An empty file is refused, not read as "no servers": an editor that truncates before it writes
+  // would otherwise make a reload stop every server.
+  if (found.isEmpty || found.config === undefined || found.config === null) {
+    throw new McpdError('MCPD_CONFIG_UNREADABLE', `The config file ${file} is empty.`);
+  }
   const expansion: ExpansionProblem[] = [];
   // ${MCPD_CONFIG_DIR} is the config file's folder, so a config can name paths beside itself.
-  const expanded = expandEnv(found.config ?? {}, { MCPD_CONFIG_DIR: dirname(file), ...env }, expansion);
+  const expanded = expandEnv(found.config, { MCPD_CONFIG_DIR: dirname(file), ...env }, expansion);
   const result = validateConfig(expanded, dirname(file), file);
   const problems = [...expansion, ...(result.ok ? [] : result.problems)];
   if (problems.length > 0 || !result.ok) return { file, problems, warnings: result.warnings };

@@ -173,6 +173,16 @@ describe('loadConfig (cosmiconfig)', () => {
     );
   });
 
+  it('refuses an empty file (a save in progress) instead of reading it as no servers', async () => {
+    const d = dir();
+    const file = join(d, 'mcp.config.json');
+    writeFileSync(file, '');
+    // A reload names the file it runs on.
+    await expect(loadConfig({ file, env: {} })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('is empty'));
+    // A search passes over an empty file.
+    await expect(loadConfig({ cwd: d, env: {} })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_CONFIG_NOT_FOUND'));
+  });
+
   it('lists every problem (checkConfig) and throws MCPD_CONFIG_INVALID (loadConfig)', async () => {
     const d = dir();
     const file = join(d, 'mcp.config.json');

@@ -19,6 +19,8 @@ export function readyBanner(daemon: Daemon): string {
   lines.push(`  npx mcpd tools${homeFlag}`);
   lines.push(`  npx mcpd call everything__echo '{"message":"hi"}'${homeFlag}`);
   lines.push(`  npx mcpd logs -f${homeFlag}`);
+  if (process.env['ANTHROPIC_API_KEY'] || process.env['ANTHROPIC_AUTH_TOKEN']) lines.push(`  npx mcpd chat${homeFlag}`);
+  else lines.push('  (chat: set ANTHROPIC_API_KEY before starting the daemon to use npx mcpd chat)');
   lines.push('Ctrl-C stops the daemon and every server.');
   return lines.join('\n');
 }
