@@ -7,6 +7,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { ToolRouter } from './calls/router.js';
 import { ChatService } from './chat/service.js';
+import { PluginHost } from './plugins/host.js';
+import { ToolView } from './plugins/tool-view.js';
 import { Catalogue } from './catalogue/catalogue.js';
 import { diffServers } from './config/diff.js';
 import { loadConfig } from './config/load.js';
@@ -47,6 +49,9 @@ export class Daemon {
   readonly supervisor: Supervisor;
   readonly catalogue = new Catalogue();
   readonly router: ToolRouter;
+  readonly plugins: PluginHost;
+  /** The catalogue after the plugins: what clients and Claude see. */
+  readonly tools: ToolView;
   readonly chat: ChatService;
   readonly children: ChildRegistry;
   readonly startedAt = Date.now();
@@ -71,12 +76,14 @@ export class Daemon {
     this.log = this.logs.logger('daemon');
     this.children = new ChildRegistry(this.paths.childrenFile);
     this.supervisor = new Supervisor({ logs: this.logs, children: this.children, clientInfo: { name: 'mcpd', version: VERSION } }, options.random);
-    this.router = new ToolRouter(this.catalogue, this.supervisor);
+    this.plugins = new PluginHost({ home: this.paths.home, logs: this.logs, config: () => this.currentConfig });
+    this.tools = new ToolView(this.catalogue, this.plugins);
+    this.router = new ToolRouter(this.catalogue, this.tools, this.supervisor, this.plugins);
     this.chat = new ChatService({
       home: this.paths.home,
       config: () => this.currentConfig.chat,
-      tools: () => this.catalogue.tools(),
-      callTool: (name, input, signal) => this.router.callTool(name, input, { signal, caller: 'chat' }),
+      tools: () => this.tools.list(),
+      callTool: (name, input, signal, sessionId) => this.router.callTool(name, input, { signal, caller: 'chat', sessionId }),
       env: options.env ?? process.env,
       log: this.logs.logger('chat'),
     });
@@ -119,8 +126,7 @@ export class Daemon {
     const reaped = await this.children.reapLeftovers();
     for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
     for (const warning of this.currentConfig.warnings) this.log.warn(`config: ${warning}`);
-    // Accepted by the config schema already; served by later builds.
-    if (this.currentConfig.plugins.length > 0) this.log.warn(`config: plugins are not loaded by this build; ignoring ${this.currentConfig.plugins.length}`);
+    // Accepted by the config schema already; served by a later build.
     if (this.currentConfig.gateway.http) this.log.warn('config: gateway.http is not served by this build; ignoring it');
     this.wire();
     this.control = new ControlServer({
@@ -131,6 +137,8 @@ export class Daemon {
     });
     await this.control.listen();
     await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+    // Plugins before servers, so that their catalogue and call hooks apply from the first tool.
+    await this.plugins.apply(this.currentConfig.plugins, this.currentConfig.dir);
     this.log.info(`mcpd ${VERSION} (pid ${process.pid}) listening on ${this.paths.socket}; config ${this.currentConfig.file ?? '(none)'}`);
     this.applyFilters(this.currentConfig);
     await this.supervisor.startAll(this.currentConfig);
@@ -144,8 +152,15 @@ export class Daemon {
     this.supervisor.on('state', (event) => {
       this.logs.append(event.server, 'daemon', event.state === 'failed' ? 'error' : 'info', `state ${event.previous} → ${event.state}`);
       this.control?.broadcast('server:state', event);
+      this.plugins.emit({ type: 'server:state', server: event.server, state: event.state, previous: event.previous });
     });
-    this.catalogue.on('changed', (event) => this.control?.broadcast('catalogue:changed', event));
+    // Clients hear of a change once the view (after plugins) has it.
+    this.catalogue.on('changed', (event) => {
+      void this.tools.refresh().then(() => {
+        this.control?.broadcast('catalogue:changed', event);
+        this.plugins.emit({ type: 'catalogue:changed', ...event });
+      });
+    });
     this.logs.on('line', (entry) => this.control?.broadcast('log:line', entry));
   }
 
@@ -166,7 +181,8 @@ export class Daemon {
       configFile: this.currentConfig.file ?? null,
       ready: this.ready,
       servers,
-      toolCount: this.catalogue.tools().length,
+      toolCount: this.tools.list().length,
+      plugins: this.plugins.status(),
     };
   }
 
@@ -181,10 +197,13 @@ export class Daemon {
       const diff = diffServers(this.currentConfig, next);
       this.currentConfig = next;
       this.applyFilters(next);
+      const pluginsChanged = await this.plugins.apply(next.plugins, next.dir);
+      if (pluginsChanged) await this.tools.refresh();
       await this.supervisor.apply(next, diff);
-      const result: ReloadResult = { file: next.file ?? null, ...diff, warnings: next.warnings };
+      const result: ReloadResult = { file: next.file ?? null, ...diff, pluginsChanged, warnings: next.warnings };
       this.log.info(`config reloaded: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged`);
       this.control?.broadcast('config:reloaded', result);
+      this.plugins.emit({ type: 'config:reloaded', ...result });
       return result;
     };
     const previous = this.reloading ?? Promise.resolve();
@@ -222,12 +241,14 @@ export class Daemon {
       this.watcher?.close();
       clearTimeout(this.reloadTimer);
       this.control?.broadcast('daemon:stopping', { reason });
+      this.plugins.emit({ type: 'daemon:stopping', reason });
       await this.chat.stop();
       await withTimeout(this.supervisor.stopAll(), STOP_SERVERS_TIMEOUT_MS, 'stopping the servers').catch((error: unknown) => {
         this.log.error(`${errorMessage(error)}; killing what is left`);
         this.children.killAllNow('SIGKILL');
       });
       await this.control?.close();
+      await this.plugins.disposeAll();
       await rm(this.paths.pidFile, { force: true });
       this.log.info('stopped');
       this.resolveStopped();

@@ -45,6 +45,7 @@ export interface DaemonStatus {
   ready: boolean;
   servers: ServerStatus[];
   toolCount: number;
+  plugins: PluginStatus[];
 }
 
 export interface ToolEntry {
@@ -112,6 +113,8 @@ export interface ReloadResult {
   removed: string[];
   changed: string[];
   unchanged: string[];
+  /** The plugin list changed, so every plugin was unloaded and the new list loaded. */
+  pluginsChanged: boolean;
   warnings: string[];
 }
 
@@ -167,4 +170,17 @@ export interface ChatTurnResult {
   usage: TokenUsage;
   sessionUsage: TokenUsage;
   error?: ErrorInfo;
+}
+
+export interface PluginStatus {
+  name: string;
+  specifier: string;
+  state: 'loaded' | 'failed';
+  /** The hooks it returned. */
+  hooks: string[];
+  /** Why it failed to load. */
+  error: string | null;
+  /** Hook calls that threw, timed out or returned something invalid. */
+  failures: number;
+  lastError: { hook: string; message: string; time: string } | null;
 }

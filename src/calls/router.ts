@@ -1,18 +1,22 @@
 /**
- * Routes a call on a namespaced name to its server, by the catalogue's table. Every front
- * (control socket, chat, bridge) calls through here.
+ * Routes a call on a namespaced name to its server, by table, through the plugins' hooks.
+ * Every front (control socket, chat, bridge) calls through here, so the hooks apply on every path.
  */
+import { randomBytes } from 'node:crypto';
 import type { CallToolResult, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import { SEPARATOR, sanitize } from '../catalogue/naming.js';
-import { McpdError } from '../errors.js';
+import type { CallToolResultJson } from '../control/protocol.js';
+import { McpdError, errorMessage } from '../errors.js';
+import type { Caller, ToolCall } from '../plugins/api.js';
+import type { PluginHost } from '../plugins/host.js';
+import type { ToolView } from '../plugins/tool-view.js';
 import type { CallOptions } from '../supervisor/managed-server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
-export type Caller = 'cli' | 'chat' | 'mcp-client' | 'control';
-
 export interface RoutedCallOptions extends CallOptions {
-  caller?: Caller;
+  caller: Caller;
+  sessionId?: string | undefined;
 }
 
 function closest(name: string, candidates: string[]): string | undefined {
@@ -23,22 +27,54 @@ function closest(name: string, candidates: string[]): string | undefined {
 export class ToolRouter {
   constructor(
     private readonly catalogue: Catalogue,
+    private readonly view: ToolView,
     private readonly supervisor: Supervisor,
+    private readonly plugins: PluginHost,
   ) {}
 
-  async callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions = {}): Promise<CallToolResult> {
-    const entry = this.catalogue.resolveTool(name);
-    if (!entry) {
-      // The tool may belong to a server that is down: say so rather than "no such tool".
-      const owner = this.supervisor.list().find((s) => name.startsWith(`${sanitize(s.name)}${SEPARATOR}`) && s.state !== 'running');
-      if (owner) {
-        const why = owner.status().lastError?.message;
-        throw new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${owner.name}" is ${owner.state}, so "${name}" is not available${why ? `: ${why}` : '.'}`, { server: owner.name });
-      }
-      const hint = closest(name, this.catalogue.tools().map((t) => t.name));
-      throw new McpdError('MCPD_TOOL_UNKNOWN', `No tool named "${name}" in the catalogue.${hint ? ` Did you mean "${hint}"?` : ' List them with: mcpd tools'}`);
+  async callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
+    await this.view.settled();
+    const entry = this.view.resolve(name);
+    if (!entry) throw this.unknownTool(name);
+    const call: ToolCall = {
+      id: randomBytes(6).toString('hex'),
+      tool: name,
+      server: entry.server,
+      originalName: entry.originalName,
+      arguments: args ?? {},
+      caller: options.caller,
+      ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+    };
+    const t0 = Date.now();
+    const checked = await this.plugins.beforeToolCall(call);
+    if ('deny' in checked) {
+      this.plugins.emit({ type: 'tool:called', call, outcome: 'denied', durationMs: Date.now() - t0, error: checked.deny });
+      return { isError: true, content: [{ type: 'text', text: `mcpd did not run ${name}: ${checked.deny}.` }] };
     }
-    return this.supervisor.get(entry.server).callTool(entry.originalName, args, options);
+    let result: CallToolResultJson;
+    try {
+      result = (await this.supervisor.get(entry.server).callTool(entry.originalName, checked.arguments, options)) as CallToolResult as CallToolResultJson;
+    } catch (error) {
+      this.plugins.emit({ type: 'tool:called', call: checked, outcome: 'failed', durationMs: Date.now() - t0, error: errorMessage(error) });
+      throw error;
+    }
+    result = await this.plugins.afterToolCall(checked, result);
+    this.plugins.emit({ type: 'tool:called', call: checked, outcome: result.isError ? 'error' : 'ok', durationMs: Date.now() - t0 });
+    return result;
+  }
+
+  private unknownTool(name: string): McpdError {
+    // The tool may belong to a server that is down: say so rather than "no such tool".
+    const owner = this.supervisor.list().find((s) => name.startsWith(`${sanitize(s.name)}${SEPARATOR}`) && s.state !== 'running');
+    if (owner) {
+      const why = owner.status().lastError?.message;
+      return new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${owner.name}" is ${owner.state}, so "${name}" is not available${why ? `: ${why}` : '.'}`, { server: owner.name });
+    }
+    if (this.catalogue.resolveTool(name)) {
+      return new McpdError('MCPD_TOOL_UNKNOWN', `The tool "${name}" is hidden by a plugin's catalogue hook (see the plugins in mcpd status).`);
+    }
+    const hint = closest(name, this.view.list().map((t) => t.name));
+    return new McpdError('MCPD_TOOL_UNKNOWN', `No tool named "${name}" in the catalogue.${hint ? ` Did you mean "${hint}"?` : ' List them with: mcpd tools'}`);
   }
 
   async readResource(uri: string, server: string | undefined, options: CallOptions = {}): Promise<ReadResourceResult> {

@@ -39,7 +39,7 @@ export interface ChatServiceDeps {
   home: string;
   config: () => ChatConfig;
   tools: () => ToolEntry[];
-  callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal) => Promise<CallToolResultJson>;
+  callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal, sessionId: string) => Promise<CallToolResultJson>;
   env: AnthropicEnv;
   log: Logger;
 }
@@ -157,7 +157,7 @@ export class ChatService {
         anthropic,
         chat: this.deps.config(),
         tools: this.deps.tools,
-        callTool: this.deps.callTool,
+        callTool: (name, input, signal) => this.deps.callTool(name, input, signal, session.id),
         approve: (request) => this.requestApproval(turn, request),
         emit: (event) => this.emit(session.id, event),
         save: () => this.store.save(session),

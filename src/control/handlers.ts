@@ -94,9 +94,13 @@ export function createHandlers(daemon: Daemon): RequestHandler {
     'servers.start': (p) => serverAction('start', str(p, 'name')),
     'servers.stop': (p) => serverAction('stop', str(p, 'name')),
     'servers.restart': (p) => serverAction('restart', str(p, 'name')),
-    'tools.list': async (p) => ({ tools: daemon.catalogue.tools(serverFilter(p)) }),
+    'tools.list': async (p) => {
+      const server = serverFilter(p);
+      await daemon.tools.settled();
+      return { tools: daemon.tools.list(server) };
+    },
     'tools.call': (p, signal) =>
-      daemon.router.callTool(str(p, 'name'), optObject(p, 'arguments'), { signal, timeoutMs: optPositive(p, 'timeoutMs'), caller: 'control' }),
+      daemon.router.callTool(str(p, 'name'), optObject(p, 'arguments'), { signal, timeoutMs: optPositive(p, 'timeoutMs'), caller: 'cli' }),
     'resources.list': async (p) => ({ resources: daemon.catalogue.resources(serverFilter(p)) }),
     'resources.read': (p, signal) => daemon.router.readResource(str(p, 'uri'), optStr(p, 'server'), { signal }),
     'prompts.list': async (p) => ({ prompts: daemon.catalogue.prompts(serverFilter(p)) }),

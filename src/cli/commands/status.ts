@@ -20,6 +20,21 @@ export function renderStatus(status: DaemonStatus): string {
     s.lastError ? s.lastError.message.split('\n')[0]! : '-',
   ]);
   lines.push(rows.length === 0 ? '(no servers configured)' : table(['SERVER', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows));
+  if (status.plugins.length > 0) {
+    lines.push('');
+    lines.push(
+      table(
+        ['PLUGIN', 'STATE', 'HOOKS', 'FAILURES', 'LAST ERROR'],
+        status.plugins.map((p) => [
+          p.name,
+          p.state,
+          p.hooks.join(',') || '-',
+          String(p.failures),
+          p.error ?? (p.lastError ? `${p.lastError.hook}: ${p.lastError.message}` : '-'),
+        ]),
+      ),
+    );
+  }
   return lines.join('\n');
 }
 

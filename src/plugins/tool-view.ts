@@ -1,0 +1,49 @@
+/**
+ * The catalogue as clients and Claude see it: the merged tools after the plugins' catalogue
+ * hooks. Renamed tools still route to their server's tool: entries keep server and originalName.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { Catalogue } from '../catalogue/catalogue.js';
+import type { ToolEntry } from '../model.js';
+import type { PluginHost } from './host.js';
+
+export class ToolView extends EventEmitter<{ refreshed: () => void }> {
+  private tools: ToolEntry[] = [];
+  private byName = new Map<string, ToolEntry>();
+  private pending: Promise<void> = Promise.resolve();
+  private dirty = false;
+
+  constructor(
+    private readonly catalogue: Catalogue,
+    private readonly plugins: PluginHost,
+  ) {
+    super();
+  }
+
+  /** Recomputes the view; refreshes asked for while one runs are folded into one more. */
+  refresh(): Promise<void> {
+    this.dirty = true;
+    this.pending = this.pending.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      const tools = await this.plugins.transformCatalogue(this.catalogue.tools());
+      this.tools = tools;
+      this.byName = new Map(tools.map((t) => [t.name, t]));
+      this.emit('refreshed');
+    });
+    return this.pending;
+  }
+
+  /** Resolves once every refresh asked for so far is done. */
+  settled(): Promise<void> {
+    return this.pending;
+  }
+
+  list(server?: string): ToolEntry[] {
+    return server === undefined ? [...this.tools] : this.tools.filter((t) => t.server === server);
+  }
+
+  resolve(name: string): ToolEntry | undefined {
+    return this.byName.get(name);
+  }
+}
