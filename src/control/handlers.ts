@@ -108,7 +108,8 @@ export function createHandlers(daemon: Daemon): RequestHandler {
     'logs.read': async (p) => {
       const lines = optPositive(p, 'lines') ?? 100;
       const server = optStr(p, 'server');
-      if (server !== undefined && server !== 'daemon') daemon.supervisor.get(server);
+      // A source is a server, or daemon, chat, plugin:NAME (once they logged something).
+      if (server !== undefined && !daemon.logs.sources().includes(server)) daemon.supervisor.get(server);
       return { entries: daemon.logs.read(server, Math.min(Math.floor(lines), 10_000)) };
     },
     // Answered by the control server itself (they are per connection).

@@ -51,6 +51,11 @@ export class LogStore extends EventEmitter<{ line: (entry: LogEntry) => void }> 
     return all.slice(-n);
   }
 
+  /** Every source that has logged something. */
+  sources(): string[] {
+    return [...this.rings.keys()];
+  }
+
   /** The last lines of one source's stderr, for error messages. */
   stderrTail(source: string, n = 10): string[] {
     return (this.rings.get(source)?.tail(this.capacity) ?? [])
