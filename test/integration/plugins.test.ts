@@ -2,7 +2,7 @@
  * Plugins through a real daemon: hook order and chaining, deny, rewrites, faults (throw, hang,
  * load failure), reload, and the hooks on every path.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureEntry, ROOT, waitFor } from '../support/fixtures.js';
@@ -123,6 +123,29 @@ describe('faults', () => {
     await client.request('servers.restart', { name: 'fx' });
     expect((await client.request('status', {})).servers[0]!.state).toBe('running');
     expect(texts(await client.request('tools.call', { name: 'fx__echo', arguments: { message: 'm' } }))).toEqual(['m+ev', 'after:ev']);
+  });
+});
+
+describe('package plugins', () => {
+  it('loads a plugin by package name, resolved from the config file\'s folder', async () => {
+    const t = await startDaemon(
+      { servers: { fx: fixtureEntry() }, plugins: [['mcpd-plugin-hello', { greeting: 'hola' }]] },
+      {
+        beforeStart: (dir) => {
+          const pkg = join(dir, 'node_modules', 'mcpd-plugin-hello');
+          mkdirSync(pkg, { recursive: true });
+          writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'mcpd-plugin-hello', type: 'module', exports: './index.js' }));
+          writeFileSync(
+            join(pkg, 'index.js'),
+            `export default { name: 'hello', setup(ctx, options) { return { afterToolCall(call, result) { return { ...result, content: [...result.content, { type: 'text', text: options.greeting }] }; } }; } };\n`,
+          );
+        },
+      },
+    );
+    running.push(t);
+    const client = await t.connect();
+    expect((await client.request('status', {})).plugins).toMatchObject([{ name: 'hello', specifier: 'mcpd-plugin-hello', state: 'loaded' }]);
+    expect(texts(await client.request('tools.call', { name: 'fx__echo', arguments: { message: 'm' } }))).toEqual(['m', 'hola']);
   });
 });
 

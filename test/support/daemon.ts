@@ -17,8 +17,12 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-export async function startDaemon(config: unknown, options: { watchConfig?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestDaemon> {
+export async function startDaemon(
+  config: unknown,
+  options: { watchConfig?: boolean; env?: NodeJS.ProcessEnv; beforeStart?: (configDir: string) => void } = {},
+): Promise<TestDaemon> {
   const dir = tempDir('mcpd-d-');
+  options.beforeStart?.(dir.path);
   const configFile = join(dir.path, 'mcp.config.json');
   const writeConfig = (c: unknown) => writeFileSync(configFile, JSON.stringify(c, null, 2));
   writeConfig(config);
