@@ -162,6 +162,18 @@ describe('ManagedServer failures', () => {
     await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancellation at the server');
   });
 
+  it('lets progress notifications extend a call past its timeout', async () => {
+    const { server } = managed(serverConfig('busy', fixtureEntry()));
+    await server.start();
+    const progress: number[] = [];
+    const result = await server.callTool('progress', { ms: 1_200, every: 100 }, { timeoutMs: 400, onProgress: (p) => progress.push(p.progress) });
+    expect(result.content).toEqual([{ type: 'text', text: 'worked 1200 ms' }]);
+    expect(progress.length).toBeGreaterThanOrEqual(10);
+    // Without progress the same timeout ends the call.
+    const error = await server.callTool('slow', { ms: 1_200 }, { timeoutMs: 400 }).catch((e: unknown) => e);
+    expect(isMcpdError(error, 'MCPD_CALL_TIMEOUT')).toBe(true);
+  });
+
   it('cancels a call through its AbortSignal (MCP cancel sent)', async () => {
     const events = join(dir.path, 'events.log');
     const { server } = managed(serverConfig('slow', fixtureEntry({ FIXTURE_EVENTS: events })));
