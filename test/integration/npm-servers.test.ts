@@ -97,6 +97,26 @@ describe('the npm servers through mcpd', () => {
     expect(pid('filesystem', after)).toBe(pid('filesystem', before));
   });
 
+  it('never hands the Anthropic key or the control token to a server process', async () => {
+    const saved = { key: process.env['ANTHROPIC_API_KEY'], token: process.env['MCPD_TOKEN'] };
+    process.env['ANTHROPIC_API_KEY'] = 'sk-ant-must-not-leak';
+    process.env['MCPD_TOKEN'] = 'token-must-not-leak';
+    process.env['MCPD_TEST_VISIBLE'] = 'inherited';
+    try {
+      await client.request('servers.restart', { name: 'everything' }); // spawned with the environment above
+      const env = JSON.stringify(await client.request('tools.call', { name: 'everything__get-env', arguments: {} }));
+      expect(env).toContain('MCPD_TEST_VISIBLE'); // the rest is inherited
+      expect(env).not.toContain('must-not-leak');
+      expect(env).not.toContain('ANTHROPIC_API_KEY');
+    } finally {
+      for (const [name, value] of [['ANTHROPIC_API_KEY', saved.key], ['MCPD_TOKEN', saved.token]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      delete process.env['MCPD_TEST_VISIBLE'];
+    }
+  });
+
   it('keeps each server\'s stderr for logs.read', async () => {
     const { entries } = await client.request('logs.read', { server: 'everything', lines: 50 });
     expect(entries.some((e) => e.stream === 'stderr')).toBe(true);
