@@ -3,7 +3,7 @@
  * keeps the daemon standing whatever a plugin does. See api.ts for the order and failure policy.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { isValidName } from '../catalogue/naming.js';
 import type { PluginSpec, ResolvedConfig } from '../config/types.js';
@@ -19,6 +19,8 @@ const SETUP_TIMEOUT_MS = 10_000;
 interface LoadedPlugin {
   spec: PluginSpec;
   name: string;
+  /** Where its code lives, to tell its errors from the daemon's. */
+  location: string;
   hooks: PluginHooks;
   timeoutMs: number;
   log: Logger;
@@ -108,10 +110,14 @@ export class PluginHost {
     const dataDir = join(this.deps.home, 'plugins', name.replace(/[^a-zA-Z0-9_.-]/g, '_'));
     const log = this.deps.logs.logger(`plugin:${name}`);
     const unsubscribers: (() => void)[] = [];
+    const config = this.deps.config;
     const ctx: PluginContext = {
       name,
       log,
-      config: this.deps.config(),
+      // Live: after a reload that keeps the plugin list, plugins see the new config.
+      get config() {
+        return config();
+      },
       dataDir,
       events: {
         on: (type, listener) => {
@@ -134,7 +140,7 @@ export class PluginHost {
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const hooks = (await withTimeout(() => definition.setup(ctx, spec.options), definition.timeoutMs ?? SETUP_TIMEOUT_MS)) ?? {};
-      this.plugins.push({ spec, name, hooks, timeoutMs: definition.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, log, failures: 0, lastError: null, unsubscribers });
+      this.plugins.push({ spec, name, location: pluginLocation(spec.specifier, configDir), hooks, timeoutMs: definition.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, log, failures: 0, lastError: null, unsubscribers });
       this.log.info(`plugin ${name} loaded from ${spec.specifier}`);
     } catch (error) {
       for (const off of unsubscribers) off();
@@ -158,6 +164,19 @@ export class PluginHost {
       this.log.error(`plugin ${plugin.name}: ${hook} failed: ${message}`);
       throw error;
     }
+  }
+
+  /**
+   * The plugin an error that escaped every hook (thrown from a plugin's own timer, say) came
+   * from, by its stack; undefined when it is not a plugin's.
+   */
+  attribute(error: unknown): string | undefined {
+    const stack = error instanceof Error ? (error.stack ?? '') : '';
+    const plugin = this.plugins.find((p) => stack.includes(p.location));
+    if (!plugin) return undefined;
+    plugin.failures += 1;
+    plugin.lastError = { hook: 'outside a hook', message: errorMessage(error), time: new Date().toISOString() };
+    return plugin.name;
   }
 
   /** In sequence; a plugin whose hook fails or returns something invalid has its change skipped. */
@@ -252,6 +271,12 @@ export class PluginHost {
       }),
     );
   }
+}
+
+/** A path plugin's file, or a package plugin's folder under node_modules, as stacks show it. */
+function pluginLocation(specifier: string, configDir: string): string {
+  if (specifier.startsWith('.') || isAbsolute(specifier)) return resolve(configDir, specifier);
+  return `${sep}node_modules${sep}${specifier}${sep}`;
 }
 
 function invalidCatalogue(tools: unknown): string | undefined {

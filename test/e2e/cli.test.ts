@@ -193,6 +193,24 @@ describe('after the daemon itself is SIGKILLed', () => {
   }, 40_000);
 });
 
+describe('a plugin that throws outside its hooks', () => {
+  it('is blamed by name and the daemon stays up', async () => {
+    const pluginHome = join(dir.path, 'plugin-home');
+    const config = join(dir.path, 'stray.config.json');
+    writeFileSync(config, JSON.stringify({ servers: { fx: fixtureEntry() }, plugins: [[join(import.meta.dirname, '../fixtures/plugins/probe.ts'), { tag: 'stray', throwLaterMs: 200 }]] }));
+    const env = { MCPD_HOME: pluginHome };
+    expect((await mcpd(['start', '--config', config], { env })).exitCode).toBe(0);
+    try {
+      await waitFor(async () => (await mcpd(['logs', 'daemon', '-n', '50'], { env })).stdout.includes('plugin probe threw outside a hook'), 10_000, 'the plugin to be blamed');
+      const status = JSON.parse((await mcpd(['status', '--json'], { env })).stdout) as DaemonStatus;
+      expect(status.plugins[0]).toMatchObject({ name: 'probe', state: 'loaded', lastError: { hook: 'outside a hook', message: 'stray throws from its own timer' } });
+      expect((await mcpd(['call', 'fx__echo', '{"message":"alive"}'], { env })).stdout).toBe('alive+stray\nafter:stray');
+    } finally {
+      await mcpd(['stop'], { env });
+    }
+  }, 30_000);
+});
+
 describe('mcpd serve (foreground)', () => {
   it('prints a ready banner, and Ctrl-C stops it and every server', async () => {
     const serveHome = join(dir.path, 'serve-home');

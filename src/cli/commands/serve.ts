@@ -35,6 +35,12 @@ export async function serveCommand(ctx: CliContext): Promise<number> {
   // A crash must not orphan the servers: signal their groups before dying (the next start reaps
   // whatever is left).
   process.on('uncaughtException', (error) => {
+    // A plugin's stray error (from its own timer, say) is the plugin's failure, not the daemon's.
+    const plugin = daemon.plugins.attribute(error);
+    if (plugin) {
+      daemon.log.error(`plugin ${plugin} threw outside a hook: ${error.stack ?? error.message}`);
+      return;
+    }
     process.stderr.write(`mcpd crashed: ${error.stack ?? String(error)}\n`);
     daemon.children.killAllNow('SIGTERM');
     process.exit(70);
