@@ -38,6 +38,8 @@ export interface DaemonOptions {
   random?: () => number;
   /** Where chat finds ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Told of the daemon as soon as it exists, before it boots (process-level handlers need it). */
+  onCreated?: (daemon: Daemon) => void;
 }
 
 const STOP_SERVERS_TIMEOUT_MS = 15_000;
@@ -100,6 +102,7 @@ export class Daemon {
     await Daemon.claimSocket(paths);
     const config = await loadConfig({ file: options.configFile, ...(options.cwd ? { cwd: options.cwd } : {}) });
     const daemon = new Daemon(options, config);
+    options.onCreated?.(daemon);
     try {
       await daemon.boot();
     } catch (error) {

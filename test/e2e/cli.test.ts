@@ -197,7 +197,7 @@ describe('a plugin that throws outside its hooks', () => {
   it('is blamed by name and the daemon stays up', async () => {
     const pluginHome = join(dir.path, 'plugin-home');
     const config = join(dir.path, 'stray.config.json');
-    writeFileSync(config, JSON.stringify({ servers: { fx: fixtureEntry() }, plugins: [[join(import.meta.dirname, '../fixtures/plugins/probe.ts'), { tag: 'stray', throwLaterMs: 200 }]] }));
+    writeFileSync(config, JSON.stringify({ servers: { fx: fixtureEntry() }, plugins: [[join(import.meta.dirname, '../fixtures/plugins/probe.ts'), { tag: 'stray', throwLaterMs: 0 }]] }));
     const env = { MCPD_HOME: pluginHome };
     expect((await mcpd(['start', '--config', config], { env })).exitCode).toBe(0);
     try {

@@ -26,27 +26,38 @@ export function readyBanner(daemon: Daemon): string {
 }
 
 export async function serveCommand(ctx: CliContext): Promise<number> {
-  const { Daemon } = await import('../../daemon.js');
+  const { Daemon: DaemonClass } = await import('../../daemon.js');
   const verbose = process.env['MCPD_DEBUG'] === '1';
   const echo = (entry: LogEntry) => {
     if (entry.level !== 'debug' || verbose) process.stderr.write(`${renderLog(entry)}\n`);
   };
-  const daemon = await Daemon.start({ home: ctx.paths.home, configFile: ctx.args.config, echo });
-  // A crash must not orphan the servers: signal their groups before dying (the next start reaps
-  // whatever is left).
+  // Installed before the daemon boots: a plugin's stray error during start must not kill it either.
+  let current: Daemon | undefined;
   process.on('uncaughtException', (error) => {
     // A plugin's stray error (from its own timer, say) is the plugin's failure, not the daemon's.
-    const plugin = daemon.plugins.attribute(error);
-    if (plugin) {
-      daemon.log.error(`plugin ${plugin} threw outside a hook: ${error.stack ?? error.message}`);
+    const plugin = current?.plugins.attribute(error);
+    if (current && plugin) {
+      current.log.error(`plugin ${plugin} threw outside a hook: ${error.stack ?? error.message}`);
       return;
     }
+    // A crash must not orphan the servers: signal their groups before dying (the next start
+    // reaps whatever is left).
     process.stderr.write(`mcpd crashed: ${error.stack ?? String(error)}\n`);
-    daemon.children.killAllNow('SIGTERM');
+    current?.children.killAllNow('SIGTERM');
     process.exit(70);
   });
   process.on('unhandledRejection', (reason) => {
-    daemon.log.error(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+    const text = `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`;
+    if (current) current.log.error(text);
+    else process.stderr.write(`${text}\n`);
+  });
+  const daemon = await DaemonClass.start({
+    home: ctx.paths.home,
+    configFile: ctx.args.config,
+    echo,
+    onCreated: (created) => {
+      current = created;
+    },
   });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
