@@ -91,19 +91,20 @@ export class ControlServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const client of this.clients) client.ws.close(1001, 'daemon stopping');
+      // Clients get a second to close politely, then are cut off.
       await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          clearInterval(check);
+          resolve();
+        };
         const timer = setTimeout(() => {
           for (const client of this.clients) client.ws.terminate();
-          resolve();
+          done();
         }, 1_000);
         const check = setInterval(() => {
-          if (this.clients.size === 0) {
-            clearTimeout(timer);
-            clearInterval(check);
-            resolve();
-          }
+          if (this.clients.size === 0) done();
         }, 10);
-        timer.unref();
       });
       this.wss.close();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
