@@ -8,6 +8,6 @@ export default defineConfig({
     // Integration tests spawn real processes; two cores, so two files at a time.
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
