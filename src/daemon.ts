@@ -4,6 +4,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { basename, dirname } from 'node:path';
 import { ToolRouter } from './calls/router.js';
 import { ChatService } from './chat/service.js';
@@ -13,13 +14,13 @@ import { Catalogue } from './catalogue/catalogue.js';
 import { diffServers } from './config/diff.js';
 import { loadConfig } from './config/load.js';
 import type { ResolvedConfig } from './config/types.js';
-import { ControlClient } from './control/client.js';
 import { createHandlers, toRpcError } from './control/handlers.js';
 import { PROTOCOL_VERSION } from './control/protocol.js';
 import { ControlServer } from './control/server.js';
 import { McpdError, errorMessage } from './errors.js';
 import { LogStore, type Logger } from './logs/store.js';
 import type { DaemonStatus, LogEntry, ReloadResult } from './model.js';
+import { lockHome, type HomeLock } from './home-lock.js';
 import { ensureHome, homePaths, type HomePaths } from './paths.js';
 import { ChildRegistry } from './supervisor/reaper.js';
 import { Supervisor } from './supervisor/supervisor.js';
@@ -63,6 +64,10 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private ready = false;
   private reloading: Promise<ReloadResult> | undefined;
+  /** The config as of the last requested reload (or the start): what `mcpd reload` reports against. */
+  private reportedConfig: ResolvedConfig;
+  private configError: DaemonStatus['configError'] = null;
+  private lock: HomeLock | undefined;
   private resolveStopped!: () => void;
   /** Resolves once stop() finished. */
   readonly stopped = new Promise<void>((resolve) => {
@@ -73,6 +78,7 @@ export class Daemon {
     private readonly options: DaemonOptions,
     private currentConfig: ResolvedConfig,
   ) {
+    this.reportedConfig = currentConfig;
     this.paths = homePaths(options.home);
     this.logs = new LogStore(options.echo ? { echo: options.echo } : {});
     this.log = this.logs.logger('daemon');
@@ -95,39 +101,70 @@ export class Daemon {
     return this.currentConfig;
   }
 
-  /** Starts everything; resolves once every server's first attempt settled. */
+  /** True from the moment stop() is called: no new work is accepted. */
+  get closed(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  /** Refuses new work once the daemon is stopping. */
+  assertOpen(): void {
+    if (this.stopping) throw new McpdError('MCPD_CLOSED', 'The daemon is stopping; it takes no new work.');
+  }
+
+  /**
+   * Starts everything; resolves once every server's first attempt settled (or once a stop asked
+   * for meanwhile finished: `stopped` is then resolved).
+   */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const paths = homePaths(options.home);
     ensureHome(paths);
-    await Daemon.claimSocket(paths);
-    const config = await loadConfig({ file: options.configFile, ...(options.cwd ? { cwd: options.cwd } : {}) });
-    const daemon = new Daemon(options, config);
-    options.onCreated?.(daemon);
+    const lock = await lockHome(paths);
+    let daemon: Daemon | undefined;
     try {
+      await Daemon.claimSocket(paths);
+      const config = await loadConfig({ file: options.configFile, ...(options.cwd ? { cwd: options.cwd } : {}) });
+      daemon = new Daemon(options, config);
+      daemon.lock = lock;
+      options.onCreated?.(daemon);
       await daemon.boot();
     } catch (error) {
-      await daemon.stop('start failed');
+      if (daemon) await daemon.stop('start failed');
+      else await lock.release();
       throw error;
     }
     return daemon;
   }
 
-  /** Refuses to start beside a live daemon; removes the socket a dead one left. */
+  /**
+   * With the home's lock held, a socket file left there is a dead daemon's, unless something
+   * still answers on it (a daemon of an older build, which took no lock). Only "no such file" and
+   * "connection refused" mean nobody is there; a slow answer is someone.
+   */
   private static async claimSocket(paths: HomePaths): Promise<void> {
-    try {
-      const client = await ControlClient.connect({ socketPath: paths.socket, timeoutMs: 1_000, clientName: 'mcpd-daemon-probe' });
-      const pid = client.daemon.pid;
-      client.close();
-      throw new McpdError('MCPD_DAEMON_ALREADY_RUNNING', `A daemon (pid ${pid}) already runs for ${paths.home}.`, { details: { pid } });
-    } catch (error) {
-      if (error instanceof McpdError && error.code === 'MCPD_DAEMON_ALREADY_RUNNING') throw error;
-      await rm(paths.socket, { force: true });
+    const answer = await new Promise<'nobody' | 'somebody'>((resolve) => {
+      const socket = connect(paths.socket);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        resolve('somebody');
+      }, 2_000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve('somebody');
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        resolve(error.code === 'ENOENT' || error.code === 'ECONNREFUSED' ? 'nobody' : 'somebody');
+      });
+    });
+    if (answer === 'somebody') {
+      throw new McpdError('MCPD_DAEMON_ALREADY_RUNNING', `Something already answers on ${paths.socket}: another daemon runs for ${paths.home}.`);
     }
+    await rm(paths.socket, { force: true });
   }
 
+  /** Every step checks for a stop asked for meanwhile (mcpd stop during a slow start). */
   private async boot(): Promise<void> {
-    const reaped = await this.children.reapLeftovers();
-    for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
     for (const warning of this.currentConfig.warnings) this.log.warn(`config: ${warning}`);
     // Accepted by the config schema already; served by a later build.
     if (this.currentConfig.gateway.http) this.log.warn('config: gateway.http is not served by this build; ignoring it');
@@ -140,11 +177,18 @@ export class Daemon {
     });
     await this.control.listen();
     await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+    // Bound first, then reap: only the daemon that owns the home may touch what it recorded.
+    const { reaped, skipped } = await this.children.reapLeftovers();
+    for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
+    for (const r of skipped) this.log.warn(`left process group ${r.pgid} (server "${r.server}") alone: it cannot be shown to be a previous daemon's`);
+    if (this.stopping) return;
     // Plugins before servers, so that their catalogue and call hooks apply from the first tool.
     await this.plugins.apply(this.currentConfig.plugins, this.currentConfig.dir);
+    if (this.stopping) return;
     this.log.info(`mcpd ${VERSION} (pid ${process.pid}) listening on ${this.paths.socket}; config ${this.currentConfig.file ?? '(none)'}`);
     this.applyFilters(this.currentConfig);
     await this.supervisor.startAll(this.currentConfig);
+    if (this.stopping) return;
     this.ready = true;
     if (this.options.watchConfig !== false) this.watchConfig();
   }
@@ -186,25 +230,41 @@ export class Daemon {
       servers,
       toolCount: this.tools.list().length,
       plugins: this.plugins.status(),
+      configError: this.configError,
     };
   }
 
   /**
    * Re-reads the config and applies only what changed. An invalid config is refused with its
-   * errors (MCPD_CONFIG_INVALID) and the running one stays.
+   * errors (MCPD_CONFIG_INVALID) and the running one stays (and shows in `status`).
+   * Reloads run one at a time; one asked for during another runs after it.
    */
-  reload(): Promise<ReloadResult> {
-    // Reloads run one at a time; a reload asked for during one runs after it.
+  reload(trigger: ReloadResult['trigger'] = 'request'): Promise<ReloadResult> {
+    this.assertOpen();
+    // A request covers a watcher reload still waiting for the file to settle.
+    if (trigger !== 'watcher') clearTimeout(this.reloadTimer);
     const run = async (): Promise<ReloadResult> => {
-      const next = await loadConfig({ file: this.options.configFile ?? this.currentConfig.file, ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
+      this.assertOpen();
+      let next: ResolvedConfig;
+      try {
+        next = await loadConfig({ file: this.options.configFile ?? this.currentConfig.file, ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
+      } catch (error) {
+        this.configError = { file: this.currentConfig.file ?? null, message: errorMessage(error), time: new Date().toISOString() };
+        throw error;
+      }
+      this.assertOpen();
+      this.configError = null;
       const diff = diffServers(this.currentConfig, next);
       this.currentConfig = next;
       this.applyFilters(next);
       const pluginsChanged = await this.plugins.apply(next.plugins, next.dir);
       if (pluginsChanged) await this.tools.refresh();
       await this.supervisor.apply(next, diff);
-      const result: ReloadResult = { file: next.file ?? null, ...diff, pluginsChanged, warnings: next.warnings };
-      this.log.info(`config reloaded: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged`);
+      // A request reports every change since the last request, the watcher's included.
+      const reported = trigger === 'request' ? diffServers(this.reportedConfig, next) : diff;
+      if (trigger === 'request') this.reportedConfig = next;
+      const result: ReloadResult = { file: next.file ?? null, ...reported, pluginsChanged, warnings: next.warnings, trigger };
+      this.log.info(`config reloaded (${trigger}): ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged`);
       this.control?.broadcast('config:reloaded', result);
       this.plugins.emit({ type: 'config:reloaded', ...result });
       return result;
@@ -227,8 +287,9 @@ export class Daemon {
         if (name !== basename(file)) return;
         clearTimeout(this.reloadTimer);
         this.reloadTimer = setTimeout(() => {
+          if (this.stopping) return;
           this.log.info(`${file} changed on disk; reloading`);
-          this.reload().catch((error: unknown) => this.log.error(`reload refused, the running config stays: ${errorMessage(error)}`));
+          this.reload('watcher').catch((error: unknown) => this.log.error(`reload refused, the running config stays: ${errorMessage(error)}`));
         }, 250);
       });
       this.watcher.on('error', (error) => this.log.warn(`config watch stopped: ${error.message}`));
@@ -237,7 +298,10 @@ export class Daemon {
     }
   }
 
-  /** Stops everything in reverse start order; every caller gets the same promise. */
+  /**
+   * Stops everything in reverse start order; every caller gets the same promise. From the first
+   * call on, no new work is accepted (MCPD_CLOSED), whatever is still starting.
+   */
   stop(reason = 'stop requested'): Promise<void> {
     this.stopping ??= (async () => {
       this.log.info(`stopping (${reason})`);
@@ -250,9 +314,12 @@ export class Daemon {
         this.log.error(`${errorMessage(error)}; killing what is left`);
         this.children.killAllNow('SIGKILL');
       });
+      // A reload still running finishes refusing (its servers were disposed above).
+      await this.reloading?.catch(() => undefined);
       await this.control?.close();
-      await this.plugins.disposeAll();
+      await this.plugins.close();
       await rm(this.paths.pidFile, { force: true });
+      await this.lock?.release();
       this.log.info('stopped');
       this.resolveStopped();
     })();

@@ -3,7 +3,8 @@
  * import them). These are what the control protocol carries.
  */
 
-export const SERVER_STATES = ['starting', 'running', 'backoff', 'failed', 'stopping', 'stopped', 'disabled'] as const;
+/** `disposed` is final: a server removed from the config (or of a stopped daemon) takes no more actions. */
+export const SERVER_STATES = ['starting', 'running', 'backoff', 'failed', 'stopping', 'stopped', 'disabled', 'disposed'] as const;
 export type ServerState = (typeof SERVER_STATES)[number];
 
 export interface ErrorInfo {
@@ -46,6 +47,8 @@ export interface DaemonStatus {
   servers: ServerStatus[];
   toolCount: number;
   plugins: PluginStatus[];
+  /** The config on disk failed to load (on a reload); the running config stays. Null once one loads. */
+  configError: { file: string | null; message: string; time: string } | null;
 }
 
 export interface ToolEntry {
@@ -113,9 +116,14 @@ export interface ReloadResult {
   removed: string[];
   changed: string[];
   unchanged: string[];
-  /** The plugin list changed, so every plugin was unloaded and the new list loaded. */
+  /** The plugin list changed, so the new list was loaded and the old one disposed. */
   pluginsChanged: boolean;
   warnings: string[];
+  /**
+   * What asked for it. A `request` (mcpd reload) reports every change since the previous request
+   * (or the start), including those the file watcher applied in between.
+   */
+  trigger: 'request' | 'watcher' | 'signal';
 }
 
 /** Token usage, as the Messages API counts it. */

@@ -14,6 +14,22 @@ export interface HomePaths {
   childrenFile: string;
 }
 
+function checkHomeSafe(home: string): void {
+  const stat = statSync(home);
+  if (!stat.isDirectory()) throw new McpdError('MCPD_HOME_UNUSABLE', `${home} is not a directory; choose another MCPD_HOME (--home).`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) {
+    throw new McpdError('MCPD_HOME_UNSAFE', `${home} belongs to another user (uid ${stat.uid}, you are ${uid}), so mcpd will not trust it. Choose another MCPD_HOME (--home), or remove it.`);
+  }
+  if ((stat.mode & 0o022) !== 0) {
+    const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+    throw new McpdError(
+      'MCPD_HOME_UNSAFE',
+      `${home} is writable by others (mode ${mode}), so mcpd will not trust what is in it. Fix it with: chmod 700 ${home}  (and check that nothing in it was planted).`,
+    );
+  }
+}
+
 // Linux caps a Unix socket path at 107 bytes, macOS at 103.
 const MAX_SOCKET_PATH = 103;
 
@@ -33,13 +49,22 @@ export function homePaths(home: string): HomePaths {
   };
 }
 
-/** Creates MCPD_HOME (0700) and its logs folder; the folder's mode is the socket's authentication. */
+/**
+ * Creates MCPD_HOME (0700) and its logs folder; the folder's mode is the socket's authentication.
+ * A home that already exists must be the user's own and writable by no one else: anyone who can
+ * write there could plant a socket or a children.json. It is refused, never silently fixed.
+ */
 export function ensureHome(paths: HomePaths): void {
   try {
     mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-    chmodSync(paths.home, 0o700);
+  } catch (cause) {
+    throw new McpdError('MCPD_HOME_UNUSABLE', `Cannot use ${paths.home} as MCPD_HOME: ${(cause as Error).message}`, { cause });
+  }
+  checkHomeSafe(paths.home);
+  try {
+    // Readable by others is merely loose: tighten it.
+    if ((statSync(paths.home).mode & 0o077) !== 0) chmodSync(paths.home, 0o700);
     mkdirSync(paths.logDir, { recursive: true, mode: 0o700 });
-    if (!statSync(paths.home).isDirectory()) throw new Error('not a directory');
   } catch (cause) {
     throw new McpdError('MCPD_HOME_UNUSABLE', `Cannot use ${paths.home} as MCPD_HOME: ${(cause as Error).message}`, { cause });
   }

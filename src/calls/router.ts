@@ -8,7 +8,7 @@ import type { Catalogue } from '../catalogue/catalogue.js';
 import { SEPARATOR, sanitize } from '../catalogue/naming.js';
 import type { CallToolResultJson } from '../control/protocol.js';
 import { McpdError, errorMessage } from '../errors.js';
-import type { Caller, ToolCall } from '../plugins/api.js';
+import type { Caller, PromptGet, PromptGetResult, ResourceRead, ResourceReadResult, ToolCall } from '../plugins/api.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { ToolView } from '../plugins/tool-view.js';
 import type { CallOptions } from '../supervisor/managed-server.js';
@@ -77,21 +77,30 @@ export class ToolRouter {
     return new McpdError('MCPD_TOOL_UNKNOWN', `No tool named "${name}" in the catalogue.${hint ? ` Did you mean "${hint}"?` : ' List them with: mcpd tools'}`);
   }
 
-  async readResource(uri: string, server: string | undefined, options: CallOptions = {}): Promise<ReadResourceResult> {
+  async readResource(uri: string, server: string | undefined, options: RoutedCallOptions): Promise<ReadResourceResult> {
     const owners = this.catalogue.resolveResource(uri).filter((r) => server === undefined || r.server === server);
-    if (owners.length === 0) {
-      if (server !== undefined) return this.supervisor.get(server).readResource(uri, options); // templated URIs are not listed
-      throw new McpdError('MCPD_RESOURCE_UNKNOWN', `No server lists a resource ${uri}; name the server to read it anyway.`);
-    }
     if (owners.length > 1) {
       throw new McpdError('MCPD_RESOURCE_UNKNOWN', `Several servers list ${uri} (${owners.map((o) => o.server).join(', ')}); name the server.`);
     }
-    return this.supervisor.get(owners[0]!.server).readResource(uri, options);
+    // A templated URI is not listed: it is read from the server named.
+    const owner = owners[0]?.server ?? server;
+    if (owner === undefined) throw new McpdError('MCPD_RESOURCE_UNKNOWN', `No server lists a resource ${uri}; name the server to read it anyway.`);
+    const target = this.supervisor.get(owner);
+    const read: ResourceRead = { id: randomBytes(6).toString('hex'), uri, server: owner, caller: options.caller };
+    const checked = await this.plugins.beforeResourceRead(read);
+    if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not read ${uri}: ${checked.deny}.`, { server: owner });
+    const result = await target.readResource(uri, options);
+    return (await this.plugins.afterResourceRead(read, result as ResourceReadResult)) as ReadResourceResult;
   }
 
-  async getPrompt(name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
+  async getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult> {
     const entry = this.catalogue.resolvePrompt(name);
     if (!entry) throw new McpdError('MCPD_PROMPT_UNKNOWN', `No prompt named "${name}" in the catalogue.`);
-    return this.supervisor.get(entry.server).getPrompt(entry.originalName, args, options);
+    const target = this.supervisor.get(entry.server);
+    const get: PromptGet = { id: randomBytes(6).toString('hex'), prompt: name, server: entry.server, originalName: entry.originalName, arguments: args ?? {}, caller: options.caller };
+    const checked = await this.plugins.beforePromptGet(get);
+    if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not get the prompt ${name}: ${checked.deny}.`, { server: entry.server });
+    const result = await target.getPrompt(entry.originalName, args === undefined && Object.keys(checked.arguments).length === 0 ? undefined : checked.arguments, options);
+    return (await this.plugins.afterPromptGet(checked, result as PromptGetResult)) as GetPromptResult;
   }
 }

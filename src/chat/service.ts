@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatConfig } from '../config/types.js';
 import type { CallToolResultJson } from '../control/protocol.js';
-import { McpdError } from '../errors.js';
+import { McpdError, errorMessage } from '../errors.js';
+import { withTimeout } from '../util/time.js';
 import type { Logger } from '../logs/store.js';
 import type { ApprovalDecision, ChatEvent, ChatSessionSummary, ChatTurnResult, ToolEntry } from '../model.js';
 import { createAnthropic, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
@@ -54,6 +55,7 @@ export interface SendOptions {
 }
 
 const APPROVAL_TIMEOUT_MS = 5 * 60_000;
+const STOP_TURNS_TIMEOUT_MS = 5_000;
 
 export class ChatService {
   readonly store: SessionStore;
@@ -62,6 +64,7 @@ export class ChatService {
   private readonly watchers = new Map<string, Set<ChatWatcher>>();
   private readonly approvals = new Map<string, PendingApproval>();
   private anthropic: Anthropic | undefined;
+  private closed = false;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.store = new SessionStore(join(deps.home, 'sessions'));
@@ -139,6 +142,7 @@ export class ChatService {
 
   /** Runs one turn to its end (the turn goes on if the sender disconnects). */
   async send(options: SendOptions): Promise<ChatTurnResult> {
+    if (this.closed) throw new McpdError('MCPD_CLOSED', 'The daemon is stopping; it starts no new chat turn.');
     const anthropic = this.client(); // no key: fail before touching the session
     const session = options.sessionId ? this.session(options.sessionId) : this.session(this.newSession(options.model).id);
     if (options.model && options.model !== session.model) session.model = options.model;
@@ -191,10 +195,12 @@ export class ChatService {
     return true;
   }
 
-  /** Cancels every running turn and waits for them to save (bounded). */
+  /** Refuses new turns, cancels every running one and waits for them to save (bounded). */
   async stop(): Promise<void> {
+    this.closed = true;
     for (const id of this.running.keys()) this.cancel(id);
-    await Promise.race([Promise.allSettled([...this.running.values()].map((t) => t.done)), new Promise((r) => setTimeout(r, 5_000))]);
+    if (this.running.size === 0) return;
+    await withTimeout(Promise.allSettled([...this.running.values()].map((t) => t.done)), STOP_TURNS_TIMEOUT_MS, 'saving the running chat turns').catch((error: unknown) => this.deps.log.warn(errorMessage(error)));
   }
 
   private emit(sessionId: string, event: ChatEvent): void {

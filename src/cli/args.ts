@@ -1,6 +1,7 @@
 /** Command-line parsing (node:util parseArgs): one table of flags shared by every command. */
 import { parseArgs } from 'node:util';
 import { McpdError } from '../errors.js';
+import { MAX_TIMER_MS } from '../util/limits.js';
 
 export interface CliArgs {
   positionals: string[];
@@ -42,10 +43,12 @@ export function parseCli(argv: string[]): CliArgs {
     throw new McpdError('MCPD_USAGE', `${(error as Error).message}. See: mcpd --help`);
   }
   const { values, positionals } = parsed;
-  const number = (name: string, raw: string | undefined, min: number): number | undefined => {
+  const number = (name: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined => {
     if (raw === undefined) return undefined;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new McpdError('MCPD_USAGE', `--${name} takes a whole number of at least ${min}, not "${raw}".`);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new McpdError('MCPD_USAGE', `--${name} takes a whole number from ${min} to ${max}, not "${raw}".`);
+    }
     return value;
   };
   return {
@@ -55,7 +58,7 @@ export function parseCli(argv: string[]): CliArgs {
     json: values.json ?? false,
     follow: values.follow ?? false,
     lines: number('lines', values.lines, 0),
-    timeoutMs: number('timeout', values.timeout, 1),
+    timeoutMs: number('timeout', values.timeout, 1, MAX_TIMER_MS),
     help: values.help ?? false,
     version: values.version ?? false,
     prompt: values.prompt,

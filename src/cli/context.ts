@@ -4,6 +4,9 @@ import { McpdError } from '../errors.js';
 import { homePaths, resolveHome, type HomePaths } from '../paths.js';
 import type { CliArgs } from './args.js';
 
+/** The exit code of `mcpd serve` when another daemon owns the home. */
+export const EXIT_ALREADY_RUNNING = 4;
+
 export interface CliContext {
   args: CliArgs;
   paths: HomePaths;

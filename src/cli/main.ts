@@ -5,7 +5,7 @@
  */
 import { McpdError } from '../errors.js';
 import { parseCli, USAGE } from './args.js';
-import { createContext, type CliContext } from './context.js';
+import { createContext, EXIT_ALREADY_RUNNING, type CliContext } from './context.js';
 
 type Command = (ctx: CliContext) => Promise<number>;
 
@@ -31,6 +31,8 @@ function exitCodeFor(error: unknown): number {
   if (error instanceof McpdError) {
     if (error.code === 'MCPD_USAGE') return 2;
     if (error.code === 'MCPD_DAEMON_NOT_RUNNING') return 3;
+    // Only `serve` ends this way; `mcpd start` reads it as "another start won the race".
+    if (error.code === 'MCPD_DAEMON_ALREADY_RUNNING') return EXIT_ALREADY_RUNNING;
   }
   return 1;
 }

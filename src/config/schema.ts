@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../util/limits.js';
 import {
   type ApprovalAction,
   type ChatConfig,
@@ -25,6 +26,8 @@ export type ValidationResult =
   | { ok: false; problems: ConfigProblem[]; warnings: string[] };
 
 const positiveInt = z.number().int().positive();
+/** Every duration: Node's timers fire at once past 2^31 - 1 ms. */
+const duration = positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days): longer is more than Node's timers can hold`);
 const stringMap = z.record(z.string(), z.string());
 
 function schemas(strict: boolean) {
@@ -34,17 +37,17 @@ function schemas(strict: boolean) {
     disabled: z.boolean().optional(),
     tools: object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional(),
     timeouts: object({
-      startupMs: positiveInt.optional(),
-      callMs: positiveInt.optional(),
-      pingIntervalMs: positiveInt.optional(),
-      pingTimeoutMs: positiveInt.optional(),
+      startupMs: duration.optional(),
+      callMs: duration.optional(),
+      pingIntervalMs: duration.optional(),
+      pingTimeoutMs: duration.optional(),
     }).optional(),
     restart: object({
       maxRestarts: z.number().int().nonnegative().optional(),
-      windowMs: positiveInt.optional(),
-      initialDelayMs: positiveInt.optional(),
-      maxDelayMs: positiveInt.optional(),
-      resetAfterMs: positiveInt.optional(),
+      windowMs: duration.optional(),
+      initialDelayMs: duration.optional(),
+      maxDelayMs: duration.optional(),
+      resetAfterMs: duration.optional(),
     }).optional(),
   };
   const stdio = object({

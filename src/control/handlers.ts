@@ -5,6 +5,7 @@ import type { RpcErrorObject } from './jsonrpc.js';
 import { JSONRPC_ERRORS, PROTOCOL_VERSION, type MethodName } from './protocol.js';
 import type { ChatWatcher } from '../chat/service.js';
 import type { ApprovalDecision } from '../model.js';
+import { MAX_TIMER_MS } from '../util/limits.js';
 import type { ControlConnection, RequestHandler } from './server.js';
 
 class InvalidParams extends Error {}
@@ -41,6 +42,13 @@ function optPositive(params: Record<string, unknown>, key: string): number | und
   return value;
 }
 
+/** A duration Node's timers can hold (below 2^31 ms, about 24.8 days). */
+function optTimeout(params: Record<string, unknown>, key: string): number | undefined {
+  const value = optPositive(params, key);
+  if (value !== undefined && value > MAX_TIMER_MS) throw new InvalidParams(`params.${key} must be at most ${MAX_TIMER_MS} (about 24.8 days)`);
+  return value;
+}
+
 export function toRpcError(error: unknown): RpcErrorObject {
   if (error instanceof MethodNotFound) return { code: JSONRPC_ERRORS.METHOD_NOT_FOUND, message: error.message };
   if (error instanceof InvalidParams) return { code: JSONRPC_ERRORS.INVALID_PARAMS, message: `Invalid params: ${error.message}` };
@@ -56,6 +64,7 @@ export function toRpcError(error: unknown): RpcErrorObject {
 
 export function createHandlers(daemon: Daemon): RequestHandler {
   const serverAction = async (action: 'start' | 'stop' | 'restart', name: string) => {
+    daemon.assertOpen();
     const server = daemon.supervisor.get(name);
     await server[action]();
     return { server: server.status() };
@@ -81,6 +90,14 @@ export function createHandlers(daemon: Daemon): RequestHandler {
     return watcher;
   };
 
+  /** New work: refused once the daemon is stopping. */
+  const work =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R> | R) =>
+    async (...args: A): Promise<R> => {
+      daemon.assertOpen();
+      return fn(...args);
+    };
+
   const methods: Record<MethodName, (params: Record<string, unknown>, signal: AbortSignal, connection: ControlConnection) => Promise<unknown>> = {
     hello: async (p) => {
       const version = p['protocolVersion'];
@@ -99,12 +116,15 @@ export function createHandlers(daemon: Daemon): RequestHandler {
       await daemon.tools.settled();
       return { tools: daemon.tools.list(server) };
     },
-    'tools.call': (p, signal) =>
-      daemon.router.callTool(str(p, 'name'), optObject(p, 'arguments'), { signal, timeoutMs: optPositive(p, 'timeoutMs'), caller: 'cli' }),
+    'tools.call': work((p: Record<string, unknown>, signal: AbortSignal) =>
+      daemon.router.callTool(str(p, 'name'), optObject(p, 'arguments'), { signal, timeoutMs: optTimeout(p, 'timeoutMs'), caller: 'cli' }),
+    ),
     'resources.list': async (p) => ({ resources: daemon.catalogue.resources(serverFilter(p)) }),
-    'resources.read': (p, signal) => daemon.router.readResource(str(p, 'uri'), optStr(p, 'server'), { signal }),
+    'resources.read': work((p: Record<string, unknown>, signal: AbortSignal) => daemon.router.readResource(str(p, 'uri'), optStr(p, 'server'), { signal, caller: 'cli' })),
     'prompts.list': async (p) => ({ prompts: daemon.catalogue.prompts(serverFilter(p)) }),
-    'prompts.get': (p, signal) => daemon.router.getPrompt(str(p, 'name'), optObject(p, 'arguments') as Record<string, string> | undefined, { signal }),
+    'prompts.get': work((p: Record<string, unknown>, signal: AbortSignal) =>
+      daemon.router.getPrompt(str(p, 'name'), optObject(p, 'arguments') as Record<string, string> | undefined, { signal, caller: 'cli' }),
+    ),
     'logs.read': async (p) => {
       const lines = optPositive(p, 'lines') ?? 100;
       const server = optStr(p, 'server');
@@ -116,8 +136,9 @@ export function createHandlers(daemon: Daemon): RequestHandler {
     'events.subscribe': async () => ({ subscribed: [] }),
     'events.unsubscribe': async () => ({ subscribed: [] }),
     'config.reload': () => daemon.reload(),
-    'chat.new': async (p) => daemon.chat.newSession(optStr(p, 'model')),
+    'chat.new': work((p: Record<string, unknown>) => daemon.chat.newSession(optStr(p, 'model'))),
     'chat.send': async (p, signal, connection) => {
+      daemon.assertOpen();
       const message = str(p, 'message');
       const sessionId = optStr(p, 'sessionId') ?? daemon.chat.newSession(optStr(p, 'model')).id;
       // A disconnect does not cancel the turn (closing a client never loses a chat); $/cancel does.

@@ -6,6 +6,8 @@
  *   catalogue       in sequence, in plugin order; a failing plugin's change is skipped
  *   beforeToolCall  in sequence; the first deny wins; a failing plugin DENIES the call (fail closed)
  *   afterToolCall   in sequence; a failing plugin's change is skipped
+ *   beforeResourceRead, beforePromptGet   as beforeToolCall (deny, fail closed)
+ *   afterResourceRead, afterPromptGet     as afterToolCall (rewrite; a failure skips the change)
  *   onEvent         in parallel, fire-and-forget; failures are logged
  *   dispose         on unload (reload, stop); failures are logged
  * Every hook call has a timeout (the plugin's `timeoutMs`, default 5000 ms); running out of time
@@ -37,6 +39,39 @@ export interface ToolCall {
 }
 
 export type CallOutcome = 'ok' | 'error' | 'denied' | 'failed';
+
+/** A `resources/read` on its way to a server. */
+export interface ResourceRead {
+  readonly id: string;
+  readonly uri: string;
+  readonly server: string;
+  readonly caller: Caller;
+}
+
+/** What a server answered to `resources/read`. */
+export interface ResourceReadResult {
+  contents: Array<Record<string, unknown> & { uri: string }>;
+  [key: string]: unknown;
+}
+
+/** A `prompts/get` on its way to a server. */
+export interface PromptGet {
+  readonly id: string;
+  /** The namespaced name the caller used. */
+  readonly prompt: string;
+  readonly server: string;
+  readonly originalName: string;
+  /** What will be sent; a beforePromptGet hook may return a get with new ones. */
+  arguments: Record<string, string>;
+  readonly caller: Caller;
+}
+
+/** What a server answered to `prompts/get`. */
+export interface PromptGetResult {
+  description?: string;
+  messages: Array<{ role: string; content: Record<string, unknown> & { type: string } }>;
+  [key: string]: unknown;
+}
 
 /** Daemon events, as plugins see them. */
 export type DaemonEvent =
@@ -85,6 +120,14 @@ export interface PluginHooks {
   beforeToolCall?(call: ToolCall): MaybePromise<ToolCall | { deny: string } | void>;
   /** Return a new result, or nothing for no change. */
   afterToolCall?(call: Readonly<ToolCall>, result: ToolResult): MaybePromise<ToolResult | void>;
+  /** Return `{ deny: reason }` to refuse the read, or nothing to let it through. */
+  beforeResourceRead?(read: Readonly<ResourceRead>): MaybePromise<{ deny: string } | void>;
+  /** Return new contents, or nothing for no change. */
+  afterResourceRead?(read: Readonly<ResourceRead>, result: ResourceReadResult): MaybePromise<ResourceReadResult | void>;
+  /** Return a get (possibly with new arguments), `{ deny: reason }`, or nothing for no change. */
+  beforePromptGet?(get: PromptGet): MaybePromise<PromptGet | { deny: string } | void>;
+  /** Return new messages, or nothing for no change. */
+  afterPromptGet?(get: Readonly<PromptGet>, result: PromptGetResult): MaybePromise<PromptGetResult | void>;
   onEvent?(event: DaemonEvent): MaybePromise<void>;
   dispose?(): MaybePromise<void>;
 }

@@ -7,10 +7,21 @@ import { isAbsolute, join, resolve, sep } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { isValidName } from '../catalogue/naming.js';
 import type { PluginSpec, ResolvedConfig } from '../config/types.js';
-import { errorMessage } from '../errors.js';
+import { McpdError, errorMessage } from '../errors.js';
 import type { LogStore, Logger } from '../logs/store.js';
 import type { PluginStatus, ToolEntry } from '../model.js';
-import type { DaemonEvent, PluginContext, PluginDefinition, PluginHooks, ToolCall, ToolResult } from './api.js';
+import type {
+  DaemonEvent,
+  PluginContext,
+  PluginDefinition,
+  PluginHooks,
+  PromptGet,
+  PromptGetResult,
+  ResourceRead,
+  ResourceReadResult,
+  ToolCall,
+  ToolResult,
+} from './api.js';
 import { importPlugin } from './loader.js';
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 5_000;
@@ -32,6 +43,8 @@ interface LoadedPlugin {
 interface FailedPlugin {
   spec: PluginSpec;
   error: string;
+  /** It guarded tool calls when it last loaded: until it loads again, calls are denied. */
+  guard: boolean;
 }
 
 class HookTimeout extends Error {}
@@ -64,6 +77,7 @@ export class PluginHost {
   private plugins: LoadedPlugin[] = [];
   private failed: FailedPlugin[] = [];
   private loadedSpecs = '[]';
+  private closed = false;
   private readonly bus = new EventEmitter<{ event: (event: DaemonEvent) => void }>();
   private readonly log: Logger;
 
@@ -85,26 +99,55 @@ export class PluginHost {
       failures: p.failures,
       lastError: p.lastError,
     }));
-    const failed = this.failed.map((f): PluginStatus => ({ name: f.spec.specifier, specifier: f.spec.specifier, state: 'failed', hooks: [], error: f.error, failures: 0, lastError: null }));
+    const failed = this.failed.map((f): PluginStatus => ({
+      name: f.spec.specifier,
+      specifier: f.spec.specifier,
+      state: 'failed',
+      hooks: [],
+      error: f.guard ? `${f.error} (it guards tool calls: calls are denied until it loads)` : f.error,
+      failures: 0,
+      lastError: null,
+    }));
     return [...loaded, ...failed];
   }
 
-  /** Loads the list (in order) if it differs from what is loaded; returns whether anything changed. */
+  /**
+   * Loads the list (in order) if it differs from what is loaded; returns whether anything changed.
+   * The new list loads first and then replaces the old one, which is disposed last: calls are
+   * never without their guards in between.
+   */
   async apply(specs: PluginSpec[], configDir: string): Promise<boolean> {
-    if (canonical(specs) === this.loadedSpecs) return false;
-    await this.disposeAll();
+    if (this.closed || canonical(specs) === this.loadedSpecs) return false;
+    const loaded: LoadedPlugin[] = [];
+    const failed: FailedPlugin[] = [];
+    for (const spec of specs) {
+      const outcome = await this.load(spec, configDir);
+      if ('hooks' in outcome) loaded.push(outcome);
+      else failed.push(outcome);
+    }
+    if (this.closed) {
+      await this.dispose(loaded);
+      return false;
+    }
+    const previous = this.plugins;
+    // A plugin that guarded calls and now fails to load keeps guarding: calls fail closed.
+    for (const f of failed) {
+      const before = previous.find((p) => p.spec.specifier === f.spec.specifier) ?? this.failed.find((p) => p.spec.specifier === f.spec.specifier);
+      f.guard = before !== undefined && ('hooks' in before ? typeof before.hooks.beforeToolCall === 'function' : before.guard);
+    }
+    this.plugins = loaded;
+    this.failed = failed;
     this.loadedSpecs = canonical(specs);
-    for (const spec of specs) await this.load(spec, configDir);
+    await this.dispose(previous);
     return true;
   }
 
-  private async load(spec: PluginSpec, configDir: string): Promise<void> {
+  private async load(spec: PluginSpec, configDir: string): Promise<LoadedPlugin | FailedPlugin> {
     let definition: PluginDefinition;
     try {
       definition = await withTimeout(() => importPlugin(spec.specifier, configDir), SETUP_TIMEOUT_MS);
     } catch (error) {
-      this.fail(spec, `cannot load ${spec.specifier}: ${errorMessage(error)}`);
-      return;
+      return this.failure(spec, `cannot load ${spec.specifier}: ${errorMessage(error)}`);
     }
     const name = definition.name;
     const dataDir = join(this.deps.home, 'plugins', name.replace(/[^a-zA-Z0-9_.-]/g, '_'));
@@ -140,17 +183,17 @@ export class PluginHost {
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const hooks = (await withTimeout(() => definition.setup(ctx, spec.options), definition.timeoutMs ?? SETUP_TIMEOUT_MS)) ?? {};
-      this.plugins.push({ spec, name, location: pluginLocation(spec.specifier, configDir), hooks, timeoutMs: definition.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, log, failures: 0, lastError: null, unsubscribers });
       this.log.info(`plugin ${name} loaded from ${spec.specifier}`);
+      return { spec, name, location: pluginLocation(spec.specifier, configDir), hooks, timeoutMs: definition.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, log, failures: 0, lastError: null, unsubscribers };
     } catch (error) {
       for (const off of unsubscribers) off();
-      this.fail(spec, `plugin ${name} (${spec.specifier}) failed in setup: ${errorMessage(error)}`);
+      return this.failure(spec, `plugin ${name} (${spec.specifier}) failed in setup: ${errorMessage(error)}`);
     }
   }
 
-  private fail(spec: PluginSpec, error: string): void {
-    this.failed.push({ spec, error });
+  private failure(spec: PluginSpec, error: string): FailedPlugin {
     this.log.error(error);
+    return { spec, error, guard: false };
   }
 
   /** Runs one hook of one plugin under its timeout; a failure is recorded and logged, then rethrown. */
@@ -205,39 +248,93 @@ export class PluginHost {
 
   /** In sequence; the first deny wins. A failing plugin denies the call: it may be a guard. */
   async beforeToolCall(call: ToolCall): Promise<ToolCall | { deny: string }> {
-    let current = call;
+    const down = this.guardDown();
+    if (down) return { deny: down.message };
+    return this.runBefore('beforeToolCall', call, (c) => ({ ...c, arguments: structuredClone(c.arguments) }), 'arguments');
+  }
+
+  /** In sequence; a plugin that fails has its change skipped. */
+  afterToolCall(call: ToolCall, result: ToolResult): Promise<ToolResult> {
+    return this.runAfter('afterToolCall', call, result, (r) => Array.isArray(r.content), 'a result without a content list');
+  }
+
+  /** As beforeToolCall: the first deny wins, a failing plugin denies. */
+  async beforeResourceRead(read: ResourceRead): Promise<ResourceRead | { deny: string }> {
+    return this.runBefore('beforeResourceRead', read, (r) => ({ ...r }), undefined);
+  }
+
+  afterResourceRead(read: ResourceRead, result: ResourceReadResult): Promise<ResourceReadResult> {
+    return this.runAfter('afterResourceRead', read, result, (r) => Array.isArray(r.contents), 'a result without a contents list');
+  }
+
+  /** As beforeToolCall: the first deny wins, a failing plugin denies; arguments may be rewritten. */
+  async beforePromptGet(get: PromptGet): Promise<PromptGet | { deny: string }> {
+    return this.runBefore('beforePromptGet', get, (g) => ({ ...g, arguments: { ...g.arguments } }), 'arguments');
+  }
+
+  afterPromptGet(get: PromptGet, result: PromptGetResult): Promise<PromptGetResult> {
+    return this.runAfter('afterPromptGet', get, result, (r) => Array.isArray(r.messages), 'a result without a messages list');
+  }
+
+  /** The first guard plugin that failed to load, as the error calls get while it is down. */
+  guardDown(): McpdError | undefined {
+    const down = this.failed.find((f) => f.guard);
+    if (!down) return undefined;
+    return new McpdError('MCPD_PLUGIN_UNAVAILABLE', `the plugin ${down.spec.specifier} guards tool calls but failed to load (${down.error}); calls are denied until it loads (fix it, then mcpd reload)`);
+  }
+
+  /**
+   * Runs a before-hook of every plugin in order. A deny, a failure, or (where `rewritable` names
+   * a field) a returned value without that field as an object, ends the run with a deny.
+   */
+  private async runBefore<T extends object>(
+    hook: 'beforeToolCall' | 'beforeResourceRead' | 'beforePromptGet',
+    input: T,
+    copy: (value: T) => T,
+    rewritable: 'arguments' | undefined,
+  ): Promise<T | { deny: string }> {
+    const noun = hook === 'beforeToolCall' ? 'call' : hook === 'beforeResourceRead' ? 'read' : 'prompt get';
+    let current = input;
     for (const plugin of this.plugins) {
-      const hook = plugin.hooks.beforeToolCall;
-      if (!hook) continue;
-      let outcome: Awaited<ReturnType<NonNullable<PluginHooks['beforeToolCall']>>>;
+      const fn = plugin.hooks[hook] as ((value: T) => unknown) | undefined;
+      if (!fn) continue;
+      let outcome: unknown;
       try {
-        outcome = await this.run(plugin, 'beforeToolCall', () => hook.call(plugin.hooks, { ...current, arguments: structuredClone(current.arguments) }));
+        outcome = await this.run(plugin, hook, () => fn.call(plugin.hooks, copy(current)));
       } catch (error) {
-        return { deny: `plugin ${plugin.name} failed while checking the call (${errorMessage(error)}), so the call was denied` };
+        return { deny: `plugin ${plugin.name} failed while checking the ${noun} (${errorMessage(error)}), so the ${noun} was denied` };
       }
       if (outcome === undefined || outcome === null) continue;
-      if ('deny' in outcome) return { deny: `plugin ${plugin.name} denied the call: ${outcome.deny}` };
-      if (typeof outcome.arguments !== 'object' || outcome.arguments === null || Array.isArray(outcome.arguments)) {
-        return { deny: `plugin ${plugin.name} returned a call without an arguments object, so the call was denied` };
+      if (typeof outcome === 'object' && 'deny' in outcome) return { deny: `plugin ${plugin.name} denied the ${noun}: ${String((outcome as { deny: unknown }).deny)}` };
+      if (!rewritable) continue;
+      const value = (outcome as Record<string, unknown>)[rewritable];
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return { deny: `plugin ${plugin.name} returned a ${noun} without an ${rewritable} object, so the ${noun} was denied` };
       }
       // Only the arguments may change: the target and the caller stay what they were.
-      current = { ...current, arguments: outcome.arguments };
+      current = { ...current, [rewritable]: value };
     }
     return current;
   }
 
-  /** In sequence; a plugin that fails has its change skipped. */
-  async afterToolCall(call: ToolCall, result: ToolResult): Promise<ToolResult> {
+  /** Runs an after-hook of every plugin in order; a failing or invalid change is skipped. */
+  private async runAfter<C, R>(
+    hook: 'afterToolCall' | 'afterResourceRead' | 'afterPromptGet',
+    input: C,
+    result: R,
+    valid: (value: R) => boolean,
+    invalid: string,
+  ): Promise<R> {
     let current = result;
     for (const plugin of this.plugins) {
-      const hook = plugin.hooks.afterToolCall;
-      if (!hook) continue;
+      const fn = plugin.hooks[hook] as ((input: C, result: R) => unknown) | undefined;
+      if (!fn) continue;
       try {
-        const next = await this.run(plugin, 'afterToolCall', () => hook.call(plugin.hooks, call, structuredClone(current)));
+        const next = (await this.run(plugin, hook, () => fn.call(plugin.hooks, input, structuredClone(current)))) as R | undefined | null;
         if (next === undefined || next === null) continue;
-        if (!Array.isArray((next as ToolResult).content)) {
-          plugin.lastError = { hook: 'afterToolCall', message: 'returned a result without a content list', time: new Date().toISOString() };
-          this.log.error(`plugin ${plugin.name}: afterToolCall returned a result without a content list; its change is skipped`);
+        if (!valid(next)) {
+          plugin.lastError = { hook, message: `returned ${invalid}`, time: new Date().toISOString() };
+          this.log.error(`plugin ${plugin.name}: ${hook} returned ${invalid}; its change is skipped`);
           continue;
         }
         current = next;
@@ -258,11 +355,17 @@ export class PluginHost {
     }
   }
 
-  async disposeAll(): Promise<void> {
+  /** Disposes every plugin for good (daemon stop): later applies load nothing. */
+  async close(): Promise<void> {
+    this.closed = true;
     const plugins = this.plugins;
     this.plugins = [];
     this.failed = [];
     this.loadedSpecs = '[]';
+    await this.dispose(plugins);
+  }
+
+  private async dispose(plugins: LoadedPlugin[]): Promise<void> {
     await Promise.allSettled(
       plugins.map(async (plugin) => {
         for (const off of plugin.unsubscribers) off();

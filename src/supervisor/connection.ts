@@ -16,8 +16,9 @@ import type { LogStore } from '../logs/store.js';
 import { ChildStdioTransport } from '../transport/child-stdio.js';
 import { resolveCommand } from './command.js';
 import { childEnvironment } from './env.js';
+import { delay } from '../util/time.js';
 import { ServerProcess, type ExitInfo } from './process.js';
-import type { ChildRegistry } from './reaper.js';
+import { INSTANCE_VARIABLE, type ChildRegistry } from './reaper.js';
 
 export type ListKind = 'tools' | 'resources' | 'prompts';
 
@@ -28,8 +29,11 @@ export interface ServerLists {
 }
 
 export interface ConnectionHooks {
-  /** The process exited (local servers) or the connection closed (remote). */
-  onClosed(exit: ExitInfo | null): void;
+  /**
+   * The connection ended on its own: the process exited (`exit` set), or for a local server its
+   * stdout closed while it still ran, or the remote connection closed (`reason` says which).
+   */
+  onClosed(exit: ExitInfo | null, reason?: string): void;
   /** The server said one of its lists changed. */
   onListChanged(kind: ListKind): void;
   onActivity(): void;
@@ -43,6 +47,8 @@ export interface ConnectionDeps {
 }
 
 const MAX_PAGES = 100;
+/** When stdout closes, how long to wait for the process's exit status, to name the cause. */
+const EXIT_AFTER_CLOSE_GRACE_MS = 200;
 
 export class Connection {
   private closing: Promise<void> | undefined;
@@ -50,6 +56,7 @@ export class Connection {
   private constructor(
     readonly config: ServerConfig,
     readonly client: Client,
+    private readonly transport: Transport,
     readonly process: ServerProcess | null,
     private readonly deps: ConnectionDeps,
   ) {}
@@ -58,8 +65,11 @@ export class Connection {
     return this.process?.pid ?? null;
   }
 
-  /** Spawns (if local) and initializes. On failure everything it started is stopped again. */
-  static async open(config: ServerConfig, deps: ConnectionDeps, hooks: ConnectionHooks, signal: AbortSignal): Promise<Connection> {
+  /**
+   * Spawns the process (a local server) and prepares the client; `initialize` connects. Owns what
+   * it started from here on: `close()` stops it, whatever happens next.
+   */
+  static async open(config: ServerConfig, deps: ConnectionDeps, hooks: ConnectionHooks): Promise<Connection> {
     const client = new Client(deps.clientInfo, {
       capabilities: {},
       listChanged: {
@@ -74,39 +84,39 @@ export class Connection {
       const mapped = level === 'debug' ? 'debug' : level === 'info' || level === 'notice' ? 'info' : level === 'warning' ? 'warn' : 'error';
       deps.logs.append(config.name, 'mcp', mapped, logger ? `[${logger}] ${text}` : text);
     });
-    let transport: Transport;
-    let child: ServerProcess | null = null;
-    if (config.transport === 'stdio') {
-      child = await Connection.spawn(config, deps);
-      transport = new ChildStdioTransport(child.stdin, child.stdout, {
-        onActivity: hooks.onActivity,
-        onSkippedLine: hooks.onSkippedLine,
-      });
-      const exitingChild = child;
-      void child.exited.then((exit) => {
-        hooks.onClosed(exit);
-        // In-flight requests fail now, not when a grandchild finally lets go of stdout.
-        void transport.close();
-        void exitingChild.sweepGroup().then(() => deps.children.remove(exitingChild.pid));
-      });
-    } else {
-      transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+    if (config.transport !== 'stdio') {
+      const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+      client.onclose = () => hooks.onClosed(null, 'the connection closed');
+      return new Connection(config, client, transport, null, deps);
     }
-    const connection = new Connection(config, client, child, deps);
-    if (config.transport === 'http') {
-      client.onclose = () => hooks.onClosed(null);
-    }
-    try {
-      await client.connect(transport, { timeout: config.timeouts.startupMs, signal });
-    } catch (error) {
-      await connection.close();
-      throw error;
-    }
-    return connection;
+    const child = await Connection.spawn(config, deps);
+    const transport = new ChildStdioTransport(child.stdin, child.stdout, {
+      onActivity: hooks.onActivity,
+      onSkippedLine: hooks.onSkippedLine,
+    });
+    void child.exited.then((exit) => {
+      hooks.onClosed(exit);
+      // In-flight requests fail now, not when a grandchild finally lets go of stdout.
+      void transport.close();
+      void child.sweepGroup().then(() => deps.children.remove(child.pid));
+    });
+    // The transport closed on its own while the process may still run (stdout closed, a message
+    // over the limit): that is the server going away too. A process that is exiting says why.
+    client.onclose = () => {
+      const reason = transport.closeReason ?? 'its connection closed';
+      void Promise.race([child.exited, delay(EXIT_AFTER_CLOSE_GRACE_MS).then(() => null)]).then((exit) => hooks.onClosed(exit, exit ? undefined : reason));
+    };
+    return new Connection(config, client, transport, child, deps);
+  }
+
+  /** The MCP handshake; `signal` aborts it (the caller tears the connection down). */
+  async initialize(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await this.client.connect(this.transport, { timeout: timeoutMs, signal });
   }
 
   private static async spawn(config: StdioServerConfig, deps: ConnectionDeps): Promise<ServerProcess> {
-    const env = childEnvironment(config.env);
+    // The marker lets a later daemon tell this process from an unrelated one before reaping it.
+    const env: Record<string, string> = { ...childEnvironment(config.env), [INSTANCE_VARIABLE]: deps.children.instance };
     const command = resolveCommand(config.name, config.command, config.cwd, env['PATH']);
     const child = await ServerProcess.spawn({ server: config.name, command, args: config.args, cwd: config.cwd, env });
     deps.children.add(child.pid, config.name);
@@ -146,16 +156,18 @@ export class Connection {
     return { tools: tools as Tool[], resources: resources as Resource[], prompts: prompts as Prompt[] };
   }
 
-  /** Closes the client, then stops the process group with the full escalation. Idempotent. */
+  /**
+   * Closes the client first, so that calls in flight fail now rather than after the process is
+   * gone, then stops the process group with the full escalation. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.client.onclose = undefined;
-      // Stop the process first: closing the client would close our end of stdin for it anyway.
+      await this.client.close().catch(() => undefined);
       if (this.process) {
         await this.process.stop();
         this.deps.children.remove(this.process.pid);
       }
-      await this.client.close().catch(() => undefined);
     })();
     return this.closing;
   }

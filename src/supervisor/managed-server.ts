@@ -1,12 +1,16 @@
 /**
  * One configured server through its whole life: start, health, crash, backoff, give up, stop.
  * All state changes go through `transition`, which checks them against the state machine.
+ * Actions asked for from outside (start, stop, restart, dispose) run one at a time through an
+ * ActionQueue; stop, restart and dispose cut short a start in progress. `disposed` is final.
  */
-import { EventEmitter } from 'eventemitter3';
 import { ErrorCode as McpErrorCode, McpError, type CallToolResult, type GetPromptResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
 import type { ServerState, ServerStateEvent, ServerStatus } from '../model.js';
+import { NotReadingError } from '../transport/child-stdio.js';
+import { GuardedEmitter } from '../util/emitter.js';
+import { ActionQueue } from './action-queue.js';
 import { Connection, type ConnectionDeps, type ListKind, type ServerLists } from './connection.js';
 import { HealthMonitor } from './health.js';
 import type { ExitInfo } from './process.js';
@@ -24,43 +28,51 @@ export interface CallOptions {
   onProgress?: ((progress: { progress: number; total?: number; message?: string }) => void) | undefined;
 }
 
+type Action = 'start' | 'stop' | 'restart' | 'dispose';
+
 interface Attempt {
   generation: number;
   abort: AbortController;
   connection?: Connection;
   health?: HealthMonitor;
+  /** Why it ended, once it failed: named in the error of every call it cut short. */
+  failure?: McpdError;
 }
 
 const EMPTY_LISTS: ServerLists = { tools: [], resources: [], prompts: [] };
 
-function describeExit(exit: ExitInfo | null): string {
-  if (!exit) return 'its connection closed';
+function describeExit(exit: ExitInfo | null, reason?: string): string {
+  if (!exit) return reason ? `${reason} while its process was still running` : 'its connection closed';
   if (exit.signal) return `it was killed by ${exit.signal}`;
   return `it exited with code ${exit.code}`;
 }
 
-export class ManagedServer extends EventEmitter<ManagedServerEvents> {
+export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   private currentState: ServerState;
   private readonly policy: RestartPolicy;
+  private readonly actions = new ActionQueue<Action>();
   private attempt: Attempt | undefined;
   private generation = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt: number | undefined;
   private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
+  /** The teardown of a failed attempt, which a new attempt waits for (never two processes). */
+  private tearingDown: Promise<void> | undefined;
   private runningSince: number | undefined;
   private lastActivity = Date.now();
   private restarts = 0;
   private skippedLines = 0;
   private lastError: McpdError | null = null;
   private lists: ServerLists = EMPTY_LISTS;
+  /** Set once dispose was asked for: from then on every action is refused. */
+  private disposing = false;
 
   constructor(
     readonly config: ServerConfig,
     private readonly deps: ConnectionDeps,
     random: () => number = Math.random,
   ) {
-    super();
+    super((error, event) => deps.logs.append(config.name, 'daemon', 'error', `a listener of "${event}" failed: ${errorMessage(error)}`));
     this.currentState = config.disabled ? 'disabled' : 'stopped';
     this.policy = new RestartPolicy(config.restart, random);
   }
@@ -99,53 +111,97 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
 
   /**
    * Starts the server (a manual start also clears `failed` and the crash history). Resolves once
-   * this attempt settled: `running`, `backoff` or `failed`.
+   * every action asked for so far settled, so the state then is final: `running`, `backoff`,
+   * `failed`, or what a later action left.
    */
   start(): Promise<void> {
-    if (this.stopping) return this.stopping.then(() => this.start());
-    if (this.currentState === 'running') return Promise.resolve();
-    if (this.starting) return this.starting;
+    return this.submit('start', () => this.doStart());
+  }
+
+  /** Stops the server and everything it spawned; cuts short a start in progress. */
+  stop(finalState: 'stopped' | 'disabled' = 'stopped'): Promise<void> {
+    this.interruptStart();
+    return this.submit('stop', () => this.halt(finalState));
+  }
+
+  /** Stop, then start. Restarts asked for while one is under way join it. */
+  restart(): Promise<void> {
+    if (this.actions.current !== 'restart') this.interruptStart();
+    return this.submit(
+      'restart',
+      async () => {
+        await this.halt('stopped');
+        await this.doStart();
+      },
+    );
+  }
+
+  /** Stops the server for good: `disposed` is final and every later action is refused. */
+  dispose(): Promise<void> {
+    this.interruptStart();
+    return this.submit('dispose', async () => {
+      await this.halt('stopped');
+      this.transition('disposed');
+    });
+  }
+
+  get disposed(): boolean {
+    return this.currentState === 'disposed';
+  }
+
+  private submit(action: Action, run: () => Promise<void>): Promise<void> {
+    if (this.disposing) {
+      return Promise.reject(new McpdError('MCPD_CLOSED', `Server "${this.name}" was removed (or the daemon is stopping); it takes no more actions.`, { server: this.name }));
+    }
+    if (action === 'dispose') this.disposing = true;
+    return this.actions.submit(action, run);
+  }
+
+  /** A start in progress is cut short (its attempt aborted); the action queued next cleans up. */
+  private interruptStart(): void {
+    if (this.currentState === 'starting') {
+      this.attempt?.abort.abort(new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is stopping.`, { server: this.name }));
+    }
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.currentState === 'running') return;
+    if (this.currentState === 'starting') {
+      // A retry from backoff is under way; it settles on its own.
+      await this.starting?.catch(() => undefined);
+      return;
+    }
     if (this.currentState === 'backoff') {
       clearTimeout(this.retryTimer);
     } else {
       this.policy.reset();
       this.restarts = 0;
     }
-    return this.launch();
+    await this.launch();
   }
 
-  /** Stops the server and everything it spawned; every caller gets the same promise. */
-  stop(finalState: 'stopped' | 'disabled' = 'stopped'): Promise<void> {
-    if (this.stopping) return this.stopping;
+  /** Ends the current attempt (whatever its state) and settles in `finalState`. */
+  private async halt(finalState: 'stopped' | 'disabled'): Promise<void> {
     if (this.currentState === 'stopped' || this.currentState === 'disabled') {
-      if (this.currentState !== finalState) this.transition(finalState === 'disabled' ? 'disabled' : 'stopped');
-      return Promise.resolve();
+      if (this.currentState !== finalState) this.transition(finalState);
+      return;
     }
-    this.stopping = (async () => {
-      this.generation += 1; // whatever the current attempt still does is now stale
-      clearTimeout(this.retryTimer);
-      this.retryAt = undefined;
-      const attempt = this.attempt;
-      this.attempt = undefined;
-      attempt?.abort.abort(new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is stopping.`, { server: this.name }));
-      this.transition('stopping');
-      await this.starting?.catch(() => undefined); // an aborted start cleans up after itself
-      await this.teardown(attempt);
-      this.setLists(EMPTY_LISTS);
-      this.transition(finalState);
-    })().finally(() => {
-      this.stopping = undefined;
-    });
-    return this.stopping;
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+    this.generation += 1; // whatever the current attempt still does is now stale
+    clearTimeout(this.retryTimer);
+    this.retryAt = undefined;
+    const attempt = this.attempt;
+    this.attempt = undefined;
+    attempt?.abort.abort(new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is stopping.`, { server: this.name }));
+    this.transition('stopping');
+    await this.starting?.catch(() => undefined); // an aborted start returns at once
+    await this.teardown(attempt);
+    await this.tearingDown;
+    this.setLists(EMPTY_LISTS);
+    this.transition(finalState);
   }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
-    const connection = this.requireRunning();
+    const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
     try {
       const result = await connection.client.callTool({ name, ...(args === undefined ? {} : { arguments: args }) }, undefined, {
@@ -158,43 +214,47 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
       this.lastActivity = Date.now();
       return result as CallToolResult;
     } catch (error) {
-      throw this.callError(error, `tool "${name}"`, timeout, options.signal);
+      throw this.callError(attempt, error, `tool "${name}"`, timeout, options.signal);
     }
   }
 
   async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
-    const connection = this.requireRunning();
+    const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
     try {
       return await connection.client.readResource({ uri }, { timeout, ...(options.signal ? { signal: options.signal } : {}) });
     } catch (error) {
-      throw this.callError(error, `resource ${uri}`, timeout, options.signal);
+      throw this.callError(attempt, error, `resource ${uri}`, timeout, options.signal);
     }
   }
 
   async getPrompt(name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
-    const connection = this.requireRunning();
+    const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
     try {
       return await connection.client.getPrompt({ name, ...(args ? { arguments: args } : {}) }, { timeout, ...(options.signal ? { signal: options.signal } : {}) });
     } catch (error) {
-      throw this.callError(error, `prompt "${name}"`, timeout, options.signal);
+      throw this.callError(attempt, error, `prompt "${name}"`, timeout, options.signal);
     }
   }
 
-  private requireRunning(): Connection {
-    const connection = this.attempt?.connection;
-    if (this.currentState !== 'running' || !connection) {
-      const why = this.currentState === 'failed' && this.lastError ? ` (${this.lastError.message})` : '';
+  private requireRunning(): [Attempt, Connection] {
+    const attempt = this.attempt;
+    const connection = attempt?.connection;
+    if (this.currentState !== 'running' || !attempt || !connection) {
+      const why = (this.currentState === 'failed' || this.currentState === 'backoff') && this.lastError ? ` (${this.lastError.message})` : '';
       throw new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is ${this.currentState}${why}.`, { server: this.name });
     }
-    return connection;
+    return [attempt, connection];
   }
 
-  private callError(error: unknown, what: string, timeoutMs: number, signal: AbortSignal | undefined): McpdError {
+  private callError(attempt: Attempt, error: unknown, what: string, timeoutMs: number, signal: AbortSignal | undefined): McpdError {
     if (error instanceof McpdError) return error;
     if (signal?.aborted) {
       return new McpdError('MCPD_CALL_CANCELLED', `Call to ${what} on server "${this.name}" was cancelled.`, { server: this.name, cause: error });
+    }
+    if (error instanceof NotReadingError) {
+      return new McpdError('MCPD_SERVER_NOT_READING', `Call to ${what} on server "${this.name}" failed: ${error.message}.`, { server: this.name, cause: error });
     }
     if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
       return new McpdError('MCPD_CALL_TIMEOUT', `Call to ${what} on server "${this.name}" timed out after ${timeoutMs} ms (the server was told to cancel it).`, {
@@ -202,8 +262,8 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
         cause: error,
       });
     }
-    if (error instanceof McpError && error.code === McpErrorCode.ConnectionClosed) {
-      const why = this.lastError?.code === 'MCPD_SERVER_EXITED' ? ` (${this.lastError.message})` : '';
+    if ((error instanceof McpError && error.code === McpErrorCode.ConnectionClosed) || attempt.failure) {
+      const why = attempt.failure ? ` (${attempt.failure.message})` : '';
       return new McpdError('MCPD_CALL_FAILED', `Server "${this.name}" went away while the call to ${what} was in flight${why}; the call was not retried.`, {
         server: this.name,
         cause: error,
@@ -217,10 +277,11 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
     this.attempt = attempt;
     this.retryAt = undefined;
     this.transition('starting');
-    this.starting = this.run(attempt).finally(() => {
-      if (this.attempt === attempt || this.attempt === undefined) this.starting = undefined;
+    const starting = this.run(attempt).finally(() => {
+      if (this.starting === starting) this.starting = undefined;
     });
-    return this.starting;
+    this.starting = starting;
+    return starting;
   }
 
   private isCurrent(attempt: Attempt): boolean {
@@ -230,38 +291,47 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
   private async run(attempt: Attempt): Promise<void> {
     const { startupMs } = this.config.timeouts;
     let exit: ExitInfo | null | undefined;
+    let closeReason: string | undefined;
+    // Never two processes at once: a failed attempt's teardown finishes first.
+    await this.tearingDown;
+    if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
+    // startupMs bounds the whole start: spawn, initialize and every list page.
+    const startup = new AbortController();
+    const timedOut = new McpdError('MCPD_SERVER_INIT_TIMEOUT', '', { server: this.name });
+    const timer = setTimeout(() => startup.abort(timedOut), startupMs);
+    const onAbort = () => startup.abort(attempt.abort.signal.reason);
+    attempt.abort.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const connection = await Connection.open(
-        this.config,
-        this.deps,
-        {
-          onClosed: (info) => {
-            exit = info;
-            if (this.isCurrent(attempt) && this.currentState === 'running') {
-              void this.fail(attempt, new McpdError('MCPD_SERVER_EXITED', this.withStderr(`Server "${this.name}" stopped unexpectedly: ${describeExit(info)}.`), {
+      const connection = await Connection.open(this.config, this.deps, {
+        onClosed: (info, reason) => {
+          exit = info;
+          closeReason = reason;
+          if (this.isCurrent(attempt) && this.currentState === 'running') {
+            const lost = info === null && this.config.transport === 'stdio';
+            void this.fail(
+              attempt,
+              new McpdError(lost ? 'MCPD_SERVER_CONNECTION_LOST' : 'MCPD_SERVER_EXITED', this.withStderr(`Server "${this.name}" stopped unexpectedly: ${describeExit(info, reason)}.`), {
                 server: this.name,
-                details: { exitCode: info?.code ?? null, signal: info?.signal ?? null },
-              }));
-            }
-          },
-          onListChanged: (kind) => void this.refreshList(attempt, kind),
-          onActivity: () => {
-            this.lastActivity = Date.now();
-          },
-          onSkippedLine: () => {
-            this.skippedLines += 1;
-          },
+                details: { exitCode: info?.code ?? null, signal: info?.signal ?? null, ...(reason ? { reason } : {}) },
+              }),
+            );
+          }
         },
-        attempt.abort.signal,
-      );
+        onListChanged: (kind) => void this.refreshList(attempt, kind),
+        onActivity: () => {
+          this.lastActivity = Date.now();
+        },
+        onSkippedLine: () => {
+          this.skippedLines += 1;
+        },
+      });
       attempt.connection = connection;
-      if (!this.isCurrent(attempt)) {
-        await connection.close();
-        return;
-      }
-      const lists = await connection.listAll(startupMs, attempt.abort.signal);
-      if (!this.isCurrent(attempt)) return;
+      if (!this.isCurrent(attempt)) return; // the action that made it stale tears it down
+      await connection.initialize(startupMs, startup.signal);
+      const lists = await connection.listAll(startupMs, startup.signal);
+      if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
       if (exit !== undefined) throw new Error('closed during listing');
+      clearTimeout(timer);
       this.setLists(lists);
       this.runningSince = Date.now();
       this.lastActivity = Date.now();
@@ -278,22 +348,27 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
       attempt.health.start();
       this.deps.logs.append(this.name, 'daemon', 'info', `running: ${lists.tools.length} tools, ${lists.resources.length} resources, ${lists.prompts.length} prompts`);
     } catch (error) {
-      if (!this.isCurrent(attempt)) return;
-      await this.fail(attempt, this.startError(error, exit));
+      // Cut short by stop/restart/dispose: the action that did it tears the attempt down.
+      if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
+      const reason = startup.signal.aborted && startup.signal.reason === timedOut ? timedOut : error;
+      await this.fail(attempt, this.startError(reason, exit, closeReason));
+    } finally {
+      clearTimeout(timer);
+      attempt.abort.signal.removeEventListener('abort', onAbort);
     }
   }
 
-  private startError(error: unknown, exit: ExitInfo | null | undefined): McpdError {
-    if (error instanceof McpdError && error.code !== 'MCPD_TIMEOUT') return error;
+  private startError(error: unknown, exit: ExitInfo | null | undefined, closeReason: string | undefined): McpdError {
     // Checked before the exit: a server that timed out is killed by us, which is not its crash.
-    if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
-      return new McpdError('MCPD_SERVER_INIT_TIMEOUT', this.withStderr(`Server "${this.name}" did not finish initializing within ${this.config.timeouts.startupMs} ms.`), {
+    if ((error instanceof McpdError && error.code === 'MCPD_SERVER_INIT_TIMEOUT') || (error instanceof McpError && error.code === McpErrorCode.RequestTimeout)) {
+      return new McpdError('MCPD_SERVER_INIT_TIMEOUT', this.withStderr(`Server "${this.name}" did not finish starting (initialize and listing) within ${this.config.timeouts.startupMs} ms.`), {
         server: this.name,
         cause: error,
       });
     }
+    if (error instanceof McpdError && error.code !== 'MCPD_TIMEOUT') return error;
     if (exit !== undefined) {
-      return new McpdError('MCPD_SERVER_EXITED', this.withStderr(`Server "${this.name}" stopped during startup: ${describeExit(exit)}.`), {
+      return new McpdError('MCPD_SERVER_EXITED', this.withStderr(`Server "${this.name}" stopped during startup: ${describeExit(exit, closeReason)}.`), {
         server: this.name,
         details: { exitCode: exit?.code ?? null, signal: exit?.signal ?? null },
         cause: error,
@@ -307,18 +382,27 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
     return tail.length === 0 ? message : `${message} Last stderr: ${tail.join(' | ')}`;
   }
 
-  /** The current attempt failed: tear it down, then back off, or give up. */
+  /**
+   * The current attempt failed: calls in flight fail now, the state says what comes next
+   * (backoff or failed), the process is torn down, and only then does the backoff delay start.
+   */
   private async fail(attempt: Attempt, error: McpdError): Promise<void> {
     if (!this.isCurrent(attempt)) return;
     this.generation += 1; // callbacks of this attempt are stale from here on
     const runningSince = this.currentState === 'running' ? this.runningSince : undefined;
+    attempt.failure = error;
     this.lastError = error;
     this.deps.logs.append(this.name, 'daemon', 'error', error.message);
     attempt.health?.stop();
     this.setLists(EMPTY_LISTS);
+    const teardown = this.teardown(attempt);
+    const tearingDown = teardown.finally(() => {
+      if (this.tearingDown === tearingDown) this.tearingDown = undefined;
+    });
+    this.tearingDown = tearingDown;
     if (error.code === 'MCPD_SERVER_COMMAND_NOT_FOUND') {
       this.transition('failed');
-      await this.teardown(attempt);
+      await tearingDown;
       return;
     }
     const decision = this.policy.onFailure(Date.now(), runningSince);
@@ -331,18 +415,20 @@ export class ManagedServer extends EventEmitter<ManagedServerEvents> {
       );
       this.deps.logs.append(this.name, 'daemon', 'error', this.lastError.message);
       this.transition('failed');
-      await this.teardown(attempt);
+      await tearingDown;
       return;
     }
     this.restarts += 1;
-    this.retryAt = Date.now() + decision.delayMs;
     this.transition('backoff');
-    this.deps.logs.append(this.name, 'daemon', 'warn', `restarting in ${decision.delayMs} ms (restart ${this.restarts})`);
     const generation = this.generation;
+    await tearingDown;
+    if (this.generation !== generation || this.currentState !== 'backoff') return;
+    this.retryAt = Date.now() + decision.delayMs;
+    this.deps.logs.append(this.name, 'daemon', 'warn', `restarting in ${decision.delayMs} ms (restart ${this.restarts})`);
     this.retryTimer = setTimeout(() => {
-      if (this.generation === generation && this.currentState === 'backoff') void this.launch();
+      // An action under way (stop, restart...) decides instead.
+      if (this.generation === generation && this.currentState === 'backoff' && !this.actions.busy) void this.launch();
     }, decision.delayMs);
-    await this.teardown(attempt);
   }
 
   private async teardown(attempt: Attempt | undefined): Promise<void> {

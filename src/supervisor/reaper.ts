@@ -1,35 +1,84 @@
 /**
  * Remembers, on disk, the process groups this daemon started, so that a daemon that was killed
  * outright (SIGKILL, OOM) leaves nothing behind for long: the next daemon reaps them at start.
+ *
+ * A record is trusted only as far as it can be checked: a group is reaped only when one of its
+ * processes still carries this daemon instance's marker in its environment (MCPD_INSTANCE, set
+ * for every server it spawns) and, for the leader, the same kernel start time. A pid reused by
+ * someone else's process, or a record planted in the file, never gets a signal.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { groupAlive, signalGroup } from './process.js';
+
+/** The environment variable that marks a server process as spawned by one daemon instance. */
+export const INSTANCE_VARIABLE = 'MCPD_INSTANCE';
 
 interface ChildRecord {
   pgid: number;
   server: string;
   /** Kernel start time of the leader (Linux), to tell our process from a reused pid. */
   startTime: string | null;
+  /** The spawning daemon's instance marker, found in the environment of the group's processes. */
+  instance?: string;
 }
 
-function processStartTime(pid: number): string | null {
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 22, counted after the command name, which is in parentheses and may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    // Counted after the command name, which is in parentheses and may hold spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
 }
 
+function processStartTime(pid: number): string | null {
+  return statFields(pid)?.[19] ?? null;
+}
+
+/** The live processes of a process group (Linux: from /proc). */
+function groupMembers(pgid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    if (statFields(pid)?.[2] === String(pgid)) members.push(pid);
+  }
+  return members;
+}
+
+function carriesMarker(pid: number, instance: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`${INSTANCE_VARIABLE}=${instance}`);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a recorded group is still the one this home's daemon started. */
+function stillOurs(record: ChildRecord): boolean {
+  if (!record.instance || !groupAlive(record.pgid)) return false;
+  const leaderStart = processStartTime(record.pgid);
+  if (leaderStart !== null && record.startTime !== null && leaderStart !== record.startTime) return false;
+  return groupMembers(record.pgid).some((pid) => carriesMarker(pid, record.instance!));
+}
+
 export class ChildRegistry {
   private records = new Map<number, ChildRecord>();
+  /** This daemon's marker, put in the environment of every server it spawns. */
+  readonly instance = randomBytes(12).toString('hex');
 
   constructor(private readonly file: string) {}
 
   add(pgid: number, server: string): void {
-    this.records.set(pgid, { pgid, server, startTime: processStartTime(pgid) });
+    this.records.set(pgid, { pgid, server, startTime: processStartTime(pgid), instance: this.instance });
     this.save();
   }
 
@@ -42,20 +91,26 @@ export class ChildRegistry {
     for (const record of this.records.values()) signalGroup(record.pgid, signal);
   }
 
-  /** Kills the groups a previous daemon of this home left behind; returns what it reaped. */
-  async reapLeftovers(): Promise<ChildRecord[]> {
+  /**
+   * Kills the groups a previous daemon of this home left behind, when they can be shown to be
+   * its own; returns what it reaped and what it left alone as unverifiable.
+   */
+  async reapLeftovers(): Promise<{ reaped: ChildRecord[]; skipped: ChildRecord[] }> {
     let previous: ChildRecord[];
     try {
-      previous = JSON.parse(readFileSync(this.file, 'utf8')) as ChildRecord[];
+      const parsed: unknown = JSON.parse(readFileSync(this.file, 'utf8'));
+      previous = Array.isArray(parsed) ? (parsed as ChildRecord[]).filter((r) => Number.isInteger(r?.pgid) && r.pgid > 1) : [];
     } catch {
-      return [];
+      return { reaped: [], skipped: [] };
     }
     const reaped: ChildRecord[] = [];
+    const skipped: ChildRecord[] = [];
     for (const record of previous) {
       if (!groupAlive(record.pgid)) continue;
-      const now = processStartTime(record.pgid);
-      // Leader alive with another start time: the pid was reused by someone else's process.
-      if (record.startTime !== null && now !== null && now !== record.startTime) continue;
+      if (!stillOurs(record)) {
+        skipped.push(record);
+        continue;
+      }
       signalGroup(record.pgid, 'SIGTERM');
       reaped.push(record);
     }
@@ -68,7 +123,7 @@ export class ChildRegistry {
     }
     this.records.clear();
     this.save();
-    return reaped;
+    return { reaped, skipped };
   }
 
   private save(): void {

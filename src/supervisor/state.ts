@@ -2,13 +2,14 @@
 import type { ServerState } from '../model.js';
 
 const TRANSITIONS: Readonly<Record<ServerState, readonly ServerState[]>> = {
-  stopped: ['starting', 'disabled'],
-  disabled: ['starting', 'stopped'],
+  stopped: ['starting', 'disabled', 'disposed'],
+  disabled: ['starting', 'stopped', 'disposed'],
   starting: ['running', 'backoff', 'failed', 'stopping'],
   running: ['backoff', 'failed', 'stopping'],
   backoff: ['starting', 'failed', 'stopping'],
   failed: ['starting', 'stopping'],
   stopping: ['stopped', 'disabled'],
+  disposed: [],
 };
 
 export function canTransition(from: ServerState, to: ServerState): boolean {

@@ -1,9 +1,9 @@
 /** All configured servers: applies a config (or the difference of a reload) and stops them all. */
-import { EventEmitter } from 'eventemitter3';
 import type { ConfigDiff } from '../config/diff.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { McpdError } from '../errors.js';
 import type { ServerStateEvent } from '../model.js';
+import { GuardedEmitter } from '../util/emitter.js';
 import type { ConnectionDeps, ListKind, ServerLists } from './connection.js';
 import { ManagedServer } from './managed-server.js';
 
@@ -13,14 +13,15 @@ export interface SupervisorEvents {
   removed: (server: string) => void;
 }
 
-export class Supervisor extends EventEmitter<SupervisorEvents> {
+export class Supervisor extends GuardedEmitter<SupervisorEvents> {
   private readonly servers = new Map<string, ManagedServer>();
+  private closed = false;
 
   constructor(
     private readonly deps: ConnectionDeps,
     private readonly random: () => number = Math.random,
   ) {
-    super();
+    super((error, event) => deps.logs.append('daemon', 'daemon', 'error', `a listener of supervisor "${event}" failed: ${(error as Error)?.message ?? String(error)}`));
   }
 
   list(): ManagedServer[] {
@@ -42,27 +43,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Starts every enabled server of `config` in parallel; resolves when each attempt settled. */
   async startAll(config: ResolvedConfig): Promise<void> {
+    this.assertOpen();
     for (const server of Object.values(config.servers)) this.add(server);
     await Promise.allSettled(this.list().filter((s) => !s.config.disabled).map((s) => s.start()));
   }
 
   /** Applies a reload: start added, stop removed, restart changed, leave the rest untouched. */
   async apply(config: ResolvedConfig, diff: ConfigDiff): Promise<void> {
+    this.assertOpen();
     const removals = diff.removed.map(async (name) => {
       const server = this.servers.get(name);
-      if (!server) return;
-      await server.stop();
-      this.servers.delete(name);
-      server.removeAllListeners();
-      this.emit('removed', name);
+      if (server) await this.remove(server);
     });
     const changes = diff.changed.map(async (name) => {
       const old = this.servers.get(name);
-      if (old) {
-        await old.stop();
-        this.servers.delete(name);
-        old.removeAllListeners();
-      }
+      if (old) await this.remove(old);
+      if (this.closed) return;
       const next = this.add(config.servers[name]!);
       if (!next.config.disabled) await next.start();
     });
@@ -73,11 +69,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.allSettled([...removals, ...changes, ...additions]);
   }
 
+  /** Stops every server for good: after this no server can be added or started. */
   async stopAll(): Promise<void> {
-    await Promise.allSettled(this.list().map((s) => s.stop()));
+    this.closed = true;
+    await Promise.allSettled(this.list().map((s) => s.dispose()));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new McpdError('MCPD_CLOSED', 'The daemon is stopping; it starts no servers.');
+  }
+
+  /** Disposes a server (its final state refuses any later start), then forgets it. */
+  private async remove(server: ManagedServer): Promise<void> {
+    // Out of the table first: a start that races the removal finds no server, or a disposed one.
+    if (this.servers.get(server.name) === server) this.servers.delete(server.name);
+    await server.dispose().catch(() => undefined);
+    server.removeAllListeners();
+    this.emit('removed', server.name);
   }
 
   private add(config: ResolvedConfig['servers'][string]): ManagedServer {
+    this.assertOpen();
     const server = new ManagedServer(config, this.deps, this.random);
     server.on('state', (event) => this.emit('state', event));
     server.on('lists', (name, kind, lists) => this.emit('lists', name, kind, lists));

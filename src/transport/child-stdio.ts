@@ -10,7 +10,19 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes that may wait for a server that is slow to read its stdin. Past it a write fails (the
+ * call with it) instead of buffering without bound; one message alone may be larger.
+ */
+export const MAX_PENDING_WRITE_BYTES = 8 * 1024 * 1024;
 const NEWLINE = 0x0a;
+
+/** Raised by `send` when the server is not reading its stdin. */
+export class NotReadingError extends Error {
+  constructor(readonly pendingBytes: number) {
+    super(`the server is not reading its stdin (${pendingBytes} bytes are waiting to be written to it)`);
+  }
+}
 
 export interface ChildStdioTransportOptions {
   /** Told of each stdout line that was not a JSON-RPC message. */
@@ -28,6 +40,8 @@ export class ChildStdioTransport implements Transport {
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private closed = false;
+  /** Why the connection closed on its own (stdout ended, a message too large); unset when we closed it. */
+  closeReason: string | undefined;
 
   constructor(
     private readonly stdin: Writable,
@@ -49,10 +63,7 @@ export class ChildStdioTransport implements Transport {
     if (chunk.indexOf(NEWLINE) === -1) {
       this.partial.push(chunk);
       this.partialBytes += chunk.length;
-      if (this.partialBytes > MAX_MESSAGE_BYTES) {
-        this.onerror?.(new Error(`a message on stdout exceeded ${MAX_MESSAGE_BYTES} bytes`));
-        void this.close();
-      }
+      if (this.partialBytes > MAX_MESSAGE_BYTES) this.closeBecause(`a message on its stdout exceeded ${MAX_MESSAGE_BYTES / (1024 * 1024)} MiB`);
       return;
     }
     const data = this.partial.length === 0 ? chunk : Buffer.concat([...this.partial, chunk]);
@@ -61,8 +72,7 @@ export class ChildStdioTransport implements Transport {
     try {
       this.readBuffer.append(data);
     } catch (error) {
-      this.onerror?.(error as Error);
-      void this.close();
+      this.closeBecause(`its stdout could not be read: ${(error as Error).message}`);
       return;
     }
     for (;;) {
@@ -84,24 +94,34 @@ export class ChildStdioTransport implements Transport {
   };
 
   private readonly onStreamClose = (): void => {
-    void this.close();
+    this.closeBecause('its stdout closed');
   };
 
+  private closeBecause(reason: string): void {
+    if (this.closed) return;
+    this.closeReason = reason;
+    void this.close();
+  }
+
+  /**
+   * Writes without waiting for 'drain' (no listener per write): what waits is bounded by
+   * MAX_PENDING_WRITE_BYTES instead, and a write past it fails with NotReadingError.
+   */
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('Not connected'));
-    return new Promise((resolve, reject) => {
-      const ok = this.stdin.write(serializeMessage(message), (error) => {
-        if (error) reject(error);
-      });
-      if (ok) resolve();
-      else this.stdin.once('drain', resolve);
-    });
+    const line = serializeMessage(message);
+    const pending = this.stdin.writableLength;
+    if (pending > 0 && pending + line.length > MAX_PENDING_WRITE_BYTES) return Promise.reject(new NotReadingError(pending));
+    this.stdin.write(line);
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stdout.off('data', this.onData);
+    // Keep draining what the process still writes, so it never blocks on a full pipe.
+    this.stdout.resume();
     this.readBuffer.clear();
     this.partial = [];
     this.onclose?.();

@@ -131,7 +131,7 @@ describe('ManagedServer failures', () => {
     const { server } = managed(serverConfig('hang', fixtureEntry({ FIXTURE_HANG_INIT: '1' }, { timeouts: { startupMs: 500 }, restart: { maxRestarts: 0 } })));
     await server.start();
     expect(server.state).toBe('failed');
-    expect(server.status().lastError!.message).toContain('did not finish initializing within 500 ms');
+    expect(server.status().lastError!.message).toContain('did not finish starting (initialize and listing) within 500 ms');
     expect(server.status().lastError!.code).toBe('MCPD_SERVER_CRASH_LOOP');
   });
 

@@ -25,6 +25,8 @@ export function readyBanner(daemon: Daemon): string {
   return lines.join('\n');
 }
 
+const EXIT_GRACE_MS = 2_000;
+
 export async function serveCommand(ctx: CliContext): Promise<number> {
   const { Daemon: DaemonClass } = await import('../../daemon.js');
   const verbose = process.env['MCPD_DEBUG'] === '1';
@@ -51,31 +53,41 @@ export async function serveCommand(ctx: CliContext): Promise<number> {
     if (current) current.log.error(text);
     else process.stderr.write(`${text}\n`);
   });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write('Stopping now (second signal): killing every server.\n');
+      current?.children.killAllNow('SIGKILL');
+      process.exit(130);
+    }
+    void current?.stop(signal);
+  };
   const daemon = await DaemonClass.start({
     home: ctx.paths.home,
     configFile: ctx.args.config,
     echo,
     onCreated: (created) => {
       current = created;
+      // From here a signal stops the daemon cleanly, even while it is still starting.
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      process.on('SIGHUP', () => {
+        if (created.closed) return;
+        created.reload('signal').catch((error: unknown) => created.log.error(`reload refused, the running config stays: ${(error as Error).message}`));
+      });
     },
   });
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
-      process.stderr.write('Stopping now (second signal): killing every server.\n');
-      daemon.children.killAllNow('SIGKILL');
-      process.exit(130);
-    }
-    void daemon.stop(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', () => {
-    daemon.reload().catch((error: unknown) => daemon.log.error(`reload refused, the running config stays: ${(error as Error).message}`));
-  });
-  if (!daemon.status().servers.length) daemon.log.warn('the config has no servers');
-  ctx.out(readyBanner(daemon));
+  if (!daemon.closed) {
+    if (!daemon.status().servers.length) daemon.log.warn('the config has no servers');
+    ctx.out(readyBanner(daemon));
+  }
   await daemon.stopped;
+  // Everything is closed; should anything still hold the event loop, it must not keep a
+  // stopped daemon alive (a process no CLI can reach).
+  setTimeout(() => {
+    process.stderr.write('mcpd: something still held the event loop after the daemon stopped; exiting anyway.\n');
+    process.exit(0);
+  }, EXIT_GRACE_MS).unref();
   return 0;
 }

@@ -6,7 +6,7 @@ import { ControlClient } from '../../control/client.js';
 import { McpdError } from '../../errors.js';
 import { ensureHome } from '../../paths.js';
 import { delay } from '../../util/time.js';
-import type { CliContext } from '../context.js';
+import { EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
 import { renderStatus } from './status.js';
 
 const READY_TIMEOUT_MS = 90_000;
@@ -49,7 +49,8 @@ export async function startCommand(ctx: CliContext): Promise<number> {
   child.unref();
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
+    // Another `mcpd start` won the race for the home: wait for its daemon instead.
+    if (exitCode !== undefined && exitCode !== EXIT_ALREADY_RUNNING) {
       throw new McpdError('MCPD_DAEMON_START_FAILED', `The daemon exited (code ${exitCode}) before it was ready. Its log (${ctx.paths.daemonLog}):\n${logTail(ctx.paths.daemonLog)}`);
     }
     const client = await tryConnect(ctx.paths.socket);

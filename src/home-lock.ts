@@ -1,0 +1,84 @@
+/**
+ * One daemon per MCPD_HOME, enforced by an exclusive lock rather than by probing the socket
+ * (a daemon whose event loop is busy answers slowly, not never).
+ *
+ * On Linux the lock is a listening socket in the abstract namespace, named after the user and
+ * the home: binding it is atomic, and the kernel releases it when the process dies, however it
+ * dies, so there is never a stale lock. Elsewhere it is a file created with O_EXCL holding the
+ * owner's pid, taken over when that pid is gone.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { McpdError } from './errors.js';
+import type { HomePaths } from './paths.js';
+
+export interface HomeLock {
+  release(): Promise<void>;
+}
+
+function alreadyRunning(paths: HomePaths): McpdError {
+  let pid: number | undefined;
+  try {
+    pid = Number(readFileSync(paths.pidFile, 'utf8').trim()) || undefined;
+  } catch {
+    // not written yet: the other daemon is still starting
+  }
+  return new McpdError('MCPD_DAEMON_ALREADY_RUNNING', `A daemon${pid ? ` (pid ${pid})` : ''} already runs for ${paths.home}.`, { details: pid ? { pid } : {} });
+}
+
+function lockName(home: string): string {
+  const id = createHash('sha256').update(`${process.getuid?.() ?? ''}\0${realpathSync(home)}`).digest('hex').slice(0, 40);
+  return `\0mcpd-home-${id}`;
+}
+
+async function abstractSocketLock(paths: HomePaths): Promise<HomeLock> {
+  const server: Server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? alreadyRunning(paths) : error));
+    server.listen({ path: lockName(paths.home), exclusive: true }, resolve);
+  });
+  server.unref(); // the lock never keeps the daemon alive
+  return { release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function fileLock(paths: HomePaths): HomeLock {
+  const file = `${paths.home}/mcpd.lock`;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return {
+        release: async () => {
+          try {
+            if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+          } catch {
+            // already gone
+          }
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(file, 'utf8').trim());
+      if (owner && pidAlive(owner)) throw alreadyRunning(paths);
+      unlinkSync(file); // left by a daemon that died
+    }
+  }
+  throw alreadyRunning(paths);
+}
+
+/** Takes the home's lock, or fails with MCPD_DAEMON_ALREADY_RUNNING. */
+export async function lockHome(paths: HomePaths): Promise<HomeLock> {
+  if (process.platform === 'linux') return abstractSocketLock(paths);
+  return fileLock(paths);
+}
