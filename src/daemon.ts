@@ -191,6 +191,11 @@ export class Daemon {
     if (this.stopping) return;
     this.ready = true;
     if (this.options.watchConfig !== false) this.watchConfig();
+    try {
+      this.chat.prune();
+    } catch (error) {
+      this.log.warn(`could not prune old chat sessions: ${errorMessage(error)}`);
+    }
   }
 
   private wire(): void {

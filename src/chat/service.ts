@@ -3,6 +3,7 @@
  * watching each, and the approvals they answer. Closing a client never stops a turn.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatConfig } from '../config/types.js';
@@ -56,6 +57,13 @@ export interface SendOptions {
 
 const APPROVAL_TIMEOUT_MS = 5 * 60_000;
 const STOP_TURNS_TIMEOUT_MS = 5_000;
+/** A session nobody watches and no turn runs in leaves memory after this (it stays on disk). */
+export const SESSION_IDLE_MS = 10 * 60_000;
+/** At most this many sessions in memory; the least recently used idle ones go first. */
+export const MAX_CACHED_SESSIONS = 32;
+const SWEEP_EVERY_MS = 60_000;
+const PRUNE_EVERY_MS = 6 * 60 * 60_000;
+export const DEFAULT_RETENTION = { maxAgeDays: 30, maxTotalMB: 512 };
 
 export class ChatService {
   readonly store: SessionStore;
@@ -65,9 +73,72 @@ export class ChatService {
   private readonly approvals = new Map<string, PendingApproval>();
   private anthropic: Anthropic | undefined;
   private closed = false;
+  private readonly lastUsed = new Map<string, number>();
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly pruneTimer: NodeJS.Timeout;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.store = new SessionStore(join(deps.home, 'sessions'));
+    this.sweepTimer = setInterval(() => this.evictIdle(), SWEEP_EVERY_MS).unref();
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS).unref();
+  }
+
+  /** How many sessions are in memory now. */
+  get cachedSessions(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Drops from memory the sessions no turn runs in and no client watches: those idle for
+   * SESSION_IDLE_MS, and past MAX_CACHED_SESSIONS the least recently used. They stay on disk.
+   */
+  evictIdle(now = Date.now(), idleMs = SESSION_IDLE_MS): number {
+    const idle = [...this.sessions.keys()]
+      .filter((id) => !this.running.has(id) && (this.watchers.get(id)?.size ?? 0) === 0)
+      .sort((a, b) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0));
+    let evicted = 0;
+    for (const id of idle) {
+      const over = this.sessions.size > MAX_CACHED_SESSIONS;
+      if (!over && now - (this.lastUsed.get(id) ?? 0) < idleMs) continue;
+      const session = this.sessions.get(id)!;
+      // A session that never had a turn was never written: it would be lost, so it stays until idle.
+      if (session.turns.length === 0 && now - (this.lastUsed.get(id) ?? 0) < idleMs) continue;
+      this.sessions.delete(id);
+      this.lastUsed.delete(id);
+      this.watchers.delete(id);
+      evicted += 1;
+    }
+    return evicted;
+  }
+
+  /**
+   * Deletes past sessions (and their full tool results) older than chat.retention.maxAgeDays,
+   * then the oldest until what is left fits in maxTotalMB. Sessions in use are kept.
+   */
+  prune(now = Date.now()): { removed: string[] } {
+    const { maxAgeDays, maxTotalMB } = { ...DEFAULT_RETENTION, ...this.deps.config().retention };
+    const resultsDir = join(this.deps.home, 'tool-results');
+    const files = this.store.files().map((f) => ({ ...f, bytes: f.bytes + dirSize(join(resultsDir, f.id)) }));
+    let total = files.reduce((sum, f) => sum + f.bytes, 0);
+    const removed: string[] = [];
+    // Oldest first.
+    for (const file of [...files].reverse()) {
+      const inUse = this.running.has(file.id) || (this.watchers.get(file.id)?.size ?? 0) > 0;
+      const tooOld = now - file.mtimeMs > maxAgeDays * 86_400_000;
+      if (inUse || (!tooOld && total <= maxTotalMB * 1024 * 1024)) continue;
+      this.store.remove(file.id);
+      rmSync(join(resultsDir, file.id), { recursive: true, force: true });
+      this.sessions.delete(file.id);
+      total -= file.bytes;
+      removed.push(file.id);
+    }
+    // Tool results whose session is gone.
+    const known = new Set(files.map((f) => f.id).filter((id) => !removed.includes(id)));
+    for (const name of safeReaddir(resultsDir)) {
+      if (!known.has(name) && !this.sessions.has(name)) rmSync(join(resultsDir, name), { recursive: true, force: true });
+    }
+    if (removed.length > 0) this.deps.log.info(`pruned ${removed.length} chat session(s) past chat.retention (${maxAgeDays} days, ${maxTotalMB} MB)`);
+    return { removed };
   }
 
   private client(): Anthropic {
@@ -80,7 +151,9 @@ export class ChatService {
     if (!session) {
       session = this.store.load(id);
       this.sessions.set(id, session);
+      if (this.sessions.size > MAX_CACHED_SESSIONS) this.evictIdle();
     }
+    this.lastUsed.set(id, Date.now());
     return session;
   }
 
@@ -88,6 +161,8 @@ export class ChatService {
     this.client(); // says what to set before a session exists without a way to use it
     const session = this.store.create(model ?? this.deps.config().model ?? DEFAULT_MODEL);
     this.sessions.set(session.id, session);
+    this.lastUsed.set(session.id, Date.now());
+    if (this.sessions.size > MAX_CACHED_SESSIONS) this.evictIdle();
     return summarize(session, false);
   }
 
@@ -133,7 +208,10 @@ export class ChatService {
 
   /** A client went away: stop sending to it; approvals only it could answer are denied. */
   detach(watcher: ChatWatcher): void {
-    for (const set of this.watchers.values()) set.delete(watcher);
+    for (const [id, set] of this.watchers) {
+      set.delete(watcher);
+      if (set.size === 0) this.watchers.delete(id);
+    }
     for (const [id, approval] of this.approvals) {
       if (approval.owner === watcher) this.settleApproval(id, null);
     }
@@ -173,6 +251,7 @@ export class ChatService {
       abort.signal,
     ).finally(() => {
       this.running.delete(session.id);
+      this.lastUsed.set(session.id, Date.now());
     });
     this.running.set(session.id, turn);
     const result = await turn.done;
@@ -198,6 +277,8 @@ export class ChatService {
   /** Refuses new turns, cancels every running one and waits for them to save (bounded). */
   async stop(): Promise<void> {
     this.closed = true;
+    clearInterval(this.sweepTimer);
+    clearInterval(this.pruneTimer);
     for (const id of this.running.keys()) this.cancel(id);
     if (this.running.size === 0) return;
     await withTimeout(Promise.allSettled([...this.running.values()].map((t) => t.done)), STOP_TURNS_TIMEOUT_MS, 'saving the running chat turns').catch((error: unknown) => this.deps.log.warn(errorMessage(error)));
@@ -233,4 +314,27 @@ export class ChatService {
     this.approvals.delete(requestId);
     approval.resolve(decision);
   }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Bytes of the files in a folder, recursively (0 when it does not exist). */
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const name of safeReaddir(dir)) {
+    const path = join(dir, name);
+    try {
+      const stat = statSync(path);
+      total += stat.isDirectory() ? dirSize(path) : stat.size;
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return total;
 }

@@ -16,6 +16,8 @@ export interface CliArgs {
   prompt?: string | undefined;
   session?: string | undefined;
   model?: string | undefined;
+  /** `serve`: write the daemon's log to this file (rotated by size) instead of stderr. */
+  logFile?: string | undefined;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -37,6 +39,7 @@ export function parseCli(argv: string[]): CliArgs {
         session: { type: 'string' },
         model: { type: 'string' },
         version: { type: 'boolean', short: 'v' },
+        'log-file': { type: 'string' },
       },
     });
   } catch (error) {
@@ -64,6 +67,7 @@ export function parseCli(argv: string[]): CliArgs {
     prompt: values.prompt,
     session: values.session,
     model: values.model,
+    logFile: values['log-file'],
   };
 }
 
@@ -72,7 +76,9 @@ export const USAGE = `mcpd — one daemon for all your MCP servers
 Usage: mcpd <command> [options]
 
 Daemon
-  serve [--config F]            run the daemon in the foreground (Ctrl-C stops it and every server)
+  serve [--config F] [--log-file F]
+                                run the daemon in the foreground (Ctrl-C stops it and every server);
+                                --log-file writes its log there (rotated at 10 MiB, 3 kept), not stderr
   start [--config F]            start the daemon in the background and wait until it is ready
   stop                          stop the daemon and every server it started
   reload                        re-read the config and apply only what changed

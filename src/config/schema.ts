@@ -84,6 +84,7 @@ function schemas(strict: boolean) {
         ])
         .optional(),
       maxToolResultChars: positiveInt.optional(),
+      retention: object({ maxAgeDays: z.number().positive().optional(), maxTotalMB: z.number().positive().optional() }).optional(),
     }).optional(),
     plugins: z.array(pluginEntry).optional(),
     gateway: object({
@@ -195,9 +196,11 @@ function resolveChat(chat: {
   system?: string | undefined;
   approval?: 'auto' | { default?: ApprovalAction | undefined; allow?: string[] | undefined; ask?: string[] | undefined; deny?: string[] | undefined } | undefined;
   maxToolResultChars?: number | undefined;
+  retention?: { maxAgeDays?: number | undefined; maxTotalMB?: number | undefined } | undefined;
 }): ChatConfig {
-  const { approval, ...rest } = chat;
+  const { approval, retention, ...rest } = chat;
   const out: ChatConfig = stripUndefined(rest);
+  if (retention) out.retention = stripUndefined(retention);
   if (approval === 'auto') out.approval = 'auto';
   else if (approval) out.approval = { default: approval.default ?? 'allow', allow: approval.allow ?? [], ask: approval.ask ?? [], deny: approval.deny ?? [] };
   return out;

@@ -67,6 +67,8 @@ export interface ChatConfig {
   approval?: 'auto' | ApprovalRules;
   /** Tool results longer than this (characters of text) are cut; the full text is kept on disk. */
   maxToolResultChars?: number;
+  /** What is kept on disk of past sessions (and their full tool results). */
+  retention?: { maxAgeDays?: number; maxTotalMB?: number };
 }
 
 export type PluginSpec = { specifier: string; options: Record<string, unknown> };

@@ -84,6 +84,7 @@ export function createHandlers(daemon: Daemon): RequestHandler {
     if (!watcher) {
       const created: ChatWatcher = { id: connection.id, send: (event) => connection.notify('chat:event', event) };
       watchers.set(connection, created);
+      connection.hold(); // watching a chat is not idling
       connection.onClose(() => daemon.chat.detach(created));
       watcher = created;
     }

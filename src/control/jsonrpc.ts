@@ -99,6 +99,11 @@ export class JsonRpcPeer {
     this.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
   }
 
+  /** Requests from the other side still being answered. */
+  get requestsInFlight(): number {
+    return this.incoming.size;
+  }
+
   /** Feeds one incoming message. */
   receive(text: string): void {
     let message: unknown;

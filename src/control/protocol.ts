@@ -21,9 +21,23 @@ import type {
 export const PROTOCOL_VERSION = 1;
 /** Largest message the daemon accepts from a client. */
 export const MAX_INCOMING_MESSAGE_BYTES = 1024 * 1024;
-/** A client whose unread output passes this is dropped. */
+/** A client whose unread output passes this is dropped (one result of up to 64 MiB still passes). */
 export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** A client this far behind when an event is due is dropped: events never pile up. */
+export const MAX_BUFFERED_EVENT_BYTES = 4 * 1024 * 1024;
+/** Unread output across all clients; past it the client furthest behind is dropped. */
+export const MAX_TOTAL_BUFFERED_BYTES = 256 * 1024 * 1024;
+/**
+ * Connections at once. At the limit the oldest idle one (no hello yet, or no subscription, chat
+ * or request in flight) is closed to make room, so a fresh client is never locked out by idlers.
+ */
 export const MAX_CONNECTIONS = 64;
+/** From TCP accept to the WebSocket upgrade. */
+export const HANDSHAKE_TIMEOUT_MS = 5_000;
+/** From the upgrade to a successful `hello`. */
+export const HELLO_TIMEOUT_MS = 5_000;
+/** A connection with no subscription, chat or request in flight is closed after this. */
+export const IDLE_TIMEOUT_MS = 10 * 60_000;
 
 export const JSONRPC_ERRORS = {
   PARSE_ERROR: -32700,

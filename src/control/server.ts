@@ -12,10 +12,15 @@ import { McpdError } from '../errors.js';
 import { JsonRpcPeer, type RequestContext, type RpcErrorObject } from './jsonrpc.js';
 import {
   EVENT_NAMES,
+  HANDSHAKE_TIMEOUT_MS,
+  HELLO_TIMEOUT_MS,
+  IDLE_TIMEOUT_MS,
   JSONRPC_ERRORS,
   MAX_BUFFERED_BYTES,
+  MAX_BUFFERED_EVENT_BYTES,
   MAX_CONNECTIONS,
   MAX_INCOMING_MESSAGE_BYTES,
+  MAX_TOTAL_BUFFERED_BYTES,
   type EventName,
   type Events,
 } from './protocol.js';
@@ -27,6 +32,8 @@ export interface ControlConnection {
   notify<E extends EventName>(event: E, params: Events[E]): void;
   /** Runs when the connection closes. */
   onClose(listener: () => void): void;
+  /** The connection watches something (a chat session): it is not idle while it lives. */
+  hold(): void;
 }
 
 export type RequestHandler = (method: string, params: unknown, context: RequestContext & { connection: ControlConnection }) => Promise<unknown>;
@@ -36,13 +43,39 @@ export interface ControlServerOptions {
   handle: RequestHandler;
   toError: (error: unknown) => RpcErrorObject;
   log: (level: 'info' | 'warn', text: string) => void;
-  /** Unread output after which a client is dropped (default MAX_BUFFERED_BYTES). */
-  maxBufferedBytes?: number;
+  /** Limits (defaults from protocol.ts); tests make them small. */
+  limits?: Partial<ControlLimits>;
 }
+
+export interface ControlLimits {
+  maxConnections: number;
+  maxBufferedBytes: number;
+  maxBufferedEventBytes: number;
+  maxTotalBufferedBytes: number;
+  handshakeTimeoutMs: number;
+  helloTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+const DEFAULT_LIMITS: ControlLimits = {
+  maxConnections: MAX_CONNECTIONS,
+  maxBufferedBytes: MAX_BUFFERED_BYTES,
+  maxBufferedEventBytes: MAX_BUFFERED_EVENT_BYTES,
+  maxTotalBufferedBytes: MAX_TOTAL_BUFFERED_BYTES,
+  handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+  helloTimeoutMs: HELLO_TIMEOUT_MS,
+  idleTimeoutMs: IDLE_TIMEOUT_MS,
+};
 
 interface Client extends ControlConnection {
   ws: WebSocket;
   peer: JsonRpcPeer;
+  greeted: boolean;
+  held: boolean;
+  /** When it last had something going on (a request, an answer, an event). */
+  lastActive: number;
+  timer: NodeJS.Timeout | undefined;
+  closeListeners: (() => void)[];
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
@@ -55,12 +88,30 @@ export class ControlServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
+  /** Accepted sockets not yet upgraded, each with its handshake deadline. */
+  private readonly handshaking = new Map<Duplex, NodeJS.Timeout>();
+  private readonly limits: ControlLimits;
   private nextId = 1;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: ControlServerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.http = createServer((_req, res) => {
       res.writeHead(426, { 'Content-Type': 'text/plain' }).end('mcpd control socket: connect with a WebSocket (see docs/control-protocol.md)\n');
+    });
+    this.http.headersTimeout = this.limits.handshakeTimeoutMs;
+    this.http.requestTimeout = this.limits.handshakeTimeoutMs;
+    // Half-open connections (accepted, never upgraded) are cut at the handshake deadline.
+    this.http.on('connection', (socket: Duplex) => {
+      const timer = setTimeout(() => {
+        this.handshaking.delete(socket);
+        socket.destroy();
+      }, this.limits.handshakeTimeoutMs);
+      this.handshaking.set(socket, timer);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        this.handshaking.delete(socket);
+      });
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INCOMING_MESSAGE_BYTES, perMessageDeflate: false, skipUTF8Validation: true });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
@@ -84,12 +135,15 @@ export class ControlServer {
   /** Sends an event to every client subscribed to it. */
   broadcast<E extends EventName>(event: E, params: Events[E]): void {
     for (const client of this.clients) {
-      if (client.subscriptions.has(event)) client.peer.notify(event, params);
+      if (client.subscriptions.has(event)) client.notify(event, params);
     }
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const timer of this.handshaking.values()) clearTimeout(timer);
+      for (const socket of this.handshaking.keys()) socket.destroy();
+      this.handshaking.clear();
       for (const client of this.clients) client.ws.close(1001, 'daemon stopping');
       // Clients get a second to close politely, then are cut off.
       await new Promise<void>((resolve) => {
@@ -128,51 +182,121 @@ export class ControlServer {
       refuse(socket, 403, 'Forbidden: non-loopback Host');
       return;
     }
-    if (this.clients.size >= MAX_CONNECTIONS || this.closing) {
-      refuse(socket, 503, this.closing ? 'Daemon stopping' : `Too many connections (limit ${MAX_CONNECTIONS})`);
+    if (this.closing) {
+      refuse(socket, 503, 'Daemon stopping');
       return;
     }
+    if (this.clients.size >= this.limits.maxConnections && !this.evictIdle()) {
+      refuse(socket, 503, `Too many connections (limit ${this.limits.maxConnections}), none of them idle`);
+      return;
+    }
+    const timer = this.handshaking.get(socket);
+    clearTimeout(timer);
+    this.handshaking.delete(socket);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
   }
 
+  /** Closes the oldest idle connection to make room; false when every one is busy. */
+  private evictIdle(): boolean {
+    let oldest: Client | undefined;
+    for (const client of this.clients) {
+      if (!this.isIdle(client)) continue;
+      // Never greeted counts as older than anything that did.
+      if (!oldest || (!client.greeted && oldest.greeted) || (client.greeted === oldest.greeted && client.lastActive < oldest.lastActive)) oldest = client;
+    }
+    if (!oldest) return false;
+    this.options.log('warn', `closed idle control connection ${oldest.id} to make room for a new one (limit ${this.limits.maxConnections})`);
+    this.drop(oldest, 1013, 'closed to make room: too many connections, this one idle');
+    return true;
+  }
+
+  private isIdle(client: Client): boolean {
+    return !client.greeted || (client.subscriptions.size === 0 && !client.held && client.peer.requestsInFlight === 0);
+  }
+
+  /** Removes a client at once (its close listeners run now, whatever the socket does next). */
+  private drop(client: Client, code: number, reason: string): void {
+    client.ws.close(code, reason);
+    // A peer that does not answer the close handshake is cut off.
+    setTimeout(() => client.ws.terminate(), 1_000).unref();
+    this.forget(client);
+  }
+
+  private forget(client: Client): void {
+    if (!this.clients.delete(client)) return;
+    clearTimeout(client.timer);
+    client.peer.close(new McpdError('MCPD_CONTROL_CLOSED', 'The client disconnected.'));
+    for (const listener of client.closeListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.options.log('warn', `control connection ${client.id}: a close listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** One timer per connection: the hello deadline first, then the idle deadline. */
+  private armTimer(client: Client): void {
+    clearTimeout(client.timer);
+    if (!client.greeted) {
+      client.timer = setTimeout(() => this.drop(client, 1008, `no hello within ${this.limits.helloTimeoutMs} ms`), this.limits.helloTimeoutMs);
+    } else {
+      const check = () => {
+        const quietFor = Date.now() - client.lastActive;
+        if (this.isIdle(client) && quietFor >= this.limits.idleTimeoutMs) {
+          this.drop(client, 1000, `idle for ${Math.round(quietFor / 1000)} s`);
+          return;
+        }
+        client.timer = setTimeout(check, Math.max(1_000, this.limits.idleTimeoutMs - quietFor));
+      };
+      client.timer = setTimeout(check, this.limits.idleTimeoutMs);
+    }
+    client.timer.unref();
+  }
+
   private onConnection(ws: WebSocket): void {
-    const closeListeners: (() => void)[] = [];
     const client = {
       id: this.nextId++,
       subscriptions: new Set<EventName>(),
       ws,
-      notify: (event: EventName, params: unknown) => client.peer.notify(event, params),
+      greeted: false,
+      held: false,
+      lastActive: Date.now(),
+      timer: undefined,
+      closeListeners: [] as (() => void)[],
+      notify: (event: EventName, params: unknown) => this.sendTo(client, true, () => client.peer.notify(event, params)),
       onClose: (listener: () => void) => {
-        closeListeners.push(listener);
+        client.closeListeners.push(listener);
+      },
+      hold: () => {
+        client.held = true;
       },
     } as unknown as Client;
-    // Every message, answer or event, goes through the slow-reader check.
-    client.peer = new JsonRpcPeer((text) => this.sendTo(client, () => ws.send(text)), {
-      onRequest: (method, params, context) => {
-        if (method === 'events.subscribe' || method === 'events.unsubscribe') return Promise.resolve(this.subscribe(client, method, params));
-        return this.options.handle(method, params, { ...context, connection: client });
+    // Every answer goes through the slow-reader check (events go through notify above).
+    client.peer = new JsonRpcPeer((text) => this.sendTo(client, false, () => ws.send(text)), {
+      onRequest: async (method, params, context) => {
+        client.lastActive = Date.now();
+        if (method === 'events.subscribe' || method === 'events.unsubscribe') return this.subscribe(client, method, params);
+        const result = await this.options.handle(method, params, { ...context, connection: client });
+        if (method === 'hello' && !client.greeted) {
+          client.greeted = true;
+          this.armTimer(client);
+        }
+        client.lastActive = Date.now();
+        return result;
       },
       toError: this.options.toError,
     });
     this.clients.add(client);
+    this.armTimer(client);
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        this.sendTo(client, () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: JSONRPC_ERRORS.INVALID_REQUEST, message: 'Binary messages are not supported; send JSON text' } })));
+        this.sendTo(client, false, () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: JSONRPC_ERRORS.INVALID_REQUEST, message: 'Binary messages are not supported; send JSON text' } })));
         return;
       }
       client.peer.receive(data.toString());
     });
-    ws.on('close', () => {
-      this.clients.delete(client);
-      client.peer.close(new McpdError('MCPD_CONTROL_CLOSED', 'The client disconnected.'));
-      for (const listener of closeListeners) {
-        try {
-          listener();
-        } catch (error) {
-          this.options.log('warn', `control connection ${client.id}: a close listener failed: ${(error as Error).message}`);
-        }
-      }
-    });
+    ws.on('close', () => this.forget(client));
     ws.on('error', (error) => {
       this.options.log('warn', `control connection ${client.id}: ${error.message}`);
     });
@@ -190,13 +314,37 @@ export class ControlServer {
     return { subscribed: [...client.subscriptions] };
   }
 
-  private sendTo(client: Client, send: () => void): void {
+  /**
+   * Sends unless the client is too far behind: past the per-connection cap (lower for events,
+   * which must never pile up), or when all clients together hold too much, the one furthest
+   * behind is dropped instead of buffering without bound.
+   */
+  private sendTo(client: Client, isEvent: boolean, send: () => void): void {
     if (client.ws.readyState !== client.ws.OPEN) return;
-    if (client.ws.bufferedAmount > (this.options.maxBufferedBytes ?? MAX_BUFFERED_BYTES)) {
-      this.options.log('warn', `dropped control connection ${client.id}: it stopped reading (${client.ws.bufferedAmount} bytes unread)`);
+    const behind = client.ws.bufferedAmount;
+    const cap = isEvent ? this.limits.maxBufferedEventBytes : this.limits.maxBufferedBytes;
+    if (behind > cap) {
+      this.options.log('warn', `dropped control connection ${client.id}: it stopped reading (${behind} bytes unread)`);
       client.ws.terminate();
+      this.forget(client);
       return;
     }
+    if (behind > 0) this.boundTotal();
+    client.lastActive = Date.now();
     send();
+  }
+
+  private boundTotal(): void {
+    let total = 0;
+    let furthest: Client | undefined;
+    for (const c of this.clients) {
+      total += c.ws.bufferedAmount;
+      if (!furthest || c.ws.bufferedAmount > furthest.ws.bufferedAmount) furthest = c;
+    }
+    if (total > this.limits.maxTotalBufferedBytes && furthest) {
+      this.options.log('warn', `dropped control connection ${furthest.id}: clients hold ${total} unread bytes in all (limit ${this.limits.maxTotalBufferedBytes}); it was furthest behind`);
+      furthest.ws.terminate();
+      this.forget(furthest);
+    }
   }
 }

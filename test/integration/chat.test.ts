@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SessionStore } from '../../src/chat/session-store.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../src/control/client.js';
 import { isMcpdError } from '../../src/errors.js';
@@ -79,7 +80,10 @@ describe('a chat turn', () => {
     // The catalogue after allow/deny: namespaced names only.
     expect(body.tools!.map((x) => x.name)).toEqual(expect.arrayContaining(['fx__echo', 'everything__echo']));
 
-    const saved = JSON.parse(readFileSync(join(t.home, 'sessions', `${result.sessionId}.json`), 'utf8')) as { messages: unknown[]; usage: unknown; title: string };
+    // On disk as JSON Lines: the messages, then state records; loaded back whole.
+    const file = readFileSync(join(t.home, 'sessions', `${result.sessionId}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(file.filter((r) => 'm' in r)).toHaveLength(2);
+    const saved = new SessionStore(join(t.home, 'sessions')).load(result.sessionId);
     expect(saved.messages).toHaveLength(2);
     expect(saved.title).toBe('hi');
     expect(saved.usage).toEqual(result.sessionUsage);

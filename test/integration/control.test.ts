@@ -199,7 +199,7 @@ describe('slow readers', () => {
       handle: async () => ({}),
       toError: (e) => ({ code: -32603, message: String(e) }),
       log: () => undefined,
-      maxBufferedBytes: 256 * 1024,
+      limits: { maxBufferedEventBytes: 256 * 1024 },
     });
     await server.listen();
     try {

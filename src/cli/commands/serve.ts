@@ -2,6 +2,7 @@
 import type { Daemon } from '../../daemon.js';
 import type { LogEntry } from '../../model.js';
 import type { CliContext } from '../context.js';
+import { RotatingFile } from '../../logs/rotating-file.js';
 import { renderLog } from './logs.js';
 
 export function readyBanner(daemon: Daemon): string {
@@ -30,8 +31,10 @@ const EXIT_GRACE_MS = 2_000;
 export async function serveCommand(ctx: CliContext): Promise<number> {
   const { Daemon: DaemonClass } = await import('../../daemon.js');
   const verbose = process.env['MCPD_DEBUG'] === '1';
+  const logFile = ctx.args.logFile ? new RotatingFile(ctx.args.logFile) : undefined;
+  const write = (text: string) => (logFile ? logFile.write(text) : process.stderr.write(text));
   const echo = (entry: LogEntry) => {
-    if (entry.level !== 'debug' || verbose) process.stderr.write(`${renderLog(entry)}\n`);
+    if (entry.level !== 'debug' || verbose) write(`${renderLog(entry)}\n`);
   };
   // Installed before the daemon boots: a plugin's stray error during start must not kill it either.
   let current: Daemon | undefined;
@@ -44,14 +47,14 @@ export async function serveCommand(ctx: CliContext): Promise<number> {
     }
     // A crash must not orphan the servers: signal their groups before dying (the next start
     // reaps whatever is left).
-    process.stderr.write(`mcpd crashed: ${error.stack ?? String(error)}\n`);
+    write(`mcpd crashed: ${error.stack ?? String(error)}\n`);
     current?.children.killAllNow('SIGTERM');
     process.exit(70);
   });
   process.on('unhandledRejection', (reason) => {
     const text = `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`;
     if (current) current.log.error(text);
-    else process.stderr.write(`${text}\n`);
+    else write(`${text}\n`);
   });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

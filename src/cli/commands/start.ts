@@ -38,7 +38,7 @@ export async function startCommand(ctx: CliContext): Promise<number> {
     return 0;
   }
   const main = fileURLToPath(new URL('../main.js', import.meta.url));
-  const args = [main, 'serve', '--home', ctx.paths.home, ...(ctx.args.config ? ['--config', ctx.args.config] : [])];
+  const args = [main, 'serve', '--home', ctx.paths.home, '--log-file', ctx.paths.daemonLog, ...(ctx.args.config ? ['--config', ctx.args.config] : [])];
   const log = openSync(ctx.paths.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
   closeSync(log);

@@ -1,0 +1,49 @@
+/**
+ * An append-only log file that rotates by size: FILE → FILE.1 → … → FILE.N (the oldest dropped),
+ * so the daemon's log on disk stays under (keep + 1) × maxBytes however long it runs.
+ * Writes are synchronous: a line is on disk before the daemon can crash.
+ */
+import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+
+export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_LOG_KEEP = 3;
+
+export class RotatingFile {
+  private fd: number;
+  private size: number;
+
+  constructor(
+    readonly path: string,
+    private readonly maxBytes = DEFAULT_LOG_MAX_BYTES,
+    private readonly keep = DEFAULT_LOG_KEEP,
+  ) {
+    this.fd = openSync(path, 'a', 0o600);
+    this.size = fstatSync(this.fd).size;
+  }
+
+  write(text: string): void {
+    const bytes = Buffer.from(text);
+    if (this.size > 0 && this.size + bytes.length > this.maxBytes) this.rotate();
+    writeSync(this.fd, bytes);
+    this.size += bytes.length;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private rotate(): void {
+    closeSync(this.fd);
+    rmSync(`${this.path}.${this.keep}`, { force: true });
+    for (let n = this.keep - 1; n >= 1; n -= 1) {
+      try {
+        renameSync(`${this.path}.${n}`, `${this.path}.${n + 1}`);
+      } catch {
+        // no such generation yet
+      }
+    }
+    renameSync(this.path, `${this.path}.1`);
+    this.fd = openSync(this.path, 'a', 0o600);
+    this.size = 0;
+  }
+}
