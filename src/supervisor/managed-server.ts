@@ -176,6 +176,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     } else {
       this.policy.reset();
       this.restarts = 0;
+      this.lastError = null;
     }
     await this.launch();
   }
@@ -335,7 +336,8 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       this.setLists(lists);
       this.runningSince = Date.now();
       this.lastActivity = Date.now();
-      this.lastError = null;
+      // lastError stays after an automatic recovery (status shows why it restarted); a manual
+      // start clears it.
       this.transition('running');
       attempt.health = new HealthMonitor({
         intervalMs: this.config.timeouts.pingIntervalMs,
