@@ -1,11 +1,12 @@
 /**
- * redact-secrets: removes credentials from tool results before Claude or any client sees them —
- * Anthropic keys, AWS keys, GitHub tokens, bearer tokens, private-key blocks — and says how many
- * it removed (a line at the end of the result, and in `mcpd logs`).
+ * redact-secrets: removes credentials from tool results, resource contents and prompt messages
+ * before Claude or any client sees them — Anthropic keys, AWS keys, GitHub tokens, bearer tokens,
+ * private-key blocks — and says how many it removed (a line at the end of a tool result, and in
+ * `mcpd logs`).
  *
  * Options: { patterns?: string[] } — extra regular expressions (sources) to redact.
  */
-import { definePlugin, type ToolResult } from 'mcpd/plugin';
+import { definePlugin, type PromptGetResult, type ResourceReadResult, type ToolResult } from 'mcpd/plugin';
 
 interface Options {
   patterns?: string[];
@@ -51,11 +52,33 @@ function redactValue(value: unknown, rules: Rule[], found: Map<string, Set<strin
   return value;
 }
 
+function describeFound(found: Map<string, Set<string>>): { total: number; kinds: string } {
+  const total = [...found.values()].reduce((a, b) => a + b.size, 0);
+  const kinds = [...found.entries()].map(([label, set]) => `${set.size} ${label}${set.size === 1 ? '' : 's'}`).join(', ');
+  return { total, kinds };
+}
+
 export default definePlugin<Options>({
   name: 'redact-secrets',
   setup(ctx, options) {
     const rules = [...RULES, ...(options.patterns ?? []).map((source, i) => ({ label: `pattern ${i + 1}`, pattern: new RegExp(source, 'g') }))];
+    const report = (what: string, found: Map<string, Set<string>>): boolean => {
+      const { total, kinds } = describeFound(found);
+      if (total > 0) ctx.log.info(`${what}: redacted ${total} secret${total === 1 ? '' : 's'} (${kinds})`);
+      return total > 0;
+    };
     return {
+      afterResourceRead(read, result): ResourceReadResult | void {
+        const found = new Map<string, Set<string>>();
+        // Text contents are redacted; binary (blob) contents pass as they are.
+        const contents = result.contents.map((item) => (typeof item['text'] === 'string' ? { ...item, text: redactText(item['text'], rules, found) } : item));
+        if (report(read.uri, found)) return { ...result, contents };
+      },
+      afterPromptGet(get, result): PromptGetResult | void {
+        const found = new Map<string, Set<string>>();
+        const messages = result.messages.map((m) => ({ ...m, content: redactValue(m.content, rules, found) as typeof m.content }));
+        if (report(get.prompt, found)) return { ...result, messages };
+      },
       afterToolCall(call, result): ToolResult | void {
         const found = new Map<string, Set<string>>();
         const content = result.content.map((item) => {
@@ -64,10 +87,8 @@ export default definePlugin<Options>({
           return item;
         });
         const structured = result.structuredContent === undefined ? undefined : (redactValue(result.structuredContent, rules, found) as Record<string, unknown>);
-        const total = [...found.values()].reduce((a, b) => a + b.size, 0);
-        if (total === 0) return;
-        const kinds = [...found.entries()].map(([label, set]) => `${set.size} ${label}${set.size === 1 ? '' : 's'}`).join(', ');
-        ctx.log.info(`${call.tool}: redacted ${total} secret${total === 1 ? '' : 's'} (${kinds})`);
+        if (!report(call.tool, found)) return;
+        const { total, kinds } = describeFound(found);
         content.push({ type: 'text', text: `[redact-secrets: ${total} secret${total === 1 ? '' : 's'} redacted: ${kinds}]` });
         return { ...result, content, ...(structured === undefined ? {} : { structuredContent: structured }) };
       },

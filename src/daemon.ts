@@ -45,6 +45,10 @@ export interface DaemonOptions {
 
 const STOP_SERVERS_TIMEOUT_MS = 15_000;
 
+function closedError(): McpdError {
+  return new McpdError('MCPD_CLOSED', 'The daemon is stopping; it takes no new work.');
+}
+
 export class Daemon {
   readonly paths: HomePaths;
   readonly logs: LogStore;
@@ -108,7 +112,7 @@ export class Daemon {
 
   /** Refuses new work once the daemon is stopping. */
   assertOpen(): void {
-    if (this.stopping) throw new McpdError('MCPD_CLOSED', 'The daemon is stopping; it takes no new work.');
+    if (this.stopping) throw closedError();
   }
 
   /**
@@ -245,7 +249,7 @@ export class Daemon {
    * Reloads run one at a time; one asked for during another runs after it.
    */
   reload(trigger: ReloadResult['trigger'] = 'request'): Promise<ReloadResult> {
-    this.assertOpen();
+    if (this.stopping) return Promise.reject(closedError());
     // A request covers a watcher reload still waiting for the file to settle.
     if (trigger !== 'watcher') clearTimeout(this.reloadTimer);
     const run = async (): Promise<ReloadResult> => {
