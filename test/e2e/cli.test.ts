@@ -47,6 +47,9 @@ describe('mcpd without a daemon', () => {
   it('prints usage errors with exit 2', async () => {
     expect((await mcpd(['frobnicate'])).exitCode).toBe(2);
     expect((await mcpd(['status', '--bogus'])).exitCode).toBe(2);
+    const tooLong = await mcpd(['call', 'x__y', '--timeout', '3000000000']);
+    expect(tooLong.exitCode).toBe(2);
+    expect(tooLong.stderr).toContain('--timeout takes a whole number from 1 to 2147483647');
     const help = await mcpd(['--help']);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('mcpd call TOOL'.replace('mcpd ', ''));

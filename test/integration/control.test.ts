@@ -71,6 +71,8 @@ describe('control socket protocol', () => {
     expect(await next()).toMatchObject({ id: 1, error: { code: -32601 } });
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools.call', params: { name: 42 } }));
     expect(await next()).toMatchObject({ id: 2, error: { code: -32602, message: expect.stringContaining('params.name') } });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools.call', params: { name: 'two__echo', timeoutMs: 3_000_000_000 } }));
+    expect(await next()).toMatchObject({ id: 6, error: { code: -32602, message: expect.stringContaining('params.timeoutMs must be at most 2147483647') } });
     ws.send(JSON.stringify({ id: 3, method: 'status' }));
     expect(await next()).toMatchObject({ error: { code: -32600 } });
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'hello', params: { protocolVersion: 999 } }));
@@ -218,5 +220,118 @@ describe('slow readers', () => {
       await server.close();
       dir.cleanup();
     }
+  });
+});
+
+describe('connection limits', () => {
+  async function withServer(limits: Record<string, number>, body: (socketPath: string, server: ControlServer, logs: string[]) => Promise<void>): Promise<void> {
+    const dir = tempDir('mcpd-lim-');
+    const socketPath = join(dir.path, 's.sock');
+    const logs: string[] = [];
+    const server = new ControlServer({
+      socketPath,
+      handle: async (method) => (method === 'hello' ? { protocolVersion: 1, daemon: { version: 't', pid: process.pid } } : {}),
+      toError: (e) => ({ code: -32603, message: String(e) }),
+      log: (_level, text) => logs.push(text),
+      limits,
+    });
+    await server.listen();
+    try {
+      await body(socketPath, server, logs);
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  }
+
+  const open = async (socketPath: string, hello = true): Promise<{ ws: WebSocket; closed: Promise<number> }> => {
+    const ws = new WebSocket(`ws+unix://${socketPath}:/`);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    if (hello) {
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'hello', params: { protocolVersion: 1 } }));
+      await new Promise((r) => ws.once('message', r));
+    }
+    return { ws, closed };
+  };
+
+  it('idle connections at the cap never lock out a fresh client: the oldest idle one makes room', async () => {
+    await withServer({ maxConnections: 4 }, async (socketPath, server) => {
+      const idle = [];
+      for (let i = 0; i < 4; i += 1) idle.push(await open(socketPath, i % 2 === 0));
+      const fresh = await ControlClient.connect({ socketPath });
+      expect(server.connectionCount).toBe(4);
+      // The one that never said hello went first.
+      expect(await idle[1]!.closed).toBe(1013);
+      fresh.close();
+      for (const c of idle) c.ws.terminate();
+    });
+  });
+
+  it('when every connection is busy (subscribed), a new one gets 503, never a silent hang', async () => {
+    await withServer({ maxConnections: 2 }, async (socketPath) => {
+      const busy = [];
+      for (let i = 0; i < 2; i += 1) {
+        const c = await open(socketPath);
+        c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'events.subscribe', params: { events: ['log:line'] } }));
+        await new Promise((r) => c.ws.once('message', r));
+        busy.push(c);
+      }
+      await expect(open(socketPath, false)).rejects.toThrow('503');
+      for (const c of busy) c.ws.terminate();
+    });
+  });
+
+  it('a half-open connection (never upgraded) is cut at the handshake deadline', async () => {
+    await withServer({ handshakeTimeoutMs: 300 }, async (socketPath) => {
+      const { connect } = await import('node:net');
+      const sockets = Array.from({ length: 20 }, () => connect(socketPath));
+      const t0 = Date.now();
+      await Promise.all(sockets.map((s) => new Promise((resolve) => s.once('close', resolve))));
+      expect(Date.now() - t0).toBeLessThan(3_000);
+    });
+  });
+
+  it('a connection that never says hello is closed at the hello deadline', async () => {
+    await withServer({ helloTimeoutMs: 300 }, async (socketPath) => {
+      const { closed } = await open(socketPath, false);
+      expect(await closed).toBe(1008);
+    });
+  });
+
+  it('an idle connection is closed after the idle timeout; a subscribed one is kept', async () => {
+    await withServer({ idleTimeoutMs: 400 }, async (socketPath, server) => {
+      const idle = await open(socketPath);
+      const watching = await open(socketPath);
+      watching.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'events.subscribe', params: { events: ['log:line'] } }));
+      expect(await idle.closed).toBe(1000);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(server.connectionCount).toBe(1);
+      watching.ws.terminate();
+    });
+  });
+
+  it('bounds unread output across clients: the one furthest behind is dropped', async () => {
+    await withServer({ maxTotalBufferedBytes: 1024 * 1024, maxBufferedEventBytes: 64 * 1024 * 1024 }, async (socketPath, server, logs) => {
+      const slow = [];
+      for (let i = 0; i < 3; i += 1) {
+        const c = await open(socketPath);
+        c.ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'events.subscribe', params: { events: ['log:line'] } }));
+        await new Promise((r) => c.ws.once('message', r));
+        (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+        slow.push(c);
+      }
+      const entry = { seq: 1, time: '', source: 'x', stream: 'stderr' as const, level: 'info' as const, text: 'y'.repeat(64 * 1024) };
+      for (let i = 0; i < 400 && server.connectionCount === 3; i += 1) {
+        server.broadcast('log:line', entry);
+        if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(server.connectionCount).toBeLessThan(3);
+      expect(logs.some((l) => l.includes('unread bytes in all'))).toBe(true);
+      for (const c of slow) c.ws.terminate();
+    });
   });
 });

@@ -20,6 +20,19 @@ function dir(): string {
 }
 
 describe('validateConfig', () => {
+  it('refuses durations Node\'s timers cannot hold (2^31 ms and more), naming each path', () => {
+    const huge = 3_000_000_000;
+    const result = validateConfig(
+      { servers: { gh: { command: 'gh-mcp', timeouts: { callMs: huge, startupMs: huge, pingIntervalMs: huge }, restart: { maxDelayMs: huge } } } },
+      '/base',
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.path).sort()).toEqual(['servers.gh.restart.maxDelayMs', 'servers.gh.timeouts.callMs', 'servers.gh.timeouts.pingIntervalMs', 'servers.gh.timeouts.startupMs']);
+    expect(result.problems[0]!.message).toContain('at most 2147483647 ms');
+    expect(validateConfig({ servers: { gh: { command: 'x', timeouts: { callMs: 2 ** 31 - 1 } } } }, '/base').ok).toBe(true);
+  });
+
   it('applies every default', () => {
     const result = validateConfig({ servers: { fs: { command: 'node', args: ['x.js'] } } }, '/base');
     expect(result.ok).toBe(true);
