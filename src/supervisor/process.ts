@@ -2,6 +2,7 @@
  * One server process: spawned with execa in a process group of its own, so that stopping it
  * reaches every grandchild (`npx`, `sh -c` wrappers). Only the supervisor knows about processes.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import { McpdError } from '../errors.js';
@@ -34,8 +35,43 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/**
+ * Whether any process of the group still runs. Zombies do not count: a grandchild whose parent
+ * died is reaped by init, which may take its time, and it can no longer do anything.
+ */
 export function groupAlive(pgid: number): boolean {
-  return signalGroup(pgid, 0);
+  if (!signalGroup(pgid, 0)) return false;
+  const members = groupMembers(pgid);
+  return members === null || members.some((m) => m.state !== 'Z');
+}
+
+/** The processes of a group with their states, from /proc (null where there is no /proc). */
+export function groupMembers(pgid: number): { pid: number; state: string }[] | null {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  const members: { pid: number; state: string }[] = [];
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const fields = procStat(pid);
+    if (fields?.[2] === String(pgid)) members.push({ pid, state: fields[0]! });
+  }
+  return members;
+}
+
+/** The fields of /proc/PID/stat after the command name (state first), or null. */
+export function procStat(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may hold spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return null;
+  }
 }
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {

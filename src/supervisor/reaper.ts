@@ -8,8 +8,8 @@
  * someone else's process, or a record planted in the file, never gets a signal.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { groupAlive, signalGroup } from './process.js';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { groupAlive, groupMembers, procStat, signalGroup } from './process.js';
 
 /** The environment variable that marks a server process as spawned by one daemon instance. */
 export const INSTANCE_VARIABLE = 'MCPD_INSTANCE';
@@ -23,35 +23,8 @@ interface ChildRecord {
   instance?: string;
 }
 
-function statFields(pid: number): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Counted after the command name, which is in parentheses and may hold spaces.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
 function processStartTime(pid: number): string | null {
-  return statFields(pid)?.[19] ?? null;
-}
-
-/** The live processes of a process group (Linux: from /proc). */
-function groupMembers(pgid: number): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const members: number[] = [];
-  for (const entry of entries) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
-    if (statFields(pid)?.[2] === String(pgid)) members.push(pid);
-  }
-  return members;
+  return procStat(pid)?.[19] ?? null;
 }
 
 function carriesMarker(pid: number, instance: string): boolean {
@@ -67,7 +40,7 @@ function stillOurs(record: ChildRecord): boolean {
   if (!record.instance || !groupAlive(record.pgid)) return false;
   const leaderStart = processStartTime(record.pgid);
   if (leaderStart !== null && record.startTime !== null && leaderStart !== record.startTime) return false;
-  return groupMembers(record.pgid).some((pid) => carriesMarker(pid, record.instance!));
+  return (groupMembers(record.pgid) ?? []).some((m) => m.state !== 'Z' && carriesMarker(m.pid, record.instance!));
 }
 
 export class ChildRegistry {

@@ -43,11 +43,5 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
   }
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** A zombie (exited, not yet reaped) counts as gone. */
+export { processAlive as pidAlive } from '../../src/util/process-alive.js';

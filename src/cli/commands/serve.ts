@@ -89,7 +89,7 @@ export async function serveCommand(ctx: CliContext): Promise<number> {
   // Everything is closed; should anything still hold the event loop, it must not keep a
   // stopped daemon alive (a process no CLI can reach).
   setTimeout(() => {
-    process.stderr.write('mcpd: something still held the event loop after the daemon stopped; exiting anyway.\n');
+    write(`mcpd: something still held the event loop after the daemon stopped (${process.getActiveResourcesInfo().join(', ')}); exiting anyway.\n`);
     process.exit(0);
   }, EXIT_GRACE_MS).unref();
   return 0;

@@ -1,18 +1,10 @@
 /** `mcpd stop`: asks the daemon to stop and waits until it and every server are gone. */
 import { McpdError } from '../../errors.js';
+import { processAlive } from '../../util/process-alive.js';
 import { delay } from '../../util/time.js';
 import { connectDaemon, type CliContext } from '../context.js';
 
 const STOP_TIMEOUT_MS = 30_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function stopCommand(ctx: CliContext): Promise<number> {
   const client = await connectDaemon(ctx);
@@ -20,8 +12,8 @@ export async function stopCommand(ctx: CliContext): Promise<number> {
   await client.request('daemon.stop', {});
   const closed = await client.closed(STOP_TIMEOUT_MS);
   const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (alive(pid) && Date.now() < deadline) await delay(50);
-  if (!closed || alive(pid)) throw new McpdError('MCPD_TIMEOUT', `The daemon (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s.`);
+  while (processAlive(pid) && Date.now() < deadline) await delay(10);
+  if (!closed || processAlive(pid)) throw new McpdError('MCPD_TIMEOUT', `The daemon (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s.`);
   ctx.out(`mcpd stopped (pid ${pid}).`);
   return 0;
 }

@@ -1,0 +1,121 @@
+/**
+ * The daemon's lifecycle through the `mcpd` binary, as a user on a busy machine meets it: a quick
+ * stop, a stop while it is still starting, starts that race for one home, a daemon whose event
+ * loop is stuck, and ten restarts of one server at once.
+ */
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DaemonStatus } from '../../src/model.js';
+import { CLI, fixtureEntry, pidAlive, tempDir, waitFor } from '../support/fixtures.js';
+
+const homes: string[] = [];
+const dirs: ReturnType<typeof tempDir>[] = [];
+
+afterEach(async () => {
+  for (const home of homes.splice(0)) await execa(process.execPath, [CLI, 'stop', '--home', home], { reject: false });
+  for (const dir of dirs.splice(0)) dir.cleanup();
+});
+
+function setup(servers: Record<string, unknown>): { home: string; configFile: string; mcpd: (args: string[]) => ReturnType<typeof execa> } {
+  const dir = tempDir('mcpd-e2el-');
+  dirs.push(dir);
+  const home = join(dir.path, 'home');
+  homes.push(home);
+  const configFile = join(dir.path, 'mcp.config.json');
+  writeFileSync(configFile, JSON.stringify({ servers }));
+  const mcpd = (args: string[]) => execa(process.execPath, [CLI, ...args, '--home', home], { reject: false, cwd: dir.path, timeout: 60_000 });
+  return { home, configFile, mcpd };
+}
+
+async function status(mcpd: (args: string[]) => ReturnType<typeof execa>): Promise<DaemonStatus> {
+  const result = await mcpd(['status', '--json']);
+  expect(result.exitCode, String(result.stderr)).toBe(0);
+  return JSON.parse(String(result.stdout)) as DaemonStatus;
+}
+
+describe('mcpd stop', () => {
+  it('stops a daemon whose servers exit on stdin close within a second', async () => {
+    const { configFile, mcpd } = setup({ a: fixtureEntry(), b: fixtureEntry() });
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    const before = await status(mcpd);
+    const t0 = performance.now();
+    const stop = await mcpd(['stop']);
+    const elapsed = performance.now() - t0;
+    expect(stop.exitCode, String(stop.stderr)).toBe(0);
+    // The whole command, Node's own start included (~0.1 s).
+    expect(elapsed).toBeLessThan(1_000);
+    expect(pidAlive(before.pid)).toBe(false);
+    for (const s of before.servers) expect(pidAlive(s.pid!)).toBe(false);
+  });
+
+  it('while the daemon is still starting: it exits, and nothing is left to reach', async () => {
+    const { home, configFile, mcpd } = setup({ slow: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '8000' }, { timeouts: { startupMs: 30_000 } }) });
+    const serve = execa(process.execPath, [CLI, 'serve', '--home', home, '--config', configFile], { reject: false, all: true });
+    await waitFor(() => existsSync(join(home, 'mcpd.sock')), 10_000, 'the socket');
+    const t0 = Date.now();
+    const stop = await mcpd(['stop']);
+    expect(stop.exitCode, String(stop.stderr)).toBe(0);
+    const exited = await serve;
+    expect(exited.exitCode).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    // The config grows a server: nothing starts it.
+    writeFileSync(configFile, JSON.stringify({ servers: { slow: fixtureEntry(), late: fixtureEntry() } }));
+    expect((await mcpd(['status'])).exitCode).toBe(3);
+    // And a new start is the only daemon.
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    expect((await status(mcpd)).servers.map((s) => s.state)).toEqual(['running', 'running']);
+  }, 30_000);
+});
+
+describe('one daemon per home', () => {
+  it('four mcpd start at once on a fresh home: one daemon, and all four exit 0', async () => {
+    const { home, configFile, mcpd } = setup({ fx: fixtureEntry() });
+    const starts = await Promise.all([0, 1, 2, 3].map(() => mcpd(['start', '--config', configFile])));
+    for (const s of starts) expect(s.exitCode, String(s.stderr)).toBe(0);
+    const { pid } = await status(mcpd);
+    // Exactly one serve process for this home, and it is the one that answers.
+    const forHome = String((await execa('pgrep', ['-f', `serve --home ${home}`], { reject: false })).stdout).split('\n').filter(Boolean).map(Number);
+    expect(forHome).toEqual([pid]);
+  }, 60_000);
+
+  it('a daemon whose event loop is stuck keeps its home: a second one is refused, the socket stays', async () => {
+    const { home, configFile, mcpd } = setup({ fx: fixtureEntry() });
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    const { pid } = await status(mcpd);
+    const socketInode = statSync(join(home, 'mcpd.sock')).ino;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const second = await execa(process.execPath, [CLI, 'serve', '--home', home, '--config', configFile], { reject: false, timeout: 20_000 });
+      expect(second.exitCode).toBe(4);
+      expect(second.stderr).toContain('already runs');
+      expect(statSync(join(home, 'mcpd.sock')).ino).toBe(socketInode);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect((await status(mcpd)).pid).toBe(pid);
+  }, 30_000);
+});
+
+describe('mcpd server restart', () => {
+  it('ten at once: one restart in effect, every caller exits 0 with the server running', async () => {
+    const { configFile, mcpd } = setup({ fx: fixtureEntry() });
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, i * 17));
+        return mcpd(['server', 'restart', 'fx']);
+      }),
+    );
+    for (const r of results) {
+      expect(r.exitCode, String(r.stdout) + String(r.stderr)).toBe(0);
+      expect(String(r.stdout)).toContain('fx: running');
+    }
+    const logs = await mcpd(['logs', 'fx', '-n', '500']);
+    const cycles = String(logs.stdout).split('\n').filter((l) => l.includes('state stopping → stopped')).length;
+    // Ten requests over ~170 ms coalesce: far fewer cycles than callers.
+    expect(cycles).toBeLessThanOrEqual(3);
+    expect((await status(mcpd)).servers[0]!.state).toBe('running');
+  }, 60_000);
+});
