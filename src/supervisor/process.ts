@@ -2,10 +2,11 @@
  * One server process: spawned with execa in a process group of its own, so that stopping it
  * reaches every grandchild (`npx`, `sh -c` wrappers). Only the supervisor knows about processes.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import { McpdError } from '../errors.js';
+import { procStat } from '../util/proc.js';
 import { delay } from '../util/time.js';
 
 export interface ExitInfo {
@@ -63,16 +64,6 @@ export function groupMembers(pgid: number): { pid: number; state: string }[] | n
   return members;
 }
 
-/** The fields of /proc/PID/stat after the command name (state first), or null. */
-export function procStat(pid: number): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may hold spaces.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
 
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

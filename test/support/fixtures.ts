@@ -44,4 +44,4 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
 }
 
 /** A zombie (exited, not yet reaped) counts as gone. */
-export { processAlive as pidAlive } from '../../src/util/process-alive.js';
+export { processAlive as pidAlive } from '../../src/util/proc.js';

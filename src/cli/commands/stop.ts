@@ -1,6 +1,6 @@
 /** `mcpd stop`: asks the daemon to stop and waits until it and every server are gone. */
 import { McpdError } from '../../errors.js';
-import { processAlive } from '../../util/process-alive.js';
+import { processAlive } from '../../util/proc.js';
 import { delay } from '../../util/time.js';
 import { connectDaemon, type CliContext } from '../context.js';
 
