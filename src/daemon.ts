@@ -239,6 +239,7 @@ export class Daemon {
       servers,
       toolCount: this.tools.list().length,
       plugins: this.plugins.status(),
+      memory: (({ rss, heapUsed, heapTotal }) => ({ rss, heapUsed, heapTotal }))(process.memoryUsage()),
       configError: this.configError,
     };
   }

@@ -47,6 +47,8 @@ export interface DaemonStatus {
   servers: ServerStatus[];
   toolCount: number;
   plugins: PluginStatus[];
+  /** The daemon's own memory, in bytes (what `process.memoryUsage()` says). */
+  memory: { rss: number; heapUsed: number; heapTotal: number };
   /** The config on disk failed to load (on a reload); the running config stays. Null once one loads. */
   configError: { file: string | null; message: string; time: string } | null;
 }

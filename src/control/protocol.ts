@@ -21,8 +21,11 @@ import type {
 export const PROTOCOL_VERSION = 1;
 /** Largest message the daemon accepts from a client. */
 export const MAX_INCOMING_MESSAGE_BYTES = 1024 * 1024;
-/** A client whose unread output passes this is dropped (one result of up to 64 MiB still passes). */
-export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/**
+ * A client this far behind (unread output) when the next answer is due is dropped. The check is
+ * before each send, so one result of up to 64 MiB still passes to a client that keeps up.
+ */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** A client this far behind when an event is due is dropped: events never pile up. */
 export const MAX_BUFFERED_EVENT_BYTES = 4 * 1024 * 1024;
 /** Unread output across all clients; past it the client furthest behind is dropped. */
@@ -32,6 +35,8 @@ export const MAX_TOTAL_BUFFERED_BYTES = 256 * 1024 * 1024;
  * or request in flight) is closed to make room, so a fresh client is never locked out by idlers.
  */
 export const MAX_CONNECTIONS = 64;
+/** Requests one connection may have in flight; past it a request is refused at once (memory stays bounded). */
+export const MAX_REQUESTS_IN_FLIGHT = 256;
 /** From TCP accept to the WebSocket upgrade. */
 export const HANDSHAKE_TIMEOUT_MS = 5_000;
 /** From the upgrade to a successful `hello`. */

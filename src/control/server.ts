@@ -20,6 +20,7 @@ import {
   MAX_BUFFERED_EVENT_BYTES,
   MAX_CONNECTIONS,
   MAX_INCOMING_MESSAGE_BYTES,
+  MAX_REQUESTS_IN_FLIGHT,
   MAX_TOTAL_BUFFERED_BYTES,
   type EventName,
   type Events,
@@ -55,6 +56,7 @@ export interface ControlLimits {
   handshakeTimeoutMs: number;
   helloTimeoutMs: number;
   idleTimeoutMs: number;
+  maxRequestsInFlight: number;
 }
 
 const DEFAULT_LIMITS: ControlLimits = {
@@ -65,6 +67,7 @@ const DEFAULT_LIMITS: ControlLimits = {
   handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
   helloTimeoutMs: HELLO_TIMEOUT_MS,
   idleTimeoutMs: IDLE_TIMEOUT_MS,
+  maxRequestsInFlight: MAX_REQUESTS_IN_FLIGHT,
 };
 
 interface Client extends ControlConnection {
@@ -276,6 +279,9 @@ export class ControlServer {
     client.peer = new JsonRpcPeer((text) => this.sendTo(client, false, () => ws.send(text)), {
       onRequest: async (method, params, context) => {
         client.lastActive = Date.now();
+        if (client.peer.requestsInFlight > this.limits.maxRequestsInFlight) {
+          throw new McpdError('MCPD_CONTROL_PROTOCOL', `Too many requests in flight on this connection (limit ${this.limits.maxRequestsInFlight}); wait for answers before sending more.`);
+        }
         if (method === 'events.subscribe' || method === 'events.unsubscribe') return this.subscribe(client, method, params);
         const result = await this.options.handle(method, params, { ...context, connection: client });
         if (method === 'hello' && !client.greeted) {

@@ -154,7 +154,11 @@ describe('a daemon started in the background', () => {
     const refused = await mcpd(['reload']);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('servers.fx.command');
+    const human = await mcpd(['status']);
+    expect(human.stdout).toContain('the file on disk failed to load');
+    expect(human.stdout).toContain('servers.fx.command');
     const status = JSON.parse((await mcpd(['status', '--json'])).stdout) as DaemonStatus;
+    expect(status.configError!.message).toContain('servers.fx.command');
     expect(status.servers.map((s) => [s.name, s.state])).toEqual([
       ['fx', 'running'],
       ['off', 'disabled'],

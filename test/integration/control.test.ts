@@ -314,6 +314,33 @@ describe('connection limits', () => {
     });
   });
 
+  it('refuses requests past the in-flight limit of a connection, at once', async () => {
+    const dir = tempDir('mcpd-inf-');
+    const socketPath = join(dir.path, 's.sock');
+    const never = new Promise<never>(() => undefined);
+    const server = new ControlServer({
+      socketPath,
+      handle: async (method) => (method === 'hello' ? { protocolVersion: 1, daemon: { version: 't', pid: process.pid } } : never),
+      toError: (e) => ({ code: -32000, message: (e as Error).message }),
+      log: () => undefined,
+      limits: { maxRequestsInFlight: 3 },
+    });
+    await server.listen();
+    try {
+      const { ws } = await open(socketPath);
+      const answers: Record<string, unknown>[] = [];
+      ws.on('message', (data) => answers.push(JSON.parse(data.toString()) as Record<string, unknown>));
+      for (let id = 10; id < 15; id += 1) ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'status' }));
+      await waitFor(() => answers.length >= 2, 2_000, 'the refusals');
+      expect(answers.map((a) => a['id']).sort()).toEqual([13, 14]);
+      expect(JSON.stringify(answers[0])).toContain('Too many requests in flight');
+      ws.terminate();
+    } finally {
+      await server.close();
+      dir.cleanup();
+    }
+  });
+
   it('bounds unread output across clients: the one furthest behind is dropped', async () => {
     await withServer({ maxTotalBufferedBytes: 1024 * 1024, maxBufferedEventBytes: 64 * 1024 * 1024 }, async (socketPath, server, logs) => {
       const slow = [];

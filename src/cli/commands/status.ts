@@ -6,6 +6,7 @@ export function renderStatus(status: DaemonStatus): string {
   const lines = [
     `mcpd ${status.version}  pid ${status.pid}  up ${duration(status.uptimeMs)}  ${status.ready ? 'ready' : 'starting servers…'}`,
     `config  ${status.configFile ?? '(none)'}`,
+    ...(status.configError ? [`        the file on disk failed to load (${status.configError.time}); the running config stays:`, ...status.configError.message.split('\n').map((l) => `          ${l}`)] : []),
     `socket  ${status.socket}`,
     `tools   ${status.toolCount}`,
     '',
