@@ -2,7 +2,7 @@
  * The merged catalogue: every running server's tools, resources and prompts under namespaced
  * names, with the routing tables (name → server and original name). Routing never splits strings.
  */
-import { EventEmitter } from 'eventemitter3';
+import { GuardedEmitter } from '../util/emitter.js';
 import type { Prompt, Resource, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolFilter } from '../config/types.js';
 import type { CatalogueChangedEvent, PromptEntry, ResourceEntry, ToolEntry } from '../model.js';
@@ -20,7 +20,7 @@ interface ServerPart {
 
 const NO_FILTER: ToolFilter = { allow: [], deny: [] };
 
-export class Catalogue extends EventEmitter<{ changed: (event: CatalogueChangedEvent) => void }> {
+export class Catalogue extends GuardedEmitter<{ changed: (event: CatalogueChangedEvent) => void }> {
   private readonly parts = new Map<string, ServerPart>();
   private toolTable = new Map<string, ToolEntry>();
   private promptTable = new Map<string, PromptEntry>();

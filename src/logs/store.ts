@@ -1,5 +1,5 @@
 /** The daemon's and servers' captured log lines: one bounded ring per source, and a live stream. */
-import { EventEmitter } from 'eventemitter3';
+import { GuardedEmitter } from '../util/emitter.js';
 import type { LogEntry, LogLevel, LogStream } from '../model.js';
 import { Ring } from './ring.js';
 
@@ -18,7 +18,7 @@ export interface Logger {
   error(text: string): void;
 }
 
-export class LogStore extends EventEmitter<{ line: (entry: LogEntry) => void }> {
+export class LogStore extends GuardedEmitter<{ line: (entry: LogEntry) => void }> {
   private readonly rings = new Map<string, Ring<LogEntry>>();
   private seq = 0;
   private readonly capacity: number;

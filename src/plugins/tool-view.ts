@@ -2,12 +2,12 @@
  * The catalogue as clients and Claude see it: the merged tools after the plugins' catalogue
  * hooks. Renamed tools still route to their server's tool: entries keep server and originalName.
  */
-import { EventEmitter } from 'eventemitter3';
+import { GuardedEmitter } from '../util/emitter.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import type { ToolEntry } from '../model.js';
 import type { PluginHost } from './host.js';
 
-export class ToolView extends EventEmitter<{ refreshed: () => void }> {
+export class ToolView extends GuardedEmitter<{ refreshed: () => void }> {
   private tools: ToolEntry[] = [];
   private byName = new Map<string, ToolEntry>();
   private pending: Promise<void> = Promise.resolve();
