@@ -27,10 +27,17 @@ function alreadyRunning(paths: HomePaths): McpdError {
   return new McpdError('MCPD_DAEMON_ALREADY_RUNNING', `A daemon${pid ? ` (pid ${pid})` : ''} already runs for ${paths.home}.`, { details: pid ? { pid } : {} });
 }
 
+/**
+ * The lock's name fills the whole sun_path (108 bytes): Node 20 pads a shorter abstract name
+ * with zeros to that length and Node 22 does not, so only a full-length name is the same
+ * address for both — and two daemons of different Node versions still exclude each other.
+ */
 function lockName(home: string): string {
-  const id = createHash('sha256').update(`${process.getuid?.() ?? ''}\0${realpathSync(home)}`).digest('hex').slice(0, 40);
-  return `\0mcpd-home-${id}`;
+  const id = createHash('sha256').update(`${process.getuid?.() ?? ''}\0${realpathSync(home)}`).digest('hex');
+  return `\0${`mcpd-home-${id}`.padEnd(SUN_PATH_BYTES - 1, '.')}`;
 }
+
+const SUN_PATH_BYTES = 108;
 
 async function abstractSocketLock(paths: HomePaths): Promise<HomeLock> {
   const server: Server = createServer((socket) => socket.destroy());
