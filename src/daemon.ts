@@ -14,12 +14,15 @@ import { Catalogue } from './catalogue/catalogue.js';
 import { diffServers } from './config/diff.js';
 import { loadConfig } from './config/load.js';
 import type { ResolvedConfig } from './config/types.js';
-import { createHandlers, toRpcError } from './control/handlers.js';
-import { PROTOCOL_VERSION } from './control/protocol.js';
-import { ControlServer } from './control/server.js';
+import type { RoutedCallOptions } from './calls/router.js';
+import { PROTOCOL_VERSION, type CallToolResultJson } from './control/protocol.js';
+import { ControlFront } from './fronts/control/front.js';
+import type { DaemonHost, Front, HostEvents, ServerAction } from './fronts/host.js';
+import { GuardedEmitter } from './util/emitter.js';
 import { McpdError, errorMessage } from './errors.js';
 import { LogStore, type Logger } from './logs/store.js';
-import type { DaemonStatus, LogEntry, ReloadResult } from './model.js';
+import type { DaemonStatus, LogEntry, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from './model.js';
+import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { lockHome, type HomeLock } from './home-lock.js';
 import { ensureHome, homePaths, type HomePaths } from './paths.js';
 import { ChildRegistry } from './supervisor/reaper.js';
@@ -44,12 +47,13 @@ export interface DaemonOptions {
 }
 
 const STOP_SERVERS_TIMEOUT_MS = 15_000;
+const FRONT_CLOSE_TIMEOUT_MS = 5_000;
 
 function closedError(): McpdError {
   return new McpdError('MCPD_CLOSED', 'The daemon is stopping; it takes no new work.');
 }
 
-export class Daemon {
+export class Daemon implements DaemonHost {
   readonly paths: HomePaths;
   readonly logs: LogStore;
   readonly log: Logger;
@@ -58,11 +62,13 @@ export class Daemon {
   readonly router: ToolRouter;
   readonly plugins: PluginHost;
   /** The catalogue after the plugins: what clients and Claude see. */
-  readonly tools: ToolView;
+  readonly toolView: ToolView;
   readonly chat: ChatService;
   readonly children: ChildRegistry;
   readonly startedAt = Date.now();
-  private control: ControlServer | undefined;
+  /** The daemon's events, as fronts hear them. */
+  private readonly events: GuardedEmitter<HostEvents>;
+  private fronts: Front[] = [];
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -86,15 +92,16 @@ export class Daemon {
     this.paths = homePaths(options.home);
     this.logs = new LogStore(options.echo ? { echo: options.echo } : {});
     this.log = this.logs.logger('daemon');
+    this.events = new GuardedEmitter<HostEvents>((error, event) => this.log.error(`a listener of "${event}" failed: ${errorMessage(error)}`));
     this.children = new ChildRegistry(this.paths.childrenFile);
     this.supervisor = new Supervisor({ logs: this.logs, children: this.children, clientInfo: { name: 'mcpd', version: VERSION } }, options.random);
     this.plugins = new PluginHost({ home: this.paths.home, logs: this.logs, config: () => this.currentConfig });
-    this.tools = new ToolView(this.catalogue, this.plugins);
-    this.router = new ToolRouter(this.catalogue, this.tools, this.supervisor, this.plugins);
+    this.toolView = new ToolView(this.catalogue, this.plugins);
+    this.router = new ToolRouter(this.catalogue, this.toolView, this.supervisor, this.plugins);
     this.chat = new ChatService({
       home: this.paths.home,
       config: () => this.currentConfig.chat,
-      tools: () => this.tools.list(),
+      tools: () => this.toolView.list(),
       callTool: (name, input, signal, sessionId) => this.router.callTool(name, input, { signal, caller: 'chat', sessionId }),
       env: options.env ?? process.env,
       log: this.logs.logger('chat'),
@@ -173,13 +180,8 @@ export class Daemon {
     // Accepted by the config schema already; served by a later build.
     if (this.currentConfig.gateway.http) this.log.warn('config: gateway.http is not served by this build; ignoring it');
     this.wire();
-    this.control = new ControlServer({
-      socketPath: this.paths.socket,
-      handle: createHandlers(this),
-      toError: toRpcError,
-      log: (level, text) => this.logs.append('daemon', 'daemon', level, text),
-    });
-    await this.control.listen();
+    this.fronts = [new ControlFront(this, { socketPath: this.paths.socket, log: this.log })];
+    for (const front of this.fronts) await front.start();
     await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     // Bound first, then reap: only the daemon that owns the home may touch what it recorded.
     const { reaped, skipped } = await this.children.reapLeftovers();
@@ -207,22 +209,74 @@ export class Daemon {
     this.supervisor.on('removed', (server) => this.catalogue.removeServer(server));
     this.supervisor.on('state', (event) => {
       this.logs.append(event.server, 'daemon', event.state === 'failed' ? 'error' : 'info', `state ${event.previous} → ${event.state}`);
-      this.control?.broadcast('server:state', event);
+      this.events.emit('server:state', event);
       this.plugins.emit({ type: 'server:state', server: event.server, state: event.state, previous: event.previous });
     });
     // Clients hear of a change once the view (after plugins) has it.
     this.catalogue.on('changed', (event) => {
-      void this.tools.refresh().then(() => {
-        this.control?.broadcast('catalogue:changed', event);
+      void this.toolView.refresh().then(() => {
+        this.events.emit('catalogue:changed', event);
         this.plugins.emit({ type: 'catalogue:changed', ...event });
       });
     });
-    this.logs.on('line', (entry) => this.control?.broadcast('log:line', entry));
+    this.logs.on('line', (entry) => this.events.emit('log:line', entry));
   }
 
   private applyFilters(config: ResolvedConfig): void {
     for (const server of Object.values(config.servers)) this.catalogue.setFilter(server.name, server.tools);
   }
+
+  // --- DaemonHost: what fronts may ask -------------------------------------------------------
+
+  async serverAction(name: string, action: ServerAction): Promise<ServerStatus> {
+    const server = this.supervisor.get(name);
+    await server[action]();
+    return server.status();
+  }
+
+  assertServer(name: string): void {
+    this.supervisor.get(name);
+  }
+
+  async tools(server?: string): Promise<ToolEntry[]> {
+    await this.toolView.settled();
+    return this.toolView.list(server);
+  }
+
+  resources(server?: string): ResourceEntry[] {
+    return this.catalogue.resources(server);
+  }
+
+  prompts(server?: string): PromptEntry[] {
+    return this.catalogue.prompts(server);
+  }
+
+  callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
+    return this.router.callTool(name, args, options);
+  }
+
+  readResource(uri: string, server: string | undefined, options: RoutedCallOptions): Promise<ReadResourceResult> {
+    return this.router.readResource(uri, server, options);
+  }
+
+  getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult> {
+    return this.router.getPrompt(name, args, options);
+  }
+
+  readLogs(source: string | undefined, lines: number): LogEntry[] {
+    return this.logs.read(source, lines);
+  }
+
+  logSources(): string[] {
+    return this.logs.sources();
+  }
+
+  on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): () => void {
+    this.events.on(event, listener as never);
+    return () => void this.events.off(event, listener as never);
+  }
+
+  // ---------------------------------------------------------------------------------------------
 
   status(): DaemonStatus {
     const servers = this.supervisor.list().map((s) => s.status());
@@ -237,7 +291,7 @@ export class Daemon {
       configFile: this.currentConfig.file ?? null,
       ready: this.ready,
       servers,
-      toolCount: this.tools.list().length,
+      toolCount: this.toolView.list().length,
       plugins: this.plugins.status(),
       memory: (({ rss, heapUsed, heapTotal }) => ({ rss, heapUsed, heapTotal }))(process.memoryUsage()),
       configError: this.configError,
@@ -268,14 +322,14 @@ export class Daemon {
       this.currentConfig = next;
       this.applyFilters(next);
       const pluginsChanged = await this.plugins.apply(next.plugins, next.dir);
-      if (pluginsChanged) await this.tools.refresh();
+      if (pluginsChanged) await this.toolView.refresh();
       await this.supervisor.apply(next, diff);
       // A request reports every change since the last request, the watcher's included.
       const reported = trigger === 'request' ? diffServers(this.reportedConfig, next) : diff;
       if (trigger === 'request') this.reportedConfig = next;
       const result: ReloadResult = { file: next.file ?? null, ...reported, pluginsChanged, warnings: next.warnings, trigger };
       this.log.info(`config reloaded (${trigger}): ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged`);
-      this.control?.broadcast('config:reloaded', result);
+      this.events.emit('config:reloaded', result);
       this.plugins.emit({ type: 'config:reloaded', ...result });
       return result;
     };
@@ -317,7 +371,7 @@ export class Daemon {
       this.log.info(`stopping (${reason})`);
       this.watcher?.close();
       clearTimeout(this.reloadTimer);
-      this.control?.broadcast('daemon:stopping', { reason });
+      this.events.emit('daemon:stopping', { reason });
       this.plugins.emit({ type: 'daemon:stopping', reason });
       await this.chat.stop();
       await withTimeout(this.supervisor.stopAll(), STOP_SERVERS_TIMEOUT_MS, 'stopping the servers').catch((error: unknown) => {
@@ -326,7 +380,9 @@ export class Daemon {
       });
       // A reload still running finishes refusing (its servers were disposed above).
       await this.reloading?.catch(() => undefined);
-      await this.control?.close();
+      // Fronts close after the servers: new work is refused from the first moment (MCPD_CLOSED),
+      // and clients still see the shutdown happen.
+      await Promise.allSettled(this.fronts.map((front) => withTimeout(front.close(), FRONT_CLOSE_TIMEOUT_MS, `closing the ${front.name} front`)));
       await this.plugins.close();
       await rm(this.paths.pidFile, { force: true });
       await this.lock?.release();

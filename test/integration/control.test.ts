@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ControlClient } from '../../src/control/client.js';
-import { ControlServer } from '../../src/control/server.js';
+import { ControlServer } from '../../src/fronts/control/server.js';
 import { isMcpdError } from '../../src/errors.js';
 import type { CatalogueChangedEvent, ServerStateEvent } from '../../src/model.js';
 import { fixtureEntry, tempDir, waitFor } from '../support/fixtures.js';

@@ -1,11 +1,11 @@
-/** The control methods, each a thin call into the daemon. Parameters are checked here. */
-import type { Daemon } from '../daemon.js';
-import { McpdError, isMcpdError } from '../errors.js';
-import type { RpcErrorObject } from './jsonrpc.js';
-import { JSONRPC_ERRORS, PROTOCOL_VERSION, type MethodName } from './protocol.js';
-import type { ChatWatcher } from '../chat/service.js';
-import type { ApprovalDecision } from '../model.js';
-import { MAX_TIMER_MS } from '../util/limits.js';
+/** The control methods, each a thin call into the daemon host. Parameters are checked here. */
+import type { ChatWatcher } from '../../chat/service.js';
+import type { RpcErrorObject } from '../../control/jsonrpc.js';
+import { JSONRPC_ERRORS, PROTOCOL_VERSION, type MethodName } from '../../control/protocol.js';
+import { McpdError, isMcpdError } from '../../errors.js';
+import type { ApprovalDecision } from '../../model.js';
+import { MAX_TIMER_MS } from '../../util/limits.js';
+import type { DaemonHost } from '../host.js';
 import type { ControlConnection, RequestHandler } from './server.js';
 
 class InvalidParams extends Error {}
@@ -62,18 +62,16 @@ export function toRpcError(error: unknown): RpcErrorObject {
   return { code: JSONRPC_ERRORS.INTERNAL_ERROR, message: `Internal error: ${(error as Error)?.message ?? String(error)}`, data: { code: 'MCPD_INTERNAL' } };
 }
 
-export function createHandlers(daemon: Daemon): RequestHandler {
+export function createHandlers(daemon: DaemonHost): RequestHandler {
   const serverAction = async (action: 'start' | 'stop' | 'restart', name: string) => {
     daemon.assertOpen();
-    const server = daemon.supervisor.get(name);
-    await server[action]();
-    return { server: server.status() };
+    return { server: await daemon.serverAction(name, action) };
   };
 
   /** A `server` filter must name a configured server (so a typo is an error, not an empty list). */
   const serverFilter = (p: Record<string, unknown>): string | undefined => {
     const server = optStr(p, 'server');
-    if (server !== undefined) daemon.supervisor.get(server);
+    if (server !== undefined) daemon.assertServer(server);
     return server;
   };
 
@@ -112,26 +110,22 @@ export function createHandlers(daemon: Daemon): RequestHandler {
     'servers.start': (p) => serverAction('start', str(p, 'name')),
     'servers.stop': (p) => serverAction('stop', str(p, 'name')),
     'servers.restart': (p) => serverAction('restart', str(p, 'name')),
-    'tools.list': async (p) => {
-      const server = serverFilter(p);
-      await daemon.tools.settled();
-      return { tools: daemon.tools.list(server) };
-    },
+    'tools.list': async (p) => ({ tools: await daemon.tools(serverFilter(p)) }),
     'tools.call': work((p: Record<string, unknown>, signal: AbortSignal) =>
-      daemon.router.callTool(str(p, 'name'), optObject(p, 'arguments'), { signal, timeoutMs: optTimeout(p, 'timeoutMs'), caller: 'cli' }),
+      daemon.callTool(str(p, 'name'), optObject(p, 'arguments'), { signal, timeoutMs: optTimeout(p, 'timeoutMs'), caller: 'cli' }),
     ),
-    'resources.list': async (p) => ({ resources: daemon.catalogue.resources(serverFilter(p)) }),
-    'resources.read': work((p: Record<string, unknown>, signal: AbortSignal) => daemon.router.readResource(str(p, 'uri'), optStr(p, 'server'), { signal, caller: 'cli' })),
-    'prompts.list': async (p) => ({ prompts: daemon.catalogue.prompts(serverFilter(p)) }),
+    'resources.list': async (p) => ({ resources: daemon.resources(serverFilter(p)) }),
+    'resources.read': work((p: Record<string, unknown>, signal: AbortSignal) => daemon.readResource(str(p, 'uri'), optStr(p, 'server'), { signal, caller: 'cli' })),
+    'prompts.list': async (p) => ({ prompts: daemon.prompts(serverFilter(p)) }),
     'prompts.get': work((p: Record<string, unknown>, signal: AbortSignal) =>
-      daemon.router.getPrompt(str(p, 'name'), optObject(p, 'arguments') as Record<string, string> | undefined, { signal, caller: 'cli' }),
+      daemon.getPrompt(str(p, 'name'), optObject(p, 'arguments') as Record<string, string> | undefined, { signal, caller: 'cli' }),
     ),
     'logs.read': async (p) => {
       const lines = optPositive(p, 'lines') ?? 100;
       const server = optStr(p, 'server');
       // A source is a server, or daemon, chat, plugin:NAME (once they logged something).
-      if (server !== undefined && !daemon.logs.sources().includes(server)) daemon.supervisor.get(server);
-      return { entries: daemon.logs.read(server, Math.min(Math.floor(lines), 10_000)) };
+      if (server !== undefined && !daemon.logSources().includes(server)) daemon.assertServer(server);
+      return { entries: daemon.readLogs(server, Math.min(Math.floor(lines), 10_000)) };
     },
     // Answered by the control server itself (they are per connection).
     'events.subscribe': async () => ({ subscribed: [] }),

@@ -8,8 +8,8 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { McpdError } from '../errors.js';
-import { JsonRpcPeer, type RequestContext, type RpcErrorObject } from './jsonrpc.js';
+import { McpdError } from '../../errors.js';
+import { JsonRpcPeer, type RequestContext, type RpcErrorObject } from '../../control/jsonrpc.js';
 import {
   EVENT_NAMES,
   HANDSHAKE_TIMEOUT_MS,
@@ -24,7 +24,7 @@ import {
   MAX_TOTAL_BUFFERED_BYTES,
   type EventName,
   type Events,
-} from './protocol.js';
+} from '../../control/protocol.js';
 
 export interface ControlConnection {
   readonly id: number;
@@ -129,6 +129,10 @@ export class ControlServer {
       });
     });
     chmodSync(this.options.socketPath, 0o600);
+  }
+
+  get socketPath(): string {
+    return this.options.socketPath;
   }
 
   get connectionCount(): number {

@@ -1,0 +1,47 @@
+/**
+ * What a front (the control socket, the MCP bridge, the HTTP gateway, the dashboard) may ask of
+ * the daemon: one narrow interface, handed to each front. Fronts never reach into the daemon's
+ * parts, and the daemon knows fronts only as `Front`s it starts and closes.
+ */
+import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { RoutedCallOptions } from '../calls/router.js';
+import type { ChatService } from '../chat/service.js';
+import type { CallToolResultJson, Events } from '../control/protocol.js';
+import type { LogEntry, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, DaemonStatus, ToolEntry } from '../model.js';
+
+/** The daemon's events, as fronts hear them (chat events go to attached clients instead). */
+export type HostEvents = { [E in Exclude<keyof Events, 'chat:event'>]: (params: Events[E]) => void };
+
+export type ServerAction = 'start' | 'stop' | 'restart';
+
+export interface DaemonHost {
+  status(): DaemonStatus;
+  /** Throws MCPD_CLOSED once the daemon is stopping: new work is refused. */
+  assertOpen(): void;
+  /** Acts on one server; resolves with its state once every action asked for settled. */
+  serverAction(name: string, action: ServerAction): Promise<ServerStatus>;
+  /** Throws MCPD_SERVER_UNKNOWN for a name not in the running config. */
+  assertServer(name: string): void;
+  /** The catalogue after the plugins (what clients and Claude see), settled. */
+  tools(server?: string): Promise<ToolEntry[]>;
+  resources(server?: string): ResourceEntry[];
+  prompts(server?: string): PromptEntry[];
+  callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson>;
+  readResource(uri: string, server: string | undefined, options: RoutedCallOptions): Promise<ReadResourceResult>;
+  getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult>;
+  readLogs(source: string | undefined, lines: number): LogEntry[];
+  /** Log sources that exist (servers, daemon, chat, plugin:NAME). */
+  logSources(): string[];
+  reload(): Promise<ReloadResult>;
+  stop(reason: string): Promise<void>;
+  readonly chat: ChatService;
+  /** Subscribes to a daemon event; returns the unsubscribe function. */
+  on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): () => void;
+}
+
+/** A front: something clients reach the daemon through. Started after the core, closed on stop. */
+export interface Front {
+  readonly name: string;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
