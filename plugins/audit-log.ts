@@ -61,6 +61,7 @@ export default definePlugin<Options>({
         const line = `${JSON.stringify({
           time: new Date().toISOString(),
           caller: call.caller,
+          ...(call.client ? { client: call.client } : {}),
           ...(call.sessionId ? { session: call.sessionId } : {}),
           tool: call.tool,
           server: call.server,

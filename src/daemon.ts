@@ -17,6 +17,7 @@ import type { ResolvedConfig } from './config/types.js';
 import type { RoutedCallOptions } from './calls/router.js';
 import { PROTOCOL_VERSION, type CallToolResultJson } from './control/protocol.js';
 import { ControlFront } from './fronts/control/front.js';
+import { McpSocketFront } from './fronts/mcp-socket/front.js';
 import type { DaemonHost, Front, HostEvents, ServerAction } from './fronts/host.js';
 import { GuardedEmitter } from './util/emitter.js';
 import { McpdError, errorMessage } from './errors.js';
@@ -180,7 +181,9 @@ export class Daemon implements DaemonHost {
     // Accepted by the config schema already; served by a later build.
     if (this.currentConfig.gateway.http) this.log.warn('config: gateway.http is not served by this build; ignoring it');
     this.wire();
-    this.fronts = [new ControlFront(this, { socketPath: this.paths.socket, log: this.log })];
+    // Left by a daemon that died; the home's lock says it is ours now.
+    await rm(this.paths.mcpSocket, { force: true });
+    this.fronts = [new ControlFront(this, { socketPath: this.paths.socket, log: this.log }), new McpSocketFront(this, { socketPath: this.paths.mcpSocket, log: this.log })];
     for (const front of this.fronts) await front.start();
     await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     // Bound first, then reap: only the daemon that owns the home may touch what it recorded.

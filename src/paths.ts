@@ -7,6 +7,8 @@ import { McpdError } from './errors.js';
 export interface HomePaths {
   home: string;
   socket: string;
+  /** MCP over WebSockets, for `mcpd bridge`. */
+  mcpSocket: string;
   pidFile: string;
   logDir: string;
   daemonLog: string;
@@ -42,6 +44,7 @@ export function homePaths(home: string): HomePaths {
   return {
     home,
     socket: join(home, 'mcpd.sock'),
+    mcpSocket: join(home, 'mcp.sock'),
     pidFile: join(home, 'mcpd.pid'),
     logDir: join(home, 'logs'),
     daemonLog: join(home, 'logs', 'daemon.log'),

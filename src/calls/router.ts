@@ -17,6 +17,8 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 export interface RoutedCallOptions extends CallOptions {
   caller: Caller;
   sessionId?: string | undefined;
+  /** The MCP client's name, for calls that came through an MCP front. */
+  client?: string | undefined;
 }
 
 function closest(name: string, candidates: string[]): string | undefined {
@@ -44,6 +46,7 @@ export class ToolRouter {
       arguments: args ?? {},
       caller: options.caller,
       ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+      ...(options.client ? { client: options.client } : {}),
     };
     const t0 = Date.now();
     const checked = await this.plugins.beforeToolCall(call);
@@ -86,7 +89,7 @@ export class ToolRouter {
     const owner = owners[0]?.server ?? server;
     if (owner === undefined) throw new McpdError('MCPD_RESOURCE_UNKNOWN', `No server lists a resource ${uri}; name the server to read it anyway.`);
     const target = this.supervisor.get(owner);
-    const read: ResourceRead = { id: randomBytes(6).toString('hex'), uri, server: owner, caller: options.caller };
+    const read: ResourceRead = { id: randomBytes(6).toString('hex'), uri, server: owner, caller: options.caller, ...(options.client ? { client: options.client } : {}) };
     const checked = await this.plugins.beforeResourceRead(read);
     if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not read ${uri}: ${checked.deny}.`, { server: owner });
     const result = await target.readResource(uri, options);
@@ -97,7 +100,15 @@ export class ToolRouter {
     const entry = this.catalogue.resolvePrompt(name);
     if (!entry) throw new McpdError('MCPD_PROMPT_UNKNOWN', `No prompt named "${name}" in the catalogue.`);
     const target = this.supervisor.get(entry.server);
-    const get: PromptGet = { id: randomBytes(6).toString('hex'), prompt: name, server: entry.server, originalName: entry.originalName, arguments: args ?? {}, caller: options.caller };
+    const get: PromptGet = {
+      id: randomBytes(6).toString('hex'),
+      prompt: name,
+      server: entry.server,
+      originalName: entry.originalName,
+      arguments: args ?? {},
+      caller: options.caller,
+      ...(options.client ? { client: options.client } : {}),
+    };
     const checked = await this.plugins.beforePromptGet(get);
     if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not get the prompt ${name}: ${checked.deny}.`, { server: entry.server });
     const result = await target.getPrompt(entry.originalName, args === undefined && Object.keys(checked.arguments).length === 0 ? undefined : checked.arguments, options);

@@ -18,6 +18,8 @@ export interface CliArgs {
   model?: string | undefined;
   /** `serve`: write the daemon's log to this file (rotated by size) instead of stderr. */
   logFile?: string | undefined;
+  /** `bridge`: one server under its own names instead of the merged catalogue. */
+  server?: string | undefined;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -40,6 +42,7 @@ export function parseCli(argv: string[]): CliArgs {
         model: { type: 'string' },
         version: { type: 'boolean', short: 'v' },
         'log-file': { type: 'string' },
+        server: { type: 'string' },
       },
     });
   } catch (error) {
@@ -68,6 +71,7 @@ export function parseCli(argv: string[]): CliArgs {
     session: values.session,
     model: values.model,
     logFile: values['log-file'],
+    server: values.server,
   };
 }
 
@@ -98,6 +102,11 @@ Chat (needs ANTHROPIC_API_KEY in the daemon's environment)
                                 Ctrl-C cancels the turn, Ctrl-C on an empty line or Ctrl-D quits
   chat -p PROMPT [--json]       one turn, printed (--json: one event per line); piped stdin
                                 works as the prompt too
+
+MCP hosts (Claude Desktop, Claude Code, Cursor, VS Code)
+  bridge [--server NAME] [--config F]
+                                an MCP server on stdin/stdout: the merged catalogue, or one server
+                                under its own names; starts the daemon when none runs
 
 Config
   config check [F]              validate a config and print every problem with its path

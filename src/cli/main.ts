@@ -21,10 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   reload: async () => (await import('./commands/reload.js')).reloadCommand,
   config: async () => (await import('./commands/config-check.js')).configCheckCommand,
   chat: async () => (await import('./commands/chat.js')).chatCommand,
-};
-
-const LATER: Record<string, string> = {
-  bridge: 'mcpd bridge is not in this build yet (it is being built).',
+  bridge: async () => (await import('./commands/bridge.js')).bridgeCommand,
 };
 
 function exitCodeFor(error: unknown): number {
@@ -48,10 +45,6 @@ async function main(argv: string[]): Promise<number> {
   if (args.help || name === undefined || name === 'help') {
     process.stdout.write(USAGE);
     return name === undefined && !args.help ? 2 : 0;
-  }
-  if (LATER[name]) {
-    process.stderr.write(`${LATER[name]}\n`);
-    return 2;
   }
   const load = COMMANDS[name];
   if (!load) throw new McpdError('MCPD_USAGE', `Unknown command "${name}". See: mcpd --help`);

@@ -36,6 +36,8 @@ export interface ToolCall {
   readonly caller: Caller;
   /** The chat session, for calls made by chat. */
   readonly sessionId?: string;
+  /** For caller `mcp-client`: the client's name from its `initialize` (e.g. "claude-code"). */
+  readonly client?: string;
 }
 
 export type CallOutcome = 'ok' | 'error' | 'denied' | 'failed';
@@ -46,6 +48,7 @@ export interface ResourceRead {
   readonly uri: string;
   readonly server: string;
   readonly caller: Caller;
+  readonly client?: string;
 }
 
 /** What a server answered to `resources/read`. */
@@ -64,6 +67,7 @@ export interface PromptGet {
   /** What will be sent; a beforePromptGet hook may return a get with new ones. */
   arguments: Record<string, string>;
   readonly caller: Caller;
+  readonly client?: string;
 }
 
 /** What a server answered to `prompts/get`. */

@@ -4,6 +4,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../control/client.js';
 import { McpdError } from '../../errors.js';
+import type { DaemonStatus } from '../../model.js';
 import { ensureHome } from '../../paths.js';
 import { delay } from '../../util/time.js';
 import { EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
@@ -27,15 +28,20 @@ function logTail(file: string, lines = 15): string {
   }
 }
 
-export async function startCommand(ctx: CliContext): Promise<number> {
+/**
+ * Makes sure a daemon runs for this home: the one already there, or one started in the
+ * background (with the config found as `mcpd start` finds it). Resolves with its status once
+ * it is ready; `started` says whether this call started it.
+ */
+export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonStatus; started: boolean }> {
   ensureHome(ctx.paths);
   const running = await tryConnect(ctx.paths.socket);
   if (running) {
-    const status = await running.request('status', {});
-    running.close();
-    ctx.out(`mcpd is already running (pid ${status.pid}).\n`);
-    ctx.out(ctx.args.json ? JSON.stringify(status, null, 2) : renderStatus(status));
-    return 0;
+    try {
+      return { status: await running.request('status', {}), started: false };
+    } finally {
+      running.close();
+    }
   }
   const main = fileURLToPath(new URL('../main.js', import.meta.url));
   const args = [main, 'serve', '--home', ctx.paths.home, '--log-file', ctx.paths.daemonLog, ...(ctx.args.config ? ['--config', ctx.args.config] : [])];
@@ -55,14 +61,29 @@ export async function startCommand(ctx: CliContext): Promise<number> {
     }
     const client = await tryConnect(ctx.paths.socket);
     if (client) {
-      const status = await client.request('status', {});
-      client.close();
-      if (status.ready) {
-        ctx.out(ctx.args.json ? JSON.stringify(status, null, 2) : `mcpd started (pid ${status.pid}); log: ${ctx.paths.daemonLog}\n\n${renderStatus(status)}\n\nNext: mcpd tools · mcpd call TOOL '{...}' · mcpd logs -f · mcpd stop`);
-        return 0;
+      try {
+        const status = await client.request('status', {});
+        if (status.ready) return { status, started: true };
+      } catch {
+        // stopping, or not answering yet: ask again
+      } finally {
+        client.close();
       }
     }
     await delay(100);
   }
   throw new McpdError('MCPD_DAEMON_START_FAILED', `The daemon was not ready within ${READY_TIMEOUT_MS / 1000} s. See its log: ${ctx.paths.daemonLog}`);
+}
+
+export async function startCommand(ctx: CliContext): Promise<number> {
+  const { status, started } = await ensureDaemon(ctx);
+  if (ctx.args.json) {
+    if (!started) ctx.out(`mcpd is already running (pid ${status.pid}).`);
+    ctx.out(JSON.stringify(status, null, 2));
+  } else if (started) {
+    ctx.out(`mcpd started (pid ${status.pid}); log: ${ctx.paths.daemonLog}\n\n${renderStatus(status)}\n\nNext: mcpd tools · mcpd call TOOL '{...}' · mcpd logs -f · mcpd stop`);
+  } else {
+    ctx.out(`mcpd is already running (pid ${status.pid}).\n${renderStatus(status)}`);
+  }
+  return 0;
 }

@@ -1,0 +1,119 @@
+/**
+ * The bridge's way in: MCP over WebSockets on the Unix socket MCPD_HOME/mcp.sock (0600 in the
+ * 0700 home, like the control socket: file permissions are the authentication). The path names
+ * the view, as on the HTTP gateway: `/mcp` the merged catalogue, `/servers/NAME/mcp` one server.
+ * `mcpd bridge` is a thin pipe between a host's stdio and one of these.
+ */
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../logs/store.js';
+import type { DaemonHost, Front } from '../host.js';
+import { createMcpSession, type McpSession } from '../mcp/session.js';
+import { CatalogueView, parseViewPath } from '../mcp/view.js';
+import { WebSocketServerTransport } from './ws-transport.js';
+
+/** A tool's arguments may be large; results are bounded by the servers' own 64 MiB. */
+export const MAX_MCP_MESSAGE_BYTES = 16 * 1024 * 1024;
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+const MAX_SESSIONS = 64;
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+}
+
+export class McpSocketFront implements Front {
+  readonly name = 'mcp-socket';
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<McpSession>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly host: DaemonHost,
+    private readonly options: { socketPath: string; log: Logger },
+  ) {
+    this.http = createServer((_req, res) => {
+      res.writeHead(426, { 'Content-Type': 'text/plain' }).end('mcpd MCP socket: connect with a WebSocket to /mcp or /servers/NAME/mcp (mcpd bridge does)\n');
+    });
+    this.http.headersTimeout = 5_000;
+    this.http.requestTimeout = 5_000;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MCP_MESSAGE_BYTES, perMessageDeflate: false });
+    this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.socketPath, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(this.options.socketPath, 0o600);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.sessions].map((s) => s.close()));
+      this.wss.close();
+      this.http.closeAllConnections();
+      await new Promise<void>((resolve) => this.http.close(() => resolve()));
+      try {
+        unlinkSync(this.options.socketPath);
+      } catch {
+        // already gone
+      }
+    })();
+    return this.closing;
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (req.headers.origin !== undefined) {
+      refuse(socket, 403, 'Forbidden: requests with an Origin header are refused');
+      return;
+    }
+    if (this.closing) {
+      refuse(socket, 503, 'Daemon stopping');
+      return;
+    }
+    if (this.sessions.size >= MAX_SESSIONS) {
+      refuse(socket, 503, `Too many MCP sessions (limit ${MAX_SESSIONS})`);
+      return;
+    }
+    const spec = parseViewPath(new URL(req.url ?? '/', 'http://localhost').pathname);
+    if (!spec) {
+      refuse(socket, 404, 'Not found: use /mcp or /servers/NAME/mcp');
+      return;
+    }
+    const view = new CatalogueView(spec, this.host);
+    try {
+      view.check();
+    } catch (error) {
+      refuse(socket, 404, errorMessage(error));
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.onConnection(ws, view));
+  }
+
+  private async onConnection(ws: WebSocket, view: CatalogueView): Promise<void> {
+    const transport = new WebSocketServerTransport(ws, MAX_BUFFERED_BYTES);
+    try {
+      const session = await createMcpSession(this.host, view, transport);
+      this.sessions.add(session);
+      session.server.onclose = () => {
+        this.sessions.delete(session);
+        void session.close();
+      };
+    } catch (error) {
+      this.options.log.warn(`MCP session on ${view.label} failed to open: ${errorMessage(error)}`);
+      ws.terminate();
+    }
+  }
+}
