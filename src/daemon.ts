@@ -17,6 +17,7 @@ import type { ResolvedConfig } from './config/types.js';
 import type { RoutedCallOptions } from './calls/router.js';
 import { PROTOCOL_VERSION, type CallToolResultJson } from './control/protocol.js';
 import { ControlFront } from './fronts/control/front.js';
+import { McpHttpFront } from './fronts/mcp-http/front.js';
 import { McpSocketFront } from './fronts/mcp-socket/front.js';
 import type { DaemonHost, Front, HostEvents, ServerAction } from './fronts/host.js';
 import { GuardedEmitter } from './util/emitter.js';
@@ -178,12 +179,12 @@ export class Daemon implements DaemonHost {
   /** Every step checks for a stop asked for meanwhile (mcpd stop during a slow start). */
   private async boot(): Promise<void> {
     for (const warning of this.currentConfig.warnings) this.log.warn(`config: ${warning}`);
-    // Accepted by the config schema already; served by a later build.
-    if (this.currentConfig.gateway.http) this.log.warn('config: gateway.http is not served by this build; ignoring it');
     this.wire();
     // Left by a daemon that died; the home's lock says it is ours now.
     await rm(this.paths.mcpSocket, { force: true });
     this.fronts = [new ControlFront(this, { socketPath: this.paths.socket, log: this.log }), new McpSocketFront(this, { socketPath: this.paths.mcpSocket, log: this.log })];
+    const http = this.currentConfig.gateway.http;
+    if (http) this.fronts.push(new McpHttpFront(this, { ...http, log: this.log }));
     for (const front of this.fronts) await front.start();
     await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     // Bound first, then reap: only the daemon that owns the home may touch what it recorded.
@@ -296,6 +297,7 @@ export class Daemon implements DaemonHost {
       servers,
       toolCount: this.toolView.list().length,
       plugins: this.plugins.status(),
+      fronts: this.fronts.map((front) => front.describe()),
       memory: (({ rss, heapUsed, heapTotal }) => ({ rss, heapUsed, heapTotal }))(process.memoryUsage()),
       configError: this.configError,
     };
@@ -321,6 +323,9 @@ export class Daemon implements DaemonHost {
       }
       this.assertOpen();
       this.configError = null;
+      if (JSON.stringify(next.gateway) !== JSON.stringify(this.currentConfig.gateway)) {
+        this.log.warn('config: gateway changed; it takes effect when the daemon restarts (mcpd stop, then mcpd start)');
+      }
       const diff = diffServers(this.currentConfig, next);
       this.currentConfig = next;
       this.applyFilters(next);

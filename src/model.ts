@@ -47,10 +47,20 @@ export interface DaemonStatus {
   servers: ServerStatus[];
   toolCount: number;
   plugins: PluginStatus[];
+  /** Where clients reach the daemon: the control socket, the bridge's socket, the HTTP gateway. */
+  fronts: FrontStatus[];
   /** The daemon's own memory, in bytes (what `process.memoryUsage()` says). */
   memory: { rss: number; heapUsed: number; heapTotal: number };
   /** The config on disk failed to load (on a reload); the running config stays. Null once one loads. */
   configError: { file: string | null; message: string; time: string } | null;
+}
+
+export interface FrontStatus {
+  name: 'control' | 'mcp-socket' | 'mcp-http';
+  /** A socket path, or a URL. */
+  address: string;
+  /** MCP sessions open (the MCP fronts) or connections (the control socket). */
+  sessions: number;
 }
 
 export interface ToolEntry {

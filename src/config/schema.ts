@@ -88,7 +88,7 @@ function schemas(strict: boolean) {
     }).optional(),
     plugins: z.array(pluginEntry).optional(),
     gateway: object({
-      http: object({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535) }).optional(),
+      http: object({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535), token: z.string().min(16, 'must be at least 16 characters').optional() }).optional(),
     }).optional(),
   });
   return { stdio, http, top };
@@ -96,6 +96,11 @@ function schemas(strict: boolean) {
 
 const STRICT = schemas(true);
 const LOOSE = schemas(false);
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 function joinPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
   let out = prefix;
@@ -238,6 +243,10 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
   } else if (rawServers === undefined) {
     warnings.push('servers: no servers are configured');
   }
+  const http = top?.gateway?.http;
+  if (http && !isLoopbackHost(http.host ?? '127.0.0.1') && http.token === undefined) {
+    problems.push({ path: 'gateway.http.token', message: `is required when gateway.http.host (${http.host}) is not loopback: anyone who can reach that address could drive every server` });
+  }
   if (!top || problems.length > 0) return { ok: false, problems, warnings };
   const plugins: PluginSpec[] = (top.plugins ?? []).map((entry) =>
     typeof entry === 'string' ? { specifier: entry, options: {} } : { specifier: entry[0], options: entry[1] },
@@ -249,7 +258,7 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
     servers,
     chat: resolveChat(top.chat ?? {}),
     plugins,
-    gateway: gatewayHttp ? { http: { host: gatewayHttp.host ?? '127.0.0.1', port: gatewayHttp.port } } : {},
+    gateway: gatewayHttp ? { http: { host: gatewayHttp.host ?? '127.0.0.1', port: gatewayHttp.port, ...(gatewayHttp.token ? { token: gatewayHttp.token } : {}) } } : {},
     warnings,
   };
   return { ok: true, config, warnings };

@@ -74,7 +74,8 @@ export interface ChatConfig {
 export type PluginSpec = { specifier: string; options: Record<string, unknown> };
 
 export interface GatewayConfig {
-  http?: { host: string; port: number };
+  /** The HTTP gateway: Streamable HTTP at /mcp and /servers/NAME/mcp. `token` is required off loopback. */
+  http?: { host: string; port: number; token?: string };
 }
 
 export interface ResolvedConfig {

@@ -7,7 +7,7 @@ import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/
 import type { RoutedCallOptions } from '../calls/router.js';
 import type { ChatService } from '../chat/service.js';
 import type { CallToolResultJson, Events } from '../control/protocol.js';
-import type { LogEntry, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, DaemonStatus, ToolEntry } from '../model.js';
+import type { DaemonStatus, FrontStatus, LogEntry, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
 
 /** The daemon's events, as fronts hear them (chat events go to attached clients instead). */
 export type HostEvents = { [E in Exclude<keyof Events, 'chat:event'>]: (params: Events[E]) => void };
@@ -44,4 +44,6 @@ export interface Front {
   readonly name: string;
   start(): Promise<void>;
   close(): Promise<void>;
+  /** Where it listens and how many sessions it holds, for `mcpd status`. */
+  describe(): FrontStatus;
 }

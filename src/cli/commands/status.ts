@@ -8,6 +8,9 @@ export function renderStatus(status: DaemonStatus): string {
     `config  ${status.configFile ?? '(none)'}`,
     ...(status.configError ? [`        the file on disk failed to load (${status.configError.time}); the running config stays:`, ...status.configError.message.split('\n').map((l) => `          ${l}`)] : []),
     `socket  ${status.socket}`,
+    ...status.fronts
+      .filter((f) => f.name !== 'control')
+      .map((f) => (f.name === 'mcp-http' ? `http    ${f.address}/mcp (and /servers/NAME/mcp), ${f.sessions} session(s)` : `bridge  ${f.address}, ${f.sessions} session(s)`)),
     `tools   ${status.toolCount}`,
     '',
   ];

@@ -3,6 +3,7 @@
  * handlers over the daemon host, and the daemon's events passed on to subscribed clients.
  */
 import type { Logger } from '../../logs/store.js';
+import type { FrontStatus } from '../../model.js';
 import type { DaemonHost, Front, HostEvents } from '../host.js';
 import { createHandlers, toRpcError } from './handlers.js';
 import { ControlServer } from './server.js';
@@ -35,6 +36,10 @@ export class ControlFront implements Front {
     for (const event of FORWARDED) {
       this.unsubscribers.push(this.host.on(event, ((params: never) => this.server.broadcast(event, params)) as HostEvents[typeof event]));
     }
+  }
+
+  describe(): FrontStatus {
+    return { name: 'control', address: this.server.socketPath, sessions: this.server.connectionCount };
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logs/store.js';
+import type { FrontStatus } from '../../model.js';
 import type { DaemonHost, Front } from '../host.js';
 import { createMcpSession, type McpSession } from '../mcp/session.js';
 import { CatalogueView, parseViewPath } from '../mcp/view.js';
@@ -57,6 +58,10 @@ export class McpSocketFront implements Front {
       });
     });
     chmodSync(this.options.socketPath, 0o600);
+  }
+
+  describe(): FrontStatus {
+    return { name: 'mcp-socket', address: this.options.socketPath, sessions: this.sessions.size };
   }
 
   close(): Promise<void> {

@@ -1,0 +1,222 @@
+/**
+ * The HTTP gateway (config `gateway.http`): Streamable HTTP at `/mcp` (the merged catalogue) and
+ * `/servers/NAME/mcp` (one server under its own names), one MCP session per client with the
+ * SDK's server transport (POST, GET for the SSE stream, DELETE, `Mcp-Session-Id`, resumption).
+ * Guarded like the control socket: loopback by default; `Host` and `Origin` checked against DNS
+ * rebinding; a bearer token, compared in constant time, required off loopback.
+ */
+import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isLoopbackHost } from '../../config/schema.js';
+import { McpdError, errorMessage } from '../../errors.js';
+import type { Logger } from '../../logs/store.js';
+import type { FrontStatus } from '../../model.js';
+import type { DaemonHost, Front } from '../host.js';
+import { createMcpSession, type McpSession } from '../mcp/session.js';
+import { CatalogueView, parseViewPath } from '../mcp/view.js';
+import { BoundedEventStore } from './event-store.js';
+
+export interface McpHttpOptions {
+  host: string;
+  port: number;
+  token?: string | undefined;
+  log: Logger;
+}
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_SESSIONS = 256;
+/** A session no request touched for this long is closed (a client that vanished). */
+const SESSION_IDLE_MS = 30 * 60_000;
+
+interface HttpSession {
+  transport: StreamableHTTPServerTransport;
+  session: McpSession;
+  path: string;
+  lastSeen: number;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+export class McpHttpFront implements Front {
+  readonly name = 'mcp-http';
+  private readonly http: Server;
+  private readonly sessions = new Map<string, HttpSession>();
+  private readonly sweep: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly host: DaemonHost,
+    private readonly options: McpHttpOptions,
+  ) {
+    this.http = createServer((req, res) => void this.handle(req, res));
+    this.http.headersTimeout = 10_000;
+    this.sweep = setInterval(() => this.closeIdle(), 60_000).unref();
+  }
+
+  /** `http://HOST:PORT`, once listening (the port may have been 0). */
+  get url(): string {
+    const address = this.http.address() as AddressInfo | null;
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `http://${host}:${address?.port ?? this.options.port}`;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', (error) =>
+        reject(new McpdError('MCPD_GATEWAY_LISTEN_FAILED', `The HTTP gateway cannot listen on ${this.options.host}:${this.options.port} (gateway.http): ${error.message}`, { cause: error })),
+      );
+      this.http.listen(this.options.port, this.options.host, () => {
+        this.http.removeAllListeners('error');
+        this.http.on('error', (error) => this.options.log.warn(`HTTP gateway: ${error.message}`));
+        resolve();
+      });
+    });
+    this.options.log.info(`MCP over Streamable HTTP at ${this.url}/mcp and ${this.url}/servers/NAME/mcp`);
+  }
+
+  describe(): FrontStatus {
+    return { name: 'mcp-http', address: this.url, sessions: this.sessions.size };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.sweep);
+      await Promise.allSettled([...this.sessions.values()].map((s) => s.session.close()));
+      this.sessions.clear();
+      this.http.closeAllConnections();
+      await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    })();
+    return this.closing;
+  }
+
+  private port(): number {
+    return (this.http.address() as AddressInfo | null)?.port ?? this.options.port;
+  }
+
+  /** Host and Origin against DNS rebinding; the bearer token when one is set. Null when fine. */
+  private refusal(req: IncomingMessage): { status: number; message: string; headers?: Record<string, string> } | null {
+    const port = this.port();
+    const loopback = isLoopbackHost(this.options.host);
+    const allowedHosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `${this.options.host}:${port}`]);
+    const hostHeader = (req.headers.host ?? '').toLowerCase();
+    if (loopback && !allowedHosts.has(hostHeader)) return { status: 403, message: `Forbidden: Host "${hostHeader}" is not this gateway (DNS rebinding protection)` };
+    const origin = req.headers.origin;
+    if (origin !== undefined) {
+      let originHost: string;
+      try {
+        originHost = new URL(origin).host.toLowerCase();
+      } catch {
+        return { status: 403, message: 'Forbidden: malformed Origin' };
+      }
+      if (!allowedHosts.has(originHost)) return { status: 403, message: `Forbidden: Origin ${origin} may not use this gateway` };
+    }
+    if (this.options.token !== undefined) {
+      const header = req.headers.authorization ?? '';
+      const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+      // Digests of equal length, compared in constant time: neither length nor content leaks.
+      if (!timingSafeEqual(digest(given), digest(this.options.token))) {
+        return { status: 401, message: 'Unauthorized: send Authorization: Bearer TOKEN (gateway.http.token)', headers: { 'WWW-Authenticate': 'Bearer realm="mcpd"' } };
+      }
+    }
+    return null;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const refused = this.refusal(req);
+      if (refused) return this.reply(res, refused.status, refused.message, refused.headers);
+      if (this.closing) return this.reply(res, 503, 'Daemon stopping');
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const spec = parseViewPath(path);
+      if (!spec) return this.reply(res, 404, 'Not found: MCP is at /mcp and /servers/NAME/mcp');
+      const body = req.method === 'POST' ? await this.readBody(req, res) : undefined;
+      if (body === null) return; // already answered (too large, not JSON)
+      const sessionId = req.headers['mcp-session-id'];
+      if (typeof sessionId === 'string') {
+        const known = this.sessions.get(sessionId);
+        if (!known || known.path !== path) return this.reply(res, 404, 'Unknown or expired session: initialize again', undefined, -32001);
+        known.lastSeen = Date.now();
+        await known.transport.handleRequest(req, res, body);
+        return;
+      }
+      if (req.method !== 'POST') return this.reply(res, 400, 'Bad request: no Mcp-Session-Id (initialize first with a POST)');
+      const view = new CatalogueView(spec, this.host);
+      try {
+        view.check();
+      } catch (error) {
+        return this.reply(res, 404, errorMessage(error));
+      }
+      if (this.sessions.size >= MAX_SESSIONS) this.closeIdle(0);
+      if (this.sessions.size >= MAX_SESSIONS) return this.reply(res, 503, `Too many MCP sessions (limit ${MAX_SESSIONS})`);
+      await this.openSession(path, view, req, res, body);
+    } catch (error) {
+      this.options.log.warn(`HTTP gateway: ${req.method} ${req.url}: ${errorMessage(error)}`);
+      if (!res.headersSent) this.reply(res, 500, `Internal error: ${errorMessage(error)}`);
+      else res.end();
+    }
+  }
+
+  private async openSession(path: string, view: CatalogueView, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    let entry: HttpSession | undefined;
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      eventStore: new BoundedEventStore(),
+      onsessioninitialized: (id) => {
+        if (entry) this.sessions.set(id, entry);
+      },
+    });
+    const session = await createMcpSession(this.host, view, transport);
+    entry = { transport, session, path, lastSeen: Date.now() };
+    session.server.onclose = () => {
+      if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      void session.close();
+    };
+    await transport.handleRequest(req, res, body);
+    // Not an initialize (or it failed): no session was made, so nothing keeps this one.
+    if (!transport.sessionId) await session.close();
+  }
+
+  /** Closes sessions idle for longer than `idleMs` (the oldest first when making room). */
+  private closeIdle(idleMs = SESSION_IDLE_MS): void {
+    const now = Date.now();
+    const idle = [...this.sessions.entries()].filter(([, s]) => now - s.lastSeen >= idleMs).sort(([, a], [, b]) => a.lastSeen - b.lastSeen);
+    for (const [id, s] of idleMs === 0 ? idle.slice(0, 1) : idle) {
+      this.sessions.delete(id);
+      void s.session.close();
+    }
+  }
+
+  /** The JSON body, or null once an error was answered. */
+  private async readBody(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        this.reply(res, 413, `Request body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`);
+        req.destroy();
+        return null;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      this.reply(res, 400, 'Parse error: the body is not JSON', undefined, -32700);
+      return null;
+    }
+  }
+
+  /** A JSON-RPC error body with an HTTP status, as the Streamable HTTP transport answers. */
+  private reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code = -32000): void {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  }
+}

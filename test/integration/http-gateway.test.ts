@@ -1,0 +1,116 @@
+/**
+ * The HTTP gateway as MCP clients meet it: the SDK's Streamable HTTP client against /mcp and
+ * /servers/NAME/mcp of a real daemon with real fixture servers; and the attacks a gateway on
+ * loopback must turn away (DNS rebinding through Host, a foreign Origin, a missing token).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/schema.js';
+import { fixtureEntry, tempDir, waitFor } from '../support/fixtures.js';
+import { startDaemon, type TestDaemon } from '../support/daemon.js';
+
+const TOKEN = 'a-test-token-of-32-characters-xx';
+let t: TestDaemon;
+let base: string;
+let events: string;
+const clients: Client[] = [];
+
+async function connect(path: string, name = 'http-host'): Promise<Client> {
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}${path}`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  clients.push(client);
+  return client;
+}
+
+/** A raw POST (node:http, so that Host can be set as an attacker's page would have it). */
+function post(path: string, headers: Record<string, string>, body: unknown = { jsonrpc: '2.0', id: 1, method: 'ping' }): Promise<{ status: number }> {
+  const url = new URL(`${base}${path}`);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+beforeAll(async () => {
+  const dir = tempDir('mcpd-gw-');
+  events = join(dir.path, 'events.log');
+  t = await startDaemon({ servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() }, gateway: { http: { port: 0, token: TOKEN } } });
+  const front = t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!;
+  base = front.address;
+});
+
+afterEach(async () => {
+  await Promise.allSettled(clients.splice(0).map((c) => c.close()));
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('the HTTP gateway', () => {
+  it('serves the merged catalogue at /mcp and one server under its own names at /servers/NAME/mcp', async () => {
+    const merged = await connect('/mcp');
+    expect((await merged.listTools()).tools.map((x) => x.name)).toEqual(expect.arrayContaining(['fx__echo', 'other__echo']));
+    expect((await merged.callTool({ name: 'other__echo', arguments: { message: 'over http' } })).content).toEqual([{ type: 'text', text: 'over http' }]);
+    const one = await connect('/servers/fx/mcp');
+    expect((await one.listTools()).tools.map((x) => x.name)).toEqual(expect.arrayContaining(['echo', 'big']));
+    expect((await one.readResource({ uri: 'fixture://secret' })).contents).toHaveLength(1);
+    expect((await one.getPrompt({ name: 'secret_prompt' })).messages).toHaveLength(1);
+    // A 16 MiB result passes (gateways that refuse 100 KiB exist).
+    const big = await one.callTool({ name: 'big', arguments: { bytes: 16 * 1024 * 1024 } });
+    expect((big.content as { text: string }[])[0]!.text.length).toBe(16 * 1024 * 1024);
+    expect(t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.sessions).toBe(2);
+  });
+
+  it('relays progress and cancellation, and tells every client of a changed list', async () => {
+    const a = await connect('/mcp', 'a');
+    const b = await connect('/servers/other/mcp', 'b');
+    const changed = { a: 0, b: 0 };
+    a.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changed.a += 1));
+    b.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changed.b += 1));
+    const progress: number[] = [];
+    await a.callTool({ name: 'fx__progress', arguments: { ms: 300, every: 60 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    const abort = new AbortController();
+    const slow = a.callTool({ name: 'fx__slow', arguments: { ms: 30_000 } }, undefined, { signal: abort.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    abort.abort();
+    await expect(slow).rejects.toThrow();
+    await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancel to reach the server');
+    await a.callTool({ name: 'other__add_tool', arguments: { name: 'added_over_http' } });
+    await waitFor(() => changed.a > 0 && changed.b > 0, 5_000, 'list_changed on both clients');
+    expect((await b.listTools()).tools.map((x) => x.name)).toContain('added_over_http');
+  });
+
+  it('refuses DNS rebinding (Host), foreign Origins, missing or wrong tokens, and unknown sessions', async () => {
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const port = new URL(base).port;
+    expect((await post('/mcp', { ...auth, Host: `evil.example:${port}` })).status).toBe(403);
+    expect((await post('/mcp', { ...auth, Origin: 'https://evil.example' })).status).toBe(403);
+    expect((await post('/mcp', {})).status).toBe(401);
+    expect((await post('/mcp', { Authorization: 'Bearer wrong-token-wrong-token-wrong-tok' })).status).toBe(401);
+    expect((await post('/mcp', { ...auth, 'Mcp-Session-Id': 'no-such-session' })).status).toBe(404);
+    expect((await post('/nothing/here', auth)).status).toBe(404);
+    expect((await post('/servers/nope/mcp', auth)).status).toBe(404);
+  });
+
+  it('a non-loopback host without a token is a config error', () => {
+    const result = validateConfig({ servers: {}, gateway: { http: { host: '0.0.0.0', port: 7331 } } }, '/');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems[0]).toMatchObject({ path: 'gateway.http.token', message: expect.stringContaining('is required when gateway.http.host (0.0.0.0) is not loopback') });
+    expect(validateConfig({ servers: {}, gateway: { http: { host: '0.0.0.0', port: 7331, token: TOKEN } } }, '/').ok).toBe(true);
+  });
+});
