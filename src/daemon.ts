@@ -13,7 +13,7 @@ import { ToolView } from './plugins/tool-view.js';
 import { Catalogue } from './catalogue/catalogue.js';
 import { diffServers } from './config/diff.js';
 import { loadConfig } from './config/load.js';
-import type { ResolvedConfig } from './config/types.js';
+import type { ProfileConfig, ResolvedConfig } from './config/types.js';
 import type { RoutedCallOptions } from './calls/router.js';
 import { PROTOCOL_VERSION, type CallToolResultJson } from './control/protocol.js';
 import { ControlFront } from './fronts/control/front.js';
@@ -240,6 +240,15 @@ export class Daemon implements DaemonHost {
 
   assertServer(name: string): void {
     this.supervisor.get(name);
+  }
+
+  profile(name: string): ProfileConfig {
+    const profile = this.currentConfig.gateway.profiles[name];
+    if (!profile) {
+      const known = Object.keys(this.currentConfig.gateway.profiles).join(', ') || 'none';
+      throw new McpdError('MCPD_PROFILE_UNKNOWN', `No profile named "${name}" in gateway.profiles (profiles: ${known}).`);
+    }
+    return profile;
   }
 
   async tools(server?: string): Promise<ToolEntry[]> {

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   MCPD_SERVER_CONNECTION_LOST: 'The connection to a server closed while its process still ran (stdout closed, or a message over the size limit); it is restarted.',
   MCPD_SERVER_NOT_READING: 'The server stopped reading its stdin and too much is waiting to be written to it; the call was failed rather than buffered.',
   MCPD_SERVER_NOT_RUNNING: 'The server is not running (stopped, disabled, failed or between restarts), so it cannot take calls.',
+  MCPD_PROFILE_UNKNOWN: 'No profile of that name in gateway.profiles of the running config.',
   MCPD_TOOL_UNKNOWN: 'No tool of that namespaced name is in the catalogue.',
   MCPD_RESOURCE_UNKNOWN: 'No resource of that URI is in the catalogue.',
   MCPD_PROMPT_UNKNOWN: 'No prompt of that namespaced name is in the catalogue.',

@@ -20,6 +20,8 @@ export interface CliArgs {
   logFile?: string | undefined;
   /** `bridge`: one server under its own names instead of the merged catalogue. */
   server?: string | undefined;
+  /** `bridge`: a profile (gateway.profiles) instead of the merged catalogue. */
+  profile?: string | undefined;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -43,6 +45,7 @@ export function parseCli(argv: string[]): CliArgs {
         version: { type: 'boolean', short: 'v' },
         'log-file': { type: 'string' },
         server: { type: 'string' },
+        profile: { type: 'string' },
       },
     });
   } catch (error) {
@@ -72,6 +75,7 @@ export function parseCli(argv: string[]): CliArgs {
     model: values.model,
     logFile: values['log-file'],
     server: values.server,
+    profile: values.profile,
   };
 }
 
@@ -104,9 +108,9 @@ Chat (needs ANTHROPIC_API_KEY in the daemon's environment)
                                 works as the prompt too
 
 MCP hosts (Claude Desktop, Claude Code, Cursor, VS Code)
-  bridge [--server NAME] [--config F]
-                                an MCP server on stdin/stdout: the merged catalogue, or one server
-                                under its own names; starts the daemon when none runs
+  bridge [--server NAME | --profile NAME] [--config F]
+                                an MCP server on stdin/stdout: the merged catalogue, one server
+                                under its own names, or a profile; starts the daemon when none runs
 
 Config
   config check [F]              validate a config and print every problem with its path

@@ -89,6 +89,12 @@ function schemas(strict: boolean) {
     plugins: z.array(pluginEntry).optional(),
     gateway: object({
       http: object({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535), token: z.string().min(16, 'must be at least 16 characters').optional() }).optional(),
+      profiles: z
+        .record(
+          z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a profile name may hold letters, digits, _ . and - only'),
+          object({ servers: z.array(z.string().min(1)).optional(), tools: object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional() }),
+        )
+        .optional(),
     }).optional(),
   });
   return { stdio, http, top };
@@ -247,6 +253,11 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
   if (http && !isLoopbackHost(http.host ?? '127.0.0.1') && http.token === undefined) {
     problems.push({ path: 'gateway.http.token', message: `is required when gateway.http.host (${http.host}) is not loopback: anyone who can reach that address could drive every server` });
   }
+  for (const [profile, spec] of Object.entries(top?.gateway?.profiles ?? {})) {
+    for (const [i, server] of (spec.servers ?? []).entries()) {
+      if (!(server in servers)) problems.push({ path: `gateway.profiles.${profile}.servers[${i}]`, message: `names no server in the config ("${server}")` });
+    }
+  }
   if (!top || problems.length > 0) return { ok: false, problems, warnings };
   const plugins: PluginSpec[] = (top.plugins ?? []).map((entry) =>
     typeof entry === 'string' ? { specifier: entry, options: {} } : { specifier: entry[0], options: entry[1] },
@@ -258,7 +269,12 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
     servers,
     chat: resolveChat(top.chat ?? {}),
     plugins,
-    gateway: gatewayHttp ? { http: { host: gatewayHttp.host ?? '127.0.0.1', port: gatewayHttp.port, ...(gatewayHttp.token ? { token: gatewayHttp.token } : {}) } } : {},
+    gateway: {
+      ...(gatewayHttp ? { http: { host: gatewayHttp.host ?? '127.0.0.1', port: gatewayHttp.port, ...(gatewayHttp.token ? { token: gatewayHttp.token } : {}) } } : {}),
+      profiles: Object.fromEntries(
+        Object.entries(top.gateway?.profiles ?? {}).map(([name, p]) => [name, { name, servers: p.servers ?? [], tools: { allow: p.tools?.allow ?? [], deny: p.tools?.deny ?? [] } }]),
+      ),
+    },
     warnings,
   };
   return { ok: true, config, warnings };

@@ -73,9 +73,18 @@ export interface ChatConfig {
 
 export type PluginSpec = { specifier: string; options: Record<string, unknown> };
 
+export interface ProfileConfig {
+  name: string;
+  /** The servers it includes (empty: all). */
+  servers: string[];
+  tools: { allow: string[]; deny: string[] };
+}
+
 export interface GatewayConfig {
   /** The HTTP gateway: Streamable HTTP at /mcp and /servers/NAME/mcp. `token` is required off loopback. */
   http?: { host: string; port: number; token?: string };
+  /** Named views for MCP clients: some servers, and allow/deny globs on namespaced tool names. */
+  profiles: Record<string, ProfileConfig>;
 }
 
 export interface ResolvedConfig {

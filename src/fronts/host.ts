@@ -6,6 +6,7 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { RoutedCallOptions } from '../calls/router.js';
 import type { ChatService } from '../chat/service.js';
+import type { ProfileConfig } from '../config/types.js';
 import type { CallToolResultJson, Events } from '../control/protocol.js';
 import type { DaemonStatus, FrontStatus, LogEntry, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
 
@@ -22,6 +23,8 @@ export interface DaemonHost {
   serverAction(name: string, action: ServerAction): Promise<ServerStatus>;
   /** Throws MCPD_SERVER_UNKNOWN for a name not in the running config. */
   assertServer(name: string): void;
+  /** A profile of the running config (gateway.profiles); throws MCPD_PROFILE_UNKNOWN. */
+  profile(name: string): ProfileConfig;
   /** The catalogue after the plugins (what clients and Claude see), settled. */
   tools(server?: string): Promise<ToolEntry[]>;
   resources(server?: string): ResourceEntry[];

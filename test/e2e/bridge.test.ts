@@ -32,7 +32,7 @@ async function host(args: string[] = []): Promise<{ client: Client; stderr: () =
 beforeAll(() => {
   writeFileSync(
     configFile,
-    JSON.stringify({ servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() }, plugins: [join(ROOT, 'plugins/redact-secrets.ts'), join(ROOT, 'plugins/audit-log.ts')] }),
+    JSON.stringify({ servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() }, plugins: [join(ROOT, 'plugins/redact-secrets.ts'), join(ROOT, 'plugins/audit-log.ts')], gateway: { profiles: { echoes: { tools: { allow: ['*__echo'] } } } } }),
   );
 });
 
@@ -79,6 +79,11 @@ describe('mcpd bridge', () => {
     const read = await client.readResource({ uri: 'fixture://secret' });
     expect(JSON.stringify(read)).toContain('[REDACTED Anthropic key]');
     expect((await client.getPrompt({ name: 'secret_prompt' })).messages).toHaveLength(1);
+  });
+
+  it('--profile shows the profile', async () => {
+    const { client } = await host(['--profile', 'echoes']);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['fx__echo', 'other__echo']);
   });
 
   it('an unknown --server is refused with a clear message', async () => {

@@ -46,7 +46,11 @@ function post(path: string, headers: Record<string, string>, body: unknown = { j
 beforeAll(async () => {
   const dir = tempDir('mcpd-gw-');
   events = join(dir.path, 'events.log');
-  t = await startDaemon({ servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() }, gateway: { http: { port: 0, token: TOKEN } } });
+  t = await startDaemon({ servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() }, gateway: {
+      http: { port: 0, token: TOKEN },
+      profiles: { small: { servers: ['fx'], tools: { deny: ['fx__big', 'fx__die'] } }, echoes: { tools: { allow: ['*__echo'] } } },
+    },
+  });
   const front = t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!;
   base = front.address;
 });
@@ -72,6 +76,19 @@ describe('the HTTP gateway', () => {
     const big = await one.callTool({ name: 'big', arguments: { bytes: 16 * 1024 * 1024 } });
     expect((big.content as { text: string }[])[0]!.text.length).toBe(16 * 1024 * 1024);
     expect(t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.sessions).toBe(2);
+  });
+
+  it('two clients with different profiles see different views, and cannot call past them', async () => {
+    const small = await connect('/profiles/small/mcp', 'small');
+    const echoes = await connect('/profiles/echoes/mcp', 'echoes');
+    const smallTools = (await small.listTools()).tools.map((x) => x.name);
+    expect(smallTools).toEqual(expect.arrayContaining(['fx__echo', 'fx__slow']));
+    expect(smallTools.some((n) => n === 'fx__big' || n === 'fx__die' || n.startsWith('other__'))).toBe(false);
+    expect((await echoes.listTools()).tools.map((x) => x.name).sort()).toEqual(['fx__echo', 'other__echo']);
+    await expect(small.callTool({ name: 'other__echo', arguments: { message: 'x' } })).rejects.toThrow('No tool named "other__echo"');
+    await expect(echoes.callTool({ name: 'fx__big', arguments: { bytes: 1 } })).rejects.toThrow('No tool named "fx__big"');
+    expect((await echoes.callTool({ name: 'other__echo', arguments: { message: 'ok' } })).content).toEqual([{ type: 'text', text: 'ok' }]);
+    expect((await post('/profiles/nope/mcp', { Authorization: `Bearer ${TOKEN}` })).status).toBe(404);
   });
 
   it('relays progress and cancellation, and tells every client of a changed list', async () => {
@@ -104,6 +121,13 @@ describe('the HTTP gateway', () => {
     expect((await post('/mcp', { ...auth, 'Mcp-Session-Id': 'no-such-session' })).status).toBe(404);
     expect((await post('/nothing/here', auth)).status).toBe(404);
     expect((await post('/servers/nope/mcp', auth)).status).toBe(404);
+  });
+
+  it('a profile naming a server not in the config is a config error', () => {
+    const result = validateConfig({ servers: { a: { command: 'x' } }, gateway: { profiles: { p: { servers: ['a', 'zz'] } } } }, '/');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([{ path: 'gateway.profiles.p.servers[1]', message: 'names no server in the config ("zz")' }]);
   });
 
   it('a non-loopback host without a token is a config error', () => {

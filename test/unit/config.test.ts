@@ -67,7 +67,7 @@ describe('validateConfig', () => {
         },
         chat: { model: 'claude-sonnet-4-5', maxTokens: 8192, maxSteps: 25, system: '...' },
         plugins: ['./plugins/audit-log.ts', ['./plugins/tool-filter.ts', { deny: ['*delete*'] }]],
-        gateway: { http: { host: '127.0.0.1', port: 7331 } },
+        gateway: { http: { host: '127.0.0.1', port: 7331 }, profiles: { review: { servers: ['gh'], tools: { allow: ['gh__search_*'] } } } },
       },
       '/base',
     );
@@ -80,7 +80,10 @@ describe('validateConfig', () => {
       { specifier: './plugins/audit-log.ts', options: {} },
       { specifier: './plugins/tool-filter.ts', options: { deny: ['*delete*'] } },
     ]);
-    expect(result.config.gateway).toEqual({ http: { host: '127.0.0.1', port: 7331 } });
+    expect(result.config.gateway).toEqual({
+      http: { host: '127.0.0.1', port: 7331 },
+      profiles: { review: { name: 'review', servers: ['gh'], tools: { allow: ['gh__search_*'], deny: [] } } },
+    });
   });
 
   it('names the path of every problem', () => {

@@ -1,5 +1,5 @@
 /**
- * `mcpd bridge [--server NAME]`: an MCP server on stdin/stdout for hosts that spawn a command
+ * `mcpd bridge [--server NAME | --profile NAME]`: an MCP server on stdin/stdout for hosts that spawn a command
  * (Claude Desktop, Claude Code, Cursor, VS Code). A thin pipe: each line from the host goes as one
  * WebSocket frame to the daemon's MCP socket, where the MCP server side lives, and back. It
  * starts the daemon when none runs. If the daemon goes away (a restart), requests in flight are
@@ -58,8 +58,10 @@ function connect(url: string, timeoutMs: number): Promise<WebSocket> {
 export async function bridgeCommand(ctx: CliContext): Promise<number> {
   // stdout is the host's MCP channel: anything else printed there would break it.
   const say = (text: string) => process.stderr.write(`mcpd bridge: ${text}\n`);
-  const server = ctx.args.server;
-  const path = server === undefined ? '/mcp' : `/servers/${encodeURIComponent(server)}/mcp`;
+  const { server, profile } = ctx.args;
+  if (server !== undefined && profile !== undefined) throw new McpdError('MCPD_USAGE', 'mcpd bridge takes --server or --profile, not both.');
+  const path =
+    server !== undefined ? `/servers/${encodeURIComponent(server)}/mcp` : profile !== undefined ? `/profiles/${encodeURIComponent(profile)}/mcp` : '/mcp';
   const url = `ws+unix://${ctx.paths.mcpSocket}:${path}`;
 
   let ws: WebSocket | undefined;

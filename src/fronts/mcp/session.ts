@@ -32,7 +32,7 @@ export interface McpSession {
 }
 
 /** Errors that mean "no such thing" (a protocol error) rather than "it failed" (a tool error). */
-const NOT_FOUND = new Set(['MCPD_TOOL_UNKNOWN', 'MCPD_RESOURCE_UNKNOWN', 'MCPD_PROMPT_UNKNOWN', 'MCPD_SERVER_UNKNOWN']);
+const NOT_FOUND = new Set(['MCPD_TOOL_UNKNOWN', 'MCPD_RESOURCE_UNKNOWN', 'MCPD_PROMPT_UNKNOWN', 'MCPD_SERVER_UNKNOWN', 'MCPD_PROFILE_UNKNOWN']);
 
 /**
  * A JSON-RPC error for the client. Not an McpError: its message carries an "MCP error N:" prefix
@@ -58,7 +58,7 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
     { name: 'mcpd', version: VERSION },
     {
       capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } },
-      instructions: `mcpd: ${view.spec.kind === 'merged' ? 'the tools of every server mcpd runs, named SERVER__TOOL' : `the server "${view.spec.server}", run by mcpd`}.`,
+      instructions: `mcpd: ${view.spec.kind === 'server' ? `the server "${view.spec.server}", run by mcpd` : 'tools of the servers mcpd runs, named SERVER__TOOL'}.`,
     },
   );
   // Plugins see who called: caller `mcp-client` and the client's name from its `initialize`.
@@ -109,6 +109,7 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
   // The catalogue does not keep resource templates yet: none are offered through mcpd.
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [] }));
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    if (!view.allowsResource(request.params.uri)) throw new ProtocolError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
     try {
       return await host.readResource(request.params.uri, view.resourceServer(), { ...caller(), signal: extra.signal });
     } catch (error) {

@@ -1,24 +1,29 @@
 /**
  * What one MCP client sees of the catalogue: the merged catalogue (namespaced names, as the CLI
- * and chat see it), or one server under its own names. Routing goes through the daemon host by
+ * and chat see it), one server under its own names, or a profile (gateway.profiles: some
+ * servers, and allow/deny globs on namespaced tool names). Routing goes through the daemon host by
  * namespaced name, so the plugins' hooks apply on every path.
  */
+import { isAllowed } from '../../catalogue/glob.js';
+import type { ProfileConfig } from '../../config/types.js';
 import type { PromptEntry, ResourceEntry, ToolEntry } from '../../model.js';
 import type { DaemonHost } from '../host.js';
 
-export type ViewSpec = { kind: 'merged' } | { kind: 'server'; server: string };
+export type ViewSpec = { kind: 'merged' } | { kind: 'server'; server: string } | { kind: 'profile'; profile: string };
 
 /** The endpoint path of a view, as the HTTP gateway and the bridge's socket name them. */
 export function viewPath(spec: ViewSpec): string {
-  return spec.kind === 'merged' ? '/mcp' : `/servers/${encodeURIComponent(spec.server)}/mcp`;
+  if (spec.kind === 'merged') return '/mcp';
+  return spec.kind === 'server' ? `/servers/${encodeURIComponent(spec.server)}/mcp` : `/profiles/${encodeURIComponent(spec.profile)}/mcp`;
 }
 
 /** The view an endpoint path names, or undefined for a path that names none. */
 export function parseViewPath(path: string): ViewSpec | undefined {
   if (path === '/mcp' || path === '/mcp/') return { kind: 'merged' };
-  const match = /^\/servers\/([^/]+)\/mcp\/?$/.exec(path);
-  if (match) return { kind: 'server', server: decodeURIComponent(match[1]!) };
-  return undefined;
+  const match = /^\/(servers|profiles)\/([^/]+)\/mcp\/?$/.exec(path);
+  if (!match) return undefined;
+  const name = decodeURIComponent(match[2]!);
+  return match[1] === 'servers' ? { kind: 'server', server: name } : { kind: 'profile', profile: name };
 }
 
 export class CatalogueView {
@@ -31,21 +36,39 @@ export class CatalogueView {
     return viewPath(this.spec);
   }
 
-  /** Throws MCPD_SERVER_UNKNOWN for a server view of a server not in the config. */
+  /** Throws MCPD_SERVER_UNKNOWN / MCPD_PROFILE_UNKNOWN for a view of something not in the config. */
   check(): void {
     if (this.spec.kind === 'server') this.host.assertServer(this.spec.server);
+    if (this.spec.kind === 'profile') this.host.profile(this.spec.profile);
+  }
+
+  /** The profile as the running config has it now (a reload may change it). */
+  private profile(): ProfileConfig | undefined {
+    return this.spec.kind === 'profile' ? this.host.profile(this.spec.profile) : undefined;
+  }
+
+  private hasServer(server: string): boolean {
+    const profile = this.profile();
+    return !profile || profile.servers.length === 0 || profile.servers.includes(server);
   }
 
   /** Whether a change to this server's lists concerns this view. */
   includes(server: string): boolean {
-    return this.spec.kind === 'merged' || this.spec.server === server;
+    if (this.spec.kind === 'server') return this.spec.server === server;
+    try {
+      return this.hasServer(server);
+    } catch {
+      return false; // the profile was removed by a reload
+    }
   }
 
   /** The tools with the names this view exposes them under. */
   async tools(): Promise<(ToolEntry & { exposed: string })[]> {
     const spec = this.spec;
-    if (spec.kind === 'merged') return (await this.host.tools()).map((t) => ({ ...t, exposed: t.name }));
-    return (await this.host.tools(spec.server)).map((t) => ({ ...t, exposed: t.originalName }));
+    if (spec.kind === 'server') return (await this.host.tools(spec.server)).map((t) => ({ ...t, exposed: t.originalName }));
+    const profile = this.profile();
+    const all = (await this.host.tools()).map((t) => ({ ...t, exposed: t.name }));
+    return profile ? all.filter((t) => this.hasServer(t.server) && isAllowed(t.name, profile.tools)) : all;
   }
 
   /** The namespaced name of a tool this view exposes as `exposed`, if any. */
@@ -55,7 +78,8 @@ export class CatalogueView {
   }
 
   resources(): ResourceEntry[] {
-    return this.host.resources(this.spec.kind === 'server' ? this.spec.server : undefined);
+    if (this.spec.kind === 'server') return this.host.resources(this.spec.server);
+    return this.host.resources().filter((r) => this.hasServer(r.server));
   }
 
   /** The server to read a URI from: in a server view, that server; merged, the catalogue decides. */
@@ -65,12 +89,20 @@ export class CatalogueView {
 
   prompts(): (PromptEntry & { exposed: string })[] {
     const spec = this.spec;
-    if (spec.kind === 'merged') return this.host.prompts().map((p) => ({ ...p, exposed: p.name }));
-    return this.host.prompts(spec.server).map((p) => ({ ...p, exposed: p.originalName }));
+    if (spec.kind === 'server') return this.host.prompts(spec.server).map((p) => ({ ...p, exposed: p.originalName }));
+    return this.host
+      .prompts()
+      .filter((p) => this.hasServer(p.server))
+      .map((p) => ({ ...p, exposed: p.name }));
   }
 
   resolvePrompt(exposed: string): string | undefined {
     if (this.spec.kind === 'merged') return exposed;
     return this.prompts().find((p) => p.exposed === exposed)?.name;
+  }
+
+  /** In a profile, a resource of a server outside it is not there. */
+  allowsResource(uri: string): boolean {
+    return this.spec.kind !== 'profile' || this.resources().some((r) => r.uri === uri);
   }
 }
