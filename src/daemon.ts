@@ -23,7 +23,7 @@ import type { DaemonHost, Front, HostEvents, ServerAction } from './fronts/host.
 import { GuardedEmitter } from './util/emitter.js';
 import { McpdError, errorMessage } from './errors.js';
 import { LogStore, type Logger } from './logs/store.js';
-import type { DaemonStatus, LogEntry, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from './model.js';
+import type { DaemonStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from './model.js';
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { lockHome, type HomeLock } from './home-lock.js';
 import { ensureHome, homePaths, type HomePaths } from './paths.js';
@@ -71,6 +71,7 @@ export class Daemon implements DaemonHost {
   /** The daemon's events, as fronts hear them. */
   private readonly events: GuardedEmitter<HostEvents>;
   private fronts: Front[] = [];
+  private readonly clients = new Set<McpClientStatus>();
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -284,6 +285,13 @@ export class Daemon implements DaemonHost {
     return this.logs.sources();
   }
 
+  clientEvent(kind: 'connected' | 'disconnected', client: McpClientStatus): void {
+    if (kind === 'connected') this.clients.add(client);
+    else this.clients.delete(client);
+    this.log.info(`MCP client ${client.name} ${client.version} ${kind === 'connected' ? 'connected to' : 'left'} ${client.endpoint} (${client.front})`);
+    this.events.emit(kind === 'connected' ? 'client:connected' : 'client:disconnected', client);
+  }
+
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): () => void {
     this.events.on(event, listener as never);
     return () => void this.events.off(event, listener as never);
@@ -307,6 +315,7 @@ export class Daemon implements DaemonHost {
       toolCount: this.toolView.list().length,
       plugins: this.plugins.status(),
       fronts: this.fronts.map((front) => front.describe()),
+      clients: [...this.clients],
       memory: (({ rss, heapUsed, heapTotal }) => ({ rss, heapUsed, heapTotal }))(process.memoryUsage()),
       configError: this.configError,
     };

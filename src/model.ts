@@ -49,6 +49,8 @@ export interface DaemonStatus {
   plugins: PluginStatus[];
   /** Where clients reach the daemon: the control socket, the bridge's socket, the HTTP gateway. */
   fronts: FrontStatus[];
+  /** MCP clients connected through the bridge or the HTTP gateway (once they initialized). */
+  clients: McpClientStatus[];
   /** The daemon's own memory, in bytes (what `process.memoryUsage()` says). */
   memory: { rss: number; heapUsed: number; heapTotal: number };
   /** The config on disk failed to load (on a reload); the running config stays. Null once one loads. */
@@ -61,6 +63,17 @@ export interface FrontStatus {
   address: string;
   /** MCP sessions open (the MCP fronts) or connections (the control socket). */
   sessions: number;
+}
+
+export interface McpClientStatus {
+  front: 'mcp-socket' | 'mcp-http';
+  /** The endpoint it uses: /mcp, /servers/NAME/mcp or /profiles/NAME/mcp. */
+  endpoint: string;
+  /** What it said in `initialize`. */
+  name: string;
+  version: string;
+  /** ISO time it connected. */
+  since: string;
 }
 
 export interface ToolEntry {

@@ -10,6 +10,7 @@ import type {
   ChatTurnResult,
   DaemonStatus,
   LogEntry,
+  McpClientStatus,
   PromptEntry,
   ReloadResult,
   ResourceEntry,
@@ -100,13 +101,16 @@ export interface Events {
   'log:line': LogEntry;
   'config:reloaded': ReloadResult;
   'daemon:stopping': { reason: string };
+  /** An MCP client initialized through the bridge or the HTTP gateway, or went away. */
+  'client:connected': McpClientStatus;
+  'client:disconnected': McpClientStatus;
   /** Sent to the clients attached to a chat session (no subscription needed). */
   'chat:event': ChatEvent;
 }
 
 export type EventName = keyof Events;
 /** The events `events.subscribe` takes (chat events come by attaching to a session instead). */
-export const EVENT_NAMES: readonly EventName[] = ['server:state', 'catalogue:changed', 'log:line', 'config:reloaded', 'daemon:stopping'];
+export const EVENT_NAMES: readonly EventName[] = ['server:state', 'catalogue:changed', 'log:line', 'config:reloaded', 'daemon:stopping', 'client:connected', 'client:disconnected'];
 
 /** Client → server notification: cancel the request of this id (its tool call is cancelled at the server). */
 export const CANCEL_NOTIFICATION = '$/cancel';

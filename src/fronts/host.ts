@@ -8,7 +8,7 @@ import type { RoutedCallOptions } from '../calls/router.js';
 import type { ChatService } from '../chat/service.js';
 import type { ProfileConfig } from '../config/types.js';
 import type { CallToolResultJson, Events } from '../control/protocol.js';
-import type { DaemonStatus, FrontStatus, LogEntry, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
+import type { DaemonStatus, FrontStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
 
 /** The daemon's events, as fronts hear them (chat events go to attached clients instead). */
 export type HostEvents = { [E in Exclude<keyof Events, 'chat:event'>]: (params: Events[E]) => void };
@@ -38,6 +38,8 @@ export interface DaemonHost {
   reload(): Promise<ReloadResult>;
   stop(reason: string): Promise<void>;
   readonly chat: ChatService;
+  /** An MCP front tells of a client that initialized, or went away (status, events). */
+  clientEvent(kind: 'connected' | 'disconnected', client: McpClientStatus): void;
   /** Subscribes to a daemon event; returns the unsubscribe function. */
   on<E extends keyof HostEvents>(event: E, listener: HostEvents[E]): () => void;
 }

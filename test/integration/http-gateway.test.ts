@@ -76,6 +76,27 @@ describe('the HTTP gateway', () => {
     const big = await one.callTool({ name: 'big', arguments: { bytes: 16 * 1024 * 1024 } });
     expect((big.content as { text: string }[])[0]!.text.length).toBe(16 * 1024 * 1024);
     expect(t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.sessions).toBe(2);
+    expect(t.daemon.status().clients.map((c) => [c.name, c.endpoint, c.front])).toEqual([
+      ['http-host', '/mcp', 'mcp-http'],
+      ['http-host', '/servers/fx/mcp', 'mcp-http'],
+    ]);
+  });
+
+  it('tells control clients when an MCP client connects and leaves', async () => {
+    const control = await t.connect();
+    await control.subscribe(['client:connected', 'client:disconnected']);
+    const seen: string[] = [];
+    control.on('client:connected', (c) => seen.push(`+${c.name}@${c.endpoint}`));
+    control.on('client:disconnected', (c) => seen.push(`-${c.name}@${c.endpoint}`));
+    const client = new Client({ name: 'watched', version: '2.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${base}/profiles/echoes/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } });
+    await client.connect(transport);
+    await waitFor(() => seen.includes('+watched@/profiles/echoes/mcp'), 5_000, 'client:connected');
+    // An HTTP client leaves by ending its session (DELETE); one that just vanishes is closed when idle.
+    await transport.terminateSession();
+    await client.close();
+    await waitFor(() => seen.includes('-watched@/profiles/echoes/mcp'), 5_000, 'client:disconnected');
+    expect(t.daemon.status().clients.some((c) => c.name === 'watched')).toBe(false);
   });
 
   it('two clients with different profiles see different views, and cannot call past them', async () => {

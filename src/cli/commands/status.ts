@@ -24,6 +24,15 @@ export function renderStatus(status: DaemonStatus): string {
     s.lastError ? s.lastError.message.split('\n')[0]! : '-',
   ]);
   lines.push(rows.length === 0 ? '(no servers configured)' : table(['SERVER', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows));
+  if (status.clients.length > 0) {
+    lines.push('');
+    lines.push(
+      table(
+        ['MCP CLIENT', 'VERSION', 'ENDPOINT', 'VIA', 'CONNECTED'],
+        status.clients.map((c) => [c.name, c.version || '-', c.endpoint, c.front === 'mcp-http' ? 'http' : 'bridge', `${duration(Date.now() - Date.parse(c.since))} ago`]),
+      ),
+    );
+  }
   if (status.plugins.length > 0) {
     lines.push('');
     lines.push(

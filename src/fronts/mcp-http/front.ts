@@ -173,7 +173,7 @@ export class McpHttpFront implements Front {
         if (entry) this.sessions.set(id, entry);
       },
     });
-    const session = await createMcpSession(this.host, view, transport);
+    const session = await createMcpSession(this.host, view, transport, 'mcp-http');
     entry = { transport, session, path, lastSeen: Date.now() };
     session.server.onclose = () => {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);

@@ -110,7 +110,7 @@ export class McpSocketFront implements Front {
   private async onConnection(ws: WebSocket, view: CatalogueView): Promise<void> {
     const transport = new WebSocketServerTransport(ws, MAX_BUFFERED_BYTES);
     try {
-      const session = await createMcpSession(this.host, view, transport);
+      const session = await createMcpSession(this.host, view, transport, 'mcp-socket');
       this.sessions.add(session);
       session.server.onclose = () => {
         this.sessions.delete(session);

@@ -20,6 +20,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { isMcpdError, errorMessage } from '../../errors.js';
+import type { McpClientStatus } from '../../model.js';
 import { VERSION } from '../../version.js';
 import type { DaemonHost } from '../host.js';
 import type { CatalogueView } from './view.js';
@@ -53,7 +54,7 @@ function protocolError(error: unknown): ProtocolError {
   return new ProtocolError(code, errorMessage(error), isMcpdError(error) ? { code: error.code } : undefined);
 }
 
-export function createMcpSession(host: DaemonHost, view: CatalogueView, transport: Transport): Promise<McpSession> {
+export function createMcpSession(host: DaemonHost, view: CatalogueView, transport: Transport, front: McpClientStatus['front']): Promise<McpSession> {
   const server = new Server(
     { name: 'mcpd', version: VERSION },
     {
@@ -138,6 +139,14 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
     void send.catch(() => undefined);
   });
 
+  // Known to status and events once it said who it is.
+  let announced: McpClientStatus | undefined;
+  server.oninitialized = () => {
+    const info = server.getClientVersion();
+    announced = { front, endpoint: view.label, name: info?.name ?? 'unknown', version: info?.version ?? '', since: new Date().toISOString() };
+    host.clientEvent('connected', announced);
+  };
+
   let closed = false;
   const session: McpSession = {
     server,
@@ -146,6 +155,7 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
       if (closed) return;
       closed = true;
       off();
+      if (announced) host.clientEvent('disconnected', announced);
       await server.close().catch(() => undefined);
     },
   };
