@@ -24,7 +24,8 @@ import { GuardedEmitter } from './util/emitter.js';
 import { McpdError, errorMessage } from './errors.js';
 import { LogStore, type Logger } from './logs/store.js';
 import type { DaemonStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from './model.js';
-import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { GetPromptResult, ReadResourceResult, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { CallOptions, ForwardedRequest } from './supervisor/managed-server.js';
 import { lockHome, type HomeLock } from './home-lock.js';
 import { ensureHome, homePaths, type HomePaths } from './paths.js';
 import { ChildRegistry } from './supervisor/reaper.js';
@@ -72,6 +73,8 @@ export class Daemon implements DaemonHost {
   private readonly events: GuardedEmitter<HostEvents>;
   private fronts: Front[] = [];
   private readonly clients = new Set<McpClientStatus>();
+  /** MCP clients' resource subscriptions, counted per server and URI. */
+  private readonly subscriptions = new Map<string, number>();
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -212,6 +215,7 @@ export class Daemon implements DaemonHost {
   private wire(): void {
     this.supervisor.on('lists', (server, kind, lists) => this.catalogue.update(server, kind, lists[kind]));
     this.supervisor.on('removed', (server) => this.catalogue.removeServer(server));
+    this.supervisor.on('resource:updated', (server, uri) => this.events.emit('resource:updated', { server, uri }));
     this.supervisor.on('state', (event) => {
       this.logs.append(event.server, 'daemon', event.state === 'failed' ? 'error' : 'info', `state ${event.previous} → ${event.state}`);
       this.events.emit('server:state', event);
@@ -269,12 +273,50 @@ export class Daemon implements DaemonHost {
     return this.router.callTool(name, args, options);
   }
 
+  callUnlisted(server: string, name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
+    return this.router.callUnlisted(server, name, args, options);
+  }
+
   readResource(uri: string, server: string | undefined, options: RoutedCallOptions): Promise<ReadResourceResult> {
     return this.router.readResource(uri, server, options);
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult> {
     return this.router.getPrompt(name, args, options);
+  }
+
+  forward(server: string, request: ForwardedRequest, options: CallOptions): Promise<unknown> {
+    return this.supervisor.get(server).forward(request, options);
+  }
+
+  async subscribeResource(server: string, uri: string, options: CallOptions): Promise<void> {
+    const key = `${server}\0${uri}`;
+    const count = this.subscriptions.get(key) ?? 0;
+    if (count === 0) await this.supervisor.get(server).forward({ method: 'resources/subscribe', params: { uri } }, options);
+    this.subscriptions.set(key, count + 1);
+  }
+
+  async unsubscribeResource(server: string, uri: string, options: CallOptions): Promise<void> {
+    const key = `${server}\0${uri}`;
+    const count = this.subscriptions.get(key) ?? 0;
+    if (count === 0) return;
+    if (count > 1) {
+      this.subscriptions.set(key, count - 1);
+      return;
+    }
+    this.subscriptions.delete(key);
+    await this.supervisor.get(server).forward({ method: 'resources/unsubscribe', params: { uri } }, options);
+  }
+
+  runningServers(): { name: string; capabilities: ServerCapabilities }[] {
+    return this.supervisor.list().flatMap((s) => {
+      const capabilities = s.capabilities();
+      return capabilities ? [{ name: s.name, capabilities }] : [];
+    });
+  }
+
+  resourceOwners(uri: string): string[] {
+    return this.catalogue.resolveResource(uri).map((r) => r.server);
   }
 
   readLogs(source: string | undefined, lines: number): LogEntry[] {

@@ -118,6 +118,8 @@ export interface LogEntry {
   stream: LogStream;
   level: LogLevel;
   text: string;
+  /** For stream `mcp`: the server's own level (`notice`, `critical`...), which `level` rounds. */
+  mcpLevel?: string;
 }
 
 export interface ServerStateEvent {

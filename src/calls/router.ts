@@ -38,6 +38,24 @@ export class ToolRouter {
     await this.view.settled();
     const entry = this.view.resolve(name);
     if (!entry) throw this.unknownTool(name);
+    return this.run(name, entry.server, entry.originalName, args, options);
+  }
+
+  /**
+   * A call by the server's own name of a tool the server does not list at all (a one-server MCP
+   * endpoint passes it on, so the server answers as it would directly). A tool the server lists
+   * but the config or a plugin hides stays refused. The plugins' call hooks apply as ever.
+   */
+  async callUnlisted(server: string, originalName: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
+    const target = this.supervisor.get(server);
+    if (target.currentLists.tools.some((t) => t.name === originalName)) {
+      throw new McpdError('MCPD_TOOL_UNKNOWN', `The tool "${originalName}" of server "${server}" is hidden (tools.allow/deny or a plugin).`, { server });
+    }
+    return this.run(`${sanitize(server)}${SEPARATOR}${sanitize(originalName)}`, server, originalName, args, options);
+  }
+
+  private async run(name: string, server: string, originalName: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
+    const entry = { server, originalName };
     const call: ToolCall = {
       id: randomBytes(6).toString('hex'),
       tool: name,

@@ -104,6 +104,8 @@ export interface Events {
   /** An MCP client initialized through the bridge or the HTTP gateway, or went away. */
   'client:connected': McpClientStatus;
   'client:disconnected': McpClientStatus;
+  /** A server said a resource changed that an MCP client subscribed to. */
+  'resource:updated': { server: string; uri: string };
   /** Sent to the clients attached to a chat session (no subscription needed). */
   'chat:event': ChatEvent;
 }

@@ -3,10 +3,11 @@
  * the daemon: one narrow interface, handed to each front. Fronts never reach into the daemon's
  * parts, and the daemon knows fronts only as `Front`s it starts and closes.
  */
-import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { GetPromptResult, ReadResourceResult, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { RoutedCallOptions } from '../calls/router.js';
 import type { ChatService } from '../chat/service.js';
 import type { ProfileConfig } from '../config/types.js';
+import type { CallOptions, ForwardedRequest } from '../supervisor/managed-server.js';
 import type { CallToolResultJson, Events } from '../control/protocol.js';
 import type { DaemonStatus, FrontStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
 
@@ -30,8 +31,22 @@ export interface DaemonHost {
   resources(server?: string): ResourceEntry[];
   prompts(server?: string): PromptEntry[];
   callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson>;
+  /** A tool one server does not list at all, called by its own name (see ToolRouter.callUnlisted). */
+  callUnlisted(server: string, name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson>;
   readResource(uri: string, server: string | undefined, options: RoutedCallOptions): Promise<ReadResourceResult>;
   getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult>;
+  /** A request the catalogue does not model, passed to one running server as it is. */
+  forward(server: string, request: ForwardedRequest, options: CallOptions): Promise<unknown>;
+  /**
+   * A client's subscription to a resource of a server. Counted across clients: the server is
+   * asked to subscribe for the first and to unsubscribe after the last.
+   */
+  subscribeResource(server: string, uri: string, options: CallOptions): Promise<void>;
+  unsubscribeResource(server: string, uri: string, options: CallOptions): Promise<void>;
+  /** The running servers, with what each said it can do. */
+  runningServers(): { name: string; capabilities: ServerCapabilities }[];
+  /** The servers that list this resource URI. */
+  resourceOwners(uri: string): string[];
   readLogs(source: string | undefined, lines: number): LogEntry[];
   /** Log sources that exist (servers, daemon, chat, plugin:NAME). */
   logSources(): string[];

@@ -28,9 +28,9 @@ export class LogStore extends GuardedEmitter<{ line: (entry: LogEntry) => void }
     this.capacity = options.linesPerSource ?? 2000;
   }
 
-  append(source: string, stream: LogStream, level: LogLevel, text: string): LogEntry {
+  append(source: string, stream: LogStream, level: LogLevel, text: string, mcpLevel?: string): LogEntry {
     const clipped = text.length > MAX_LINE_LENGTH ? `${text.slice(0, MAX_LINE_LENGTH)}… [line cut at ${MAX_LINE_LENGTH} chars]` : text;
-    const entry: LogEntry = { seq: ++this.seq, time: new Date().toISOString(), source, stream, level, text: clipped };
+    const entry: LogEntry = { seq: ++this.seq, time: new Date().toISOString(), source, stream, level, text: clipped, ...(mcpLevel ? { mcpLevel } : {}) };
     let ring = this.rings.get(source);
     if (!ring) {
       ring = new Ring<LogEntry>(this.capacity);

@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   type Prompt,
   type Resource,
   type Tool,
@@ -36,6 +37,8 @@ export interface ConnectionHooks {
   onClosed(exit: ExitInfo | null, reason?: string): void;
   /** The server said one of its lists changed. */
   onListChanged(kind: ListKind): void;
+  /** The server said a resource a client subscribed to changed. */
+  onResourceUpdated(uri: string): void;
   onActivity(): void;
   onSkippedLine(): void;
 }
@@ -82,8 +85,9 @@ export class Connection {
       const { level, data, logger } = notification.params;
       const text = typeof data === 'string' ? data : JSON.stringify(data);
       const mapped = level === 'debug' ? 'debug' : level === 'info' || level === 'notice' ? 'info' : level === 'warning' ? 'warn' : 'error';
-      deps.logs.append(config.name, 'mcp', mapped, logger ? `[${logger}] ${text}` : text);
+      deps.logs.append(config.name, 'mcp', mapped, logger ? `[${logger}] ${text}` : text, level);
     });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => hooks.onResourceUpdated(notification.params.uri));
     if (config.transport !== 'stdio') {
       const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
       client.onclose = () => hooks.onClosed(null, 'the connection closed');

@@ -4,7 +4,17 @@
  * Actions asked for from outside (start, stop, restart, dispose) run one at a time through an
  * ActionQueue; stop, restart and dispose cut short a start in progress. `disposed` is final.
  */
-import { ErrorCode as McpErrorCode, McpError, type CallToolResult, type GetPromptResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode as McpErrorCode,
+  McpError,
+  type CallToolResult,
+  type CompleteRequest,
+  type GetPromptResult,
+  type ListResourceTemplatesRequest,
+  type LoggingLevel,
+  type ReadResourceResult,
+  type ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
 import type { ServerState, ServerStateEvent, ServerStatus } from '../model.js';
@@ -20,6 +30,7 @@ import { assertTransition } from './state.js';
 export interface ManagedServerEvents {
   state: (event: ServerStateEvent) => void;
   lists: (server: string, kind: ListKind, lists: ServerLists) => void;
+  'resource:updated': (server: string, uri: string) => void;
 }
 
 export interface CallOptions {
@@ -29,6 +40,12 @@ export interface CallOptions {
 }
 
 type Action = 'start' | 'stop' | 'restart' | 'dispose';
+
+export type ForwardedRequest =
+  | { method: 'logging/setLevel'; params: { level: LoggingLevel } }
+  | { method: 'resources/subscribe' | 'resources/unsubscribe'; params: { uri: string } }
+  | { method: 'resources/templates/list'; params: NonNullable<ListResourceTemplatesRequest['params']> }
+  | { method: 'completion/complete'; params: CompleteRequest['params'] };
 
 interface Attempt {
   generation: number;
@@ -239,6 +256,38 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     }
   }
 
+  /** What the server says it can do (from its `initialize`), while it runs. */
+  capabilities(): ServerCapabilities | undefined {
+    return this.currentState === 'running' ? this.attempt?.connection?.client.getServerCapabilities() : undefined;
+  }
+
+  /**
+   * Requests the catalogue does not model, passed to the server as they are (for the MCP fronts):
+   * `logging/setLevel`, `resources/subscribe` and `unsubscribe`, `resources/templates/list`,
+   * `completion/complete`.
+   */
+  async forward(request: ForwardedRequest, options: CallOptions = {}): Promise<unknown> {
+    const [attempt, connection] = this.requireRunning();
+    const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
+    const requestOptions = { timeout, ...(options.signal ? { signal: options.signal } : {}) };
+    try {
+      switch (request.method) {
+        case 'logging/setLevel':
+          return await connection.client.setLoggingLevel(request.params.level, requestOptions);
+        case 'resources/subscribe':
+          return await connection.client.subscribeResource(request.params, requestOptions);
+        case 'resources/unsubscribe':
+          return await connection.client.unsubscribeResource(request.params, requestOptions);
+        case 'resources/templates/list':
+          return await connection.client.listResourceTemplates(request.params, requestOptions);
+        case 'completion/complete':
+          return await connection.client.complete(request.params, requestOptions);
+      }
+    } catch (error) {
+      throw this.callError(attempt, error, request.method, timeout, options.signal);
+    }
+  }
+
   private requireRunning(): [Attempt, Connection] {
     const attempt = this.attempt;
     const connection = attempt?.connection;
@@ -319,6 +368,9 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
           }
         },
         onListChanged: (kind) => void this.refreshList(attempt, kind),
+        onResourceUpdated: (uri) => {
+          if (this.isCurrent(attempt)) this.emit('resource:updated', this.name, uri);
+        },
         onActivity: () => {
           this.lastActivity = Date.now();
         },

@@ -11,6 +11,7 @@ export interface SupervisorEvents {
   state: (event: ServerStateEvent) => void;
   lists: (server: string, kind: ListKind, lists: ServerLists) => void;
   removed: (server: string) => void;
+  'resource:updated': (server: string, uri: string) => void;
 }
 
 export class Supervisor extends GuardedEmitter<SupervisorEvents> {
@@ -93,6 +94,7 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> {
     const server = new ManagedServer(config, this.deps, this.random);
     server.on('state', (event) => this.emit('state', event));
     server.on('lists', (name, kind, lists) => this.emit('lists', name, kind, lists));
+    server.on('resource:updated', (name, uri) => this.emit('resource:updated', name, uri));
     this.servers.set(config.name, server);
     return server;
   }

@@ -3,9 +3,12 @@
  * checks first (initialize, ping, tools/list) and DNS rebinding protection, on the merged
  * catalogue and on one server's endpoint. Needs Node >= 22 (`.ci/run` provides it on Node 20).
  */
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { node22, runScenario } from '../support/conformance.js';
-import { fixtureEntry } from '../support/fixtures.js';
+import { node22, runScenario, runSuite } from '../support/conformance.js';
+import { fixtureEntry, ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
 const node = node22();
@@ -31,4 +34,53 @@ describe.skipIf(!node)('the MCP conformance suite through the HTTP gateway', () 
       for (const r of results) expect(r.passed, `${r.scenario}: ${r.summary}`).toBe(true);
     }, 120_000);
   }
+});
+
+/** A free loopback port (for server-everything's own HTTP mode, which takes PORT). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe.skipIf(!node)('nothing is lost in the relay: server-everything directly and through /servers/NAME/mcp', () => {
+  const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+  let upstream: ResultPromise | undefined;
+  let relay: TestDaemon | undefined;
+  let direct: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    upstream = execa(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PORT: String(port) }, reject: false });
+    direct = `http://127.0.0.1:${port}/mcp`;
+    await waitFor(async () => (await fetch(direct, { method: 'GET' }).catch(() => undefined)) !== undefined, 15_000, 'server-everything over HTTP');
+    relay = await startDaemon({
+      servers: {
+        everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
+        'everything-http': { url: direct },
+      },
+      gateway: { http: { port: 0 } },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await relay?.stop();
+    upstream?.kill('SIGTERM');
+    await upstream;
+  });
+
+  it('every scenario that passes directly passes through mcpd, for a stdio and a remote upstream', async () => {
+    const base = relay!.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
+    const viaStdio = await runSuite(node!, `${base}/servers/everything/mcp`);
+    const viaHttp = await runSuite(node!, `${base}/servers/everything-http/mcp`);
+    const straight = await runSuite(node!, direct);
+    expect(straight.passed.length).toBeGreaterThanOrEqual(10);
+    for (const scenario of straight.passed) {
+      expect(viaStdio.passed, `${scenario} through the stdio upstream`).toContain(scenario);
+      expect(viaHttp.passed, `${scenario} through the remote upstream`).toContain(scenario);
+    }
+    console.info(`conformance: ${straight.passed.length} scenarios pass directly; through mcpd ${viaStdio.passed.length} (stdio upstream), ${viaHttp.passed.length} (remote upstream)`);
+  }, 600_000);
 });

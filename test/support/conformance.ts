@@ -31,3 +31,13 @@ export async function runScenario(node: string, url: string, scenario: string): 
   const summary = /Passed: \d+\/\d+, \d+ failed[^\n]*/.exec(output)?.[0] ?? output.trim().split('\n').slice(-3).join(' | ');
   return { scenario, passed: result.exitCode === 0 && / 0 failed/.test(summary), summary };
 }
+
+/** Runs the whole active server suite against `url`; the scenarios that passed, and all. */
+export async function runSuite(node: string, url: string): Promise<{ passed: string[]; failed: string[] }> {
+  const result = await execa(node, [conformanceBin(), 'server', '--url', url], { reject: false, timeout: 300_000, env: { NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const output = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const passed: string[] = [];
+  const failed: string[] = [];
+  for (const match of output.matchAll(/^\s*([✓✗])\s+([a-z0-9-]+):/gm)) (match[1] === '✓' ? passed : failed).push(match[2]!);
+  return { passed: passed.sort(), failed: failed.sort() };
+}

@@ -9,6 +9,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
@@ -16,12 +17,20 @@ import {
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
   type CallToolResult,
+  type CompleteResult,
+  type ListResourceTemplatesResult,
+  type LoggingLevel,
+  type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { isMcpdError, errorMessage } from '../../errors.js';
 import type { McpClientStatus } from '../../model.js';
 import { VERSION } from '../../version.js';
+import type { RoutedCallOptions } from '../../calls/router.js';
 import type { DaemonHost } from '../host.js';
 import type { CatalogueView } from './view.js';
 
@@ -33,6 +42,8 @@ export interface McpSession {
 }
 
 /** Errors that mean "no such thing" (a protocol error) rather than "it failed" (a tool error). */
+const LOG_RANK: Record<LoggingLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4, critical: 5, alert: 6, emergency: 7 };
+
 const NOT_FOUND = new Set(['MCPD_TOOL_UNKNOWN', 'MCPD_RESOURCE_UNKNOWN', 'MCPD_PROMPT_UNKNOWN', 'MCPD_SERVER_UNKNOWN', 'MCPD_PROFILE_UNKNOWN']);
 
 /**
@@ -58,7 +69,7 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
   const server = new Server(
     { name: 'mcpd', version: VERSION },
     {
-      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } },
+      capabilities: { tools: { listChanged: true }, resources: { listChanged: true, subscribe: true }, prompts: { listChanged: true }, logging: {}, completions: {} },
       instructions: `mcpd: ${view.spec.kind === 'server' ? `the server "${view.spec.server}", run by mcpd` : 'tools of the servers mcpd runs, named SERVER__TOOL'}.`,
     },
   );
@@ -84,10 +95,14 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const name = await view.resolveTool(request.params.name);
-    if (!name) throw new ProtocolError(ErrorCode.InvalidParams, `No tool named "${request.params.name}" here (${view.label}).`);
+    // One server's endpoint passes a tool it does not list on to it: the server answers as it would.
+    const unlisted = !name && view.spec.kind === 'server' ? view.spec.server : undefined;
+    if (!name && !unlisted) throw new ProtocolError(ErrorCode.InvalidParams, `No tool named "${request.params.name}" here (${view.label}).`);
     const token = extra._meta?.progressToken;
+    const call = (args: Record<string, unknown> | undefined, options: RoutedCallOptions) =>
+      unlisted ? host.callUnlisted(unlisted, request.params.name, args, options) : host.callTool(name!, args, options);
     try {
-      return (await host.callTool(name, request.params.arguments, {
+      return (await call(request.params.arguments, {
         ...caller(),
         signal: extra.signal,
         ...(token === undefined
@@ -107,8 +122,72 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
     resources: view.resources().map(({ server: _server, ...resource }) => resource),
   }));
-  // The catalogue does not keep resource templates yet: none are offered through mcpd.
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [] }));
+  // Templates are not in the catalogue: each server of the view is asked.
+  const templatesOf = async (name: string, signal: AbortSignal): Promise<ResourceTemplate[]> => {
+    const result = (await host.forward(name, { method: 'resources/templates/list', params: {} }, { signal })) as ListResourceTemplatesResult;
+    return result.resourceTemplates;
+  };
+  const templateServers = () => view.servers().filter((s) => s.capabilities.resources);
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => {
+    const lists = await Promise.allSettled(templateServers().map((s) => templatesOf(s.name, extra.signal)));
+    return { resourceTemplates: lists.flatMap((l) => (l.status === 'fulfilled' ? l.value : [])) };
+  });
+
+  server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+    const owner = view.resourceOwner(request.params.uri);
+    if (!owner) throw new ProtocolError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
+    try {
+      await host.subscribeResource(owner, request.params.uri, { signal: extra.signal });
+    } catch (error) {
+      throw protocolError(error);
+    }
+    subscriptions.set(request.params.uri, owner);
+    return {};
+  });
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
+    const owner = subscriptions.get(request.params.uri);
+    subscriptions.delete(request.params.uri);
+    if (owner) await host.unsubscribeResource(owner, request.params.uri, { signal: extra.signal }).catch(() => undefined);
+    return {};
+  });
+
+  // The client's level applies to what the servers of its view log; they are told it too.
+  server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {
+    logLevel = request.params.level;
+    const targets = view.servers().filter((s) => s.capabilities.logging);
+    await Promise.allSettled(targets.map((s) => host.forward(s.name, { method: 'logging/setLevel', params: { level: request.params.level } }, { signal: extra.signal })));
+    return {};
+  });
+
+  // Routed by its ref: a prompt to the server that owns it, a resource template to the server of
+  // the view that offers it.
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    const { ref } = request.params;
+    let owner: string | undefined;
+    let params = request.params;
+    if (ref.type === 'ref/prompt') {
+      const prompt = view.prompts().find((p) => p.exposed === ref.name);
+      if (!prompt) throw new ProtocolError(ErrorCode.InvalidParams, `No prompt named "${ref.name}" here (${view.label}).`);
+      owner = prompt.server;
+      params = { ...request.params, ref: { ...ref, name: prompt.originalName } };
+    } else if (view.spec.kind === 'server') {
+      owner = view.spec.server;
+    } else {
+      for (const s of templateServers()) {
+        const templates = await templatesOf(s.name, extra.signal).catch(() => []);
+        if (templates.some((t) => t.uriTemplate === ref.uri)) {
+          owner = s.name;
+          break;
+        }
+      }
+      if (!owner) throw new ProtocolError(ErrorCode.InvalidParams, `No resource template ${ref.uri} here (${view.label}).`);
+    }
+    try {
+      return (await host.forward(owner, { method: 'completion/complete', params }, { signal: extra.signal })) as CompleteResult;
+    } catch (error) {
+      throw protocolError(error);
+    }
+  });
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
     if (!view.allowsResource(request.params.uri)) throw new ProtocolError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
     try {
@@ -129,6 +208,18 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
     } catch (error) {
       throw protocolError(error);
     }
+  });
+
+  const subscriptions = new Map<string, string>();
+  let logLevel: LoggingLevel | undefined;
+  const offUpdated = host.on('resource:updated', (event) => {
+    if (subscriptions.get(event.uri) === event.server) void server.sendResourceUpdated({ uri: event.uri }).catch(() => undefined);
+  });
+  const offLogs = host.on('log:line', (entry) => {
+    if (entry.stream !== 'mcp' || !view.includes(entry.source)) return;
+    const level = (entry.mcpLevel ?? entry.level) as LoggingLevel;
+    if (logLevel !== undefined && LOG_RANK[level] < LOG_RANK[logLevel]) return;
+    void server.sendLoggingMessage({ level, logger: entry.source, data: entry.text }).catch(() => undefined);
   });
 
   // The view's part of the catalogue changed: tell this client.
@@ -155,6 +246,10 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
       if (closed) return;
       closed = true;
       off();
+      offUpdated();
+      offLogs();
+      for (const [uri, owner] of subscriptions) void host.unsubscribeResource(owner, uri, {}).catch(() => undefined);
+      subscriptions.clear();
       if (announced) host.clientEvent('disconnected', announced);
       await server.close().catch(() => undefined);
     },

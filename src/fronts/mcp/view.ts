@@ -6,6 +6,7 @@
  */
 import { isAllowed } from '../../catalogue/glob.js';
 import type { ProfileConfig } from '../../config/types.js';
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { PromptEntry, ResourceEntry, ToolEntry } from '../../model.js';
 import type { DaemonHost } from '../host.js';
 
@@ -99,6 +100,17 @@ export class CatalogueView {
   resolvePrompt(exposed: string): string | undefined {
     if (this.spec.kind === 'merged') return exposed;
     return this.prompts().find((p) => p.exposed === exposed)?.name;
+  }
+
+  /** The running servers this view covers, with what each can do. */
+  servers(): { name: string; capabilities: ServerCapabilities }[] {
+    return this.host.runningServers().filter((s) => this.includes(s.name));
+  }
+
+  /** The server a resource URI is read from (and subscribed at) in this view. */
+  resourceOwner(uri: string): string | undefined {
+    if (this.spec.kind === 'server') return this.spec.server;
+    return this.host.resourceOwners(uri).find((server) => this.includes(server));
   }
 
   /** In a profile, a resource of a server outside it is not there. */
