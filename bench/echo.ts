@@ -1,6 +1,7 @@
 /**
- * Tool-call latency and throughput through mcpd (a daemon process, reached over its control
- * socket, as the CLI does) against a direct MCP SDK stdio client to the same server, in one run.
+ * Tool-call latency and throughput through mcpd (a daemon process) against a direct MCP SDK stdio
+ * client to the same server, in one run, through each front: the control socket (as the CLI
+ * does), `mcpd bridge` (as a stdio host does) and the HTTP gateway (an SDK Streamable HTTP client).
  *
  *   npm run bench            (BENCH_QUICK=1 for a short run)
  *
@@ -14,6 +15,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { execa } from 'execa';
 import { ControlClient } from '../src/control/client.js';
 
@@ -29,7 +32,8 @@ interface Case {
   latencyCalls: number;
   throughputCalls: number;
   direct: Call;
-  mcpd: Call;
+  /** The same call through each front of mcpd. */
+  via: Record<string, Call>;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -62,6 +66,30 @@ async function throughput(call: Call, n: number, inFlight: number): Promise<numb
   return n / ((performance.now() - t0) / 1000);
 }
 
+/** One request through `mcpd bridge`, reading its stdout line by line (no SDK, no size limit). */
+async function rawBridgeCall(home: string, method: string, params: unknown): Promise<unknown> {
+  const bridge = execa(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'bridge', '--home', home], { reject: false, buffer: false, stderr: 'ignore' });
+  const send = (message: unknown) => bridge.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', ...(message as object) })}\n`);
+  send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } } });
+  send({ method: 'notifications/initialized' });
+  send({ id: 2, method, params });
+  let pending = '';
+  try {
+    for await (const chunk of bridge.stdout!) {
+      pending += String(chunk);
+      for (let index = pending.indexOf('\n'); index !== -1; index = pending.indexOf('\n')) {
+        const message = JSON.parse(pending.slice(0, index)) as { id?: number; result?: unknown };
+        pending = pending.slice(index + 1);
+        if (message.id === 2) return message.result;
+      }
+    }
+    return undefined;
+  } finally {
+    bridge.kill('SIGTERM');
+    await bridge;
+  }
+}
+
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
@@ -69,7 +97,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
   const home = join(dir, 'home');
   const config = join(dir, 'mcp.config.json');
-  writeFileSync(config, JSON.stringify({ servers: { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] }, fx: { command: process.execPath, args: [FIXTURE] } } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      servers: { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] }, fx: { command: process.execPath, args: [FIXTURE] } },
+      gateway: { http: { port: 0 } },
+    }),
+  );
   const daemon = execa(process.execPath, [...(process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/cli/main.js'), 'serve', '--home', home, '--config', config], { reject: false });
   try {
     let control: ControlClient | undefined;
@@ -84,13 +118,17 @@ async function main(): Promise<void> {
     }
     if (!control) throw new Error('the daemon did not become ready');
 
-    const direct = async (args: string[]) => {
+    const sdkClient = async (transport: Transport) => {
       const client = new Client({ name: 'bench', version: '0' });
-      await client.connect(new StdioClientTransport({ command: process.execPath, args, stderr: 'ignore' }));
+      await client.connect(transport);
       return client;
     };
-    const everything = await direct([EVERYTHING, 'stdio']);
-    const fixture = await direct([FIXTURE]);
+    const stdio = (args: string[]) => new StdioClientTransport({ command: process.execPath, args, stderr: 'ignore' });
+    const everything = await sdkClient(stdio([EVERYTHING, 'stdio']));
+    const fixture = await sdkClient(stdio([FIXTURE]));
+    const bridge = await sdkClient(stdio([join(ROOT, 'dist/cli/main.js'), 'bridge', '--home', home]));
+    const gateway = (await control.request('status', {})).fronts.find((f) => f.name === 'mcp-http')!.address;
+    const http = await sdkClient(new StreamableHTTPClientTransport(new URL(`${gateway}/mcp`)));
 
     const kib = 'x'.repeat(1024);
     const mib = 1024 * 1024;
@@ -100,14 +138,22 @@ async function main(): Promise<void> {
         latencyCalls: QUICK ? 200 : 2000,
         throughputCalls: QUICK ? 500 : 5000,
         direct: () => everything.callTool({ name: 'echo', arguments: { message: kib } }),
-        mcpd: () => control.request('tools.call', { name: 'everything__echo', arguments: { message: kib } }),
+        via: {
+          control: () => control.request('tools.call', { name: 'everything__echo', arguments: { message: kib } }),
+          bridge: () => bridge.callTool({ name: 'everything__echo', arguments: { message: kib } }),
+          http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
+        },
       },
       {
         name: '1 MiB result',
         latencyCalls: QUICK ? 30 : 200,
         throughputCalls: QUICK ? 60 : 400,
         direct: () => fixture.callTool({ name: 'big', arguments: { bytes: mib } }),
-        mcpd: () => control.request('tools.call', { name: 'fx__big', arguments: { bytes: mib } }),
+        via: {
+          control: () => control.request('tools.call', { name: 'fx__big', arguments: { bytes: mib } }),
+          bridge: () => bridge.callTool({ name: 'fx__big', arguments: { bytes: mib } }),
+          http: () => http.callTool({ name: 'fx__big', arguments: { bytes: mib } }),
+        },
       },
     ];
 
@@ -115,27 +161,36 @@ async function main(): Promise<void> {
     const only = process.env['BENCH_ONLY'];
     for (const c of cases.filter((x) => !only || x.name.includes(only))) {
       const d1 = await latency(c.direct, c.latencyCalls);
-      const m1 = await latency(c.mcpd, c.latencyCalls);
       const dt = await throughput(c.direct, c.throughputCalls, 16);
-      const mt = await throughput(c.mcpd, c.throughputCalls, 16);
-      rows.push(
-        `| ${c.name} | ${fmt(d1.p50)} | ${fmt(m1.p50)} | **${ratio(m1.p50, d1.p50)}×** | ${fmt(d1.p99)} | ${fmt(m1.p99)} | ${dt.toFixed(0)} | ${mt.toFixed(0)} | **${ratio(mt, dt)}×** |`,
-      );
+      for (const [front, call] of Object.entries(c.via)) {
+        const m1 = await latency(call, c.latencyCalls);
+        const mt = await throughput(call, c.throughputCalls, 16);
+        rows.push(
+          `| ${c.name} | ${front} | ${fmt(d1.p50)} | ${fmt(m1.p50)} | **${ratio(m1.p50, d1.p50)}×** | ${fmt(d1.p99)} | ${fmt(m1.p99)} | ${dt.toFixed(0)} | ${mt.toFixed(0)} | **${ratio(mt, dt)}×** |`,
+        );
+      }
     }
 
-    // No payload limit below 16 MiB on a result, through the whole path.
-    const big = only ? undefined : await control.request('tools.call', { name: 'fx__big', arguments: { bytes: 16 * mib } });
-    const bigOk = (big?.content[0] as { text?: string } | undefined)?.text?.length === 16 * mib;
+    // No payload limit below 16 MiB on a result, through the whole path of every front.
+    const isBig = (result: unknown) => ((result as { content?: { text?: string }[] } | undefined)?.content?.[0]?.text?.length ?? 0) === 16 * mib;
+    const bigArgs = { name: 'fx__big', arguments: { bytes: 16 * mib } };
+    const bigOk = only
+      ? {}
+      : {
+          control: isBig(await control.request('tools.call', bigArgs)),
+          // The SDK's own stdio client refuses lines over 10 MiB, so the bridge is read raw here.
+          bridge: isBig(await rawBridgeCall(home, 'tools/call', bigArgs)),
+          http: isBig(await http.callTool(bigArgs)),
+        };
 
     console.log(`\nmcpd bench — node ${process.version}, ${QUICK ? 'quick' : 'full'} run; latency in ms (1 in flight), throughput in calls/s (16 in flight)\n`);
-    console.log('| case | direct p50 | mcpd p50 | p50 ratio | direct p99 | mcpd p99 | direct calls/s | mcpd calls/s | throughput ratio |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log('| case | via | direct p50 | mcpd p50 | p50 ratio | direct p99 | mcpd p99 | direct calls/s | mcpd calls/s | throughput ratio |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
-    console.log(`\n16 MiB result through mcpd: ${bigOk ? 'ok' : 'FAILED'}`);
-    console.log('Targets: p50 ratio ≤ 1.5×, throughput ratio ≥ 0.8×.');
+    console.log(`\n16 MiB result: ${Object.entries(bigOk).map(([front, ok]) => `${front} ${ok ? 'ok' : 'FAILED'}`).join(', ')}`);
+    console.log('Targets: control socket p50 ≤ 1.5× and throughput ≥ 0.8×; HTTP gateway p50 ≤ 2.5×.');
     control.close();
-    await everything.close();
-    await fixture.close();
+    await Promise.allSettled([everything, fixture, bridge, http].map((c) => c.close()));
   } finally {
     daemon.kill('SIGTERM');
     await daemon;

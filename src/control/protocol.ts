@@ -22,13 +22,16 @@ import type {
 export const PROTOCOL_VERSION = 1;
 /** Largest message the daemon accepts from a client. */
 export const MAX_INCOMING_MESSAGE_BYTES = 1024 * 1024;
+/** Unread output that drops a client at once (one result of up to 64 MiB still passes). */
+export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /**
- * A client this far behind (unread output) when the next answer is due is dropped. The check is
- * before each send, so one result of up to 64 MiB still passes to a client that keeps up.
+ * A client with more than this unread is watched: if it then reads less than
+ * MIN_DRAIN_BYTES within STALL_MS, it has stopped reading and is dropped. A client that keeps
+ * reading, however much is in flight for it, is never dropped for being busy.
  */
-export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-/** A client this far behind when an event is due is dropped: events never pile up. */
-export const MAX_BUFFERED_EVENT_BYTES = 4 * 1024 * 1024;
+export const SOFT_BUFFERED_BYTES = 4 * 1024 * 1024;
+export const STALL_MS = 5_000;
+export const MIN_DRAIN_BYTES = 256 * 1024;
 /** Unread output across all clients; past it the client furthest behind is dropped. */
 export const MAX_TOTAL_BUFFERED_BYTES = 256 * 1024 * 1024;
 /**

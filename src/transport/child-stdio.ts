@@ -12,9 +12,10 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /**
  * Bytes that may wait for a server that is slow to read its stdin. Past it a write fails (the
- * call with it) instead of buffering without bound; one message alone may be larger.
+ * call with it) instead of buffering without bound; one message alone may be larger. A server
+ * that stopped reading altogether is caught sooner by the health pings (two missed = hung).
  */
-export const MAX_PENDING_WRITE_BYTES = 8 * 1024 * 1024;
+export const MAX_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
 
 /** Raised by `send` when the server is not reading its stdin. */

@@ -192,6 +192,14 @@ describe('reload', () => {
   });
 });
 
+describe('busy readers', () => {
+  it('a client with many large results in flight is not dropped while it keeps reading', async () => {
+    const client = await t.connect();
+    const results = await Promise.all(Array.from({ length: 24 }, () => client.request('tools.call', { name: 'fx_one__echo', arguments: { message: 'y'.repeat(900 * 1024) } })));
+    expect(results.every((r) => (r.content[0] as unknown as { text: string }).text.length === 900 * 1024)).toBe(true);
+  });
+});
+
 describe('slow readers', () => {
   it('drops a client that stops reading instead of buffering without bound', async () => {
     const dir = tempDir('mcpd-slow-');
@@ -201,7 +209,7 @@ describe('slow readers', () => {
       handle: async () => ({}),
       toError: (e) => ({ code: -32603, message: String(e) }),
       log: () => undefined,
-      limits: { maxBufferedEventBytes: 256 * 1024 },
+      limits: { softBufferedBytes: 256 * 1024, stallMs: 300 },
     });
     await server.listen();
     try {
@@ -342,7 +350,7 @@ describe('connection limits', () => {
   });
 
   it('bounds unread output across clients: the one furthest behind is dropped', async () => {
-    await withServer({ maxTotalBufferedBytes: 1024 * 1024, maxBufferedEventBytes: 64 * 1024 * 1024 }, async (socketPath, server, logs) => {
+    await withServer({ maxTotalBufferedBytes: 1024 * 1024, stallMs: 60_000 }, async (socketPath, server, logs) => {
       const slow = [];
       for (let i = 0; i < 3; i += 1) {
         const c = await open(socketPath);

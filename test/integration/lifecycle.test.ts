@@ -206,11 +206,11 @@ describe('a server that stops reading its stdin', () => {
       await w.server.start();
       await new Promise((r) => setTimeout(r, 400));
       const message = 'x'.repeat(1024 * 1024);
-      const outcomes = await Promise.all(Array.from({ length: 24 }, () => w.server.callTool('echo', { message }).then(() => 'ok', (e: unknown) => e)));
+      const outcomes = await Promise.all(Array.from({ length: 80 }, () => w.server.callTool('echo', { message }).then(() => 'ok', (e: unknown) => e)));
       const notReading = outcomes.filter((e) => isMcpdError(e, 'MCPD_SERVER_NOT_READING'));
       expect(notReading.length).toBeGreaterThan(10);
       expect((notReading[0] as Error).message).toContain('not reading its stdin');
-      expect(outcomes.filter((e) => isMcpdError(e, 'MCPD_CALL_TIMEOUT')).length + notReading.length).toBe(24);
+      expect(outcomes.filter((e) => isMcpdError(e, 'MCPD_CALL_TIMEOUT')).length + notReading.length).toBe(80);
       const stdin = (w.server as unknown as { attempt: { connection: { process: { stdin: NodeJS.WritableStream } } } }).attempt.connection.process.stdin;
       expect(stdin.listenerCount('drain')).toBeLessThanOrEqual(1);
       expect(warnings).not.toContain('MaxListenersExceededWarning');

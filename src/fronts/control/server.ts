@@ -17,7 +17,9 @@ import {
   IDLE_TIMEOUT_MS,
   JSONRPC_ERRORS,
   MAX_BUFFERED_BYTES,
-  MAX_BUFFERED_EVENT_BYTES,
+  MIN_DRAIN_BYTES,
+  SOFT_BUFFERED_BYTES,
+  STALL_MS,
   MAX_CONNECTIONS,
   MAX_INCOMING_MESSAGE_BYTES,
   MAX_REQUESTS_IN_FLIGHT,
@@ -51,7 +53,9 @@ export interface ControlServerOptions {
 export interface ControlLimits {
   maxConnections: number;
   maxBufferedBytes: number;
-  maxBufferedEventBytes: number;
+  softBufferedBytes: number;
+  stallMs: number;
+  minDrainBytes: number;
   maxTotalBufferedBytes: number;
   handshakeTimeoutMs: number;
   helloTimeoutMs: number;
@@ -62,7 +66,9 @@ export interface ControlLimits {
 const DEFAULT_LIMITS: ControlLimits = {
   maxConnections: MAX_CONNECTIONS,
   maxBufferedBytes: MAX_BUFFERED_BYTES,
-  maxBufferedEventBytes: MAX_BUFFERED_EVENT_BYTES,
+  softBufferedBytes: SOFT_BUFFERED_BYTES,
+  stallMs: STALL_MS,
+  minDrainBytes: MIN_DRAIN_BYTES,
   maxTotalBufferedBytes: MAX_TOTAL_BUFFERED_BYTES,
   handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
   helloTimeoutMs: HELLO_TIMEOUT_MS,
@@ -79,6 +85,8 @@ interface Client extends ControlConnection {
   lastActive: number;
   timer: NodeJS.Timeout | undefined;
   closeListeners: (() => void)[];
+  /** While more than the soft limit is unread: the check that it still reads. */
+  stall: { timer: NodeJS.Timeout; bufferedAtStart: number; sentSince: number } | undefined;
 }
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
@@ -232,6 +240,7 @@ export class ControlServer {
   private forget(client: Client): void {
     if (!this.clients.delete(client)) return;
     clearTimeout(client.timer);
+    if (client.stall) clearTimeout(client.stall.timer);
     client.peer.close(new McpdError('MCPD_CONTROL_CLOSED', 'The client disconnected.'));
     for (const listener of client.closeListeners) {
       try {
@@ -270,8 +279,9 @@ export class ControlServer {
       held: false,
       lastActive: Date.now(),
       timer: undefined,
+      stall: undefined,
       closeListeners: [] as (() => void)[],
-      notify: (event: EventName, params: unknown) => this.sendTo(client, true, () => client.peer.notify(event, params)),
+      notify: (event: EventName, params: unknown) => client.peer.notify(event, params),
       onClose: (listener: () => void) => {
         client.closeListeners.push(listener);
       },
@@ -280,7 +290,7 @@ export class ControlServer {
       },
     } as unknown as Client;
     // Every answer goes through the slow-reader check (events go through notify above).
-    client.peer = new JsonRpcPeer((text) => this.sendTo(client, false, () => ws.send(text)), {
+    client.peer = new JsonRpcPeer((text) => this.sendTo(client, () => ws.send(text), text.length), {
       onRequest: async (method, params, context) => {
         client.lastActive = Date.now();
         if (client.peer.requestsInFlight > this.limits.maxRequestsInFlight) {
@@ -301,7 +311,8 @@ export class ControlServer {
     this.armTimer(client);
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        this.sendTo(client, false, () => ws.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: JSONRPC_ERRORS.INVALID_REQUEST, message: 'Binary messages are not supported; send JSON text' } })));
+        const text = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: JSONRPC_ERRORS.INVALID_REQUEST, message: 'Binary messages are not supported; send JSON text' } });
+        this.sendTo(client, () => ws.send(text), text.length);
         return;
       }
       client.peer.receive(data.toString());
@@ -325,23 +336,42 @@ export class ControlServer {
   }
 
   /**
-   * Sends unless the client is too far behind: past the per-connection cap (lower for events,
-   * which must never pile up), or when all clients together hold too much, the one furthest
-   * behind is dropped instead of buffering without bound.
+   * Sends, unless the client has stopped reading: past the hard limit it is dropped at once;
+   * past the soft limit it is watched, and dropped if it reads too little in the next STALL_MS.
+   * When all clients together hold too much, the one furthest behind is dropped.
    */
-  private sendTo(client: Client, isEvent: boolean, send: () => void): void {
+  private sendTo(client: Client, send: () => void, bytes: number): void {
     if (client.ws.readyState !== client.ws.OPEN) return;
     const behind = client.ws.bufferedAmount;
-    const cap = isEvent ? this.limits.maxBufferedEventBytes : this.limits.maxBufferedBytes;
-    if (behind > cap) {
-      this.options.log('warn', `dropped control connection ${client.id}: it stopped reading (${behind} bytes unread)`);
-      client.ws.terminate();
-      this.forget(client);
+    if (behind > this.limits.maxBufferedBytes) {
+      this.dropBehind(client, behind);
       return;
     }
+    if (behind > this.limits.softBufferedBytes) this.watchStall(client);
+    if (client.stall) client.stall.sentSince += bytes;
     if (behind > 0) this.boundTotal();
     client.lastActive = Date.now();
     send();
+  }
+
+  private watchStall(client: Client): void {
+    if (client.stall) return;
+    const timer = setTimeout(() => {
+      const stall = client.stall!;
+      client.stall = undefined;
+      const now = client.ws.bufferedAmount;
+      const drained = stall.bufferedAtStart + stall.sentSince - now;
+      if (now > this.limits.softBufferedBytes && drained < this.limits.minDrainBytes) this.dropBehind(client, now);
+      else if (now > this.limits.softBufferedBytes) this.watchStall(client);
+    }, this.limits.stallMs);
+    timer.unref();
+    client.stall = { timer, bufferedAtStart: client.ws.bufferedAmount, sentSince: 0 };
+  }
+
+  private dropBehind(client: Client, unread: number): void {
+    this.options.log('warn', `dropped control connection ${client.id}: it stopped reading (${unread} bytes unread)`);
+    client.ws.terminate();
+    this.forget(client);
   }
 
   private boundTotal(): void {
