@@ -6,7 +6,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ErrorCode,
   LoggingMessageNotificationSchema,
+  McpError,
   ResourceUpdatedNotificationSchema,
   type Prompt,
   type Resource,
@@ -19,6 +23,7 @@ import { resolveCommand } from './command.js';
 import { childEnvironment } from './env.js';
 import { delay } from '../util/time.js';
 import { ServerProcess, type ExitInfo } from './process.js';
+import type { ServerRequestHandler } from './managed-server.js';
 import { INSTANCE_VARIABLE, type ChildRegistry } from './reaper.js';
 
 export type ListKind = 'tools' | 'resources' | 'prompts';
@@ -30,6 +35,8 @@ export interface ServerLists {
 }
 
 export interface ConnectionHooks {
+  /** Who answers the server's elicitation and sampling requests (see ManagedServer). */
+  serverRequestTarget(kind: 'elicit' | 'sample'): { handler?: ServerRequestHandler; why?: string };
   /**
    * The connection ended on its own: the process exited (`exit` set), or for a local server its
    * stdout closed while it still ran, or the remote connection closed (`reason` says which).
@@ -74,7 +81,8 @@ export class Connection {
    */
   static async open(config: ServerConfig, deps: ConnectionDeps, hooks: ConnectionHooks): Promise<Connection> {
     const client = new Client(deps.clientInfo, {
-      capabilities: {},
+      // mcpd passes elicitation and sampling on to the client whose call caused them.
+      capabilities: { elicitation: {}, sampling: {} },
       listChanged: {
         tools: { autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged('tools') },
         resources: { autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged('resources') },
@@ -88,6 +96,22 @@ export class Connection {
       deps.logs.append(config.name, 'mcp', mapped, logger ? `[${logger}] ${text}` : text, level);
     });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => hooks.onResourceUpdated(notification.params.uri));
+    client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
+      const { handler, why } = hooks.serverRequestTarget('elicit');
+      if (!handler?.elicit) {
+        deps.logs.append(config.name, 'daemon', 'warn', `declined: ${why}`);
+        return { action: 'decline' };
+      }
+      return handler.elicit(request.params, extra.signal);
+    });
+    client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
+      const { handler, why } = hooks.serverRequestTarget('sample');
+      if (!handler?.sample) {
+        deps.logs.append(config.name, 'daemon', 'warn', `declined: ${why}`);
+        throw new McpError(ErrorCode.InvalidRequest, `mcpd declined the sampling request: ${why}`);
+      }
+      return handler.sample(request.params, extra.signal);
+    });
     if (config.transport !== 'stdio') {
       const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
       client.onclose = () => hooks.onClosed(null, 'the connection closed');

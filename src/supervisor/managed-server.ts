@@ -9,6 +9,10 @@ import {
   McpError,
   type CallToolResult,
   type CompleteRequest,
+  type CreateMessageRequest,
+  type CreateMessageResult,
+  type ElicitRequest,
+  type ElicitResult,
   type GetPromptResult,
   type ListResourceTemplatesRequest,
   type LoggingLevel,
@@ -37,6 +41,17 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
   onProgress?: ((progress: { progress: number; total?: number; message?: string }) => void) | undefined;
+  /**
+   * How the caller answers what the server asks while this call runs (elicitation, sampling).
+   * Without it, such requests are declined.
+   */
+  serverRequests?: ServerRequestHandler | undefined;
+}
+
+/** A caller's answers to a server's requests; undefined for a kind it cannot take. */
+export interface ServerRequestHandler {
+  elicit?: (params: ElicitRequest['params'], signal: AbortSignal) => Promise<ElicitResult>;
+  sample?: (params: CreateMessageRequest['params'], signal: AbortSignal) => Promise<CreateMessageResult>;
 }
 
 type Action = 'start' | 'stop' | 'restart' | 'dispose';
@@ -81,6 +96,8 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   private skippedLines = 0;
   private lastError: McpdError | null = null;
   private lists: ServerLists = EMPTY_LISTS;
+  /** The callers of the calls in flight that can answer the server's requests. */
+  private readonly callers = new Set<ServerRequestHandler>();
   /** Set once dispose was asked for: from then on every action is refused. */
   private disposing = false;
 
@@ -221,6 +238,8 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
     const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
+    const caller = options.serverRequests;
+    if (caller) this.callers.add(caller);
     try {
       const result = await connection.client.callTool({ name, ...(args === undefined ? {} : { arguments: args }) }, undefined, {
         timeout,
@@ -233,7 +252,23 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       return result as CallToolResult;
     } catch (error) {
       throw this.callError(attempt, error, `tool "${name}"`, timeout, options.signal);
+    } finally {
+      if (caller) this.callers.delete(caller);
     }
+  }
+
+  /**
+   * Who answers a request the server sends (elicitation, sampling): the caller of the one call in
+   * flight that can take it. A stdio server does not say which of its calls asked, so with
+   * several such calls in flight it cannot be told, and the request is declined rather than sent
+   * to the wrong client.
+   */
+  serverRequestTarget(kind: keyof ServerRequestHandler): { handler?: ServerRequestHandler; why?: string } {
+    const able = [...this.callers].filter((c) => c[kind] !== undefined);
+    if (able.length === 1) return { handler: able[0]! };
+    const what = kind === 'elicit' ? 'an elicitation' : 'a sampling request';
+    if (able.length === 0) return { why: `server "${this.name}" sent ${what} and no call in flight comes from a client that can answer it` };
+    return { why: `server "${this.name}" sent ${what} while ${able.length} calls that could answer it were in flight; which one asked cannot be told` };
   }
 
   async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
@@ -353,6 +388,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     attempt.abort.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const connection = await Connection.open(this.config, this.deps, {
+        serverRequestTarget: (kind) => this.serverRequestTarget(kind),
         onClosed: (info, reason) => {
           exit = info;
           closeReason = reason;

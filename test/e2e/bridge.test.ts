@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, fixtureEntry, ROOT, tempDir, waitFor } from '../support/fixtures.js';
@@ -104,6 +104,19 @@ describe('mcpd bridge', () => {
     abort.abort();
     await expect(call).rejects.toThrow();
     await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancel to reach the server');
+  });
+
+  it('passes an elicitation from the server to the host that made the call, and its answer back', async () => {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'bridge', '--home', home], cwd: dir.path, stderr: 'pipe' });
+    const client = new Client({ name: 'asking-host', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      expect(request.params.message).toBe('What is your name?');
+      return { action: 'accept', content: { name: 'Grace' } };
+    });
+    await client.connect(transport);
+    clients.push(client);
+    const result = await client.callTool({ name: 'fx__ask', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'hello Grace' }]);
   });
 
   it('tells the host when a server’s tools change', async () => {

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/schema.js';
 import { fixtureEntry, tempDir, waitFor } from '../support/fixtures.js';
@@ -130,6 +130,29 @@ describe('the HTTP gateway', () => {
     await a.callTool({ name: 'other__add_tool', arguments: { name: 'added_over_http' } });
     await waitFor(() => changed.a > 0 && changed.b > 0, 5_000, 'list_changed on both clients');
     expect((await b.listTools()).tools.map((x) => x.name)).toContain('added_over_http');
+  });
+
+  it('an elicitation and a sampling request go to the client whose call caused them', async () => {
+    const make = async (name: string, answers: boolean) => {
+      const client = new Client({ name, version: '1.0.0' }, { capabilities: answers ? { elicitation: {}, sampling: {} } : {} });
+      if (answers) {
+        client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name } }));
+        client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: `model-of-${name}`, content: { type: 'text', text: `hi from ${name}` } }));
+      }
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+      clients.push(client);
+      return client;
+    };
+    const ada = await make('ada', true);
+    const bob = await make('bob', true);
+    const mute = await make('mute', false);
+    const text = (result: unknown) => ((result as { content: { text: string }[] }).content[0]!.text);
+    expect(text(await ada.callTool({ name: 'fx__ask', arguments: {} }))).toBe('hello ada');
+    expect(text(await bob.callTool({ name: 'fx__ask', arguments: {} }))).toBe('hello bob');
+    expect(text(await bob.callTool({ name: 'fx__sample', arguments: {} }))).toBe('model said: hi from bob');
+    // A client that cannot answer gets the request declined, with a log line saying why.
+    expect(text(await mute.callTool({ name: 'fx__ask', arguments: {} }))).toBe('no answer (decline)');
+    expect(t.daemon.readLogs('fx', 200).some((e) => e.text.includes('declined: server "fx" sent an elicitation and no call in flight comes from a client that can answer it'))).toBe(true);
   });
 
   it('refuses DNS rebinding (Host), foreign Origins, missing or wrong tokens, and unknown sessions', async () => {

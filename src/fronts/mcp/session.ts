@@ -10,6 +10,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
@@ -31,6 +33,7 @@ import { isMcpdError, errorMessage } from '../../errors.js';
 import type { McpClientStatus } from '../../model.js';
 import { VERSION } from '../../version.js';
 import type { RoutedCallOptions } from '../../calls/router.js';
+import type { ServerRequestHandler } from '../../supervisor/managed-server.js';
 import type { DaemonHost } from '../host.js';
 import type { CatalogueView } from './view.js';
 
@@ -101,9 +104,20 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
     const token = extra._meta?.progressToken;
     const call = (args: Record<string, unknown> | undefined, options: RoutedCallOptions) =>
       unlisted ? host.callUnlisted(unlisted, request.params.name, args, options) : host.callTool(name!, args, options);
+    // What the server asks during this call goes to this client, on this request's stream.
+    const capabilities = server.getClientCapabilities();
+    const serverRequests: ServerRequestHandler = {
+      ...(capabilities?.elicitation
+        ? { elicit: (params, signal) => extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, { signal }) }
+        : {}),
+      ...(capabilities?.sampling
+        ? { sample: (params, signal) => extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema, { signal }) }
+        : {}),
+    };
     try {
       return (await call(request.params.arguments, {
         ...caller(),
+        serverRequests,
         signal: extra.signal,
         ...(token === undefined
           ? {}
