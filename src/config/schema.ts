@@ -4,6 +4,7 @@
  * errors, so that Claude Desktop and Claude Code files (which carry keys of their own) load as is.
  */
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { MAX_TIMER_MS } from '../util/limits.js';
 import {
@@ -42,6 +43,7 @@ function schemas(strict: boolean) {
       pingIntervalMs: duration.optional(),
       pingTimeoutMs: duration.optional(),
     }).optional(),
+    roots: z.array(z.union([z.string().min(1), object({ uri: z.string().min(1), name: z.string().optional() })])).optional(),
     restart: object({
       maxRestarts: z.number().int().nonnegative().optional(),
       windowMs: duration.optional(),
@@ -174,9 +176,21 @@ function resolveServer(
     return undefined;
   }
   const before = problems.length;
-  const common = (parsed: { disabled?: boolean | undefined; tools?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined; timeouts?: Partial<typeof DEFAULT_TIMEOUTS> | undefined; restart?: Partial<typeof DEFAULT_RESTART> | undefined }) => ({
+  const common = (parsed: {
+    disabled?: boolean | undefined;
+    tools?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
+    timeouts?: Partial<typeof DEFAULT_TIMEOUTS> | undefined;
+    restart?: Partial<typeof DEFAULT_RESTART> | undefined;
+    roots?: (string | { uri: string; name?: string | undefined })[] | undefined;
+  }) => ({
     name,
     disabled: parsed.disabled ?? false,
+    roots: (parsed.roots ?? []).map((root) => {
+      const { uri, name: rootName } = typeof root === 'string' ? { uri: root, name: undefined } : root;
+      // A path (not a URI) is a folder relative to the config file.
+      const full = /^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : pathToFileURL(resolve(dir, uri)).href;
+      return rootName === undefined ? { uri: full } : { uri: full, name: rootName };
+    }),
     tools: { allow: parsed.tools?.allow ?? [], deny: parsed.tools?.deny ?? [] },
     timeouts: { ...DEFAULT_TIMEOUTS, ...stripUndefined(parsed.timeouts ?? {}) },
     restart: { ...DEFAULT_RESTART, ...stripUndefined(parsed.restart ?? {}) },

@@ -29,6 +29,8 @@ interface ServerConfigBase {
   tools: ToolFilter;
   timeouts: ServerTimeouts;
   restart: RestartPolicyConfig;
+  /** What mcpd answers to the server's `roots/list`: file:// URIs (paths resolved against the config's folder). */
+  roots: { uri: string; name?: string }[];
 }
 
 export interface StdioServerConfig extends ServerConfigBase {

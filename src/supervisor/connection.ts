@@ -9,6 +9,7 @@ import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   ErrorCode,
+  ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
   ResourceUpdatedNotificationSchema,
@@ -82,7 +83,7 @@ export class Connection {
   static async open(config: ServerConfig, deps: ConnectionDeps, hooks: ConnectionHooks): Promise<Connection> {
     const client = new Client(deps.clientInfo, {
       // mcpd passes elicitation and sampling on to the client whose call caused them.
-      capabilities: { elicitation: {}, sampling: {} },
+      capabilities: { elicitation: {}, sampling: {}, roots: {} },
       listChanged: {
         tools: { autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged('tools') },
         resources: { autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged('resources') },
@@ -96,6 +97,8 @@ export class Connection {
       deps.logs.append(config.name, 'mcp', mapped, logger ? `[${logger}] ${text}` : text, level);
     });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => hooks.onResourceUpdated(notification.params.uri));
+    // The folders the config gives this server (servers.NAME.roots); none by default.
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: config.roots }));
     client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
       const { handler, why } = hooks.serverRequestTarget('elicit');
       if (!handler?.elicit) {

@@ -3,6 +3,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../src/config/types.js';
 import { isMcpdError } from '../../src/errors.js';
@@ -11,7 +12,7 @@ import type { ServerState } from '../../src/model.js';
 import { ManagedServer } from '../../src/supervisor/managed-server.js';
 import { groupAlive } from '../../src/supervisor/process.js';
 import { ChildRegistry } from '../../src/supervisor/reaper.js';
-import { fixtureEntry, pidAlive, serverConfig, tempDir, waitFor } from '../support/fixtures.js';
+import { fixtureEntry, pidAlive, resolveConfig, serverConfig, tempDir, waitFor } from '../support/fixtures.js';
 
 let dir: ReturnType<typeof tempDir>;
 let logs: LogStore;
@@ -65,6 +66,14 @@ describe('ManagedServer with a well-behaved server', () => {
     const changed = new Promise<string[]>((resolve) => server.once('lists', (_s, kind, lists) => kind === 'tools' && resolve(lists.tools.map((t) => t.name))));
     await server.callTool('add_tool', { name: 'brand_new' });
     expect(await changed).toContain('brand_new');
+  });
+
+  it('answers the server\'s roots/list from the config (paths as file:// URIs)', async () => {
+    const config = resolveConfig({ servers: { fx: fixtureEntry({}, { roots: ['.', { uri: 'file:///srv/data', name: 'data' }] }) } }, dir.path).servers['fx']!;
+    const { server } = managed(config);
+    await server.start();
+    const result = await server.callTool('roots', {});
+    expect(JSON.parse((result.content[0] as { text: string }).text)).toEqual([{ uri: pathToFileURL(dir.path).href }, { uri: 'file:///srv/data', name: 'data' }]);
   });
 
   it('skips and counts non-JSON lines on stdout', async () => {

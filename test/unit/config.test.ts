@@ -45,6 +45,7 @@ describe('validateConfig', () => {
       env: {},
       cwd: '/base',
       disabled: false,
+      roots: [],
       tools: { allow: [], deny: [] },
       timeouts: DEFAULT_TIMEOUTS,
       restart: DEFAULT_RESTART,
