@@ -73,7 +73,7 @@ export interface Methods {
   'servers.stop': { params: { name: string }; result: { server: ServerStatus } };
   'servers.restart': { params: { name: string }; result: { server: ServerStatus } };
   'tools.list': { params: { server?: string }; result: { tools: ToolEntry[] } };
-  'tools.call': { params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number }; result: CallToolResultJson };
+  'tools.call': { params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number; progressToken?: string }; result: CallToolResultJson };
   'resources.list': { params: { server?: string }; result: { resources: ResourceEntry[] } };
   'resources.read': { params: { uri: string; server?: string }; result: { contents: Array<Record<string, unknown>> } };
   'prompts.list': { params: { server?: string }; result: { prompts: PromptEntry[] } };
@@ -111,6 +111,8 @@ export interface Events {
   'resource:updated': { server: string; uri: string };
   /** Sent to the clients attached to a chat session (no subscription needed). */
   'chat:event': ChatEvent;
+  /** Progress of a `tools.call` that gave a `progressToken`, to its connection only. */
+  'call:progress': { progressToken: string; progress: number; total?: number; message?: string };
 }
 
 export type EventName = keyof Events;

@@ -12,7 +12,7 @@ import type { CallToolResultJson, Events } from '../control/protocol.js';
 import type { DaemonStatus, FrontStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
 
 /** The daemon's events, as fronts hear them (chat events go to attached clients instead). */
-export type HostEvents = { [E in Exclude<keyof Events, 'chat:event'>]: (params: Events[E]) => void };
+export type HostEvents = { [E in Exclude<keyof Events, 'chat:event' | 'call:progress'>]: (params: Events[E]) => void };
 
 export type ServerAction = 'start' | 'stop' | 'restart';
 

@@ -41,6 +41,8 @@ export class ChildStdioTransport implements Transport {
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private closed = false;
+  private readonly inbox: JSONRPCMessage[] = [];
+  private delivering = false;
   /** Why the connection closed on its own (stdout ended, a message too large); unset when we closed it. */
   closeReason: string | undefined;
 
@@ -86,9 +88,30 @@ export class ChildStdioTransport implements Transport {
       }
       if (message === null) break;
       this.options.onActivity?.();
-      this.onmessage?.(message);
+      this.inbox.push(message);
     }
+    void this.deliver();
   };
+
+  /**
+   * Hands messages over in order. The SDK runs a notification's handler a microtask later but
+   * handles a response at once, so a response right behind a notification (the last progress
+   * of a call, then its result, in one chunk) would overtake it and the notification be lost:
+   * after a notification, the next message waits that microtask.
+   */
+  private async deliver(): Promise<void> {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let message = this.inbox.shift(); message !== undefined; message = this.inbox.shift()) {
+        if (this.closed) break;
+        this.onmessage?.(message);
+        if ('method' in message && !('id' in message)) await Promise.resolve();
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
 
   private readonly onStreamError = (error: Error): void => {
     this.onerror?.(error);
@@ -125,6 +148,7 @@ export class ChildStdioTransport implements Transport {
     this.stdout.resume();
     this.readBuffer.clear();
     this.partial = [];
+    this.inbox.length = 0;
     this.onclose?.();
   }
 }

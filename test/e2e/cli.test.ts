@@ -113,6 +113,11 @@ describe('a daemon started in the background', () => {
     const unknown = await mcpd(['call', 'fx__ech']);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('No tool named "fx__ech"');
+    // Progress goes to stderr (a live line on a terminal, one line each here); stdout stays the result.
+    const progress = await mcpd(['call', 'fx__progress', '{"ms":250,"every":50}']);
+    expect(progress.stdout).toBe('worked 250 ms');
+    expect(progress.stderr).toContain('[progress 1/5]');
+    expect(progress.stderr).toContain('[progress 5/5]');
   });
 
   it('stops, starts and restarts one server', async () => {

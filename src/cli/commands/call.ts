@@ -45,12 +45,21 @@ export async function callCommand(ctx: CliContext): Promise<number> {
   const abort = new AbortController();
   const onSigint = () => abort.abort(new McpdError('MCPD_CALL_CANCELLED', 'Cancelled (Ctrl-C).'));
   process.once('SIGINT', onSigint);
+  // Progress as a live line on a terminal's stderr (one line per update elsewhere).
+  const live = process.stderr.isTTY === true;
+  let progressShown = false;
+  client.on('call:progress', (p) => {
+    const line = `[progress ${p.progress}${p.total !== undefined ? `/${p.total}` : ''}]${p.message ? ` ${p.message}` : ''}`;
+    process.stderr.write(live ? `\r\x1b[2K${line}` : `${line}\n`);
+    progressShown = true;
+  });
   try {
     const result = await client.request(
       'tools.call',
-      { name: tool, ...(args ? { arguments: args } : {}), ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}) },
+      { name: tool, progressToken: 'cli', ...(args ? { arguments: args } : {}), ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}) },
       { signal: abort.signal },
     );
+    if (progressShown && live) process.stderr.write('\r\x1b[2K');
     if (ctx.args.json) ctx.out(JSON.stringify(result, null, 2));
     else {
       const text = renderContent(result);

@@ -111,9 +111,15 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
     'servers.stop': (p) => serverAction('stop', str(p, 'name')),
     'servers.restart': (p) => serverAction('restart', str(p, 'name')),
     'tools.list': async (p) => ({ tools: await daemon.tools(serverFilter(p)) }),
-    'tools.call': work((p: Record<string, unknown>, signal: AbortSignal) =>
-      daemon.callTool(str(p, 'name'), optObject(p, 'arguments'), { signal, timeoutMs: optTimeout(p, 'timeoutMs'), caller: 'cli' }),
-    ),
+    'tools.call': work((p: Record<string, unknown>, signal: AbortSignal, connection: ControlConnection) => {
+      const progressToken = optStr(p, 'progressToken');
+      return daemon.callTool(str(p, 'name'), optObject(p, 'arguments'), {
+        signal,
+        timeoutMs: optTimeout(p, 'timeoutMs'),
+        caller: 'cli',
+        ...(progressToken === undefined ? {} : { onProgress: (progress: { progress: number; total?: number; message?: string }) => connection.notify('call:progress', { progressToken, ...progress }) }),
+      });
+    }),
     'resources.list': async (p) => ({ resources: daemon.resources(serverFilter(p)) }),
     'resources.read': work((p: Record<string, unknown>, signal: AbortSignal) => daemon.readResource(str(p, 'uri'), optStr(p, 'server'), { signal, caller: 'cli' })),
     'prompts.list': async (p) => ({ prompts: daemon.prompts(serverFilter(p)) }),
