@@ -87,6 +87,9 @@ export interface ToolEntry {
   inputSchema: Record<string, unknown>;
   outputSchema?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
+  /** As the server gave them, passed on to MCP clients unchanged. */
+  icons?: Record<string, unknown>[];
+  _meta?: Record<string, unknown>;
 }
 
 export interface ResourceEntry {
@@ -96,6 +99,10 @@ export interface ResourceEntry {
   title?: string;
   description?: string;
   mimeType?: string;
+  size?: number;
+  annotations?: Record<string, unknown>;
+  icons?: Record<string, unknown>[];
+  _meta?: Record<string, unknown>;
 }
 
 export interface PromptEntry {

@@ -127,6 +127,8 @@ function toToolEntry(name: string, server: string, tool: Tool): ToolEntry {
     inputSchema: tool.inputSchema as Record<string, unknown>,
     ...(tool.outputSchema === undefined ? {} : { outputSchema: tool.outputSchema as Record<string, unknown> }),
     ...(tool.annotations === undefined ? {} : { annotations: tool.annotations as Record<string, unknown> }),
+    ...(tool.icons === undefined ? {} : { icons: tool.icons as Record<string, unknown>[] }),
+    ...(tool._meta === undefined ? {} : { _meta: tool._meta }),
   };
 }
 
@@ -149,5 +151,9 @@ function toResourceEntry(server: string, resource: Resource): ResourceEntry {
     ...(resource.title === undefined ? {} : { title: resource.title }),
     ...(resource.description === undefined ? {} : { description: resource.description }),
     ...(resource.mimeType === undefined ? {} : { mimeType: resource.mimeType }),
+    ...(resource.size === undefined ? {} : { size: resource.size }),
+    ...(resource.annotations === undefined ? {} : { annotations: resource.annotations as Record<string, unknown> }),
+    ...(resource.icons === undefined ? {} : { icons: resource.icons as Record<string, unknown>[] }),
+    ...(resource._meta === undefined ? {} : { _meta: resource._meta }),
   };
 }

@@ -69,7 +69,10 @@ describe('the HTTP gateway', () => {
     expect((await merged.listTools()).tools.map((x) => x.name)).toEqual(expect.arrayContaining(['fx__echo', 'other__echo']));
     expect((await merged.callTool({ name: 'other__echo', arguments: { message: 'over http' } })).content).toEqual([{ type: 'text', text: 'over http' }]);
     const one = await connect('/servers/fx/mcp');
-    expect((await one.listTools()).tools.map((x) => x.name)).toEqual(expect.arrayContaining(['echo', 'big']));
+    const oneTools = (await one.listTools()).tools;
+    expect(oneTools.map((x) => x.name)).toEqual(expect.arrayContaining(['echo', 'big']));
+    // What the relay passes on as the server gave it: annotations and _meta.
+    expect(oneTools.find((x) => x.name === 'echo')).toMatchObject({ annotations: { readOnlyHint: true }, _meta: { 'dev.mcpd/kept': 'yes' } });
     expect((await one.readResource({ uri: 'fixture://secret' })).contents).toHaveLength(1);
     expect((await one.getPrompt({ name: 'secret_prompt' })).messages).toHaveLength(1);
     // A 16 MiB result passes (gateways that refuse 100 KiB exist).

@@ -92,6 +92,8 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
         inputSchema: t.inputSchema as Tool['inputSchema'],
         ...(t.outputSchema ? { outputSchema: t.outputSchema as Tool['outputSchema'] } : {}),
         ...(t.annotations ? { annotations: t.annotations } : {}),
+        ...(t.icons ? { icons: t.icons as Tool['icons'] } : {}),
+        ...(t._meta ? { _meta: t._meta } : {}),
       })),
     };
   });
