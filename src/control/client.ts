@@ -6,7 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import WebSocket from 'ws';
 import { McpdError } from '../errors.js';
 import { JsonRpcPeer, RpcError } from './jsonrpc.js';
-import { PROTOCOL_VERSION, type EventName, type Events, type MethodName, type ParamsOf, type ResultOf } from './protocol.js';
+import { JSONRPC_ERRORS, PROTOCOL_VERSION, type EventName, type Events, type MethodName, type ParamsOf, type ResultOf } from './protocol.js';
 
 export interface ConnectOptions {
   socketPath: string;
@@ -41,6 +41,11 @@ export class ControlClient extends EventEmitter<ClientEvents> {
     let client: ControlClient | undefined;
     const peer = new JsonRpcPeer((text) => ws.send(text), {
       onNotification: (method, params) => client?.emit(method as EventName, params as never),
+      onRequest: async (method, params, context) => {
+        const handler = client?.requestHandlers.get(method);
+        if (!handler) throw new RpcError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `This client does not answer ${method}`);
+        return handler(params, context.signal);
+      },
     });
     ws.on('message', (data) => peer.receive(data.toString()));
     await new Promise<void>((resolve, reject) => {
@@ -83,6 +88,13 @@ export class ControlClient extends EventEmitter<ClientEvents> {
       }
       throw error;
     }
+  }
+
+  private readonly requestHandlers = new Map<string, (params: unknown, signal: AbortSignal) => Promise<unknown>>();
+
+  /** Answers the daemon's requests of `method` (e.g. `call.elicit`). */
+  handle(method: string, handler: (params: unknown, signal: AbortSignal) => Promise<unknown>): void {
+    this.requestHandlers.set(method, handler);
   }
 
   async subscribe(events: EventName[]): Promise<void> {

@@ -73,7 +73,10 @@ export interface Methods {
   'servers.stop': { params: { name: string }; result: { server: ServerStatus } };
   'servers.restart': { params: { name: string }; result: { server: ServerStatus } };
   'tools.list': { params: { server?: string }; result: { tools: ToolEntry[] } };
-  'tools.call': { params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number; progressToken?: string }; result: CallToolResultJson };
+  'tools.call': {
+    params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number; progressToken?: string; canElicit?: boolean };
+    result: CallToolResultJson;
+  };
   'resources.list': { params: { server?: string }; result: { resources: ResourceEntry[] } };
   'resources.read': { params: { uri: string; server?: string }; result: { contents: Array<Record<string, unknown>> } };
   'prompts.list': { params: { server?: string }; result: { prompts: PromptEntry[] } };
@@ -118,6 +121,13 @@ export interface Events {
 export type EventName = keyof Events;
 /** The events `events.subscribe` takes (chat events come by attaching to a session instead). */
 export const EVENT_NAMES: readonly EventName[] = ['server:state', 'catalogue:changed', 'log:line', 'config:reloaded', 'daemon:stopping', 'client:connected', 'client:disconnected'];
+
+/**
+ * Daemon → client request, during a `tools.call` with `canElicit: true`: the server asks the
+ * person something (MCP `elicitation/create` params); the answer is an MCP `ElicitResult`
+ * (`{ action: "accept", content } | { action: "decline" } | { action: "cancel" }`).
+ */
+export const ELICIT_REQUEST = 'call.elicit';
 
 /** Client → server notification: cancel the request of this id (its tool call is cancelled at the server). */
 export const CANCEL_NOTIFICATION = '$/cancel';

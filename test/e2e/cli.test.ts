@@ -113,6 +113,19 @@ describe('a daemon started in the background', () => {
     const unknown = await mcpd(['call', 'fx__ech']);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('No tool named "fx__ech"');
+    // The server asks the person something: without a terminal, declined with a clear message.
+    const asked = await mcpd(['call', 'fx__ask']);
+    expect([asked.exitCode, asked.stdout]).toEqual([0, 'no answer (decline)']);
+    expect(asked.stderr).toContain('The server asked: "What is your name?" — declined: no terminal to answer on.');
+    // On a terminal (a pseudo-terminal here), the person answers the form.
+    const pty = execa('script', ['-qfec', `"${process.execPath}" "${CLI}" call fx__ask`, '/dev/null'], { env: { MCPD_HOME: home, TERM: 'dumb' }, cwd: dir.path, reject: false, stdin: 'pipe', timeout: 30_000 });
+    let screen = '';
+    pty.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+    await waitFor(() => screen.includes('name *'), 10_000, `the form:\n${screen}`);
+    pty.stdin!.write('Ada\r');
+    await pty;
+    expect(screen).toContain('What is your name?');
+    expect(screen).toContain('hello Ada');
     // Progress goes to stderr (a live line on a terminal, one line each here); stdout stays the result.
     const progress = await mcpd(['call', 'fx__progress', '{"ms":250,"every":50}']);
     expect(progress.stdout).toBe('worked 250 ms');

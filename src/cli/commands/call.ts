@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { CallToolResultJson } from '../../control/protocol.js';
+import { ELICIT_REQUEST, type CallToolResultJson } from '../../control/protocol.js';
+import type { ElicitParams } from '../elicit-form.js';
 import { McpdError } from '../../errors.js';
 import { connectDaemon, type CliContext } from '../context.js';
 
@@ -53,10 +54,21 @@ export async function callCommand(ctx: CliContext): Promise<number> {
     process.stderr.write(live ? `\r\x1b[2K${line}` : `${line}\n`);
     progressShown = true;
   });
+  // The server may ask the person something during the call: on a terminal, they answer.
+  client.handle(ELICIT_REQUEST, async (params, signal) => {
+    const request = params as ElicitParams;
+    if (!process.stdin.isTTY) {
+      ctx.err(`The server asked: "${request.message}" — declined: no terminal to answer on.`);
+      return { action: 'decline' };
+    }
+    if (progressShown && live) process.stderr.write('\r\x1b[2K');
+    const { askOnTerminal } = await import('../elicit-form.js');
+    return askOnTerminal(request, signal);
+  });
   try {
     const result = await client.request(
       'tools.call',
-      { name: tool, progressToken: 'cli', ...(args ? { arguments: args } : {}), ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}) },
+      { name: tool, progressToken: 'cli', canElicit: true, ...(args ? { arguments: args } : {}), ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}) },
       { signal: abort.signal },
     );
     if (progressShown && live) process.stderr.write('\r\x1b[2K');

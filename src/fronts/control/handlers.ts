@@ -1,7 +1,8 @@
 /** The control methods, each a thin call into the daemon host. Parameters are checked here. */
 import type { ChatWatcher } from '../../chat/service.js';
 import type { RpcErrorObject } from '../../control/jsonrpc.js';
-import { JSONRPC_ERRORS, PROTOCOL_VERSION, type MethodName } from '../../control/protocol.js';
+import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { ELICIT_REQUEST, JSONRPC_ERRORS, PROTOCOL_VERSION, type MethodName } from '../../control/protocol.js';
 import { McpdError, isMcpdError } from '../../errors.js';
 import type { ApprovalDecision } from '../../model.js';
 import { MAX_TIMER_MS } from '../../util/limits.js';
@@ -9,6 +10,9 @@ import type { DaemonHost } from '../host.js';
 import type { ControlConnection, RequestHandler } from './server.js';
 
 class InvalidParams extends Error {}
+
+/** How long a person has to answer a server's question during `mcpd call`. */
+const ELICIT_TIMEOUT_MS = 10 * 60_000;
 class MethodNotFound extends Error {}
 
 function object(params: unknown): Record<string, unknown> {
@@ -118,6 +122,10 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
         timeoutMs: optTimeout(p, 'timeoutMs'),
         caller: 'cli',
         ...(progressToken === undefined ? {} : { onProgress: (progress: { progress: number; total?: number; message?: string }) => connection.notify('call:progress', { progressToken, ...progress }) }),
+        // A person at a terminal answers what the server asks during the call.
+        ...(p['canElicit'] === true
+          ? { serverRequests: { elicit: async (params, elicitSignal) => (await connection.request(ELICIT_REQUEST, params, { signal: elicitSignal, timeoutMs: ELICIT_TIMEOUT_MS })) as ElicitResult } }
+          : {}),
       });
     }),
     'resources.list': async (p) => ({ resources: daemon.resources(serverFilter(p)) }),

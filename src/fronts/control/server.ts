@@ -37,6 +37,8 @@ export interface ControlConnection {
   onClose(listener: () => void): void;
   /** The connection watches something (a chat session): it is not idle while it lives. */
   hold(): void;
+  /** A request to the client (the daemon asks, the client answers). */
+  request(method: string, params: unknown, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<unknown>;
 }
 
 export type RequestHandler = (method: string, params: unknown, context: RequestContext & { connection: ControlConnection }) => Promise<unknown>;
@@ -288,6 +290,7 @@ export class ControlServer {
       hold: () => {
         client.held = true;
       },
+      request: (method: string, params: unknown, options: { signal?: AbortSignal; timeoutMs?: number }) => client.peer.request(method, params, options),
     } as unknown as Client;
     // Every answer goes through the slow-reader check (events go through notify above).
     client.peer = new JsonRpcPeer((text) => this.sendTo(client, () => ws.send(text), text.length), {
