@@ -45,42 +45,47 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe.skipIf(!node)('nothing is lost in the relay: server-everything directly and through /servers/NAME/mcp', () => {
-  const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
-  let upstream: ResultPromise | undefined;
-  let relay: TestDaemon | undefined;
-  let direct: string;
+/** Two upstreams: the npm reference server, and our fixture of every scenario. */
+const UPSTREAMS = [
+  { name: 'server-everything', script: join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), stdio: ['stdio'], http: (port: number) => ({ args: ['streamableHttp'], env: { PORT: String(port) } }), minimum: 10 },
+  { name: 'our conformance fixture', script: join(ROOT, 'test/fixtures/conformance-server.mjs'), stdio: [], http: (port: number) => ({ args: ['http', String(port)], env: {} }), minimum: 26 },
+];
 
-  beforeAll(async () => {
-    const port = await freePort();
-    upstream = execa(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PORT: String(port) }, reject: false });
-    direct = `http://127.0.0.1:${port}/mcp`;
-    await waitFor(async () => (await fetch(direct, { method: 'GET' }).catch(() => undefined)) !== undefined, 15_000, 'server-everything over HTTP');
-    relay = await startDaemon({
-      servers: {
-        everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
-        'everything-http': { url: direct },
-      },
-      gateway: { http: { port: 0 } },
+for (const upstream of UPSTREAMS) {
+  describe.skipIf(!node)(`nothing is lost in the relay: ${upstream.name} directly and through /servers/NAME/mcp`, () => {
+    let server: ResultPromise | undefined;
+    let relay: TestDaemon | undefined;
+    let direct: string;
+
+    beforeAll(async () => {
+      const port = await freePort();
+      const http = upstream.http(port);
+      server = execa(process.execPath, [upstream.script, ...http.args], { env: http.env, reject: false });
+      direct = `http://127.0.0.1:${port}/mcp`;
+      await waitFor(async () => (await fetch(direct, { method: 'GET' }).catch(() => undefined)) !== undefined, 15_000, `${upstream.name} over HTTP`);
+      relay = await startDaemon({
+        servers: { up: { command: process.execPath, args: [upstream.script, ...upstream.stdio] }, 'up-http': { url: direct } },
+        gateway: { http: { port: 0 } },
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await relay?.stop();
+      server?.kill('SIGTERM');
+      await server;
     });
-  }, 60_000);
 
-  afterAll(async () => {
-    await relay?.stop();
-    upstream?.kill('SIGTERM');
-    await upstream;
+    it('every scenario that passes directly passes through mcpd, for a stdio and a remote upstream', async () => {
+      const base = relay!.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
+      const viaStdio = await runSuite(node!, `${base}/servers/up/mcp`);
+      const viaHttp = await runSuite(node!, `${base}/servers/up-http/mcp`);
+      const straight = await runSuite(node!, direct);
+      expect(straight.passed.length).toBeGreaterThanOrEqual(upstream.minimum);
+      for (const scenario of straight.passed) {
+        expect(viaStdio.passed, `${scenario} through the stdio upstream`).toContain(scenario);
+        expect(viaHttp.passed, `${scenario} through the remote upstream`).toContain(scenario);
+      }
+      console.info(`conformance, ${upstream.name}: ${straight.passed.length} scenarios pass directly; through mcpd ${viaStdio.passed.length} (stdio upstream), ${viaHttp.passed.length} (remote upstream)`);
+    }, 600_000);
   });
-
-  it('every scenario that passes directly passes through mcpd, for a stdio and a remote upstream', async () => {
-    const base = relay!.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
-    const viaStdio = await runSuite(node!, `${base}/servers/everything/mcp`);
-    const viaHttp = await runSuite(node!, `${base}/servers/everything-http/mcp`);
-    const straight = await runSuite(node!, direct);
-    expect(straight.passed.length).toBeGreaterThanOrEqual(10);
-    for (const scenario of straight.passed) {
-      expect(viaStdio.passed, `${scenario} through the stdio upstream`).toContain(scenario);
-      expect(viaHttp.passed, `${scenario} through the remote upstream`).toContain(scenario);
-    }
-    console.info(`conformance: ${straight.passed.length} scenarios pass directly; through mcpd ${viaStdio.passed.length} (stdio upstream), ${viaHttp.passed.length} (remote upstream)`);
-  }, 600_000);
-});
+}
