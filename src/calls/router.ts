@@ -54,13 +54,13 @@ export class ToolRouter {
     return this.run(`${sanitize(server)}${SEPARATOR}${sanitize(originalName)}`, server, originalName, args, options);
   }
 
+  /** One call through the plugins' hooks to its server, by the server's own name of the tool. */
   private async run(name: string, server: string, originalName: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
-    const entry = { server, originalName };
     const call: ToolCall = {
       id: randomBytes(6).toString('hex'),
       tool: name,
-      server: entry.server,
-      originalName: entry.originalName,
+      server,
+      originalName,
       arguments: args ?? {},
       caller: options.caller,
       ...(options.sessionId ? { sessionId: options.sessionId } : {}),
@@ -74,7 +74,7 @@ export class ToolRouter {
     }
     let result: CallToolResultJson;
     try {
-      result = (await this.supervisor.get(entry.server).callTool(entry.originalName, checked.arguments, options)) as CallToolResult as CallToolResultJson;
+      result = (await this.supervisor.get(server).callTool(originalName, checked.arguments, options)) as CallToolResult as CallToolResultJson;
     } catch (error) {
       this.plugins.emit({ type: 'tool:called', call: checked, outcome: 'failed', durationMs: Date.now() - t0, error: errorMessage(error) });
       throw error;

@@ -4,9 +4,9 @@
  * Refuses any request with an Origin header (no browser page can drive the daemon) and any
  * non-loopback Host; limits message size, connections and unread output.
  */
-import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { McpdError } from '../../errors.js';
 import { JsonRpcPeer, type RequestContext, type RpcErrorObject } from '../../control/jsonrpc.js';
@@ -93,9 +93,6 @@ interface Client extends ControlConnection {
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
-}
 
 export class ControlServer {
   private readonly http: Server;
@@ -131,14 +128,7 @@ export class ControlServer {
   }
 
   async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.socketPath, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
-    chmodSync(this.options.socketPath, 0o600);
+    await listenOnSocket(this.http, this.options.socketPath);
   }
 
   get socketPath(): string {
@@ -178,33 +168,28 @@ export class ControlServer {
         }, 10);
       });
       this.wss.close();
-      await new Promise<void>((resolve) => this.http.close(() => resolve()));
-      try {
-        unlinkSync(this.options.socketPath);
-      } catch {
-        // already gone
-      }
+      await closeSocket(this.http, this.options.socketPath);
     })();
     return this.closing;
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (req.headers.origin !== undefined) {
-      refuse(socket, 403, 'Forbidden: requests with an Origin header are refused');
+      refuseUpgrade(socket, 403, 'Forbidden: requests with an Origin header are refused');
       this.options.log('warn', `refused a control connection with Origin ${req.headers.origin}`);
       return;
     }
     const host = req.headers.host;
     if (host !== undefined && host !== '' && !LOOPBACK_HOST.test(host)) {
-      refuse(socket, 403, 'Forbidden: non-loopback Host');
+      refuseUpgrade(socket, 403, 'Forbidden: non-loopback Host');
       return;
     }
     if (this.closing) {
-      refuse(socket, 503, 'Daemon stopping');
+      refuseUpgrade(socket, 503, 'Daemon stopping');
       return;
     }
     if (this.clients.size >= this.limits.maxConnections && !this.evictIdle()) {
-      refuse(socket, 503, `Too many connections (limit ${this.limits.maxConnections}), none of them idle`);
+      refuseUpgrade(socket, 503, `Too many connections (limit ${this.limits.maxConnections}), none of them idle`);
       return;
     }
     const timer = this.handshaking.get(socket);

@@ -4,9 +4,9 @@
  * the view, as on the HTTP gateway: `/mcp` the merged catalogue, `/servers/NAME/mcp` one server.
  * `mcpd bridge` is a thin pipe between a host's stdio and one of these.
  */
-import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logs/store.js';
@@ -21,9 +21,6 @@ export const MAX_MCP_MESSAGE_BYTES = 16 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const MAX_SESSIONS = 64;
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
-}
 
 export class McpSocketFront implements Front {
   readonly name = 'mcp-socket';
@@ -50,14 +47,7 @@ export class McpSocketFront implements Front {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.socketPath, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
-    chmodSync(this.options.socketPath, 0o600);
+    await listenOnSocket(this.http, this.options.socketPath);
   }
 
   describe(): FrontStatus {
@@ -69,39 +59,34 @@ export class McpSocketFront implements Front {
       await Promise.allSettled([...this.sessions].map((s) => s.close()));
       this.wss.close();
       this.http.closeAllConnections();
-      await new Promise<void>((resolve) => this.http.close(() => resolve()));
-      try {
-        unlinkSync(this.options.socketPath);
-      } catch {
-        // already gone
-      }
+      await closeSocket(this.http, this.options.socketPath);
     })();
     return this.closing;
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (req.headers.origin !== undefined) {
-      refuse(socket, 403, 'Forbidden: requests with an Origin header are refused');
+      refuseUpgrade(socket, 403, 'Forbidden: requests with an Origin header are refused');
       return;
     }
     if (this.closing) {
-      refuse(socket, 503, 'Daemon stopping');
+      refuseUpgrade(socket, 503, 'Daemon stopping');
       return;
     }
     if (this.sessions.size >= MAX_SESSIONS) {
-      refuse(socket, 503, `Too many MCP sessions (limit ${MAX_SESSIONS})`);
+      refuseUpgrade(socket, 503, `Too many MCP sessions (limit ${MAX_SESSIONS})`);
       return;
     }
     const spec = parseViewPath(new URL(req.url ?? '/', 'http://localhost').pathname);
     if (!spec) {
-      refuse(socket, 404, 'Not found: use /mcp or /servers/NAME/mcp');
+      refuseUpgrade(socket, 404, 'Not found: use /mcp or /servers/NAME/mcp');
       return;
     }
     const view = new CatalogueView(spec, this.host);
     try {
       view.check();
     } catch (error) {
-      refuse(socket, 404, errorMessage(error));
+      refuseUpgrade(socket, 404, errorMessage(error));
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => void this.onConnection(ws, view));
