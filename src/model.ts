@@ -177,6 +177,7 @@ export type ChatEvent =
   | { type: 'turn_start'; sessionId: string; turnId: string; model: string; prompt: string }
   | { type: 'text'; sessionId: string; turnId: string; text: string }
   | { type: 'tool_start'; sessionId: string; turnId: string; id: string; name: string; input: unknown }
+  | { type: 'tool_progress'; sessionId: string; turnId: string; id: string; name: string; progress: number; total?: number; message?: string }
   | { type: 'tool_end'; sessionId: string; turnId: string; id: string; name: string; ok: boolean; durationMs: number; summary: string; truncated: boolean }
   | { type: 'approval_request'; sessionId: string; turnId: string; requestId: string; name: string; input: unknown }
   | { type: 'notice'; sessionId: string; turnId: string; message: string }

@@ -14,7 +14,7 @@ import type { Logger } from '../logs/store.js';
 import type { ApprovalDecision, ChatEvent, ChatSessionSummary, ChatTurnResult, ToolEntry } from '../model.js';
 import { createAnthropic, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
 import { SessionStore, summarize, type ChatSession } from './session-store.js';
-import { runTurn } from './turn.js';
+import { runTurn, type ToolProgress } from './turn.js';
 
 /** A client attached to sessions: a control connection, seen through what chat needs of it. */
 export interface ChatWatcher {
@@ -41,7 +41,7 @@ export interface ChatServiceDeps {
   home: string;
   config: () => ChatConfig;
   tools: () => ToolEntry[];
-  callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal, sessionId: string) => Promise<CallToolResultJson>;
+  callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal, sessionId: string, onProgress: (progress: ToolProgress) => void) => Promise<CallToolResultJson>;
   env: AnthropicEnv;
   log: Logger;
 }
@@ -239,7 +239,7 @@ export class ChatService {
         anthropic,
         chat: this.deps.config(),
         tools: this.deps.tools,
-        callTool: (name, input, signal) => this.deps.callTool(name, input, signal, session.id),
+        callTool: (name, input, signal, onProgress) => this.deps.callTool(name, input, signal, session.id, onProgress),
         approve: (request) => this.requestApproval(turn, request),
         emit: (event) => this.emit(session.id, event),
         save: () => this.store.save(session),

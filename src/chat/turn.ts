@@ -26,7 +26,7 @@ export interface TurnDeps {
   anthropic: Anthropic;
   chat: ChatConfig;
   tools: () => ToolEntry[];
-  callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal) => Promise<CallToolResultJson>;
+  callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal, onProgress: (progress: ToolProgress) => void) => Promise<CallToolResultJson>;
   /** Asks the person; null when nobody can answer. */
   approve: (request: { requestId: string; name: string; input: unknown }) => Promise<ApprovalDecision | null>;
   emit: (event: ChatEvent) => void;
@@ -90,6 +90,13 @@ function mapStop(reason: Message['stop_reason']): StopReason {
   if (reason === 'max_tokens') return 'max_tokens';
   if (reason === 'refusal') return 'refusal';
   return 'end_turn';
+}
+
+/** What a server reports of a running call. */
+export interface ToolProgress {
+  progress: number;
+  total?: number;
+  message?: string;
 }
 
 export async function runTurn(session: ChatSession, turnId: string, prompt: string, deps: TurnDeps, signal: AbortSignal): Promise<ChatTurnResult> {
@@ -221,7 +228,7 @@ async function runTools(
       emit({ type: 'tool_start', id: use.id, name: use.name, input });
       const t0 = Date.now();
       try {
-        const result = await deps.callTool(use.name, input, signal);
+        const result = await deps.callTool(use.name, input, signal, (progress) => emit({ type: 'tool_progress', id: use.id, name: use.name, ...progress }));
         const converted = convertToolResult(result, { toolUseId: use.id, maxChars, fullTextPath: deps.toolResultPath(use.id) });
         emit({ type: 'tool_end', id: use.id, name: use.name, ok: converted.ok, durationMs: Date.now() - t0, summary: converted.summary, truncated: converted.truncated });
         return converted.block;

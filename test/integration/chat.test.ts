@@ -128,6 +128,21 @@ describe('a chat turn', () => {
     expect(toolResults(second).map((r) => r.tool_use_id)).toEqual(['toolu_a', 'toolu_b', 'toolu_c']);
   });
 
+  it('shows a tool\'s progress to the clients watching the turn', async () => {
+    client = await connect();
+    api.script({ content: [{ type: 'tool_use', id: 'toolu_p', name: 'fx__progress', input: { ms: 200, every: 50 } }] }, { content: [{ type: 'text', text: 'done' }] });
+    await client.request('chat.send', { message: 'with progress' });
+    const progress = events.filter((e): e is Extract<ChatEvent, { type: 'tool_progress' }> => e.type === 'tool_progress');
+    expect(progress.map((e) => [e.id, e.progress, e.total])).toEqual([
+      ['toolu_p', 1, 4],
+      ['toolu_p', 2, 4],
+      ['toolu_p', 3, 4],
+      ['toolu_p', 4, 4],
+    ]);
+    // Before the tool's end.
+    expect(events.indexOf(progress.at(-1)!)).toBeLessThan(events.findIndex((e) => e.type === 'tool_end'));
+  });
+
   it('passes a tool error as is_error, and a denied tool as an error Claude can read', async () => {
     client = await connect();
     api.script(

@@ -25,6 +25,8 @@ export function duration(ms: number): string {
 interface Running {
   name: string;
   startedAt: number;
+  /** The server's last progress report, as shown on the live line. */
+  progress?: string;
 }
 
 /** Renders events to a terminal (or any stream); a status line shows calls running for long. */
@@ -76,6 +78,11 @@ export class TurnRenderer {
         this.line(this.color(DIM, `  ⚙ ${event.name} ${shortJson(event.input)}`));
         this.tick();
         break;
+      case 'tool_progress': {
+        const running = this.running.get(event.id);
+        if (running) running.progress = `${event.progress}${event.total !== undefined ? `/${event.total}` : ''}${event.message ? ` ${event.message}` : ''}`;
+        break;
+      }
       case 'tool_end': {
         this.running.delete(event.id);
         const mark = event.ok ? this.color(GREEN, '✓') : this.color(RED, '✗');
@@ -117,7 +124,7 @@ export class TurnRenderer {
         if (this.running.size === 0) this.stopTicker();
         return;
       }
-      const text = long.map((r) => `${r.name} ${Math.floor((Date.now() - r.startedAt) / 1000)}s`).join(', ');
+      const text = long.map((r) => `${r.name} ${Math.floor((Date.now() - r.startedAt) / 1000)}s${r.progress ? ` (${r.progress})` : ''}`).join(', ');
       if (!this.atLineStart) {
         this.out.write('\n');
         this.atLineStart = true;
