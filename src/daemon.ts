@@ -175,7 +175,10 @@ export class Daemon implements DaemonHost {
       });
     });
     if (answer === 'somebody') {
-      throw new McpdError('MCPD_DAEMON_ALREADY_RUNNING', `Something already answers on ${paths.socket}: another daemon runs for ${paths.home}.`);
+      throw new McpdError(
+        'MCPD_DAEMON_ALREADY_RUNNING',
+        `Something already answers on ${paths.socket}: another daemon runs for ${paths.home}. Stop it first (mcpd stop), or give this one another home (--home DIR).`,
+      );
     }
     await rm(paths.socket, { force: true });
   }

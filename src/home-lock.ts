@@ -24,7 +24,11 @@ function alreadyRunning(paths: HomePaths): McpdError {
   } catch {
     // not written yet: the other daemon is still starting
   }
-  return new McpdError('MCPD_DAEMON_ALREADY_RUNNING', `A daemon${pid ? ` (pid ${pid})` : ''} already runs for ${paths.home}.`, { details: pid ? { pid } : {} });
+  return new McpdError(
+    'MCPD_DAEMON_ALREADY_RUNNING',
+    `A daemon${pid ? ` (pid ${pid})` : ''} already runs for ${paths.home}. Use it (mcpd status), stop it first (mcpd stop), or give this one another home (--home DIR).`,
+    { details: pid ? { pid } : {} },
+  );
 }
 
 /**

@@ -11,7 +11,6 @@ import {
   ErrorCode,
   ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
-  McpError,
   ResourceUpdatedNotificationSchema,
   type Prompt,
   type Resource,
@@ -111,7 +110,9 @@ export class Connection {
       const { handler, why } = hooks.serverRequestTarget('sample');
       if (!handler?.sample) {
         deps.logs.append(config.name, 'daemon', 'warn', `declined: ${why}`);
-        throw new McpError(ErrorCode.InvalidRequest, `mcpd declined the sampling request: ${why}`);
+        // A plain error with a code: an McpError's message carries an "MCP error N:" prefix that
+        // the server's SDK would add a second time.
+        throw Object.assign(new Error(`mcpd declined the sampling request: ${why}`), { code: ErrorCode.InvalidRequest });
       }
       return handler.sample(request.params, extra.signal);
     });

@@ -267,7 +267,11 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const able = [...this.callers].filter((c) => c[kind] !== undefined);
     if (able.length === 1) return { handler: able[0]! };
     const what = kind === 'elicit' ? 'an elicitation' : 'a sampling request';
-    if (able.length === 0) return { why: `server "${this.name}" sent ${what} and no call in flight comes from a client that can answer it` };
+    if (able.length === 0) {
+      return {
+        why: `server "${this.name}" sent ${what} and no call in flight comes from a client that can answer it (MCP clients connected through mcpd bridge or the HTTP gateway can${kind === 'elicit' ? ', and so can mcpd call on a terminal' : ''})`,
+      };
+    }
     return { why: `server "${this.name}" sent ${what} while ${able.length} calls that could answer it were in flight; which one asked cannot be told` };
   }
 

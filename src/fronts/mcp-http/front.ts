@@ -173,12 +173,13 @@ export class McpHttpFront implements Front {
         if (entry) this.sessions.set(id, entry);
       },
     });
-    const session = await createMcpSession(this.host, view, transport, 'mcp-http');
+    const session = await createMcpSession(this.host, view, transport, {
+      front: 'mcp-http',
+      onClosed: () => {
+        if (transport.sessionId) this.sessions.delete(transport.sessionId);
+      },
+    });
     entry = { transport, session, path, lastSeen: Date.now() };
-    session.server.onclose = () => {
-      if (transport.sessionId) this.sessions.delete(transport.sessionId);
-      void session.close();
-    };
     await transport.handleRequest(req, res, body);
     // Not an initialize (or it failed): no session was made, so nothing keeps this one.
     if (!transport.sessionId) await session.close();

@@ -95,12 +95,14 @@ export class McpSocketFront implements Front {
   private async onConnection(ws: WebSocket, view: CatalogueView): Promise<void> {
     const transport = new WebSocketServerTransport(ws, MAX_BUFFERED_BYTES);
     try {
-      const session = await createMcpSession(this.host, view, transport, 'mcp-socket');
+      let session: McpSession | undefined;
+      session = await createMcpSession(this.host, view, transport, {
+        front: 'mcp-socket',
+        onClosed: () => {
+          if (session) this.sessions.delete(session);
+        },
+      });
       this.sessions.add(session);
-      session.server.onclose = () => {
-        this.sessions.delete(session);
-        void session.close();
-      };
     } catch (error) {
       this.options.log.warn(`MCP session on ${view.label} failed to open: ${errorMessage(error)}`);
       ws.terminate();

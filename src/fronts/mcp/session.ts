@@ -68,7 +68,13 @@ function protocolError(error: unknown): ProtocolError {
   return new ProtocolError(code, errorMessage(error), isMcpdError(error) ? { code: error.code } : undefined);
 }
 
-export function createMcpSession(host: DaemonHost, view: CatalogueView, transport: Transport, front: McpClientStatus['front']): Promise<McpSession> {
+export interface McpSessionOptions {
+  front: McpClientStatus['front'];
+  /** Told once, when the session ends (the client went away, or the front closed it). */
+  onClosed?: () => void;
+}
+
+export function createMcpSession(host: DaemonHost, view: CatalogueView, transport: Transport, { front, onClosed }: McpSessionOptions): Promise<McpSession> {
   const server = new Server(
     { name: 'mcpd', version: VERSION },
     {
@@ -267,6 +273,7 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
       for (const [uri, owner] of subscriptions) void host.unsubscribeResource(owner, uri, {}).catch(() => undefined);
       subscriptions.clear();
       if (announced) host.clientEvent('disconnected', announced);
+      onClosed?.();
       await server.close().catch(() => undefined);
     },
   };
