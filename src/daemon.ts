@@ -108,7 +108,7 @@ export class Daemon implements DaemonHost {
       home: this.paths.home,
       config: () => this.currentConfig.chat,
       tools: () => this.toolView.list(),
-      callTool: (name, input, signal, sessionId, onProgress) => this.router.callTool(name, input, { signal, caller: 'chat', sessionId, onProgress }),
+      callTool: (name, input, options) => this.router.callTool(name, input, { ...options, caller: 'chat' }),
       env: options.env ?? process.env,
       log: this.logs.logger('chat'),
     });

@@ -6,14 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ChatConfig } from '../config/types.js';
+import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ChatConfig, SamplingRule } from '../config/types.js';
 import type { CallToolResultJson } from '../control/protocol.js';
 import { McpdError, errorMessage } from '../errors.js';
 import { withTimeout } from '../util/time.js';
 import type { Logger } from '../logs/store.js';
 import type { ApprovalDecision, ChatEvent, ChatSessionSummary, ChatTurnResult, ToolEntry } from '../model.js';
-import { createAnthropic, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
-import { SessionStore, summarize, type ChatSession } from './session-store.js';
+import type { ServerRequestHandler } from '../supervisor/managed-server.js';
+import { createAnthropic, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
+import { sampleWithClaude, samplingPreview, samplingRefusal, samplingRule, type SampledAnswer, type SamplingParams } from './sampling.js';
+import { addUsage, SessionStore, summarize, type ChatSession } from './session-store.js';
 import { runTurn, type ToolProgress } from './turn.js';
 
 /** A client attached to sessions: a control connection, seen through what chat needs of it. */
@@ -23,6 +26,7 @@ export interface ChatWatcher {
 }
 
 interface RunningTurn {
+  sessionId: string;
   turnId: string;
   abort: AbortController;
   done: Promise<ChatTurnResult>;
@@ -31,17 +35,38 @@ interface RunningTurn {
   text: string;
 }
 
-interface PendingApproval {
+/** A question to the person who started a turn: a tool approval, an elicitation, a sampling approval. */
+interface PendingQuestion {
+  kind: 'approval' | 'elicitation';
   owner: ChatWatcher;
-  resolve: (decision: ApprovalDecision | null) => void;
+  sessionId: string;
+  turnId: string;
+  resolve: (answer: unknown) => void;
   timer: NodeJS.Timeout;
+}
+
+export interface ToolCallOptions {
+  signal: AbortSignal;
+  sessionId: string;
+  onProgress: (progress: ToolProgress) => void;
+  /** How the chat answers the server's elicitation and sampling requests during this call. */
+  serverRequests: ServerRequestHandler;
+}
+
+/** How a sampling request is put to a person, when chat.sampling says to ask. */
+export interface SamplingAsk {
+  server: string;
+  tool: string;
+  preview: string;
+  systemPrompt?: string;
+  maxTokens: number;
 }
 
 export interface ChatServiceDeps {
   home: string;
   config: () => ChatConfig;
   tools: () => ToolEntry[];
-  callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal, sessionId: string, onProgress: (progress: ToolProgress) => void) => Promise<CallToolResultJson>;
+  callTool: (name: string, input: Record<string, unknown>, options: ToolCallOptions) => Promise<CallToolResultJson>;
   env: AnthropicEnv;
   log: Logger;
 }
@@ -70,7 +95,7 @@ export class ChatService {
   private readonly sessions = new Map<string, ChatSession>();
   private readonly running = new Map<string, RunningTurn>();
   private readonly watchers = new Map<string, Set<ChatWatcher>>();
-  private readonly approvals = new Map<string, PendingApproval>();
+  private readonly questions = new Map<string, PendingQuestion>();
   private anthropic: Anthropic | undefined;
   private closed = false;
   private readonly lastUsed = new Map<string, number>();
@@ -212,8 +237,8 @@ export class ChatService {
       set.delete(watcher);
       if (set.size === 0) this.watchers.delete(id);
     }
-    for (const [id, approval] of this.approvals) {
-      if (approval.owner === watcher) this.settleApproval(id, null);
+    for (const [id, question] of this.questions) {
+      if (question.owner === watcher) this.settleQuestion(id, null);
     }
     for (const turn of this.running.values()) if (turn.owner === watcher) turn.owner = undefined;
   }
@@ -230,7 +255,7 @@ export class ChatService {
     if (options.watcher) this.attach(session.id, options.watcher);
     const turnId = `t${session.turns.length + 1}-${randomBytes(2).toString('hex')}`;
     const abort = new AbortController();
-    const turn: RunningTurn = { turnId, abort, done: undefined as never, owner: options.watcher, ownerCanApprove: options.canApprove ?? false, text: '' };
+    const turn: RunningTurn = { sessionId: session.id, turnId, abort, done: undefined as never, owner: options.watcher, ownerCanApprove: options.canApprove ?? false, text: '' };
     turn.done = runTurn(
       session,
       turnId,
@@ -239,7 +264,8 @@ export class ChatService {
         anthropic,
         chat: this.deps.config(),
         tools: this.deps.tools,
-        callTool: (name, input, signal, onProgress) => this.deps.callTool(name, input, signal, session.id, onProgress),
+        callTool: (name, input, signal, onProgress) =>
+          this.deps.callTool(name, input, { signal, sessionId: session.id, onProgress, serverRequests: this.serverRequests(turn, session, name) }),
         approve: (request) => this.requestApproval(turn, request),
         emit: (event) => this.emit(session.id, event),
         save: () => this.store.save(session),
@@ -263,15 +289,109 @@ export class ChatService {
     const turn = this.running.get(id);
     if (!turn) return false;
     turn.abort.abort(new McpdError('MCPD_CALL_CANCELLED', 'The turn was cancelled.'));
-    for (const [requestId, approval] of this.approvals) if (requestId.startsWith(`${id}:`)) this.settleApproval(requestId, null);
+    for (const [requestId, question] of this.questions) if (question.sessionId === id) this.settleQuestion(requestId, null);
     return true;
   }
 
+  /** The person's answer to a tool approval or a sampling request. */
   approve(requestId: string, decision: ApprovalDecision, watcher: ChatWatcher): boolean {
-    const approval = this.approvals.get(requestId);
-    if (!approval || approval.owner !== watcher) return false;
-    this.settleApproval(requestId, decision);
+    const question = this.questions.get(requestId);
+    if (!question || question.owner !== watcher || question.kind !== 'approval') return false;
+    this.settleQuestion(requestId, decision);
     return true;
+  }
+
+  /** chat.sampling of the running config. */
+  get samplingRule(): SamplingRule {
+    return samplingRule(this.deps.config());
+  }
+
+  /** The person's answer to a server's elicitation. */
+  answer(requestId: string, result: ElicitResult, watcher: ChatWatcher): boolean {
+    const question = this.questions.get(requestId);
+    if (!question || question.owner !== watcher || question.kind !== 'elicitation') return false;
+    this.settleQuestion(requestId, result);
+    return true;
+  }
+
+  /**
+   * A server's sampling request under chat.sampling: refused (`deny`), put to the person first
+   * (`ask`, through `ask`; refused when there is nobody to ask), then answered with Claude.
+   */
+  async sample(params: SamplingParams, options: { server: string; model?: string | undefined; signal: AbortSignal; ask?: (() => Promise<ApprovalDecision | null>) | undefined }): Promise<SampledAnswer> {
+    const config = this.deps.config();
+    const rule = samplingRule(config);
+    const declined = `mcpd declined the sampling request of server "${options.server}"`;
+    if (rule === 'deny') throw samplingRefusal(`${declined}: its config forbids sampling (chat.sampling is "deny")`);
+    if (rule === 'ask') {
+      if (!options.ask) throw samplingRefusal(`${declined}: it needs a person's approval (chat.sampling is "ask") and nobody can answer here; set chat.sampling to "allow" to sample without asking`);
+      const decision = await options.ask();
+      if (decision === null) throw samplingRefusal(`${declined}: nobody answered`);
+      if (decision === 'no') throw samplingRefusal(`${declined}: the user declined it`);
+    }
+    let anthropic: Anthropic;
+    try {
+      anthropic = this.client();
+    } catch (error) {
+      throw samplingRefusal(`${declined}: ${errorMessage(error)}`, -32603);
+    }
+    const model = options.model ?? config.model ?? DEFAULT_MODEL;
+    const answer = await sampleWithClaude(anthropic, params, model, config.maxTokens ?? DEFAULT_MAX_TOKENS, options.signal);
+    this.deps.log.info(`server ${options.server} sampled ${model}: ${answer.usage.inputTokens} in / ${answer.usage.outputTokens} out tokens`);
+    return answer;
+  }
+
+  /** The chat as the caller of one tool call: it answers what the server asks while the call runs. */
+  private serverRequests(turn: RunningTurn, session: ChatSession, tool: string): ServerRequestHandler {
+    const canAsk = () => turn.owner !== undefined && turn.ownerCanApprove;
+    // Only what this turn can answer: the rest is declined, with a log line, by the connection.
+    const rule = samplingRule(this.deps.config());
+    const handler: ServerRequestHandler = {
+      elicit: async (params, signal, server) => {
+        if (!canAsk()) {
+          this.deps.log.warn(`declined an elicitation of server ${server} (during ${tool}): the person who started the turn went away`);
+          return { action: 'decline' };
+        }
+        const answer = await this.ask<ElicitResult>(turn, 'elicitation', signal, (requestId) => ({
+          type: 'elicitation_request',
+          requestId,
+          server,
+          tool,
+          message: params.message,
+          requestedSchema: (params as { requestedSchema?: Record<string, unknown> }).requestedSchema ?? {},
+        }));
+        return answer ?? { action: 'cancel' };
+      },
+      sample: async (params, signal, server) => {
+        const both = AbortSignal.any([signal, turn.abort.signal]);
+        const key = `sampling:${server}`;
+        const ask = canAsk() && !session.alwaysAllowed.includes(key)
+          ? async () => {
+              const decision = await this.ask<ApprovalDecision>(turn, 'approval', both, (requestId) => ({
+                type: 'sampling_request',
+                requestId,
+                server,
+                tool,
+                preview: samplingPreview(params),
+                ...(params.systemPrompt ? { systemPrompt: params.systemPrompt } : {}),
+                maxTokens: params.maxTokens,
+              }));
+              if (decision === 'always' && !session.alwaysAllowed.includes(key)) session.alwaysAllowed.push(key);
+              return decision;
+            }
+          : session.alwaysAllowed.includes(key)
+            ? async () => 'yes' as const
+            : undefined;
+        const answer = await this.sample(params, { server, model: session.model, signal: both, ask });
+        // Sampling is paid with the person's key: it counts in the session's usage.
+        session.usage = addUsage(session.usage, answer.usage);
+        this.emit(session.id, { type: 'notice', sessionId: session.id, turnId: turn.turnId, message: `${server} sampled ${answer.result.model} (${answer.usage.inputTokens} in / ${answer.usage.outputTokens} out tokens)` });
+        return answer.result;
+      },
+    };
+    if (!canAsk()) delete handler.elicit;
+    if (rule === 'ask' && !canAsk() && !session.alwaysAllowed.some((k) => k.startsWith('sampling:'))) delete handler.sample;
+    return handler;
   }
 
   /** Refuses new turns, cancels every running one and waits for them to save (bounded). */
@@ -285,9 +405,10 @@ export class ChatService {
   }
 
   private emit(sessionId: string, event: ChatEvent): void {
+    const forOwner = event.type === 'approval_request' || event.type === 'elicitation_request' || event.type === 'sampling_request' || event.type === 'request_closed';
     for (const watcher of this.watchers.get(sessionId) ?? []) {
-      // Approval requests go only to the client that started the turn.
-      if (event.type === 'approval_request' && this.running.get(sessionId)?.owner !== watcher) continue;
+      // Questions go only to the client that started the turn.
+      if (forOwner && this.running.get(sessionId)?.owner !== watcher) continue;
       try {
         watcher.send(event);
       } catch {
@@ -297,22 +418,51 @@ export class ChatService {
   }
 
   private requestApproval(turn: RunningTurn, request: { requestId: string; name: string; input: unknown }): Promise<ApprovalDecision | null> {
+    if (!turn.owner || !turn.ownerCanApprove) return Promise.resolve(null);
+    return this.ask<ApprovalDecision>(turn, 'approval', turn.abort.signal, () => ({ type: 'approval_request', name: request.name, input: request.input }), request.requestId);
+  }
+
+  /**
+   * Puts a question to the client that started the turn and waits for its answer: null when it
+   * goes away, the turn or the call is cancelled (`signal`), or nobody answers in time.
+   */
+  private ask<T>(
+    turn: RunningTurn,
+    kind: PendingQuestion['kind'],
+    signal: AbortSignal,
+    event: (requestId: string) => Record<string, unknown> & { type: ChatEvent['type'] },
+    requestId = `${turn.sessionId}:q-${randomBytes(4).toString('hex')}`,
+  ): Promise<T | null> {
     const owner = turn.owner;
-    if (!owner || !turn.ownerCanApprove) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settleApproval(request.requestId, null), APPROVAL_TIMEOUT_MS);
-      this.approvals.set(request.requestId, { owner, resolve, timer });
-      const sessionId = request.requestId.split(':')[0]!;
-      this.emit(sessionId, { type: 'approval_request', sessionId, turnId: turn.turnId, requestId: request.requestId, name: request.name, input: request.input });
+    const sessionId = turn.sessionId;
+    if (!owner || signal.aborted) return Promise.resolve(null);
+    return new Promise<T | null>((resolve) => {
+      const onAbort = () => this.settleQuestion(requestId, null);
+      const timer = setTimeout(onAbort, APPROVAL_TIMEOUT_MS);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.questions.set(requestId, {
+        kind,
+        owner,
+        sessionId,
+        turnId: turn.turnId,
+        timer,
+        resolve: (answer) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(answer as T | null);
+        },
+      });
+      this.emit(sessionId, { ...event(requestId), sessionId, turnId: turn.turnId, requestId } as ChatEvent);
     });
   }
 
-  private settleApproval(requestId: string, decision: ApprovalDecision | null): void {
-    const approval = this.approvals.get(requestId);
-    if (!approval) return;
-    clearTimeout(approval.timer);
-    this.approvals.delete(requestId);
-    approval.resolve(decision);
+  private settleQuestion(requestId: string, answer: unknown): void {
+    const question = this.questions.get(requestId);
+    if (!question) return;
+    clearTimeout(question.timer);
+    this.questions.delete(requestId);
+    // A question the daemon settled (not the person): the client takes its prompt down.
+    if (answer === null) this.emit(question.sessionId, { type: 'request_closed', sessionId: question.sessionId, turnId: question.turnId, requestId });
+    question.resolve(answer);
   }
 }
 

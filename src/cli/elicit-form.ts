@@ -1,7 +1,8 @@
 /**
  * Answers a server's elicitation on the terminal: the server's message, then one prompt per
  * field of its schema (strings, numbers, booleans, enums; defaults; required fields). On stderr,
- * so stdout keeps only the tool's result. `!decline` or Ctrl-D declines, `!cancel` cancels.
+ * so stdout keeps only the tool's result (or through the chat REPL's own prompt). `!decline` or
+ * Ctrl-D declines, `!cancel` cancels.
  */
 import { createInterface } from 'node:readline/promises';
 
@@ -57,32 +58,35 @@ function parseValue(field: FieldSchema, typed: string): { value: unknown } | { e
   return { value: typed };
 }
 
-export async function askOnTerminal(params: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  // Ctrl-C while asked: cancel (the readline takes it, not the process).
-  let interrupted = false;
-  rl.on('SIGINT', () => {
-    interrupted = true;
-    rl.close();
-  });
+/** How the form talks to the person: one question at a time, and lines of explanation. */
+export interface FormIo {
+  /** Rejects when the person gives up (Ctrl-D, Ctrl-C) or `signal` aborts. */
+  question(prompt: string, signal: AbortSignal): Promise<string>;
+  write(text: string): void;
+  /** Whether the person interrupted (Ctrl-C): cancel rather than decline. */
+  interrupted?(): boolean;
+}
+
+/** Asks the server's questions through `io` and builds the elicitation's answer. */
+export async function askForm(params: ElicitParams, io: FormIo, signal: AbortSignal): Promise<ElicitAnswer> {
   const ask = async (prompt: string): Promise<string> => {
     try {
-      const answer = (await rl.question(prompt, { signal })).trim();
+      const answer = (await io.question(prompt, signal)).trim();
       if (answer === '!decline') throw new Stop('decline');
       if (answer === '!cancel') throw new Stop('cancel');
       return answer;
     } catch (error) {
       if (error instanceof Stop) throw error;
-      throw new Stop(signal.aborted || interrupted ? 'cancel' : 'decline'); // Ctrl-C, Ctrl-D, or the call went away
+      throw new Stop(signal.aborted || io.interrupted?.() ? 'cancel' : 'decline'); // Ctrl-C, Ctrl-D, or the call went away
     }
   };
   try {
-    process.stderr.write(`\n${params.message}\n(type the answers; !decline or Ctrl-D declines, !cancel cancels)\n`);
+    io.write(`\n${params.message}\n(type the answers; !decline or Ctrl-D declines, !cancel cancels)\n`);
     const content: Record<string, unknown> = {};
     const required = new Set(params.requestedSchema?.required ?? []);
     for (const [key, field] of Object.entries(params.requestedSchema?.properties ?? {})) {
       const options = choices(field);
-      if (options) options.forEach((o, i) => process.stderr.write(`  ${i + 1}. ${o.label}\n`));
+      if (options) options.forEach((o, i) => io.write(`  ${i + 1}. ${o.label}\n`));
       const hints = [field.type === 'boolean' ? 'y/n' : field.type, field.default !== undefined ? `default ${String(field.default)}` : undefined].filter(Boolean).join(', ');
       const label = `${field.title ?? key}${required.has(key) ? ' *' : ''}${hints ? ` (${hints})` : ''}${field.description ? ` — ${field.description}` : ''}: `;
       for (;;) {
@@ -90,14 +94,14 @@ export async function askOnTerminal(params: ElicitParams, signal: AbortSignal): 
         if (typed === '') {
           if (field.default !== undefined) content[key] = field.default;
           else if (required.has(key)) {
-            process.stderr.write('  (required)\n');
+            io.write('  (required)\n');
             continue;
           }
           break;
         }
         const parsed = parseValue(field, typed);
         if ('error' in parsed) {
-          process.stderr.write(`  (${parsed.error})\n`);
+          io.write(`  (${parsed.error})\n`);
           continue;
         }
         content[key] = parsed.value;
@@ -108,6 +112,33 @@ export async function askOnTerminal(params: ElicitParams, signal: AbortSignal): 
   } catch (error) {
     if (error instanceof Stop) return { action: error.action };
     throw error;
+  }
+}
+
+/** The form on this process's terminal (stdin, and stderr so stdout keeps only the result). */
+export async function askOnTerminal(params: ElicitParams, signal: AbortSignal): Promise<ElicitAnswer> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // Ctrl-C while asked: cancel (the readline takes it, not the process).
+  let interrupted = false;
+  rl.on('SIGINT', () => {
+    interrupted = true;
+    rl.close();
+  });
+  try {
+    return await askForm(params, { question: (prompt, s) => rl.question(prompt, { signal: s }), write: (text) => process.stderr.write(text), interrupted: () => interrupted }, signal);
+  } finally {
+    rl.close();
+  }
+}
+
+/** A yes/no question on this process's terminal; false on Ctrl-C, Ctrl-D or abort. */
+export async function confirmOnTerminal(prompt: string, signal: AbortSignal): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  rl.on('SIGINT', () => rl.close());
+  try {
+    return /^y(es)?$/i.test((await rl.question(prompt, { signal })).trim());
+  } catch {
+    return false;
   } finally {
     rl.close();
   }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { MAX_TIMER_MS } from '../util/limits.js';
 import {
   type ApprovalAction,
+  type SamplingRule,
   type ChatConfig,
   DEFAULT_RESTART,
   DEFAULT_TIMEOUTS,
@@ -87,6 +88,7 @@ function schemas(strict: boolean) {
         .optional(),
       maxToolResultChars: positiveInt.optional(),
       retention: object({ maxAgeDays: z.number().positive().optional(), maxTotalMB: z.number().positive().optional() }).optional(),
+      sampling: z.enum(['ask', 'allow', 'deny']).optional(),
     }).optional(),
     plugins: z.array(pluginEntry).optional(),
     gateway: object({
@@ -222,6 +224,7 @@ function resolveChat(chat: {
   approval?: 'auto' | { default?: ApprovalAction | undefined; allow?: string[] | undefined; ask?: string[] | undefined; deny?: string[] | undefined } | undefined;
   maxToolResultChars?: number | undefined;
   retention?: { maxAgeDays?: number | undefined; maxTotalMB?: number | undefined } | undefined;
+  sampling?: SamplingRule | undefined;
 }): ChatConfig {
   const { approval, retention, ...rest } = chat;
   const out: ChatConfig = stripUndefined(rest);

@@ -71,7 +71,11 @@ export interface ChatConfig {
   maxToolResultChars?: number;
   /** What is kept on disk of past sessions (and their full tool results). */
   retention?: { maxAgeDays?: number; maxTotalMB?: number };
+  /** A server's sampling request answered with Claude: after the person approves (`ask`, the default), always, or never. */
+  sampling?: SamplingRule;
 }
+
+export type SamplingRule = 'ask' | 'allow' | 'deny';
 
 export type PluginSpec = { specifier: string; options: Record<string, unknown> };
 

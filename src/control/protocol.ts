@@ -74,7 +74,7 @@ export interface Methods {
   'servers.restart': { params: { name: string }; result: { server: ServerStatus } };
   'tools.list': { params: { server?: string }; result: { tools: ToolEntry[] } };
   'tools.call': {
-    params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number; progressToken?: string; canElicit?: boolean };
+    params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number; progressToken?: string; canElicit?: boolean; canSample?: boolean };
     result: CallToolResultJson;
   };
   'resources.list': { params: { server?: string }; result: { resources: ResourceEntry[] } };
@@ -91,6 +91,8 @@ export interface Methods {
   'chat.cancel': { params: { sessionId: string }; result: { cancelled: boolean } };
   'chat.attach': { params: { sessionId: string }; result: { session: ChatSessionSummary; runningTurnId: string | null; partialText: string } };
   'chat.approve': { params: { requestId: string; decision: ApprovalDecision }; result: { ok: boolean } };
+  /** The person's answer to an `elicitation_request` chat event (an MCP ElicitResult). */
+  'chat.answer': { params: { requestId: string; result: { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' } | { action: 'cancel' } }; result: { ok: boolean } };
   'chat.sessions': { params: Record<string, never>; result: { sessions: ChatSessionSummary[] } };
   'chat.history': { params: { sessionId: string }; result: { session: ChatSessionSummary; messages: { role: 'user' | 'assistant'; text: string }[] } };
   'chat.setModel': { params: { sessionId: string; model: string }; result: ChatSessionSummary };
@@ -128,6 +130,22 @@ export const EVENT_NAMES: readonly EventName[] = ['server:state', 'catalogue:cha
  * (`{ action: "accept", content } | { action: "decline" } | { action: "cancel" }`).
  */
 export const ELICIT_REQUEST = 'call.elicit';
+
+/**
+ * Daemon → client request, during a `tools.call` with `canSample: true` when `chat.sampling` is
+ * `ask`: may the server's sampling request go to Claude? The answer is `{ decision: "yes" | "no" }`;
+ * the daemon then asks Claude itself.
+ */
+export const SAMPLE_REQUEST = 'call.sample';
+
+export interface SampleRequestParams {
+  server: string;
+  tool: string;
+  /** The request's last message, shortened. */
+  preview: string;
+  systemPrompt?: string;
+  maxTokens: number;
+}
 
 /** Client → server notification: cancel the request of this id (its tool call is cancelled at the server). */
 export const CANCEL_NOTIFICATION = '$/cancel';

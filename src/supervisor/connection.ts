@@ -104,7 +104,7 @@ export class Connection {
         deps.logs.append(config.name, 'daemon', 'warn', `declined: ${why}`);
         return { action: 'decline' };
       }
-      return handler.elicit(request.params, extra.signal);
+      return handler.elicit(request.params, extra.signal, config.name);
     });
     client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
       const { handler, why } = hooks.serverRequestTarget('sample');
@@ -114,7 +114,7 @@ export class Connection {
         // the server's SDK would add a second time.
         throw Object.assign(new Error(`mcpd declined the sampling request: ${why}`), { code: ErrorCode.InvalidRequest });
       }
-      return handler.sample(request.params, extra.signal);
+      return handler.sample(request.params, extra.signal, config.name);
     });
     if (config.transport !== 'stdio') {
       const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });

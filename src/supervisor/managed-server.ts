@@ -50,8 +50,8 @@ export interface CallOptions {
 
 /** A caller's answers to a server's requests; undefined for a kind it cannot take. */
 export interface ServerRequestHandler {
-  elicit?: (params: ElicitRequest['params'], signal: AbortSignal) => Promise<ElicitResult>;
-  sample?: (params: CreateMessageRequest['params'], signal: AbortSignal) => Promise<CreateMessageResult>;
+  elicit?: (params: ElicitRequest['params'], signal: AbortSignal, server: string) => Promise<ElicitResult>;
+  sample?: (params: CreateMessageRequest['params'], signal: AbortSignal, server: string) => Promise<CreateMessageResult>;
 }
 
 type Action = 'start' | 'stop' | 'restart' | 'dispose';
@@ -269,7 +269,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const what = kind === 'elicit' ? 'an elicitation' : 'a sampling request';
     if (able.length === 0) {
       return {
-        why: `server "${this.name}" sent ${what} and no call in flight comes from a client that can answer it (MCP clients connected through mcpd bridge or the HTTP gateway can${kind === 'elicit' ? ', and so can mcpd call on a terminal' : ''})`,
+        why: `server "${this.name}" sent ${what} and no call in flight comes from a caller that can answer it (MCP clients of mcpd bridge or the HTTP gateway that declare ${kind === 'elicit' ? 'elicitation' : 'sampling'}, mcpd call and mcpd chat on a terminal${kind === 'sample' ? ', or any call when chat.sampling is "allow"' : ''})`,
       };
     }
     return { why: `server "${this.name}" sent ${what} while ${able.length} calls that could answer it were in flight; which one asked cannot be told` };

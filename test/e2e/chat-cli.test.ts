@@ -117,6 +117,22 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
     await see('Tool added.');
     await see(/✓ fx__add_tool .* added approved_tool/);
 
+    // The server asks during a call: a form on the REPL's prompt, then a sampling approval.
+    api.script({ content: [{ type: 'tool_use', name: 'fx__ask', input: {} }] }, { content: [{ type: 'text', text: 'Nice name.' }] });
+    type('ask my name\r');
+    await see('fx (in fx__ask) asks: What is your name?');
+    await see('name *');
+    type('Grace\r');
+    await see(/✓ fx__ask .* hello Grace/);
+    await see('Nice name.');
+    api.script({ content: [{ type: 'tool_use', name: 'fx__sample', input: {} }] }, { content: [{ type: 'text', text: 'sampled hi' }] }, { content: [{ type: 'text', text: 'Sampled.' }] });
+    type('sample\r');
+    await see('fx (in fx__sample) asks Claude, up to 20 tokens');
+    await see('Say hi');
+    type('y\r');
+    await see(/✓ fx__sample .* model said: sampled hi/);
+    await see('Sampled.');
+
     api.script({ content: [{ type: 'tool_use', name: 'fx__slow', input: { ms: 20_000 } }] });
     type('be slow\r');
     await see('⚙ fx__slow');
@@ -125,11 +141,31 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
     await see(/✗ fx__slow .* Cancelled by the user while it ran/);
 
     type('/usage\r');
-    await see(/Session \S+: 3 turns/);
+    await see(/Session \S+: 5 turns/);
     type('/tools\r');
     await see('fx__echo');
     type('\u0004'); // Ctrl-D on an empty line: quit
     const result = await repl;
     expect(result.exitCode).toBe(0);
-  }, 40_000);
+  }, 60_000);
+});
+
+describe('mcpd call and a server that samples', () => {
+  it('on a terminal, asks the person, then Claude answers; without one, declines with a clear message', async () => {
+    const pty = execa('script', ['-qfec', `"${process.execPath}" "${CLI}" call fx__sample`, '/dev/null'], { env: { ...env, TERM: 'dumb' }, reject: false, stdin: 'pipe', timeout: 30_000 });
+    let screen = '';
+    pty.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+    api.script({ content: [{ type: 'text', text: 'hello from Claude' }] });
+    await waitFor(() => screen.includes('Allow? [y/N]'), 10_000, `the question:\n${screen}`);
+    expect(screen).toContain('Server fx asks Claude (up to 20 tokens, on your API key):');
+    pty.stdin!.write('y\r');
+    expect((await pty).exitCode).toBe(0);
+    expect(screen).toContain('model said: hello from Claude');
+    expect(api.requests.at(-1)!.body.max_tokens).toBe(20);
+
+    const piped = await mcpd(['call', 'fx__sample']);
+    expect(piped.exitCode).toBe(1);
+    expect(piped.stderr).toContain('Server fx asked to sample Claude — declined: no terminal to approve it on');
+    expect(piped.stderr).toContain('mcpd declined the sampling request of server "fx": the user declined it');
+  });
 });

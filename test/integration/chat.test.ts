@@ -262,6 +262,113 @@ describe('approval', () => {
   });
 });
 
+describe('a server asks during a chat turn', () => {
+  const useFx = (tool: string, id: string) => ({ content: [{ type: 'tool_use' as const, id, name: `fx__${tool}`, input: {} }] });
+  const setSampling = async (sampling: 'ask' | 'allow' | 'deny') => {
+    t.writeConfig({ ...config(), chat: { ...config().chat, sampling } });
+    await client.request('config.reload', {});
+  };
+
+  it('elicitation: the person who started the turn fills the form, and the tool gets the answer', async () => {
+    client = await connect();
+    client.on('chat:event', (e) => {
+      if (e.type === 'elicitation_request') void client.request('chat.answer', { requestId: e.requestId, result: { action: 'accept', content: { name: 'Ada' } } });
+    });
+    api.script(useFx('ask', 'toolu_ask'), { content: [{ type: 'text', text: 'ok' }] });
+    await client.request('chat.send', { message: 'ask me', canApprove: true });
+    expect(toolResults(lastRequest())[0]).toMatchObject({ tool_use_id: 'toolu_ask', content: [{ type: 'text', text: 'hello Ada' }] });
+    expect(events.find((e) => e.type === 'elicitation_request')).toMatchObject({
+      server: 'fx',
+      tool: 'fx__ask',
+      message: 'What is your name?',
+      requestedSchema: { properties: { name: { type: 'string' } }, required: ['name'] },
+    });
+  });
+
+  it('elicitation: a bad answer is refused, and a cancelled turn takes the question down', async () => {
+    client = await connect();
+    let asked: ChatEvent | undefined;
+    client.on('chat:event', (e) => {
+      if (e.type === 'elicitation_request') asked = e;
+    });
+    api.script(useFx('ask', 'toolu_ask2'));
+    const session = await client.request('chat.new', {});
+    const turn = client.request('chat.send', { sessionId: session.id, message: 'ask me', canApprove: true });
+    await waitFor(() => asked, 10_000);
+    const requestId = (asked as { requestId: string }).requestId;
+    await expect(client.request('chat.answer', { requestId, result: { action: 'maybe' } as never })).rejects.toThrow(/elicitation result/);
+    await client.request('chat.cancel', { sessionId: session.id });
+    expect((await turn).stopReason).toBe('cancelled');
+    expect(events.some((e) => e.type === 'request_closed' && e.requestId === requestId)).toBe(true);
+    expect(await client.request('chat.answer', { requestId, result: { action: 'decline' } })).toEqual({ ok: false });
+    api.requests.length = 0;
+    api.script({ content: [{ type: 'text', text: 'still here' }] });
+    expect((await client.request('chat.send', { sessionId: session.id, message: 'again' })).text).toBe('still here');
+  });
+
+  it('elicitation: declined, with a log line saying why, when nobody can answer (chat -p)', async () => {
+    client = await connect();
+    api.script(useFx('ask', 'toolu_ask3'), { content: [{ type: 'text', text: 'ok' }] });
+    await client.request('chat.send', { message: 'ask me', canApprove: false });
+    expect(toolResults(lastRequest())[0]).toMatchObject({ content: [{ type: 'text', text: 'no answer (decline)' }] });
+    const { entries } = await client.request('logs.read', { server: 'fx', lines: 20 });
+    expect(entries.map((e) => e.text).join('\n')).toMatch(/declined: server "fx" sent an elicitation and no call in flight comes from a caller that can answer it/);
+  });
+
+  it('sampling (chat.sampling "ask", the default): asked first, then answered by Claude, and counted in the session', async () => {
+    client = await connect();
+    client.on('chat:event', (e) => {
+      if (e.type === 'sampling_request') void client.request('chat.approve', { requestId: e.requestId, decision: 'yes' });
+    });
+    api.script(useFx('sample', 'toolu_s'), { content: [{ type: 'text', text: 'hi from Claude' }], usage: { input_tokens: 7, output_tokens: 4 } }, { content: [{ type: 'text', text: 'done' }] });
+    const result = await client.request('chat.send', { message: 'sample', canApprove: true });
+    expect(api.requests).toHaveLength(3);
+    const sampling = api.requests[1]!.body;
+    expect(sampling.stream).toBeFalsy();
+    expect(sampling.max_tokens).toBe(20);
+    expect(sampling.tools).toBeUndefined();
+    expect(sampling.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Say hi' }] }]);
+    expect(toolResults(lastRequest())[0]).toMatchObject({ tool_use_id: 'toolu_s', content: [{ type: 'text', text: 'model said: hi from Claude' }] });
+    expect(events.find((e) => e.type === 'sampling_request')).toMatchObject({ server: 'fx', tool: 'fx__sample', preview: 'Say hi', maxTokens: 20 });
+    expect(events.find((e) => e.type === 'notice')).toMatchObject({ message: 'fx sampled claude-sonnet-5-5 (7 in / 4 out tokens)' });
+    // Two chat steps of 10 in / 5 out, and the sampling.
+    expect(result.sessionUsage).toMatchObject({ inputTokens: 27, outputTokens: 14 });
+  });
+
+  it('sampling: "no" tells the server the user declined; nobody to ask declines it', async () => {
+    client = await connect();
+    client.on('chat:event', (e) => {
+      if (e.type === 'sampling_request') void client.request('chat.approve', { requestId: e.requestId, decision: 'no' });
+    });
+    api.script(useFx('sample', 'toolu_s2'), { content: [{ type: 'text', text: 'ok' }] });
+    await client.request('chat.send', { message: 'sample', canApprove: true });
+    expect(JSON.stringify(toolResults(lastRequest())[0])).toContain('mcpd declined the sampling request of server \\"fx\\": the user declined it');
+    api.script(useFx('sample', 'toolu_s3'), { content: [{ type: 'text', text: 'ok' }] });
+    await client.request('chat.send', { message: 'sample', canApprove: false });
+    expect(JSON.stringify(toolResults(lastRequest())[0])).toMatch(/sent a sampling request and no call in flight comes from a caller that can answer it/);
+    expect(api.requests).toHaveLength(4); // no sampling request reached the API
+  });
+
+  it('sampling: "allow" answers without asking, "deny" refuses with the rule named', async () => {
+    client = await connect();
+    try {
+      await setSampling('allow');
+      api.script(useFx('sample', 'toolu_s4'), { content: [{ type: 'text', text: 'allowed' }] }, { content: [{ type: 'text', text: 'ok' }] });
+      await client.request('chat.send', { message: 'sample', canApprove: false });
+      expect(toolResults(lastRequest())[0]).toMatchObject({ content: [{ type: 'text', text: 'model said: allowed' }] });
+      expect(events.some((e) => e.type === 'sampling_request')).toBe(false);
+
+      await setSampling('deny');
+      api.script(useFx('sample', 'toolu_s5'), { content: [{ type: 'text', text: 'ok' }] });
+      await client.request('chat.send', { message: 'sample', canApprove: true });
+      expect(JSON.stringify(toolResults(lastRequest())[0])).toContain('its config forbids sampling (chat.sampling is \\"deny\\")');
+    } finally {
+      t.writeConfig(config());
+      await client.request('config.reload', {});
+    }
+  });
+});
+
 describe('a second client', () => {
   it('attaches to a session and sees its stream', async () => {
     client = await connect();

@@ -155,7 +155,7 @@ describe('the HTTP gateway', () => {
     expect(text(await bob.callTool({ name: 'fx__sample', arguments: {} }))).toBe('model said: hi from bob');
     // A client that cannot answer gets the request declined, with a log line saying why.
     expect(text(await mute.callTool({ name: 'fx__ask', arguments: {} }))).toBe('no answer (decline)');
-    expect(t.daemon.readLogs('fx', 200).some((e) => e.text.includes('declined: server "fx" sent an elicitation and no call in flight comes from a client that can answer it'))).toBe(true);
+    expect(t.daemon.readLogs('fx', 200).some((e) => e.text.includes('declined: server "fx" sent an elicitation and no call in flight comes from a caller that can answer it'))).toBe(true);
   });
 
   it('refuses DNS rebinding (Host), foreign Origins, missing or wrong tokens, and unknown sessions', async () => {

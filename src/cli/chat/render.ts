@@ -35,6 +35,7 @@ export class TurnRenderer {
   private readonly running = new Map<string, Running>();
   private ticker: NodeJS.Timeout | undefined;
   private statusShown = false;
+  private held = false;
   /** Colour only on a terminal that wants it (NO_COLOR, TERM=dumb). */
   private readonly colors: boolean;
 
@@ -91,6 +92,9 @@ export class TurnRenderer {
         break;
       }
       case 'approval_request':
+      case 'elicitation_request':
+      case 'sampling_request':
+      case 'request_closed':
         break; // asked by the REPL
       case 'notice':
         this.line(this.color(YELLOW, `  ! ${event.message}`), this.err);
@@ -114,10 +118,17 @@ export class TurnRenderer {
     }
   }
 
+  /** While the person is asked something, the live line stays away from the prompt. */
+  holdStatus(hold: boolean): void {
+    this.held = hold;
+    if (hold) this.clearStatus();
+  }
+
   /** On a terminal, calls running for more than a second get a live elapsed-time line. */
   private tick(): void {
     if (!this.tty || this.ticker) return;
     this.ticker = setInterval(() => {
+      if (this.held) return;
       const long = [...this.running.values()].filter((r) => Date.now() - r.startedAt >= 1000);
       if (long.length === 0) {
         this.clearStatus();

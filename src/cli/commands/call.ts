@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ELICIT_REQUEST, type CallToolResultJson } from '../../control/protocol.js';
+import { ELICIT_REQUEST, SAMPLE_REQUEST, type CallToolResultJson, type SampleRequestParams } from '../../control/protocol.js';
 import type { ElicitParams } from '../elicit-form.js';
 import { McpdError } from '../../errors.js';
 import { connectDaemon, type CliContext } from '../context.js';
@@ -65,10 +65,22 @@ export async function callCommand(ctx: CliContext): Promise<number> {
     const { askOnTerminal } = await import('../elicit-form.js');
     return askOnTerminal(request, signal);
   });
+  // The server asks to sample Claude (chat.sampling "ask"): the daemon asks Claude once the person says yes.
+  client.handle(SAMPLE_REQUEST, async (params, signal) => {
+    const request = params as SampleRequestParams;
+    if (!process.stdin.isTTY) {
+      ctx.err(`Server ${request.server} asked to sample Claude — declined: no terminal to approve it on (chat.sampling "allow" lets it through without asking).`);
+      return { decision: 'no' };
+    }
+    if (progressShown && live) process.stderr.write('\r\x1b[2K');
+    const { confirmOnTerminal } = await import('../elicit-form.js');
+    process.stderr.write(`\nServer ${request.server} asks Claude (up to ${request.maxTokens} tokens, on your API key):\n  ${request.preview}\n${request.systemPrompt ? `  (system prompt: ${request.systemPrompt.slice(0, 200)})\n` : ''}`);
+    return { decision: (await confirmOnTerminal('Allow? [y/N] ', signal)) ? 'yes' : 'no' };
+  });
   try {
     const result = await client.request(
       'tools.call',
-      { name: tool, progressToken: 'cli', canElicit: true, ...(args ? { arguments: args } : {}), ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}) },
+      { name: tool, progressToken: 'cli', canElicit: true, canSample: true, ...(args ? { arguments: args } : {}), ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}) },
       { signal: abort.signal },
     );
     if (progressShown && live) process.stderr.write('\r\x1b[2K');

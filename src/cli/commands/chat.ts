@@ -1,6 +1,7 @@
 /**
  * `mcpd chat`: a REPL attached to the daemon, or one turn with -p (or a piped prompt). The turn
- * runs inside the daemon; this only sends, renders and answers approvals.
+ * runs inside the daemon; this only sends, renders and answers the daemon's questions: tool
+ * approvals, a server's elicitation (a form), a server's sampling request (may Claude answer it?).
  */
 import { createInterface, type Interface } from 'node:readline';
 import type { ControlClient } from '../../control/client.js';
@@ -9,6 +10,7 @@ import type { ApprovalDecision, ChatEvent, ChatTurnResult } from '../../model.js
 import { connectDaemon, type CliContext } from '../context.js';
 import { table } from '../format.js';
 import { TurnRenderer, shortJson, usageLine } from '../chat/render.js';
+import { askForm } from '../elicit-form.js';
 
 const HELP = `Commands:
   /help            this list
@@ -76,6 +78,9 @@ class Repl {
   private model: string | undefined;
   private turnRunning = false;
   private readonly renderer: TurnRenderer;
+  /** One question on the prompt at a time; each can be taken down by the daemon (request_closed). */
+  private questions: Promise<void> = Promise.resolve();
+  private readonly openQuestions = new Map<string, AbortController>();
 
   constructor(
     private readonly ctx: CliContext,
@@ -106,17 +111,73 @@ class Repl {
   private onEvent(event: ChatEvent): void {
     if (event.sessionId !== this.sessionId) return;
     this.renderer.render(event);
-    if (event.type === 'approval_request') void this.askApproval(event.requestId, event.name, event.input);
+    switch (event.type) {
+      case 'approval_request':
+        this.enqueue(event.requestId, async (signal) => {
+          const decision = await this.decide(`  ? Run ${event.name} ${shortJson(event.input, 200)}  [y]es / [n]o / [a]lways: `, signal);
+          await this.client.request('chat.approve', { requestId: event.requestId, decision });
+        });
+        break;
+      case 'sampling_request':
+        this.enqueue(event.requestId, async (signal) => {
+          const system = event.systemPrompt ? `\n    system: ${event.systemPrompt.slice(0, 200)}` : '';
+          const decision = await this.decide(`  ? ${event.server} (in ${event.tool}) asks Claude, up to ${event.maxTokens} tokens:\n    ${event.preview}${system}\n    Allow? [y]es / [n]o / [a]lways for ${event.server}: `, signal);
+          await this.client.request('chat.approve', { requestId: event.requestId, decision });
+        });
+        break;
+      case 'elicitation_request':
+        this.enqueue(event.requestId, async (signal) => {
+          const result = await askForm(
+            { message: `  ? ${event.server} (in ${event.tool}) asks: ${event.message}`, requestedSchema: event.requestedSchema as Parameters<typeof askForm>[0]['requestedSchema'] },
+            { question: (prompt, s) => this.question(`    ${prompt}`, s), write: (text) => process.stdout.write(text) },
+            signal,
+          );
+          if (!signal.aborted) await this.client.request('chat.answer', { requestId: event.requestId, result });
+        });
+        break;
+      case 'request_closed':
+        this.openQuestions.get(event.requestId)?.abort();
+        break;
+      default:
+    }
   }
 
-  private askApproval(requestId: string, name: string, input: unknown): Promise<void> {
-    return new Promise((resolve) => {
-      this.rl.question(`  ? Run ${name} ${shortJson(input, 200)}  [y]es / [n]o / [a]lways: `, (answer) => {
-        const a = answer.trim().toLowerCase();
-        const decision: ApprovalDecision = a.startsWith('a') ? 'always' : a.startsWith('y') ? 'yes' : 'no';
-        void this.client.request('chat.approve', { requestId, decision }).finally(resolve);
+  /** Questions wait their turn: the prompt holds one at a time. */
+  private enqueue(requestId: string, ask: (signal: AbortSignal) => Promise<void>): void {
+    const abort = new AbortController();
+    this.openQuestions.set(requestId, abort);
+    this.questions = this.questions.then(async () => {
+      if (abort.signal.aborted) return;
+      this.renderer.holdStatus(true);
+      try {
+        await ask(abort.signal);
+      } catch (error) {
+        if (!abort.signal.aborted) this.ctx.err(error instanceof Error ? error.message : String(error));
+      } finally {
+        this.renderer.holdStatus(false);
+        this.openQuestions.delete(requestId);
+      }
+    });
+  }
+
+  private question(prompt: string, signal: AbortSignal): Promise<string> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new Error('closed'));
+      const onAbort = () => {
+        this.ctx.out('    (no longer asked)');
+        reject(new Error('closed'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.rl.question(prompt, { signal }, (answer) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(answer);
       });
     });
+  }
+
+  private async decide(prompt: string, signal: AbortSignal): Promise<ApprovalDecision> {
+    const a = (await this.question(prompt, signal)).trim().toLowerCase();
+    return a.startsWith('a') ? 'always' : a.startsWith('y') ? 'yes' : 'no';
   }
 
   /** Ctrl-C: cancel the turn if one runs; otherwise leave on an empty line. */

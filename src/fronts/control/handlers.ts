@@ -1,11 +1,13 @@
 /** The control methods, each a thin call into the daemon host. Parameters are checked here. */
 import type { ChatWatcher } from '../../chat/service.js';
 import type { RpcErrorObject } from '../../control/jsonrpc.js';
-import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { ELICIT_REQUEST, JSONRPC_ERRORS, PROTOCOL_VERSION, type MethodName } from '../../control/protocol.js';
+import { ElicitResultSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { samplingPreview } from '../../chat/sampling.js';
+import { ELICIT_REQUEST, JSONRPC_ERRORS, PROTOCOL_VERSION, SAMPLE_REQUEST, type MethodName, type SampleRequestParams } from '../../control/protocol.js';
 import { McpdError, isMcpdError } from '../../errors.js';
 import type { ApprovalDecision } from '../../model.js';
 import { MAX_TIMER_MS } from '../../util/limits.js';
+import type { ServerRequestHandler } from '../../supervisor/managed-server.js';
 import type { DaemonHost } from '../host.js';
 import type { ControlConnection, RequestHandler } from './server.js';
 
@@ -117,15 +119,28 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
     'tools.list': async (p) => ({ tools: await daemon.tools(serverFilter(p)) }),
     'tools.call': work((p: Record<string, unknown>, signal: AbortSignal, connection: ControlConnection) => {
       const progressToken = optStr(p, 'progressToken');
-      return daemon.callTool(str(p, 'name'), optObject(p, 'arguments'), {
+      const tool = str(p, 'name');
+      const serverRequests: ServerRequestHandler = {
+        // A person at a terminal answers what the server asks during the call.
+        ...(p['canElicit'] === true ? { elicit: async (params, elicitSignal) => (await connection.request(ELICIT_REQUEST, params, { signal: elicitSignal, timeoutMs: ELICIT_TIMEOUT_MS })) as ElicitResult } : {}),
+        // Sampling is answered by the daemon with Claude, under chat.sampling; the person approves it when asked to.
+        ...(p['canSample'] === true || daemon.chat.samplingRule === 'allow' ? { sample: async (params, sampleSignal, server) => {
+          const question: SampleRequestParams = { server, tool, preview: samplingPreview(params), ...(params.systemPrompt ? { systemPrompt: params.systemPrompt } : {}), maxTokens: params.maxTokens };
+          const ask = p['canSample'] === true
+            ? async () => {
+                const answer = (await connection.request(SAMPLE_REQUEST, question, { signal: sampleSignal, timeoutMs: ELICIT_TIMEOUT_MS })) as { decision?: unknown };
+                return answer?.decision === 'yes' ? ('yes' as const) : ('no' as const);
+              }
+            : undefined;
+          return (await daemon.chat.sample(params, { server, signal: sampleSignal, ask })).result;
+        } } satisfies ServerRequestHandler : {}),
+      };
+      return daemon.callTool(tool, optObject(p, 'arguments'), {
         signal,
         timeoutMs: optTimeout(p, 'timeoutMs'),
         caller: 'cli',
         ...(progressToken === undefined ? {} : { onProgress: (progress: { progress: number; total?: number; message?: string }) => connection.notify('call:progress', { progressToken, ...progress }) }),
-        // A person at a terminal answers what the server asks during the call.
-        ...(p['canElicit'] === true
-          ? { serverRequests: { elicit: async (params, elicitSignal) => (await connection.request(ELICIT_REQUEST, params, { signal: elicitSignal, timeoutMs: ELICIT_TIMEOUT_MS })) as ElicitResult } }
-          : {}),
+        serverRequests,
       });
     }),
     'resources.list': async (p) => ({ resources: daemon.resources(serverFilter(p)) }),
@@ -162,6 +177,11 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
       const decision = p['decision'];
       if (decision !== 'yes' && decision !== 'no' && decision !== 'always') throw new InvalidParams('params.decision must be "yes", "no" or "always"');
       return { ok: daemon.chat.approve(str(p, 'requestId'), decision as ApprovalDecision, watcherOf(connection)) };
+    },
+    'chat.answer': async (p, _signal, connection) => {
+      const parsed = ElicitResultSchema.safeParse(p['result']);
+      if (!parsed.success) throw new InvalidParams('params.result must be an elicitation result: { action: "accept", content } | { action: "decline" } | { action: "cancel" }');
+      return { ok: daemon.chat.answer(str(p, 'requestId'), parsed.data, watcherOf(connection)) };
     },
     'chat.sessions': async () => ({ sessions: daemon.chat.list() }),
     'chat.history': async (p) => {
