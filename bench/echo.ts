@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -19,6 +20,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { execa } from 'execa';
 import { ControlClient } from '../src/control/client.js';
+import { abortIsolatingFetch } from '../src/transport/isolated-fetch.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
@@ -64,6 +66,50 @@ async function throughput(call: Call, n: number, inFlight: number): Promise<numb
     }),
   );
   return n / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * An HTTP server that answers `initialize` and every call with a canned JSON result: no MCP
+ * server behind it. The SDK's HTTP client against it is the floor of any HTTP gateway.
+ */
+const CANNED_HTTP = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    const msg = body ? JSON.parse(body) : undefined;
+    if (!msg || msg.id === undefined) return res.writeHead(req.method === 'POST' ? 202 : 405).end();
+    const result = msg.method === 'initialize'
+      ? { protocolVersion: msg.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'canned', version: '0' } }
+      : { content: [{ type: 'text', text: msg.params?.arguments?.message ?? '' }] };
+    res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'canned' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Connects an SDK HTTP client, retrying while the server comes up. */
+async function httpClient(url: string): Promise<Client> {
+  for (let attempt = 0; ; attempt += 1) {
+    const client = new Client({ name: 'bench', version: '0' });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: abortIsolatingFetch() }));
+      return client;
+    } catch (error) {
+      if (attempt > 100) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** One request through `mcpd bridge`, reading its stdout line by line (no SDK, no size limit). */
@@ -128,7 +174,15 @@ async function main(): Promise<void> {
     const fixture = await sdkClient(stdio([FIXTURE]));
     const bridge = await sdkClient(stdio([join(ROOT, 'dist/cli/main.js'), 'bridge', '--home', home]));
     const gateway = (await control.request('status', {})).fronts.find((f) => f.name === 'mcp-http')!.address;
-    const http = await sdkClient(new StreamableHTTPClientTransport(new URL(`${gateway}/mcp`)));
+    const http = await httpClient(`${gateway}/mcp`);
+    // For hosts that speak HTTP: the same server over its own Streamable HTTP (the SDK's server
+    // transport, in server-everything), and a canned answer with no server at all (the floor).
+    const everythingPort = await freePort();
+    const everythingHttpProcess = execa(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PORT: String(everythingPort) }, reject: false, stdio: 'ignore' });
+    const cannedProcess = execa(process.execPath, ['-e', CANNED_HTTP], { reject: false, buffer: false });
+    const cannedPort = await new Promise<string>((resolve) => cannedProcess.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    const everythingHttp = await httpClient(`http://127.0.0.1:${everythingPort}/mcp`);
+    const canned = await httpClient(`http://127.0.0.1:${cannedPort}/mcp`);
 
     const kib = 'x'.repeat(1024);
     const mib = 1024 * 1024;
@@ -141,6 +195,16 @@ async function main(): Promise<void> {
         via: {
           control: () => control.request('tools.call', { name: 'everything__echo', arguments: { message: kib } }),
           bridge: () => bridge.callTool({ name: 'everything__echo', arguments: { message: kib } }),
+          http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
+          'HTTP floor (canned answer, no mcpd)': () => canned.callTool({ name: 'echo', arguments: { message: kib } }),
+        },
+      },
+      {
+        name: 'echo 1 KiB, HTTP client',
+        latencyCalls: QUICK ? 200 : 2000,
+        throughputCalls: QUICK ? 500 : 5000,
+        direct: () => everythingHttp.callTool({ name: 'echo', arguments: { message: kib } }),
+        via: {
           http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
         },
       },
@@ -189,8 +253,13 @@ async function main(): Promise<void> {
     for (const row of rows) console.log(row);
     console.log(`\n16 MiB result: ${Object.entries(bigOk).map(([front, ok]) => `${front} ${ok ? 'ok' : 'FAILED'}`).join(', ')}`);
     console.log('Targets: control socket p50 ≤ 1.5× and throughput ≥ 0.8×; HTTP gateway p50 ≤ 2.5×.');
+    console.log('"echo 1 KiB, HTTP client": direct is the SDK HTTP client to server-everything\'s own Streamable HTTP endpoint.');
+    console.log('"HTTP floor": the SDK HTTP client against a canned JSON answer (no MCP server, no mcpd), compared with direct stdio.');
     control.close();
-    await Promise.allSettled([everything, fixture, bridge, http].map((c) => c.close()));
+    await Promise.allSettled([everything, fixture, bridge, http, everythingHttp, canned].map((c) => c.close()));
+    everythingHttpProcess.kill('SIGTERM');
+    cannedProcess.kill('SIGTERM');
+    await Promise.allSettled([everythingHttpProcess, cannedProcess]);
   } finally {
     daemon.kill('SIGTERM');
     await daemon;

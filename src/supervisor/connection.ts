@@ -19,6 +19,7 @@ import {
 import type { ServerConfig, StdioServerConfig } from '../config/types.js';
 import type { LogStore } from '../logs/store.js';
 import { ChildStdioTransport } from '../transport/child-stdio.js';
+import { abortIsolatingFetch } from '../transport/isolated-fetch.js';
 import { resolveCommand } from './command.js';
 import { childEnvironment } from './env.js';
 import { delay } from '../util/time.js';
@@ -117,7 +118,7 @@ export class Connection {
       return handler.sample(request.params, extra.signal, config.name);
     });
     if (config.transport !== 'stdio') {
-      const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers } });
+      const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: abortIsolatingFetch() });
       client.onclose = () => hooks.onClosed(null, 'the connection closed');
       return new Connection(config, client, transport, null, deps);
     }

@@ -185,3 +185,103 @@ describe('the HTTP gateway', () => {
     expect(validateConfig({ servers: {}, gateway: { http: { host: '0.0.0.0', port: 7331, token: TOKEN } } }, '/').ok).toBe(true);
   });
 });
+
+/** Raw Streamable HTTP, as the spec words it: what the SDK client does not show. */
+describe('the gateway\'s Streamable HTTP transport', () => {
+  interface Answer {
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+  }
+  const auth = { Authorization: `Bearer ${TOKEN}` };
+  const accept = 'application/json, text/event-stream';
+
+  /** One HTTP exchange; `until` ends it early (the client drops the connection) once the body so far passes. */
+  function exchange(method: string, path: string, headers: Record<string, string>, body?: unknown, until?: (body: string) => boolean): Promise<Answer> {
+    const url = new URL(`${base}${path}`);
+    return new Promise((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method, headers: { ...auth, ...headers } }, (res) => {
+        let text = '';
+        const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (until?.(text)) {
+            req.destroy();
+            done();
+          }
+        });
+        res.on('end', done);
+      });
+      req.on('error', (error) => (until ? undefined : reject(error)));
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  const events = (sse: string) => [...sse.matchAll(/(?:^|\n)id: (\S+)\ndata: (.*)\n/g)].map((m) => ({ id: m[1]!, message: JSON.parse(m[2]!) as Record<string, unknown> }));
+
+  async function session(path = '/servers/fx/mcp'): Promise<{ headers: Record<string, string> }> {
+    const init = await exchange('POST', path, { 'Content-Type': 'application/json', Accept: accept }, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    expect(init.status).toBe(200);
+    const headers = { 'Mcp-Session-Id': String(init.headers['mcp-session-id']), 'Mcp-Protocol-Version': '2025-11-25' };
+    expect((await exchange('POST', path, { 'Content-Type': 'application/json', Accept: accept, ...headers }, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+    return { headers };
+  }
+
+  it('answers a call as plain JSON when the result is all there is, and as an SSE stream when progress goes first', async () => {
+    const { headers } = await session();
+    const plain = await exchange('POST', '/servers/fx/mcp', { 'Content-Type': 'application/json', Accept: accept, ...headers }, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'json' } } });
+    expect(plain.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(plain.body)).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'json' }] } });
+
+    const batch = await exchange('POST', '/servers/fx/mcp', { 'Content-Type': 'application/json', Accept: accept, ...headers }, [
+      { jsonrpc: '2.0', id: 2, method: 'ping' },
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: { message: 'b' } } },
+    ]);
+    expect((JSON.parse(batch.body) as { id: number }[]).map((m) => m.id).sort()).toEqual([2, 3]);
+
+    const streamed = await exchange('POST', '/servers/fx/mcp', { 'Content-Type': 'application/json', Accept: accept, ...headers }, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'progress', arguments: { ms: 150, every: 50 }, _meta: { progressToken: 'p' } } });
+    expect(streamed.headers['content-type']).toBe('text/event-stream');
+    const messages = events(streamed.body).map((e) => e.message);
+    expect(messages.filter((m) => m['method'] === 'notifications/progress').length).toBeGreaterThanOrEqual(2);
+    expect(messages.at(-1)).toMatchObject({ id: 4, result: { content: [{ type: 'text', text: 'worked 150 ms' }] } });
+  });
+
+  it('resumes a stream the client lost: GET with Last-Event-ID gives what it missed, then the result', async () => {
+    const { headers } = await session();
+    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'progress', arguments: { ms: 600, every: 100 }, _meta: { progressToken: 'r' } } };
+    // The client drops the connection after the first event.
+    const first = await exchange('POST', '/servers/fx/mcp', { 'Content-Type': 'application/json', Accept: accept, ...headers }, call, (body) => events(body).length >= 1);
+    const [seen] = events(first.body);
+    expect(seen!.message).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'r', progress: 1 } });
+    await new Promise((r) => setTimeout(r, 200));
+    const rest = await exchange('GET', '/servers/fx/mcp', { Accept: 'text/event-stream', 'Last-Event-ID': seen!.id, ...headers });
+    expect(rest.status).toBe(200);
+    const missed = events(rest.body).map((e) => e.message);
+    expect(missed.filter((m) => m['method'] === 'notifications/progress').map((m) => (m['params'] as { progress: number }).progress)).toEqual([2, 3, 4, 5, 6]);
+    expect(missed.at(-1)).toMatchObject({ id: 7, result: { content: [{ type: 'text', text: 'worked 600 ms' }] } });
+    // An event id it never sent: 404.
+    expect((await exchange('GET', '/servers/fx/mcp', { Accept: 'text/event-stream', 'Last-Event-ID': 'nope_1', ...headers })).status).toBe(404);
+  });
+
+  it('refuses what the spec refuses, and DELETE ends the session', async () => {
+    const { headers } = await session();
+    const json = { 'Content-Type': 'application/json', ...headers };
+    const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+    expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: 'application/json' }, ping)).status).toBe(406);
+    expect((await exchange('POST', '/servers/fx/mcp', { ...headers, 'Content-Type': 'text/plain', Accept: accept }, ping)).status).toBe(415);
+    expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept, 'Mcp-Protocol-Version': '1999-01-01' }, ping)).status).toBe(400);
+    expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept }, { hello: 'world' })).status).toBe(400);
+    expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept }, { jsonrpc: '2.0', id: 9, method: 'initialize', params: {} })).status).toBe(400);
+    expect((await exchange('PUT', '/servers/fx/mcp', { ...json, Accept: accept }, ping)).status).toBe(405);
+    // One GET stream per session.
+    const url = new URL(`${base}/servers/fx/mcp`);
+    const open = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'GET', headers: { ...auth, Accept: 'text/event-stream', ...headers } });
+    open.on('error', () => undefined);
+    const opened = await new Promise<number>((resolve) => open.on('response', (res) => resolve(res.statusCode ?? 0)).end());
+    expect(opened).toBe(200);
+    expect((await exchange('GET', '/servers/fx/mcp', { Accept: 'text/event-stream', ...headers })).status).toBe(409);
+    open.destroy();
+    expect((await exchange('DELETE', '/servers/fx/mcp', headers)).status).toBe(200);
+    expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept }, ping)).status).toBe(404);
+  });
+});

@@ -1,14 +1,14 @@
 /**
  * The HTTP gateway (config `gateway.http`): Streamable HTTP at `/mcp` (the merged catalogue) and
- * `/servers/NAME/mcp` (one server under its own names), one MCP session per client with the
- * SDK's server transport (POST, GET for the SSE stream, DELETE, `Mcp-Session-Id`, resumption).
+ * `/servers/NAME/mcp` (one server under its own names), one MCP session per client over our
+ * Streamable HTTP transport (transport.ts: POST, GET for the SSE stream, DELETE, `Mcp-Session-Id`,
+ * resumption).
  * Guarded like the control socket: loopback by default; `Host` and `Origin` checked against DNS
  * rebinding; a bearer token, compared in constant time, required off loopback.
  */
-import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isLoopbackHost } from '../../config/schema.js';
 import { McpdError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logs/store.js';
@@ -17,6 +17,7 @@ import type { DaemonHost, Front } from '../host.js';
 import { createMcpSession, type McpSession } from '../mcp/session.js';
 import { CatalogueView, parseViewPath } from '../mcp/view.js';
 import { BoundedEventStore } from './event-store.js';
+import { HttpServerTransport } from './transport.js';
 
 export interface McpHttpOptions {
   host: string;
@@ -31,7 +32,7 @@ const MAX_SESSIONS = 256;
 const SESSION_IDLE_MS = 30 * 60_000;
 
 interface HttpSession {
-  transport: StreamableHTTPServerTransport;
+  transport: HttpServerTransport;
   session: McpSession;
   path: string;
   lastSeen: number;
@@ -166,8 +167,7 @@ export class McpHttpFront implements Front {
 
   private async openSession(path: string, view: CatalogueView, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     let entry: HttpSession | undefined;
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+    const transport = new HttpServerTransport({
       eventStore: new BoundedEventStore(),
       onsessioninitialized: (id) => {
         if (entry) this.sessions.set(id, entry);
