@@ -65,6 +65,8 @@ export interface FormIo {
   write(text: string): void;
   /** Whether the person interrupted (Ctrl-C): cancel rather than decline. */
   interrupted?(): boolean;
+  /** How to get out of the form, shown under the server's message. */
+  hint?: string;
 }
 
 /** Asks the server's questions through `io` and builds the elicitation's answer. */
@@ -81,7 +83,7 @@ export async function askForm(params: ElicitParams, io: FormIo, signal: AbortSig
     }
   };
   try {
-    io.write(`\n${params.message}\n(type the answers; !decline or Ctrl-D declines, !cancel cancels)\n`);
+    io.write(`\n${params.message}\n${io.hint ?? '(type the answers; !decline or Ctrl-D declines, !cancel cancels)'}\n`);
     const content: Record<string, unknown> = {};
     const required = new Set(params.requestedSchema?.required ?? []);
     for (const [key, field] of Object.entries(params.requestedSchema?.properties ?? {})) {

@@ -129,7 +129,7 @@ class Repl {
         this.enqueue(event.requestId, async (signal) => {
           const result = await askForm(
             { message: `  ? ${event.server} (in ${event.tool}) asks: ${event.message}`, requestedSchema: event.requestedSchema as Parameters<typeof askForm>[0]['requestedSchema'] },
-            { question: (prompt, s) => this.question(`    ${prompt}`, s), write: (text) => process.stdout.write(text) },
+            { question: (prompt, s) => this.question(`    ${prompt}`, s), write: (text) => process.stdout.write(text), hint: '    (type the answers; !decline declines, !cancel or Ctrl-C cancels)' },
             signal,
           );
           if (!signal.aborted) await this.client.request('chat.answer', { requestId: event.requestId, result });
