@@ -3,12 +3,11 @@
  * checks first (initialize, ping, tools/list) and DNS rebinding protection, on the merged
  * catalogue and on one server's endpoint. Needs Node >= 22 (`.ci/run` provides it on Node 20).
  */
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { node22, runScenario, runSuite } from '../support/conformance.js';
-import { fixtureEntry, ROOT, waitFor } from '../support/fixtures.js';
+import { fixtureEntry, freePort, ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
 const node = node22();
@@ -35,15 +34,6 @@ describe.skipIf(!node)('the MCP conformance suite through the HTTP gateway', () 
     }, 120_000);
   }
 });
-
-/** A free loopback port (for server-everything's own HTTP mode, which takes PORT). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Two upstreams: the npm reference server, and our fixture of every scenario. */
 const UPSTREAMS = [

@@ -1,5 +1,6 @@
 /** Building configs for tests: fixture servers with short timeouts, and temp homes. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { validateConfig } from '../../src/config/schema.js';
@@ -45,3 +46,12 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
 
 /** A zombie (exited, not yet reaped) counts as gone. */
 export { processAlive as pidAlive } from '../../src/util/proc.js';
+
+/** A loopback port nobody listens on now (for servers that take a PORT). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
