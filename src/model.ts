@@ -4,7 +4,7 @@
  */
 
 /** `disposed` is final: a server removed from the config (or of a stopped daemon) takes no more actions. */
-export const SERVER_STATES = ['starting', 'running', 'backoff', 'failed', 'stopping', 'stopped', 'disabled', 'disposed'] as const;
+export const SERVER_STATES = ['starting', 'running', 'backoff', 'failed', 'needs-auth', 'stopping', 'stopped', 'disabled', 'disposed'] as const;
 export type ServerState = (typeof SERVER_STATES)[number];
 
 export interface ErrorInfo {
@@ -15,7 +15,8 @@ export interface ErrorInfo {
 
 export interface ServerStatus {
   name: string;
-  transport: 'stdio' | 'http';
+  /** `http` is Streamable HTTP, `sse` the legacy SSE transport (what a remote server was reached with). */
+  transport: 'stdio' | 'http' | 'sse';
   state: ServerState;
   pid: number | null;
   /** When it last became `running` (ISO time), while it is running. */

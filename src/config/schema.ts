@@ -35,7 +35,7 @@ const stringMap = z.record(z.string(), z.string());
 function schemas(strict: boolean) {
   const object = strict ? z.strictObject : z.object;
   const common = {
-    type: z.enum(['stdio', 'http', 'streamable-http', 'streamableHttp']).optional(),
+    type: z.enum(['stdio', 'http', 'streamable-http', 'streamableHttp', 'sse']).optional(),
     disabled: z.boolean().optional(),
     tools: object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional(),
     timeouts: object({
@@ -63,7 +63,7 @@ function schemas(strict: boolean) {
   const http = object({
     ...common,
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
-    headers: stringMap.optional(),
+    headers: z.record(z.string(), z.union([z.string(), object({ command: z.array(z.string().min(1)).min(1, 'must name the command to run'), prefix: z.string().optional() })])).optional(),
   });
   const pluginEntry = z.union([z.string().min(1), z.tuple([z.string().min(1), z.record(z.string(), z.unknown())])]);
   const top = object({
@@ -162,10 +162,6 @@ function resolveServer(
     return undefined;
   }
   const entry = raw as Record<string, unknown>;
-  if (entry['type'] === 'sse') {
-    problems.push({ path: `${prefix}.type`, message: 'the legacy SSE transport is not supported; use the server\'s Streamable HTTP endpoint' });
-    return undefined;
-  }
   const hasCommand = 'command' in entry;
   const hasUrl = 'url' in entry;
   if (hasCommand === hasUrl) {
@@ -213,7 +209,8 @@ function resolveServer(
     problems.push({ path: `${prefix}.type`, message: 'is "stdio" but the server has a "url"' });
     return undefined;
   }
-  return { ...common(parsed), transport: 'http', url: parsed.url, headers: parsed.headers ?? {} };
+  const protocol = parsed.type === undefined ? 'auto' : parsed.type === 'sse' ? 'sse' : 'streamable-http';
+  return { ...common(parsed), transport: 'http', url: parsed.url, protocol, headers: parsed.headers ?? {} };
 }
 
 function resolveChat(chat: {

@@ -42,10 +42,15 @@ export interface StdioServerConfig extends ServerConfigBase {
   cwd: string;
 }
 
+/** A header's value: as written, or what a command prints (a token helper), after `prefix`. */
+export type HeaderValue = string | { command: string[]; prefix?: string };
+
 export interface HttpServerConfig extends ServerConfigBase {
   transport: 'http';
   url: string;
-  headers: Record<string, string>;
+  /** `auto` (no "type"): Streamable HTTP, then legacy SSE if the server answers 400/404/405. */
+  protocol: 'auto' | 'streamable-http' | 'sse';
+  headers: Record<string, HeaderValue>;
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;

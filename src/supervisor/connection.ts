@@ -3,7 +3,6 @@
  * Client over its stdio; for a remote one the SDK's Streamable HTTP transport.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CreateMessageRequestSchema,
@@ -16,16 +15,16 @@ import {
   type Resource,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ServerConfig, StdioServerConfig } from '../config/types.js';
+import type { HttpServerConfig, ServerConfig, StdioServerConfig } from '../config/types.js';
 import type { LogStore } from '../logs/store.js';
 import { ChildStdioTransport } from '../transport/child-stdio.js';
-import { abortIsolatingFetch } from '../transport/isolated-fetch.js';
 import { resolveCommand } from './command.js';
 import { childEnvironment } from './env.js';
 import { delay } from '../util/time.js';
 import { ServerProcess, type ExitInfo } from './process.js';
 import type { ServerRequestHandler } from './managed-server.js';
 import { INSTANCE_VARIABLE, type ChildRegistry } from './reaper.js';
+import { hasCommandHeaders, httpStatus, looksLegacy, remoteTransport, resolveHeaders, type RemoteProtocol } from './remote.js';
 
 export type ListKind = 'tools' | 'resources' | 'prompts';
 
@@ -63,11 +62,14 @@ const EXIT_AFTER_CLOSE_GRACE_MS = 200;
 
 export class Connection {
   private closing: Promise<void> | undefined;
+  /** For a remote server, the transport it was reached with (shown in status). */
+  remoteProtocol: RemoteProtocol | undefined;
 
   private constructor(
     readonly config: ServerConfig,
     readonly client: Client,
-    private readonly transport: Transport,
+    /** A local server's stdio; a remote server's is made at initialize (it may take two tries). */
+    private transport: Transport | undefined,
     readonly process: ServerProcess | null,
     private readonly deps: ConnectionDeps,
   ) {}
@@ -118,9 +120,12 @@ export class Connection {
       return handler.sample(request.params, extra.signal, config.name);
     });
     if (config.transport !== 'stdio') {
-      const transport = new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: config.headers }, fetch: abortIsolatingFetch() });
-      client.onclose = () => hooks.onClosed(null, 'the connection closed');
-      return new Connection(config, client, transport, null, deps);
+      const connection = new Connection(config, client, undefined, null, deps);
+      // Only a connection that was up reports closing (a failed try of the handshake does not).
+      client.onclose = () => {
+        if (connection.up) hooks.onClosed(null, 'the connection closed');
+      };
+      return connection;
     }
     const child = await Connection.spawn(config, deps);
     const transport = new ChildStdioTransport(child.stdin, child.stdout, {
@@ -142,9 +147,44 @@ export class Connection {
     return new Connection(config, client, transport, child, deps);
   }
 
+  private up = false;
+
   /** The MCP handshake; `signal` aborts it (the caller tears the connection down). */
   async initialize(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    await this.client.connect(this.transport, { timeout: timeoutMs, signal });
+    if (this.config.transport === 'stdio') await this.client.connect(this.transport!, { timeout: timeoutMs, signal });
+    else await this.connectRemote(this.config, timeoutMs, signal);
+    this.up = true;
+  }
+
+  /**
+   * Streamable HTTP or legacy SSE as the config says; with no "type", Streamable HTTP first and
+   * SSE when the server answers the way the spec's backwards-compatibility section describes.
+   * Headers from commands are run now, and once more on a 401 (the token may have rotated).
+   */
+  private async connectRemote(config: HttpServerConfig, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    let headers = await resolveHeaders(config, signal);
+    const attempt = async (protocol: RemoteProtocol) => {
+      this.remoteProtocol = protocol;
+      this.transport = remoteTransport(protocol, config.url, headers);
+      await this.client.connect(this.transport, { timeout: timeoutMs, signal });
+    };
+    const withFreshHeaders = async (protocol: RemoteProtocol) => {
+      try {
+        await attempt(protocol);
+      } catch (error) {
+        if (httpStatus(error) !== 401 || !hasCommandHeaders(config) || signal.aborted) throw error;
+        headers = await resolveHeaders(config, signal);
+        await attempt(protocol);
+      }
+    };
+    if (config.protocol === 'sse') return withFreshHeaders('sse');
+    try {
+      await withFreshHeaders('streamable-http');
+    } catch (error) {
+      if (config.protocol !== 'auto' || !looksLegacy(error) || signal.aborted) throw error;
+      this.deps.logs.append(config.name, 'daemon', 'info', `Streamable HTTP answered ${httpStatus(error) ?? 'with another content type'}; trying the legacy SSE transport (set "type" to skip this)`);
+      await withFreshHeaders('sse');
+    }
   }
 
   private static async spawn(config: StdioServerConfig, deps: ConnectionDeps): Promise<ServerProcess> {

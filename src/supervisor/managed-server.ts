@@ -29,6 +29,7 @@ import { Connection, type ConnectionDeps, type ListKind, type ServerLists } from
 import { HealthMonitor } from './health.js';
 import type { ExitInfo } from './process.js';
 import { RestartPolicy } from './restart-policy.js';
+import { remoteStartError, type RemoteProtocol } from './remote.js';
 import { assertTransition } from './state.js';
 
 export interface ManagedServerEvents {
@@ -95,6 +96,8 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   private restarts = 0;
   private skippedLines = 0;
   private lastError: McpdError | null = null;
+  /** How a remote server was last reached (kept while it is down, for status). */
+  private remoteProtocol: RemoteProtocol | undefined;
   private lists: ServerLists = EMPTY_LISTS;
   /** The callers of the calls in flight that can answer the server's requests. */
   private readonly callers = new Set<ServerRequestHandler>();
@@ -128,7 +131,8 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const info = connection?.client.getServerVersion();
     return {
       name: this.name,
-      transport: this.config.transport,
+      // A remote server shows the transport it was reached with (Streamable HTTP or legacy SSE).
+      transport: this.config.transport === 'stdio' ? 'stdio' : (connection?.remoteProtocol ?? this.remoteProtocol) === 'sse' ? 'sse' : 'http',
       state: this.currentState,
       pid: this.currentState === 'running' || this.currentState === 'starting' ? (connection?.pid ?? null) : null,
       runningSince: this.currentState === 'running' && this.runningSince ? new Date(this.runningSince).toISOString() : null,
@@ -331,7 +335,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const attempt = this.attempt;
     const connection = attempt?.connection;
     if (this.currentState !== 'running' || !attempt || !connection) {
-      const why = (this.currentState === 'failed' || this.currentState === 'backoff') && this.lastError ? ` (${this.lastError.message})` : '';
+      const why = (this.currentState === 'failed' || this.currentState === 'backoff' || this.currentState === 'needs-auth') && this.lastError ? ` (${this.lastError.message})` : '';
       throw new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is ${this.currentState}${why}.`, { server: this.name });
     }
     return [attempt, connection];
@@ -445,14 +449,15 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       // Cut short by stop/restart/dispose: the action that did it tears the attempt down.
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
       const reason = startup.signal.aborted && startup.signal.reason === timedOut ? timedOut : error;
-      await this.fail(attempt, this.startError(reason, exit, closeReason));
+      if (attempt.connection?.remoteProtocol) this.remoteProtocol = attempt.connection.remoteProtocol;
+      await this.fail(attempt, this.startError(reason, exit, closeReason, attempt.connection?.remoteProtocol));
     } finally {
       clearTimeout(timer);
       attempt.abort.signal.removeEventListener('abort', onAbort);
     }
   }
 
-  private startError(error: unknown, exit: ExitInfo | null | undefined, closeReason: string | undefined): McpdError {
+  private startError(error: unknown, exit: ExitInfo | null | undefined, closeReason: string | undefined, protocol: RemoteProtocol | undefined): McpdError {
     // Checked before the exit: a server that timed out is killed by us, which is not its crash.
     if ((error instanceof McpdError && error.code === 'MCPD_SERVER_INIT_TIMEOUT') || (error instanceof McpError && error.code === McpErrorCode.RequestTimeout)) {
       return new McpdError('MCPD_SERVER_INIT_TIMEOUT', this.withStderr(`Server "${this.name}" did not finish starting (initialize and listing) within ${this.config.timeouts.startupMs} ms.`), {
@@ -461,6 +466,10 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       });
     }
     if (error instanceof McpdError && error.code !== 'MCPD_TIMEOUT') return error;
+    if (this.config.transport === 'http') {
+      const remote = remoteStartError(this.config, protocol ?? 'streamable-http', error);
+      if (remote) return remote;
+    }
     if (exit !== undefined) {
       return new McpdError('MCPD_SERVER_EXITED', this.withStderr(`Server "${this.name}" stopped during startup: ${describeExit(exit, closeReason)}.`), {
         server: this.name,
@@ -496,6 +505,12 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     this.tearingDown = tearingDown;
     if (error.code === 'MCPD_SERVER_COMMAND_NOT_FOUND') {
       this.transition('failed');
+      await tearingDown;
+      return;
+    }
+    // Retrying cannot help until someone signs in: no loop, no crash budget spent.
+    if (error.code === 'MCPD_SERVER_NEEDS_AUTH') {
+      this.transition('needs-auth');
       await tearingDown;
       return;
     }

@@ -4,10 +4,12 @@ import type { ServerState } from '../model.js';
 const TRANSITIONS: Readonly<Record<ServerState, readonly ServerState[]>> = {
   stopped: ['starting', 'disabled', 'disposed'],
   disabled: ['starting', 'stopped', 'disposed'],
-  starting: ['running', 'backoff', 'failed', 'stopping'],
+  starting: ['running', 'backoff', 'failed', 'needs-auth', 'stopping'],
   running: ['backoff', 'failed', 'stopping'],
   backoff: ['starting', 'failed', 'stopping'],
   failed: ['starting', 'stopping'],
+  // A remote server that answered 401/403: it waits for a sign-in (or a manual start).
+  'needs-auth': ['starting', 'stopping'],
   stopping: ['stopped', 'disabled'],
   disposed: [],
 };

@@ -113,11 +113,31 @@ describe('validateConfig', () => {
     expect(result.warnings).toEqual(expect.arrayContaining(['globalShortcut: unknown key, ignored', 'mcpServers.fs.extra: unknown key, ignored']));
   });
 
-  it('refuses servers and mcpServers together, and the SSE transport', () => {
+  it('refuses servers and mcpServers together', () => {
     const both = validateConfig({ servers: {}, mcpServers: {} }, '/');
     expect(both.ok).toBe(false);
-    const sse = validateConfig({ servers: { s: { type: 'sse', url: 'http://x/sse' } } }, '/');
-    expect(sse.ok ? [] : sse.problems.map((p) => p.path)).toEqual(['servers.s.type']);
+  });
+
+  it('remote servers: the transport from "type" (none: try Streamable HTTP, then SSE), headers from commands', () => {
+    const result = validateConfig(
+      {
+        servers: {
+          sse: { type: 'sse', url: 'http://x/sse' },
+          cursor: { url: 'http://x/mcp' },
+          code: { type: 'http', url: 'http://x/mcp', headers: { Authorization: { command: ['gh', 'auth', 'token'], prefix: 'Bearer ' }, 'X-Plain': 'v' } },
+        },
+      },
+      '/',
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.values(result.config.servers).map((s) => [s.name, s.transport === 'http' ? s.protocol : s.transport])).toEqual([
+      ['sse', 'sse'],
+      ['cursor', 'auto'],
+      ['code', 'streamable-http'],
+    ]);
+    const bad = validateConfig({ servers: { x: { url: 'http://x/mcp', headers: { A: { command: [] } } } } }, '/');
+    expect(bad.ok ? [] : bad.problems.map((p) => p.path)).toEqual(['servers.x.headers.A.command']);
   });
 });
 

@@ -17,13 +17,14 @@ export function renderStatus(status: DaemonStatus): string {
   const rows = status.servers.map((s) => [
     s.name,
     s.state,
+    s.transport,
     s.pid === null ? '-' : String(s.pid),
     s.runningSince ? duration(Date.now() - Date.parse(s.runningSince)) : '-',
     String(s.restarts),
     s.state === 'running' ? String(s.toolCount) : '-',
     s.lastError ? s.lastError.message.split('\n')[0]! : '-',
   ]);
-  lines.push(rows.length === 0 ? '(no servers configured)' : table(['SERVER', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows));
+  lines.push(rows.length === 0 ? '(no servers configured)' : table(['SERVER', 'STATE', 'VIA', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows));
   if (status.clients.length > 0) {
     lines.push('');
     lines.push(
