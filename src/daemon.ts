@@ -13,7 +13,9 @@ import { ToolView } from './plugins/tool-view.js';
 import { Catalogue } from './catalogue/catalogue.js';
 import { diffServers } from './config/diff.js';
 import { loadConfig } from './config/load.js';
-import type { ProfileConfig, ResolvedConfig } from './config/types.js';
+import type { HttpServerConfig, ProfileConfig, ResolvedConfig } from './config/types.js';
+import { SignIns } from './auth/sign-in.js';
+import { AuthStore } from './auth/store.js';
 import type { RoutedCallOptions } from './calls/router.js';
 import { PROTOCOL_VERSION, type CallToolResultJson } from './control/protocol.js';
 import { ControlFront } from './fronts/control/front.js';
@@ -23,7 +25,7 @@ import type { DaemonHost, Front, HostEvents, ServerAction } from './fronts/host.
 import { GuardedEmitter } from './util/emitter.js';
 import { McpdError, errorMessage } from './errors.js';
 import { LogStore, type Logger } from './logs/store.js';
-import type { DaemonStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from './model.js';
+import type { AuthStatus, DaemonStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from './model.js';
 import type { GetPromptResult, ReadResourceResult, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOptions, ForwardedRequest } from './supervisor/managed-server.js';
 import { lockHome, type HomeLock } from './home-lock.js';
@@ -68,6 +70,9 @@ export class Daemon implements DaemonHost {
   readonly toolView: ToolView;
   readonly chat: ChatService;
   readonly children: ChildRegistry;
+  /** Sign-ins to remote servers (mcpd auth); their tokens live in MCPD_HOME/auth. */
+  readonly signIns: SignIns;
+  private readonly authStore: AuthStore;
   readonly startedAt = Date.now();
   /** The daemon's events, as fronts hear them. */
   private readonly events: GuardedEmitter<HostEvents>;
@@ -100,7 +105,16 @@ export class Daemon implements DaemonHost {
     this.log = this.logs.logger('daemon');
     this.events = new GuardedEmitter<HostEvents>((error, event) => this.log.error(`a listener of "${event}" failed: ${errorMessage(error)}`));
     this.children = new ChildRegistry(this.paths.childrenFile);
-    this.supervisor = new Supervisor({ logs: this.logs, children: this.children, clientInfo: { name: 'mcpd', version: VERSION } }, options.random);
+    this.authStore = new AuthStore(this.paths.home);
+    this.supervisor = new Supervisor({ logs: this.logs, children: this.children, clientInfo: { name: 'mcpd', version: VERSION }, authStore: this.authStore }, options.random);
+    this.signIns = new SignIns({
+      store: this.authStore,
+      log: this.logs.logger('daemon'),
+      onSignedIn: async (server) => {
+        if (this.closed || !this.supervisor.has(server)) return;
+        await this.supervisor.get(server).restart();
+      },
+    });
     this.plugins = new PluginHost({ home: this.paths.home, logs: this.logs, config: () => this.currentConfig });
     this.toolView = new ToolView(this.catalogue, this.plugins);
     this.router = new ToolRouter(this.catalogue, this.toolView, this.supervisor, this.plugins);
@@ -248,6 +262,36 @@ export class Daemon implements DaemonHost {
 
   assertServer(name: string): void {
     this.supervisor.get(name);
+  }
+
+  /** A remote server of the running config (sign-in works on those only). */
+  private remoteConfig(name: string): HttpServerConfig {
+    this.assertServer(name);
+    const config = this.currentConfig.servers[name]!;
+    if (config.transport !== 'http') throw new McpdError('MCPD_USAGE', `Server "${name}" is a local server (command); only remote servers (url) sign in.`, { server: name });
+    return config;
+  }
+
+  signIn(name: string, signal: AbortSignal): Promise<{ authorizationUrl: string } | { signedIn: true }> {
+    this.assertOpen();
+    return this.signIns.start(this.remoteConfig(name), signal);
+  }
+
+  async waitSignIn(name: string, signal: AbortSignal): Promise<ServerStatus> {
+    await this.signIns.wait(name, signal);
+    return this.supervisor.get(name).status();
+  }
+
+  async signOut(name: string): Promise<ServerStatus> {
+    this.signIns.logout(this.remoteConfig(name));
+    const server = this.supervisor.get(name);
+    // Running on the old token until it is refused is not signed out: reconnect without it.
+    if (server.state !== 'stopped' && server.state !== 'disabled') await server.restart();
+    return server.status();
+  }
+
+  authStatus(): AuthStatus[] {
+    return Object.values(this.currentConfig.servers).flatMap((config) => (config.transport === 'http' ? [this.signIns.status(config, this.supervisor.get(config.name).state)] : []));
   }
 
   profile(name: string): ProfileConfig {
@@ -445,6 +489,7 @@ export class Daemon implements DaemonHost {
       this.events.emit('daemon:stopping', { reason });
       this.plugins.emit({ type: 'daemon:stopping', reason });
       await this.chat.stop();
+      this.signIns.close();
       await withTimeout(this.supervisor.stopAll(), STOP_SERVERS_TIMEOUT_MS, 'stopping the servers').catch((error: unknown) => {
         this.log.error(`${errorMessage(error)}; killing what is left`);
         this.children.killAllNow('SIGKILL');

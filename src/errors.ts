@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   MCPD_SERVER_CONNECTION_LOST: 'The connection to a server closed while its process still ran (stdout closed, or a message over the size limit); it is restarted.',
   MCPD_SERVER_NOT_READING: 'The server stopped reading its stdin and too much is waiting to be written to it; the call was failed rather than buffered.',
   MCPD_SERVER_NEEDS_AUTH: 'A remote server answered 401 or 403: it needs authorization (`mcpd auth NAME`, or credentials in its headers). It waits in state `needs-auth`, without retries.',
+  MCPD_AUTH_FAILED: 'Signing in to a remote server (`mcpd auth NAME`) failed: discovery, registration, the authorization server refused, or the code exchange failed; the message says which.',
   MCPD_SERVER_HTTP_ERROR: 'A remote server answered an HTTP error while connecting (404/405: wrong URL or not that transport; 5xx: retried); the message names the status.',
   MCPD_SERVER_UNREACHABLE: 'A remote server could not be reached: connection refused, DNS, TLS certificate, timeout; the message names which.',
   MCPD_SERVER_NOT_RUNNING: 'The server is not running (stopped, disabled, failed or between restarts), so it cannot take calls.',

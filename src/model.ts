@@ -234,3 +234,15 @@ export interface PluginStatus {
   failures: number;
   lastError: { hook: string; message: string; time: string } | null;
 }
+
+/** A remote server's sign-in (mcpd auth): never a token. */
+export interface AuthStatus {
+  server: string;
+  url: string;
+  state: 'signed-in' | 'expired' | 'needs-sign-in' | 'not-signed-in';
+  /** ISO time the access token expires, when the server said. */
+  expiresAt: string | null;
+  scope: string | null;
+  /** A sign-in was started and waits for the person. */
+  pending: boolean;
+}

@@ -22,6 +22,10 @@ export interface CliArgs {
   server?: string | undefined;
   /** `bridge`: a profile (gateway.profiles) instead of the merged catalogue. */
   profile?: string | undefined;
+  /** `auth`: forget the server's tokens. */
+  logout: boolean;
+  /** `auth`: print the sign-in URL, never open a browser. */
+  noBrowser: boolean;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -46,6 +50,8 @@ export function parseCli(argv: string[]): CliArgs {
         'log-file': { type: 'string' },
         server: { type: 'string' },
         profile: { type: 'string' },
+        logout: { type: 'boolean' },
+        'no-browser': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -76,6 +82,8 @@ export function parseCli(argv: string[]): CliArgs {
     logFile: values['log-file'],
     server: values.server,
     profile: values.profile,
+    logout: values.logout ?? false,
+    noBrowser: values['no-browser'] ?? false,
   };
 }
 
@@ -99,6 +107,9 @@ Tools and servers
   server start|stop|restart NAME
                                 act on one server (restart also clears "failed")
   logs [SERVER] [-f] [-n N]     captured logs (server stderr included); -f follows
+  auth [NAME] [--no-browser] [--logout]
+                                remote servers' sign-ins; with NAME, sign in (OAuth: opens the
+                                browser, or prints the URL) or, with --logout, forget the tokens
 
 Chat (needs ANTHROPIC_API_KEY in the daemon's environment)
   chat [--session ID] [--model M]

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   config: async () => (await import('./commands/config-check.js')).configCheckCommand,
   chat: async () => (await import('./commands/chat.js')).chatCommand,
   bridge: async () => (await import('./commands/bridge.js')).bridgeCommand,
+  auth: async () => (await import('./commands/auth.js')).authCommand,
 };
 
 function exitCodeFor(error: unknown): number {

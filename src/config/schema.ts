@@ -64,6 +64,12 @@ function schemas(strict: boolean) {
     ...common,
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
     headers: z.record(z.string(), z.union([z.string(), object({ command: z.array(z.string().min(1)).min(1, 'must name the command to run'), prefix: z.string().optional() })])).optional(),
+    oauth: object({
+      clientId: z.string().min(1).optional(),
+      clientSecret: z.string().min(1).optional(),
+      scopes: z.array(z.string().min(1)).optional(),
+      clientMetadataUrl: z.url({ protocol: /^https$/, error: 'must be an https:// URL (a client ID metadata document)' }).optional(),
+    }).optional(),
   });
   const pluginEntry = z.union([z.string().min(1), z.tuple([z.string().min(1), z.record(z.string(), z.unknown())])]);
   const top = object({
@@ -210,7 +216,11 @@ function resolveServer(
     return undefined;
   }
   const protocol = parsed.type === undefined ? 'auto' : parsed.type === 'sse' ? 'sse' : 'streamable-http';
-  return { ...common(parsed), transport: 'http', url: parsed.url, protocol, headers: parsed.headers ?? {} };
+  if (parsed.oauth?.clientSecret && !parsed.oauth.clientId) {
+    problems.push({ path: `${prefix}.oauth.clientSecret`, message: 'needs oauth.clientId (the client the secret belongs to)' });
+    return undefined;
+  }
+  return { ...common(parsed), transport: 'http', url: parsed.url, protocol, headers: parsed.headers ?? {}, ...(parsed.oauth ? { oauth: stripUndefined(parsed.oauth) } : {}) };
 }
 
 function resolveChat(chat: {

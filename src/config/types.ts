@@ -51,6 +51,8 @@ export interface HttpServerConfig extends ServerConfigBase {
   /** `auto` (no "type"): Streamable HTTP, then legacy SSE if the server answers 400/404/405. */
   protocol: 'auto' | 'streamable-http' | 'sse';
   headers: Record<string, HeaderValue>;
+  /** OAuth client settings (sign-in with `mcpd auth NAME`); without them, dynamic registration. */
+  oauth?: { clientId?: string; clientSecret?: string; scopes?: string[]; clientMetadataUrl?: string };
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;

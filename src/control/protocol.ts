@@ -3,6 +3,7 @@
  * Documented in docs/control-protocol.md. No dependencies: the thin CLI imports this.
  */
 import type {
+  AuthStatus,
   ApprovalDecision,
   CatalogueChangedEvent,
   ChatEvent,
@@ -93,6 +94,12 @@ export interface Methods {
   'chat.approve': { params: { requestId: string; decision: ApprovalDecision }; result: { ok: boolean } };
   /** The person's answer to an `elicitation_request` chat event (an MCP ElicitResult). */
   'chat.answer': { params: { requestId: string; result: { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' } | { action: 'cancel' } }; result: { ok: boolean } };
+  'auth.list': { params: Record<string, never>; result: { servers: AuthStatus[] } };
+  /** Starts a sign-in: the URL to send the person to (or signedIn, when a token refresh was enough). */
+  'auth.login': { params: { server: string }; result: { authorizationUrl?: string; signedIn?: boolean } };
+  /** Waits until the sign-in started with auth.login completes (up to 5 minutes). */
+  'auth.wait': { params: { server: string }; result: { server: ServerStatus } };
+  'auth.logout': { params: { server: string }; result: { server: ServerStatus } };
   'chat.sessions': { params: Record<string, never>; result: { sessions: ChatSessionSummary[] } };
   'chat.history': { params: { sessionId: string }; result: { session: ChatSessionSummary; messages: { role: 'user' | 'assistant'; text: string }[] } };
   'chat.setModel': { params: { sessionId: string; model: string }; result: ChatSessionSummary };

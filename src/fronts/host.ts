@@ -9,7 +9,7 @@ import type { ChatService } from '../chat/service.js';
 import type { ProfileConfig } from '../config/types.js';
 import type { CallOptions, ForwardedRequest } from '../supervisor/managed-server.js';
 import type { CallToolResultJson, Events } from '../control/protocol.js';
-import type { DaemonStatus, FrontStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
+import type { AuthStatus, DaemonStatus, FrontStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
 
 /** The daemon's events, as fronts hear them (chat events go to attached clients instead). */
 export type HostEvents = { [E in Exclude<keyof Events, 'chat:event' | 'call:progress'>]: (params: Events[E]) => void };
@@ -53,6 +53,14 @@ export interface DaemonHost {
   reload(): Promise<ReloadResult>;
   stop(reason: string): Promise<void>;
   readonly chat: ChatService;
+  /** Starts a sign-in to a remote server (mcpd auth NAME): the URL to send the person to. */
+  signIn(server: string, signal: AbortSignal): Promise<{ authorizationUrl: string } | { signedIn: true }>;
+  /** Waits for the sign-in started for this server to complete; the server's status then. */
+  waitSignIn(server: string, signal: AbortSignal): Promise<ServerStatus>;
+  /** Forgets the server's tokens and reconnects it without them. */
+  signOut(server: string): Promise<ServerStatus>;
+  /** Every remote server's sign-in state (never a token). */
+  authStatus(): AuthStatus[];
   /** An MCP front tells of a client that initialized, or went away (status, events). */
   clientEvent(kind: 'connected' | 'disconnected', client: McpClientStatus): void;
   /** Subscribes to a daemon event; returns the unsubscribe function. */

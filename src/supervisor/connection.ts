@@ -24,6 +24,10 @@ import { delay } from '../util/time.js';
 import { ServerProcess, type ExitInfo } from './process.js';
 import type { ServerRequestHandler } from './managed-server.js';
 import { INSTANCE_VARIABLE, type ChildRegistry } from './reaper.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import { ServerAuthProvider } from '../auth/provider.js';
+import { AuthStore } from '../auth/store.js';
+import { errorMessage } from '../errors.js';
 import { hasCommandHeaders, httpStatus, looksLegacy, remoteTransport, resolveHeaders, type RemoteProtocol } from './remote.js';
 
 export type ListKind = 'tools' | 'resources' | 'prompts';
@@ -52,6 +56,8 @@ export interface ConnectionHooks {
 
 export interface ConnectionDeps {
   logs: LogStore;
+  /** Sign-ins of remote servers (OAuth tokens); a server with tokens connects with them. */
+  authStore?: AuthStore;
   children: ChildRegistry;
   clientInfo: { name: string; version: string };
 }
@@ -64,6 +70,7 @@ export class Connection {
   private closing: Promise<void> | undefined;
   /** For a remote server, the transport it was reached with (shown in status). */
   remoteProtocol: RemoteProtocol | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly config: ServerConfig,
@@ -163,9 +170,13 @@ export class Connection {
    */
   private async connectRemote(config: HttpServerConfig, timeoutMs: number, signal: AbortSignal): Promise<void> {
     let headers = await resolveHeaders(config, signal);
+    // Signed in (mcpd auth NAME): the SDK sends the token, and refreshes it on a 401.
+    const store = this.deps.authStore;
+    const provider = store?.read(config.name, config.url)?.tokens ? new ServerAuthProvider(config, store!) : undefined;
+    if (provider) this.scheduleRefresh(config, store!, provider);
     const attempt = async (protocol: RemoteProtocol) => {
       this.remoteProtocol = protocol;
-      this.transport = remoteTransport(protocol, config.url, headers);
+      this.transport = remoteTransport(protocol, config.url, headers, provider ? { provider, onInsufficientScope: (scope) => store!.update(config.name, config.url, (r) => (r.wantedScope = scope)) } : undefined);
       await this.client.connect(this.transport, { timeout: timeoutMs, signal });
     };
     const withFreshHeaders = async (protocol: RemoteProtocol) => {
@@ -229,12 +240,39 @@ export class Connection {
     return { tools: tools as Tool[], resources: resources as Resource[], prompts: prompts as Prompt[] };
   }
 
+  /** A wider scope the server asked for (403 insufficient_scope) since the last sign-in. */
+  wantedScope(): string | undefined {
+    return this.config.transport === 'http' ? this.deps.authStore?.read(this.config.name, this.config.url)?.wantedScope : undefined;
+  }
+
+  /** Refreshes the token a minute before it expires (a refresh token is needed), while connected. */
+  private scheduleRefresh(config: HttpServerConfig, store: AuthStore, provider: ServerAuthProvider): void {
+    clearTimeout(this.refreshTimer);
+    const record = store.read(config.name, config.url);
+    const expiresAt = AuthStore.expiresAt(record);
+    if (expiresAt === undefined || !record?.tokens?.refresh_token || this.closing) return;
+    // A minute early, or halfway through a shorter life.
+    const lead = Math.min(60_000, ((record.tokens.expires_in ?? 0) * 1000) / 2);
+    const inMs = Math.min(Math.max(expiresAt - Date.now() - lead, 1_000), 2 ** 31 - 1);
+    this.refreshTimer = setTimeout(() => {
+      void auth(provider, { serverUrl: config.url, fetchFn: fetch })
+        .then(() => {
+          this.deps.logs.append(config.name, 'daemon', 'info', 'refreshed the OAuth access token before it expired');
+          this.scheduleRefresh(config, store, provider);
+        })
+        // The next 401 tries again, and asks for a sign-in if that fails too.
+        .catch((error: unknown) => this.deps.logs.append(config.name, 'daemon', 'warn', `could not refresh the OAuth access token: ${errorMessage(error)}`));
+    }, inMs);
+    this.refreshTimer.unref();
+  }
+
   /**
    * Closes the client first, so that calls in flight fail now rather than after the process is
    * gone, then stops the process group with the full escalation. Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearTimeout(this.refreshTimer);
       this.client.onclose = undefined;
       await this.client.close().catch(() => undefined);
       if (this.process) {

@@ -29,7 +29,7 @@ import { Connection, type ConnectionDeps, type ListKind, type ServerLists } from
 import { HealthMonitor } from './health.js';
 import type { ExitInfo } from './process.js';
 import { RestartPolicy } from './restart-policy.js';
-import { remoteStartError, type RemoteProtocol } from './remote.js';
+import { needsSignIn, remoteStartError, type RemoteProtocol } from './remote.js';
 import { assertTransition } from './state.js';
 
 export interface ManagedServerEvents {
@@ -346,6 +346,12 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     if (signal?.aborted) {
       return new McpdError('MCPD_CALL_CANCELLED', `Call to ${what} on server "${this.name}" was cancelled.`, { server: this.name, cause: error });
     }
+    // The sign-in ran out (refresh failed, token revoked, more scope wanted): the server waits for one.
+    const signIn = this.config.transport === 'http' ? needsSignIn(error, this.name, attempt.connection?.wantedScope()) : undefined;
+    if (signIn) {
+      void this.fail(attempt, signIn);
+      return new McpdError('MCPD_SERVER_NEEDS_AUTH', `Call to ${what} failed: ${signIn.message}`, { server: this.name, cause: error });
+    }
     if (error instanceof NotReadingError) {
       return new McpdError('MCPD_SERVER_NOT_READING', `Call to ${what} on server "${this.name}" failed: ${error.message}.`, { server: this.name, cause: error });
     }
@@ -467,7 +473,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     }
     if (error instanceof McpdError && error.code !== 'MCPD_TIMEOUT') return error;
     if (this.config.transport === 'http') {
-      const remote = remoteStartError(this.config, protocol ?? 'streamable-http', error);
+      const remote = remoteStartError(this.config, protocol ?? 'streamable-http', error, this.attempt?.connection?.wantedScope());
       if (remote) return remote;
     }
     if (exit !== undefined) {

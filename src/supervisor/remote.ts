@@ -6,7 +6,11 @@
 import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { extractWWWAuthenticateParams, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { execa } from 'execa';
+import { NeedsSignIn } from '../auth/provider.js';
 import type { HeaderValue, HttpServerConfig } from '../config/types.js';
 import { McpdError } from '../errors.js';
 import { abortIsolatingFetch } from '../transport/isolated-fetch.js';
@@ -47,9 +51,24 @@ async function runHeaderCommand(server: string, header: string, value: Exclude<H
   return `${value.prefix ?? ''}${result.stdout.trim()}`;
 }
 
-export function remoteTransport(protocol: RemoteProtocol, url: string, headers: Record<string, string>): Transport {
-  const options = { requestInit: { headers }, fetch: abortIsolatingFetch() };
+export function remoteTransport(protocol: RemoteProtocol, url: string, headers: Record<string, string>, auth?: { provider: OAuthClientProvider; onInsufficientScope: (scope: string) => void }): Transport {
+  const options = { requestInit: { headers }, fetch: auth ? scopeWatchingFetch(abortIsolatingFetch(), auth.onInsufficientScope) : abortIsolatingFetch(), ...(auth ? { authProvider: auth.provider } : {}) };
   return protocol === 'sse' ? new SSEClientTransport(new URL(url), options) : new StreamableHTTPClientTransport(new URL(url), options);
+}
+
+/**
+ * Tells of a 403 `insufficient_scope` and the scope it asks for. The SDK refreshes the token on
+ * it, but a refresh cannot widen a scope: the person has to sign in again with the wider one.
+ */
+function scopeWatchingFetch(base: FetchLike, onInsufficientScope: (scope: string) => void): FetchLike {
+  return async (url, init) => {
+    const response = await base(url, init);
+    if (response.status === 403) {
+      const { error, scope } = extractWWWAuthenticateParams(response);
+      if (error === 'insufficient_scope' && scope) onInsufficientScope(scope);
+    }
+    return response;
+  };
 }
 
 /** The HTTP status a failure carries, when it is one. */
@@ -99,10 +118,12 @@ function networkCause(error: unknown): string | undefined {
  * What a remote server's failure to connect means, or undefined when it is not one of these
  * (the caller words it then). 401/403 is `needs authorization`: no restart loop.
  */
-export function remoteStartError(config: HttpServerConfig, protocol: RemoteProtocol, error: unknown): McpdError | undefined {
+export function remoteStartError(config: HttpServerConfig, protocol: RemoteProtocol, error: unknown, wantedScope?: string): McpdError | undefined {
   const where = `${config.url} (${protocol === 'sse' ? 'legacy SSE' : 'Streamable HTTP'})`;
   const status = httpStatus(error);
   const server = config.name;
+  const signIn = needsSignIn(error, server, wantedScope);
+  if (signIn) return signIn;
   if (status === 401 || status === 403) {
     return new McpdError(
       'MCPD_SERVER_NEEDS_AUTH',
@@ -119,5 +140,22 @@ export function remoteStartError(config: HttpServerConfig, protocol: RemoteProto
   }
   const network = networkCause(error);
   if (network) return new McpdError('MCPD_SERVER_UNREACHABLE', `Server "${server}" cannot be reached at ${config.url}: ${network}.`, { server });
+  return undefined;
+}
+
+/** A sign-in is needed (the tokens are gone, expired past refresh, revoked, or too narrow). */
+export function needsSignIn(error: unknown, server: string, wantedScope?: string): McpdError | undefined {
+  // The server still refuses after the SDK refreshed the token for a wider scope: a step-up.
+  if (wantedScope && httpStatus(error) === 403) return needsSignIn(new NeedsSignIn(server, wantedScope), server);
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
+    if (e instanceof NeedsSignIn) {
+      return new McpdError(
+        'MCPD_SERVER_NEEDS_AUTH',
+        `Server "${e.server}" needs authorization: its sign-in ${e.scope ? `must cover more (scope ${e.scope})` : 'expired or was revoked, and could not be refreshed'}. Sign in with: mcpd auth ${e.server}`,
+        { server: e.server },
+      );
+    }
+    if (e instanceof UnauthorizedError) return new McpdError('MCPD_SERVER_NEEDS_AUTH', `Server "${server}" needs authorization (${e.message}). Sign in with: mcpd auth ${server}`, { server });
+  }
   return undefined;
 }

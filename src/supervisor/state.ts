@@ -5,7 +5,7 @@ const TRANSITIONS: Readonly<Record<ServerState, readonly ServerState[]>> = {
   stopped: ['starting', 'disabled', 'disposed'],
   disabled: ['starting', 'stopped', 'disposed'],
   starting: ['running', 'backoff', 'failed', 'needs-auth', 'stopping'],
-  running: ['backoff', 'failed', 'stopping'],
+  running: ['backoff', 'failed', 'needs-auth', 'stopping'],
   backoff: ['starting', 'failed', 'stopping'],
   failed: ['starting', 'stopping'],
   // A remote server that answered 401/403: it waits for a sign-in (or a manual start).

@@ -102,8 +102,10 @@ class Repl {
     } else {
       const session = await this.client.request('chat.new', this.model ? { model: this.model } : {});
       this.sessionId = session.id;
-      const { toolCount } = await this.client.request('status', {});
+      const { toolCount, servers } = await this.client.request('status', {});
       this.ctx.out(`mcpd chat · session ${session.id} · ${session.model} · ${toolCount} tools · /help for commands`);
+      // Tools of a server that waits for a sign-in are missing: say how to get them.
+      for (const s of servers.filter((x) => x.state === 'needs-auth')) this.ctx.err(`  ! ${s.name} needs a sign-in (its tools are missing): run mcpd auth ${s.name}`);
     }
     this.client.on('chat:event', (event) => this.onEvent(event));
   }

@@ -184,6 +184,10 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
       return { ok: daemon.chat.answer(str(p, 'requestId'), parsed.data, watcherOf(connection)) };
     },
     'chat.sessions': async () => ({ sessions: daemon.chat.list() }),
+    'auth.list': async () => ({ servers: daemon.authStatus() }),
+    'auth.login': (p, signal) => daemon.signIn(str(p, 'server'), signal),
+    'auth.wait': async (p, signal) => ({ server: await daemon.waitSignIn(str(p, 'server'), signal) }),
+    'auth.logout': async (p) => ({ server: await daemon.signOut(str(p, 'server')) }),
     'chat.history': async (p) => {
       const id = str(p, 'sessionId');
       return { session: daemon.chat.summary(id), messages: daemon.chat.history(id) };
