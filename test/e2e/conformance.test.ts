@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { node22, runScenario, runSuite } from '../support/conformance.js';
+import { node22, runClientSuite, runScenario, runSuite } from '../support/conformance.js';
 import { fixtureEntry, freePort, ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
@@ -79,3 +79,13 @@ for (const upstream of UPSTREAMS) {
     }, 600_000);
   });
 }
+
+describe.skipIf(!node)('the MCP conformance suite\'s client auth scenarios, signing mcpd in', () => {
+  it('every authorization-code scenario passes (discovery, CIMD, DCR, pre-registration, scopes, step-up, token endpoint auth)', async () => {
+    // The adapter drives a real daemon: mcpd auth's flow, then tools through mcpd (test/conformance/auth-client.mjs).
+    const { passed, failed, output } = await runClientSuite(node!, `"${process.execPath}" "${join(ROOT, 'test/conformance/auth-client.mjs')}"`, 'auth');
+    expect(failed, output.slice(-3000)).toEqual([]);
+    expect(passed).toEqual(expect.arrayContaining(['auth/metadata-default', 'auth/basic-cimd', 'auth/scope-step-up', 'auth/pre-registration', 'auth/token-endpoint-auth-basic']));
+    expect(passed.length).toBeGreaterThanOrEqual(14);
+  }, 300_000);
+});

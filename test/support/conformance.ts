@@ -41,3 +41,14 @@ export async function runSuite(node: string, url: string): Promise<{ passed: str
   for (const match of output.matchAll(/^\s*([✓✗])\s+([a-z0-9-]+):/gm)) (match[1] === '✓' ? passed : failed).push(match[2]!);
   return { passed: passed.sort(), failed: failed.sort() };
 }
+
+/** Runs a client suite (e.g. `auth`) with `command` as the client; the scenarios that passed, and those that did not. */
+export async function runClientSuite(node: string, command: string, suite: string): Promise<{ passed: string[]; failed: string[]; output: string }> {
+  const result = await execa(node, [conformanceBin(), 'client', '--command', command, '--suite', suite], { reject: false, timeout: 300_000, env: { NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const output = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  const summary = output.slice(output.indexOf('=== SUITE SUMMARY ==='));
+  const passed: string[] = [];
+  const failed: string[] = [];
+  for (const match of summary.matchAll(/^\s*([✓✗])\s+(\S+): (\d+) passed, (\d+) failed/gm)) (match[1] === '✓' && match[4] === '0' ? passed : failed).push(match[2]!);
+  return { passed: passed.sort(), failed: failed.sort(), output };
+}
