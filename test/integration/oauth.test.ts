@@ -50,8 +50,8 @@ async function oauthFixture(env: Record<string, string> = {}): Promise<[ResultPr
 
 beforeAll(async () => {
   [fixture, base] = await oauthFixture();
-  // Tokens that live 61 s: refreshed a minute before they expire, so at once.
-  [shortLived, shortBase] = await oauthFixture({ FIXTURE_TOKEN_TTL_S: '61' });
+  // Tokens that live 2 s: refreshed halfway through their life (a minute early for longer ones).
+  [shortLived, shortBase] = await oauthFixture({ FIXTURE_TOKEN_TTL_S: '2' });
   const entry = (url: string) => ({ url, timeouts: { startupMs: 5_000, pingIntervalMs: 60_000 }, restart: FAST_RESTART });
   t = await startDaemon({ servers: { secure: entry(`${base}/mcp`), short: entry(`${shortBase}/mcp`) } });
   client = await t.connect();
