@@ -124,6 +124,8 @@ MCP hosts (Claude Desktop, Claude Code, Cursor, VS Code)
                                 under its own names, or a profile; starts the daemon when none runs
 
 Config
+  init [--config F]             write a config to start from (default: the user's,
+                                $XDG_CONFIG_HOME/mcpd/mcp.config.json, found from any folder)
   config check [F]              validate a config and print every problem with its path
 
 Options for every command

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   chat: async () => (await import('./commands/chat.js')).chatCommand,
   bridge: async () => (await import('./commands/bridge.js')).bridgeCommand,
   auth: async () => (await import('./commands/auth.js')).authCommand,
+  init: async () => (await import('./commands/init.js')).initCommand,
 };
 
 function exitCodeFor(error: unknown): number {

@@ -1,22 +1,17 @@
-/** Finding and reading the config file (cosmiconfig), then expansion and validation. */
+/** Finding (locate.ts) and reading the config file (cosmiconfig; JSON with comments), then expansion and validation. */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
+import { dirname } from 'node:path';
+import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { McpdError } from '../errors.js';
 import { expandEnv, type ExpansionProblem } from './expand.js';
+import { locateConfig, SEARCH_PLACES, userConfigFile } from './locate.js';
 import { validateConfig, type ConfigProblem } from './schema.js';
 import type { ResolvedConfig } from './types.js';
+import { fromVsCode, isVsCodeConfig } from './vscode.js';
 
-export const SEARCH_PLACES = [
-  'mcp.config.json',
-  '.mcprc',
-  '.mcprc.json',
-  'mcp.config.js',
-  'mcp.config.mjs',
-  'mcp.config.cjs',
-  'mcp.config.ts',
-  'package.json',
-];
+export { SEARCH_PLACES } from './locate.js';
+
 
 export interface LoadOptions {
   /** An explicit file (`--config`); otherwise searched from `cwd` up to the project root. */
@@ -32,32 +27,41 @@ export interface CheckedConfig {
   config?: ResolvedConfig;
 }
 
-const explorer = () =>
-  cosmiconfig('mcp', { searchPlaces: SEARCH_PLACES, searchStrategy: 'project', cache: false });
+/** JSON with comments and trailing commas (JSONC), as editors write it; errors name line and column. */
+export const loadJsonc: Loader = (filepath, content) => {
+  const errors: ParseError[] = [];
+  const value: unknown = parse(content, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first) {
+    const before = content.slice(0, first.offset);
+    const line = before.split('\n').length;
+    const column = first.offset - before.lastIndexOf('\n');
+    throw new Error(`${filepath}:${line}:${column}: ${printParseErrorCode(first.error)}`);
+  }
+  return value;
+};
+
+const explorer = () => cosmiconfig('mcp', { searchPlaces: SEARCH_PLACES, cache: false, loaders: { '.json': loadJsonc } });
 
 /** Reads and validates; problems are returned, not thrown (for `mcpd config check`). */
 export async function checkConfig(options: LoadOptions = {}): Promise<CheckedConfig> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
-  let found: { filepath: string; config: unknown; isEmpty?: boolean } | null;
-  try {
-    if (options.file !== undefined) {
-      const file = resolve(cwd, options.file);
-      if (!existsSync(file)) throw new McpdError('MCPD_CONFIG_NOT_FOUND', `Config file ${file} does not exist.`);
-      found = await explorer().load(file);
-    } else {
-      found = await explorer().search(cwd);
-    }
-  } catch (cause) {
-    if (cause instanceof McpdError) throw cause;
-    throw new McpdError('MCPD_CONFIG_UNREADABLE', `Cannot read the config: ${(cause as Error).message}`, { cause });
-  }
-  if (!found) {
+  const located = locateConfig({ file: options.file, cwd, env });
+  if (!located) {
     throw new McpdError(
       'MCPD_CONFIG_NOT_FOUND',
-      `No config found from ${cwd} up to the project root (looked for ${SEARCH_PLACES.join(', ')}#mcp). Create mcp.config.json or pass --config FILE.`,
+      `No config found: not in ${cwd} or up to its project's root (${SEARCH_PLACES.join(', ')}), and no user config at ${userConfigFile(env)}. Create one with: mcpd init (or pass --config FILE).`,
     );
   }
+  if (located.source === 'given' && !existsSync(located.file)) throw new McpdError('MCPD_CONFIG_NOT_FOUND', `Config file ${located.file} does not exist.`);
+  let found: { filepath: string; config: unknown; isEmpty?: boolean } | null;
+  try {
+    found = await explorer().load(located.file);
+  } catch (cause) {
+    throw new McpdError('MCPD_CONFIG_UNREADABLE', `Cannot read the config: ${(cause as Error).message}`, { cause });
+  }
+  if (!found) throw new McpdError('MCPD_CONFIG_UNREADABLE', `The config file ${located.file} is empty.`);
   const file = found.filepath;
   // An empty file is refused, not read as "no servers": an editor that truncates before it writes
   // would otherwise make a reload stop every server.
@@ -65,9 +69,13 @@ export async function checkConfig(options: LoadOptions = {}): Promise<CheckedCon
     throw new McpdError('MCPD_CONFIG_UNREADABLE', `The config file ${file} is empty.`);
   }
   const expansion: ExpansionProblem[] = [];
-  // ${MCPD_CONFIG_DIR} is the config file's folder, so a config can name paths beside itself.
-  const expanded = expandEnv(found.config, { MCPD_CONFIG_DIR: dirname(file), ...env }, expansion);
-  const result = validateConfig(expanded, dirname(file), file);
+  const vscode = isVsCodeConfig(file);
+  const raw = vscode ? fromVsCode(found.config, file, expansion) : found.config;
+  // Relative paths are the config's folder's (VS Code's: the workspace folder, above .vscode/).
+  const baseDir = vscode ? dirname(dirname(file)) : dirname(file);
+  // ${MCPD_CONFIG_DIR} is that folder, so a config can name paths beside itself.
+  const expanded = expandEnv(raw, { MCPD_CONFIG_DIR: baseDir, ...env }, expansion);
+  const result = validateConfig(expanded, baseDir, file);
   const problems = [...expansion, ...(result.ok ? [] : result.problems)];
   if (problems.length > 0 || !result.ok) return { file, problems, warnings: result.warnings };
   return { file, problems, warnings: result.warnings, config: result.config };

@@ -216,8 +216,8 @@ describe('loadConfig (cosmiconfig)', () => {
     writeFileSync(file, '');
     // A reload names the file it runs on.
     await expect(loadConfig({ file, env: {} })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('is empty'));
-    // A search passes over an empty file.
-    await expect(loadConfig({ cwd: d, env: {} })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_CONFIG_NOT_FOUND'));
+    // A search stops at it too, rather than fall through to another config.
+    await expect(loadConfig({ cwd: d, env: {} })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('is empty'));
   });
 
   it('lists every problem (checkConfig) and throws MCPD_CONFIG_INVALID (loadConfig)', async () => {
@@ -242,5 +242,60 @@ describe('diffServers', () => {
     const before = base({ a: { command: 'x', env: { A: '1', B: '2' } }, b: { command: 'y' }, c: { command: 'z' } });
     const after = base({ a: { command: 'x', env: { B: '2', A: '1' } }, b: { command: 'y', args: ['--new'] }, d: { command: 'w' } });
     expect(diffServers(before, after)).toEqual({ added: ['d'], removed: ['c'], changed: ['b'], unchanged: ['a'] });
+  });
+});
+
+describe('where the config is, and the formats it comes in', () => {
+  const servers = { servers: { a: { command: 'x' } } };
+
+  it('JSON with comments and trailing commas; a syntax error names line and column', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'mcp.config.json'), '// mine\n{\n  "servers": {\n    /* local */ "a": { "command": "x", },\n  },\n}\n');
+    expect(Object.keys((await loadConfig({ cwd: d, env: {} })).servers)).toEqual(['a']);
+    writeFileSync(join(d, 'mcp.config.json'), '{\n  "servers": {\n    "a": { "command": "x" }\n  \n');
+    await expect(loadConfig({ cwd: d, env: {} })).rejects.toThrow(/mcp\.config\.json:5:1: CloseBraceExpected/);
+  });
+
+  it('the project\'s config first (Claude Code\'s .mcp.json too), else the user\'s ($XDG_CONFIG_HOME/mcpd)', async () => {
+    const xdg = dir();
+    const project = dir();
+    writeFileSync(join(project, 'package.json'), '{"name":"p"}');
+    const env = { XDG_CONFIG_HOME: xdg, HOME: project };
+    // Nothing anywhere: the error says where it looked and what to run.
+    await expect(loadConfig({ cwd: project, env })).rejects.toThrow(new RegExp(`no user config at ${join(xdg, 'mcpd', 'mcp.config.json')}\\. Create one with: mcpd init`));
+    mkdirSync(join(xdg, 'mcpd'));
+    writeFileSync(join(xdg, 'mcpd', 'mcp.config.json'), JSON.stringify({ servers: { user: { command: 'x' } } }));
+    expect((await loadConfig({ cwd: project, env })).file).toBe(join(xdg, 'mcpd', 'mcp.config.json'));
+    writeFileSync(join(project, '.mcp.json'), JSON.stringify({ mcpServers: { claude: { type: 'stdio', command: 'x' } } }));
+    const fromProject = await loadConfig({ cwd: project, env });
+    expect([fromProject.file, Object.keys(fromProject.servers)]).toEqual([join(project, '.mcp.json'), ['claude']]);
+    writeFileSync(join(project, 'mcp.config.json'), JSON.stringify(servers));
+    expect((await loadConfig({ cwd: project, env })).file).toBe(join(project, 'mcp.config.json'));
+  });
+
+  it('VS Code\'s .vscode/mcp.json: ${workspaceFolder}, ${userHome}, ${env:VAR}, envFile; ${input:...} is refused where it is', async () => {
+    const workspace = dir();
+    mkdirSync(join(workspace, '.vscode'));
+    writeFileSync(join(workspace, '.env.mcp'), '# keys\nexport API_KEY="from-file"\nMODE=file # comment\n');
+    const vscodeConfig = {
+      inputs: [{ type: 'promptString', id: 'token', description: 'Token', password: true }],
+      servers: {
+        fs: { type: 'stdio', command: 'node', args: ['${workspaceFolder}/server.js', '${userHome}'], env: { MODE: 'explicit', TOKEN: '${env:MY_TOKEN}' }, envFile: '${workspaceFolder}/.env.mcp' },
+        remote: { type: 'http', url: 'https://example.com/mcp' },
+      },
+    };
+    writeFileSync(join(workspace, '.vscode', 'mcp.json'), JSON.stringify(vscodeConfig));
+    const config = await loadConfig({ cwd: workspace, env: { MY_TOKEN: 't0k' } });
+    const fs = config.servers['fs'] as { args: string[]; env: Record<string, string>; cwd: string };
+    const { homedir } = await import('node:os');
+    expect(fs.args).toEqual([`${workspace}/server.js`, homedir()]);
+    expect(fs.env).toEqual({ API_KEY: 'from-file', MODE: 'explicit', TOKEN: 't0k' });
+    expect(fs.cwd).toBe(workspace);
+    expect(config.servers['remote']).toMatchObject({ transport: 'http', protocol: 'streamable-http' });
+
+    vscodeConfig.servers.remote = { type: 'http', url: 'https://example.com/mcp', headers: { Authorization: 'Bearer ${input:token}' } } as never;
+    writeFileSync(join(workspace, '.vscode', 'mcp.json'), JSON.stringify(vscodeConfig));
+    const checked = await checkConfig({ cwd: workspace, env: { MY_TOKEN: 't0k' } });
+    expect(checked.problems).toEqual([{ path: 'servers.remote.headers.Authorization', message: expect.stringContaining('uses ${input:token}, a value VS Code asks for') }]);
   });
 });

@@ -9,6 +9,8 @@ import { ensureHome } from '../../paths.js';
 import { delay } from '../../util/time.js';
 import { EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
 import { renderStatus } from './status.js';
+import { resolve } from 'node:path';
+import { locateConfig } from '../../config/locate.js';
 
 const READY_TIMEOUT_MS = 90_000;
 
@@ -76,7 +78,20 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
 }
 
 export async function startCommand(ctx: CliContext): Promise<number> {
+  if (ctx.args.positionals.length > 1) throw new McpdError('MCPD_USAGE', `mcpd start takes no arguments (got "${ctx.args.positionals.slice(1).join(' ')}"). See: mcpd --help`);
   const { status, started } = await ensureDaemon(ctx);
+  // A daemon already runs: on this folder's config, or say which runs and what to do.
+  const here = started ? undefined : locateConfig({ file: ctx.args.config });
+  if (here && status.configFile && resolve(here.file) !== resolve(status.configFile)) {
+    ctx.err(
+      [
+        `mcpd is already running (pid ${status.pid}) with ${status.configFile},`,
+        `not with the config found here: ${here.file}.`,
+        'To switch: mcpd stop && mcpd start. To run both: mcpd start --home DIR (a second daemon with a home of its own).',
+      ].join('\n'),
+    );
+    return 1;
+  }
   if (ctx.args.json) {
     if (!started) ctx.out(`mcpd is already running (pid ${status.pid}).`);
     ctx.out(JSON.stringify(status, null, 2));
