@@ -26,6 +26,27 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   init: async () => (await import('./commands/init.js')).initCommand,
 };
 
+/** How many words each command takes after its name, at most (more is a usage error, never ignored). */
+const MAX_ARGUMENTS: Record<string, number> = { serve: 0, start: 0, stop: 0, status: 0, tools: 1, call: 2, server: 2, logs: 1, reload: 0, config: 2, chat: 0, bridge: 0, auth: 1, init: 0 };
+
+/** The command a typo most likely meant (at most two edits away). */
+export function closestWord(word: string, candidates: readonly string[]): string | undefined {
+  // Edits, with two swapped letters counting as one (optimal string alignment).
+  const distance = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i += 1) {
+      for (let j = 1; j <= b.length; j += 1) {
+        const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      }
+    }
+    return d[a.length]![b.length]!;
+  };
+  const ranked = candidates.map((c) => [c, distance(word.toLowerCase(), c.toLowerCase())] as const).sort((x, y) => x[1] - y[1]);
+  return ranked[0] && ranked[0][1] <= 2 ? ranked[0][0] : undefined;
+}
+
 function exitCodeFor(error: unknown): number {
   if (error instanceof McpdError) {
     if (error.code === 'MCPD_USAGE') return 2;
@@ -49,9 +70,23 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined && !args.help ? 2 : 0;
   }
   const load = COMMANDS[name];
-  if (!load) throw new McpdError('MCPD_USAGE', `Unknown command "${name}". See: mcpd --help`);
+  if (!load) {
+    const guess = closestWord(name, Object.keys(COMMANDS));
+    throw new McpdError('MCPD_USAGE', `Unknown command "${name}".${guess ? ` Did you mean "mcpd ${guess}"?` : ''} See: mcpd --help`);
+  }
+  const extra = args.positionals.slice(1 + (MAX_ARGUMENTS[name] ?? 0));
+  if (extra.length > 0) {
+    throw new McpdError('MCPD_USAGE', `mcpd ${name} does not take "${extra.join(' ')}". See: mcpd --help`);
+  }
   const command = await load();
   return command(createContext(args));
+}
+
+// A reader that went away (mcpd tools | head -3) ends the output, quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
 }
 
 main(process.argv.slice(2)).then(
@@ -64,5 +99,7 @@ main(process.argv.slice(2)).then(
     else if (error instanceof McpdError) process.stderr.write(`${error.message}\n`);
     else process.stderr.write(`mcpd: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exitCode = exitCodeFor(error);
+    // A connection a failed command left open must not keep the process (it would hang).
+    setTimeout(() => process.exit(), 500).unref();
   },
 );

@@ -50,6 +50,10 @@ describe('mcpd without a daemon', () => {
     const tooLong = await mcpd(['call', 'x__y', '--timeout', '3000000000']);
     expect(tooLong.exitCode).toBe(2);
     expect(tooLong.stderr).toContain('--timeout takes a whole number from 1 to 2147483647');
+    // A typo gets a suggestion; words a command does not take are refused, never ignored.
+    expect((await mcpd(['stauts'])).stderr).toContain('Did you mean "mcpd status"?');
+    const stopHelp = await mcpd(['stop', 'help']);
+    expect([stopHelp.exitCode, stopHelp.stderr]).toEqual([2, 'mcpd stop does not take "help". See: mcpd --help']);
     const help = await mcpd(['--help']);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('mcpd call TOOL'.replace('mcpd ', ''));
@@ -159,6 +163,18 @@ describe('a daemon started in the background', () => {
     await waitFor(() => seen.includes('state stopping → stopped') && seen.includes('state starting → running'), 10_000, 'followed lines');
     follower.kill('SIGINT');
     expect((await follower).exitCode).toBe(0);
+    // An unknown source: the error, exit 1, at once (it used to hang).
+    const t0 = Date.now();
+    const unknown = await mcpd(['logs', 'nosuch']);
+    expect([unknown.exitCode, unknown.stderr]).toEqual([1, 'No server named "nosuch" in the config (servers: fx, off).']);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    // A reader that stops early (| head -1) ends the output quietly, every time.
+    for (let i = 0; i < 5; i += 1) {
+      for (const command of ['tools', 'logs']) {
+        const piped = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" ${command} | head -1`], { env: { MCPD_HOME: home }, reject: false });
+        expect(piped.stderr).toBe('');
+      }
+    }
   });
 
   it('reloads only what changed, and refuses a broken config keeping the running one', async () => {

@@ -13,7 +13,13 @@ export async function logsCommand(ctx: CliContext): Promise<number> {
   const print = (entry: LogEntry) => ctx.out(ctx.args.json ? JSON.stringify(entry) : renderLog(entry));
   const lines = ctx.args.lines ?? 100;
   // Read even for -n 0: it checks the server name.
-  const { entries } = await client.request('logs.read', { ...(server ? { server } : {}), lines: Math.max(lines, 1) });
+  let entries: LogEntry[];
+  try {
+    ({ entries } = await client.request('logs.read', { ...(server ? { server } : {}), lines: Math.max(lines, 1) }));
+  } catch (error) {
+    client.close();
+    throw error;
+  }
   const lastSeq = entries.at(-1)?.seq ?? 0;
   if (lines === 0) entries.length = 0;
   for (const entry of entries) print(entry);
