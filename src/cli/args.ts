@@ -26,13 +26,27 @@ export interface CliArgs {
   logout: boolean;
   /** `auth`: print the sign-in URL, never open a browser. */
   noBrowser: boolean;
+  /** `server add`: the command and its arguments, everything after `--`. */
+  rest: string[];
+  /** `server add`: KEY=VALUE pairs for the server's environment. */
+  env: string[];
+  /** `server add`: 'Name: value' headers of a remote server. */
+  headers: string[];
+  url?: string | undefined;
+  cwd?: string | undefined;
+  transport?: string | undefined;
+  /** `server add`: replace an entry of that name. */
+  force: boolean;
 }
 
 export function parseCli(argv: string[]): CliArgs {
+  // Everything after `--` is the server's command line, never mcpd's options.
+  const separator = argv.indexOf('--');
+  const rest = separator === -1 ? [] : argv.slice(separator + 1);
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: separator === -1 ? argv : argv.slice(0, separator),
       allowPositionals: true,
       strict: true,
       options: {
@@ -52,6 +66,12 @@ export function parseCli(argv: string[]): CliArgs {
         profile: { type: 'string' },
         logout: { type: 'boolean' },
         'no-browser': { type: 'boolean' },
+        env: { type: 'string', short: 'e', multiple: true },
+        header: { type: 'string', multiple: true },
+        url: { type: 'string' },
+        cwd: { type: 'string' },
+        transport: { type: 'string' },
+        force: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -84,6 +104,13 @@ export function parseCli(argv: string[]): CliArgs {
     profile: values.profile,
     logout: values.logout ?? false,
     noBrowser: values['no-browser'] ?? false,
+    rest,
+    env: values.env ?? [],
+    headers: values.header ?? [],
+    url: values.url,
+    cwd: values.cwd,
+    transport: values.transport,
+    force: values.force ?? false,
   };
 }
 
@@ -106,6 +133,12 @@ Tools and servers
                                 call one tool by its namespaced name (ARGS_JSON "-" reads stdin)
   server start|stop|restart NAME
                                 act on one server (restart also clears "failed")
+  server add NAME [-e K=V]... [--cwd D] [--force] -- COMMAND [ARGS...]
+  server add NAME --url URL [--transport http|sse] [--header 'K: V']... [--force]
+                                add a server to the config file (comments kept) and reload
+  server remove|enable|disable NAME
+                                change the config file and reload
+  server list                   the config's servers with their states
   logs [SERVER] [-f] [-n N]     captured logs (server stderr included); -f follows
   auth [NAME] [--no-browser] [--logout]
                                 remote servers' sign-ins; with NAME, sign in (OAuth: opens the
