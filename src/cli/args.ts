@@ -37,6 +37,10 @@ export interface CliArgs {
   transport?: string | undefined;
   /** `server add`: replace an entry of that name. */
   force: boolean;
+  /** `connect`, `disconnect`, `import`: print the change, write nothing. */
+  dryRun: boolean;
+  /** `import`: the host to copy servers from. */
+  from?: string | undefined;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -72,6 +76,8 @@ export function parseCli(argv: string[]): CliArgs {
         cwd: { type: 'string' },
         transport: { type: 'string' },
         force: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        from: { type: 'string' },
       },
     });
   } catch (error) {
@@ -111,6 +117,8 @@ export function parseCli(argv: string[]): CliArgs {
     cwd: values.cwd,
     transport: values.transport,
     force: values.force ?? false,
+    dryRun: values['dry-run'] ?? false,
+    from: values.from,
   };
 }
 
@@ -155,6 +163,13 @@ MCP hosts (Claude Desktop, Claude Code, Cursor, VS Code)
   bridge [--server NAME | --profile NAME] [--config F]
                                 an MCP server on stdin/stdout: the merged catalogue, one server
                                 under its own names, or a profile; starts the daemon when none runs
+
+MCP hosts, wired in one command
+  connect claude-desktop|claude-code|cursor|vscode [--profile P | --server S] [--dry-run]
+                                write the mcpd bridge entry into that host's config (backup first)
+  disconnect HOST [--dry-run]   take it out again
+  import [FILE | --from HOST] [--dry-run]
+                                copy a host's servers into mcpd's config (duplicates skipped)
 
 Config
   init [--config F]             write a config to start from (default: the user's,

@@ -19,8 +19,11 @@ export interface ConfigDocument {
   servers: Record<string, Record<string, unknown>>;
 }
 
-/** Reads a JSON (JSONC) config for editing; a file that does not exist yet is an empty config. */
-export function readDocument(file: string): ConfigDocument {
+/**
+ * Reads a JSON (JSONC) config for editing; a file that does not exist yet is an empty config.
+ * `key` forces where the servers are (a host's own file); otherwise the file says.
+ */
+export function readDocument(file: string, forcedKey?: ConfigDocument['key']): ConfigDocument {
   if (!/\.json$/.test(file)) throw new McpdError('MCPD_USAGE', `mcpd edits JSON configs only; ${file} is not one (edit it by hand).`);
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '{\n  "servers": {}\n}\n';
   const errors: ParseError[] = [];
@@ -28,7 +31,7 @@ export function readDocument(file: string): ConfigDocument {
   if (errors.length > 0 || !value || typeof value !== 'object') {
     throw new McpdError('MCPD_CONFIG_UNREADABLE', `${file} is not valid JSON (with comments); fix it first: mcpd config check ${file}`);
   }
-  const key = value['mcpServers'] !== undefined && value['servers'] === undefined ? 'mcpServers' : 'servers';
+  const key = forcedKey ?? (value['mcpServers'] !== undefined && value['servers'] === undefined ? 'mcpServers' : 'servers');
   const servers = (value[key] ?? {}) as Record<string, Record<string, unknown>>;
   return { file, text, key, servers };
 }

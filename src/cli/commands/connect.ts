@@ -1,0 +1,75 @@
+/**
+ * `mcpd connect HOST` / `mcpd disconnect HOST`: writes (or takes out) the `mcpd bridge` entry in
+ * an MCP host's own config file, so that host shares the daemon's servers. A backup is made
+ * before any change; running it twice changes nothing; `--dry-run` prints the change only.
+ */
+import { copyFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { McpdError } from '../../errors.js';
+import type { CliContext } from '../context.js';
+import { hostConfig, isBridge, parseHost, type Host } from '../hosts.js';
+
+const CONNECTABLE: readonly Host[] = ['claude-desktop', 'claude-code', 'cursor', 'vscode'];
+
+function backup(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const copy = `${file}.mcpd-backup-${stamp}`;
+  copyFileSync(file, copy);
+  return copy;
+}
+
+export async function connectCommand(ctx: CliContext): Promise<number> {
+  const [command, name] = ctx.args.positionals;
+  const host = parseHost(name, CONNECTABLE);
+  if (!host) throw new McpdError('MCPD_USAGE', `Usage: mcpd ${command} ${CONNECTABLE.join('|')}${command === 'connect' ? ' [--profile P | --server S]' : ''} [--dry-run]`);
+  if (ctx.args.profile && ctx.args.server) throw new McpdError('MCPD_USAGE', 'Give --profile or --server, not both.');
+  const target = hostConfig(host);
+  const { readDocument, edited, writeDocument } = await import('../../config/edit.js');
+  const doc = readDocument(target.file, target.key);
+  let text = doc.text;
+  const changes: string[] = [];
+  if (command === 'disconnect') {
+    for (const [entryName, entry] of Object.entries(doc.servers)) {
+      if (!entry || typeof entry !== 'object' || !isBridge(entry)) continue;
+      text = edited({ ...doc, text }, [entryName], undefined);
+      changes.push(`removed "${entryName}"`);
+    }
+    if (changes.length === 0) {
+      ctx.out(`${target.label} (${target.file}) has no mcpd entry; nothing to do.`);
+      return 0;
+    }
+  } else {
+    const { locateConfig } = await import('../../config/locate.js');
+    const located = locateConfig({ file: ctx.args.config });
+    const main = fileURLToPath(new URL('../main.js', import.meta.url));
+    // Absolute paths: hosts start servers with a PATH of their own (Claude Desktop's is minimal).
+    const args = [
+      main,
+      'bridge',
+      ...(ctx.args.profile ? ['--profile', ctx.args.profile] : []),
+      ...(ctx.args.server ? ['--server', ctx.args.server] : []),
+      ...(ctx.args.home ? ['--home', ctx.paths.home] : []),
+      // A project's config travels with the entry: the bridge starts the daemon on it if none runs.
+      ...(located && located.source !== 'user' ? ['--config', located.file] : []),
+    ];
+    const entry = { ...(target.typed ? { type: 'stdio' } : {}), command: process.execPath, args };
+    const entryName = ctx.args.profile ? `mcpd-${ctx.args.profile}` : ctx.args.server ? `mcpd-${ctx.args.server}` : 'mcpd';
+    if (JSON.stringify(doc.servers[entryName]) === JSON.stringify(entry)) {
+      ctx.out(`${target.label} is connected already ("${entryName}" in ${target.file}); nothing to do.`);
+      return 0;
+    }
+    text = edited(doc, [entryName], entry);
+    changes.push(`${doc.servers[entryName] ? 'replaced' : 'added'} "${entryName}": ${JSON.stringify(entry)}`);
+  }
+  if (ctx.args.dryRun) {
+    ctx.out(`Would change ${target.file}: ${changes.join('; ')}\n--- the file would read:\n${text}`);
+    return 0;
+  }
+  const saved = backup(target.file);
+  writeDocument(target.file, text);
+  ctx.out(`${command === 'connect' ? 'Connected' : 'Disconnected'} ${target.label}: ${changes.join('; ')} in ${target.file}${saved ? ` (backup: ${saved})` : ''}.`);
+  ctx.out(`Restart ${target.label} (or reload its MCP servers) to pick it up.`);
+  return 0;
+}
+
