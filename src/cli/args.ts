@@ -41,6 +41,8 @@ export interface CliArgs {
   dryRun: boolean;
   /** `import`: the host to copy servers from. */
   from?: string | undefined;
+  /** `service install`: write the files, do not enable the service. */
+  noStart: boolean;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -78,6 +80,7 @@ export function parseCli(argv: string[]): CliArgs {
         force: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         from: { type: 'string' },
+        'no-start': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -119,6 +122,7 @@ export function parseCli(argv: string[]): CliArgs {
     force: values.force ?? false,
     dryRun: values['dry-run'] ?? false,
     from: values.from,
+    noStart: values['no-start'] ?? false,
   };
 }
 
@@ -170,6 +174,11 @@ MCP hosts, wired in one command
   disconnect HOST [--dry-run]   take it out again
   import [FILE | --from HOST] [--dry-run]
                                 copy a host's servers into mcpd's config (duplicates skipped)
+
+Login service
+  service install [--no-start] [--dry-run] | uninstall | status
+                                run the daemon at login (systemd user unit, launchd agent);
+                                secrets in a 0600 env file beside the user config
 
 Config
   init [--config F]             write a config to start from (default: the user's,

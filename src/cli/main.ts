@@ -27,10 +27,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   connect: async () => (await import('./commands/connect.js')).connectCommand,
   disconnect: async () => (await import('./commands/connect.js')).connectCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
+  service: async () => (await import('./commands/service.js')).serviceCommand,
 };
 
 /** How many words each command takes after its name, at most (more is a usage error, never ignored). */
-const MAX_ARGUMENTS: Record<string, number> = { serve: 0, start: 0, stop: 0, status: 0, tools: 1, call: 2, server: 2, logs: 1, reload: 0, config: 2, chat: 0, bridge: 0, auth: 1, init: 0, connect: 1, disconnect: 1, import: 1 };
+const MAX_ARGUMENTS: Record<string, number> = { serve: 0, start: 0, stop: 0, status: 0, tools: 1, call: 2, server: 2, logs: 1, reload: 0, config: 2, chat: 0, bridge: 0, auth: 1, init: 0, connect: 1, disconnect: 1, import: 1, service: 1 };
 
 /** The command a typo most likely meant (at most two edits away). */
 export function closestWord(word: string, candidates: readonly string[]): string | undefined {
