@@ -81,6 +81,8 @@ export function parseCli(argv: string[]): CliArgs {
         'dry-run': { type: 'boolean' },
         from: { type: 'string' },
         'no-start': { type: 'boolean' },
+        // Read by color.ts from argv; declared so that it is not an unknown option.
+        'no-color': { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -143,6 +145,12 @@ Tools and servers
   tools [SERVER] [--json]       the merged catalogue
   call TOOL [ARGS_JSON] [--json] [--timeout MS]
                                 call one tool by its namespaced name (ARGS_JSON "-" reads stdin)
+  tools TOOL [--json]           one tool in full: description, annotations, schemas
+  resources [SERVER] [--json]   the resources of every server (or one)
+  resource read URI [--server S]
+                                read one resource
+  prompts [SERVER] [--json]     the prompts of every server (or one)
+  prompt get NAME [ARGS_JSON]   get one prompt with its arguments
   server start|stop|restart NAME
                                 act on one server (restart also clears "failed")
   server add NAME [-e K=V]... [--cwd D] [--force] -- COMMAND [ARGS...]
@@ -175,6 +183,9 @@ MCP hosts, wired in one command
   import [FILE | --from HOST] [--dry-run]
                                 copy a host's servers into mcpd's config (duplicates skipped)
 
+Shell completion
+  completion bash|zsh|fish      a completion script (commands, servers and tools of the daemon)
+
 Login service
   service install [--no-start] [--dry-run] | uninstall | status
                                 run the daemon at login (systemd user unit, launchd agent);
@@ -187,8 +198,94 @@ Config
 
 Options for every command
   --home DIR                    the daemon's home (default: $MCPD_HOME or ~/.mcpd)
+  --no-color                    no colour (also: NO_COLOR=1; a pipe never gets colour)
   -h, --help                    this help
   -v, --version                 the version
 
 Exit codes: 0 ok, 1 failed (or the tool returned an error), 2 usage, 3 no daemon running.
 `;
+
+/** `mcpd COMMAND --help`: what it does, its options, and an example. */
+export const COMMAND_HELP: Record<string, string> = {
+  serve: `mcpd serve [--config F] [--log-file F] [--home DIR]
+Runs the daemon in the foreground (for systemd/launchd, and npm start). Ctrl-C or SIGTERM stops it
+and every server; SIGHUP reloads the config. Logs go to stderr, or to --log-file (rotated).
+Example: mcpd serve --config ./mcp.config.json`,
+  start: `mcpd start [--config F] [--json]
+Starts the daemon in the background and waits until every server's first start settled.
+Already running on this config is fine; running on another config is said (exit 1).
+Example: mcpd start`,
+  stop: `mcpd stop
+Stops the daemon and every server it started, waiting until they are gone.
+Example: mcpd stop`,
+  status: `mcpd status [--json]
+The daemon, one row per server (state, transport, pid, uptime, restarts, tools, last error), the
+MCP clients connected through the bridge or HTTP, and the plugins.
+Example: mcpd status --json | jq '.servers[] | {name, state}'`,
+  tools: `mcpd tools [SERVER | TOOL] [--json]
+The merged catalogue (namespaced names), one server's tools, or one tool in full with its schemas.
+Example: mcpd tools everything__echo`,
+  call: `mcpd call TOOL [ARGS_JSON | -] [--json] [--timeout MS]
+Calls one tool; prints its content (exit 1 if the result is an error). Progress shows on stderr;
+a server's question is a form on a terminal; Ctrl-C cancels the call at the server.
+Example: mcpd call everything__echo '{"message":"hi"}'`,
+  server: `mcpd server start|stop|restart NAME
+mcpd server add NAME [-e K=V]... [--cwd D] [--force] -- COMMAND [ARGS...]
+mcpd server add NAME --url URL [--transport http|sse] [--header 'K: V']... [--force]
+mcpd server remove|enable|disable NAME
+mcpd server list [--json]
+Acts on a running server, or changes the config file (comments kept) and reloads.
+Example: mcpd server add memory -- npx -y @modelcontextprotocol/server-memory`,
+  logs: `mcpd logs [SOURCE] [-f] [-n N] [--json]
+Captured logs: mcpd's own lines, each server's stderr and MCP log messages. SOURCE is a server,
+daemon, chat or plugin:NAME; -f follows.
+Example: mcpd logs everything -f`,
+  reload: `mcpd reload [--json]
+Re-reads the config and applies only what changed; a config that does not validate is refused and
+the running one stays.
+Example: mcpd reload`,
+  config: `mcpd config check [F] [--json]
+Validates a config (the one found here, or F) and lists every problem with its path.
+Example: mcpd config check ~/.config/mcpd/mcp.config.json`,
+  chat: `mcpd chat [--session ID] [--model M]
+mcpd chat -p PROMPT [--json] [--session ID] [--model M]
+Chat with Claude over every server's tools (needs ANTHROPIC_API_KEY in the daemon's environment).
+Example: mcpd chat -p "what tools do you have?"`,
+  bridge: `mcpd bridge [--server NAME | --profile NAME] [--config F]
+An MCP server on stdin/stdout for hosts that spawn a command; starts the daemon when none runs.
+Example (Claude Code): claude mcp add mcpd -- mcpd bridge`,
+  auth: `mcpd auth [NAME] [--no-browser] [--logout] [--json]
+Remote servers' sign-ins; with NAME, signs in with OAuth (or forgets the tokens with --logout).
+Example: mcpd auth linear`,
+  init: `mcpd init [--config F]
+Writes a commented config to start from (default: ~/.config/mcpd/mcp.config.json); never overwrites.
+Example: mcpd init`,
+  connect: `mcpd connect claude-desktop|claude-code|cursor|vscode [--profile P | --server S] [--dry-run]
+Writes the mcpd bridge entry into that host's config (backup first; again changes nothing).
+Example: mcpd connect claude-desktop --dry-run`,
+  disconnect: `mcpd disconnect claude-desktop|claude-code|cursor|vscode [--dry-run]
+Takes the mcpd entry out of that host's config (backup first).
+Example: mcpd disconnect cursor`,
+  import: `mcpd import [FILE | --from claude-desktop|claude-code|cursor|vscode|windsurf] [--dry-run]
+Copies a host's servers into mcpd's config; skips duplicates and mcpd's own bridge.
+Example: mcpd import --from claude-desktop --dry-run`,
+  service: `mcpd service install [--no-start] [--dry-run] | uninstall | status
+Runs the daemon at login (systemd user unit on Linux, launchd agent on macOS); secrets in a 0600
+env file beside the user config, never in the unit.
+Example: mcpd service install`,
+  resources: `mcpd resources [SERVER] [--json]
+Every server's resources (or one server's), with their URIs.
+Example: mcpd resources everything`,
+  resource: `mcpd resource read URI [--server S] [--json]
+Reads one resource (--server when two servers list the same URI).
+Example: mcpd resource read demo://resource/static/document/features.md`,
+  prompts: `mcpd prompts [SERVER] [--json]
+Every server's prompts (namespaced names) and their arguments.
+Example: mcpd prompts`,
+  prompt: `mcpd prompt get NAME [ARGS_JSON] [--json]
+Gets one prompt with its arguments and prints its messages.
+Example: mcpd prompt get everything__args-prompt '{"city":"Paris"}'`,
+  completion: `mcpd completion bash|zsh|fish
+Prints a completion script: commands, then server and tool names from the running daemon.
+Example: mcpd completion bash > ~/.local/share/bash-completion/completions/mcpd`,
+};

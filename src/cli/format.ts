@@ -1,5 +1,6 @@
 /** Human output: durations, tables, one-line summaries. */
 import type { ServerStatus } from '../model.js';
+import { colorEnabled, paint, plural, stateColor, type Color } from './color.js';
 
 export function duration(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -11,19 +12,27 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-export function table(headers: string[], rows: string[][], maxWidth = process.stdout.columns ?? 120): string {
+/**
+ * Columns padded to their widest cell; a line longer than the terminal is cut. `colors` paints
+ * cells of a column (after padding, so widths hold); the last column is never painted, so a cut
+ * never splits a colour code.
+ */
+export function table(headers: string[], rows: string[][], maxWidth = process.stdout.columns ?? 120, colors: Record<number, (cell: string) => Color | undefined> = {}): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const lines = [headers, ...rows].map((row) => {
-    const line = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
-    return line.length > maxWidth ? `${line.slice(0, maxWidth - 1)}…` : line;
+  const enabled = colorEnabled();
+  const lines = [headers, ...rows].map((row, index) => {
+    const cells = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)));
+    const plain = cells.join('  ');
+    const painted = cells.map((cell, i) => (index > 0 && i < row.length - 1 && colors[i] ? paint(cell, colors[i](row[i]!), enabled) : index === 0 && i < row.length - 1 ? paint(cell, 'bold', enabled) : cell)).join('  ');
+    return plain.length > maxWidth ? `${painted.slice(0, painted.length - (plain.length - maxWidth) - 1)}…` : painted;
   });
   return lines.join('\n');
 }
 
 export function serverLine(s: ServerStatus): string {
-  const parts: string[] = [s.state];
+  const parts: string[] = [paint(s.state, stateColor(s.state))];
   if (s.pid !== null) parts.push(`pid ${s.pid}`);
-  if (s.state === 'running') parts.push(`${s.toolCount} tools`);
+  if (s.state === 'running') parts.push(plural(s.toolCount, 'tool'));
   if (s.state === 'backoff' && s.nextRetryMs !== null) parts.push(`retry in ${duration(s.nextRetryMs + 999)}`);
   let line = `${s.name}: ${parts.join(', ')}`;
   if (s.lastError && s.state !== 'running') line += `\n  ${s.lastError.message}`;

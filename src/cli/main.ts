@@ -4,8 +4,9 @@
  * (and the MCP SDK) is imported only by `serve`, the config loader only by `config check`.
  */
 import { McpdError } from '../errors.js';
-import { parseCli, USAGE } from './args.js';
+import { COMMAND_HELP, parseCli, USAGE } from './args.js';
 import { createContext, EXIT_ALREADY_RUNNING, type CliContext } from './context.js';
+import { closestWord } from './suggest.js';
 
 type Command = (ctx: CliContext) => Promise<number>;
 
@@ -28,28 +29,16 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   disconnect: async () => (await import('./commands/connect.js')).connectCommand,
   import: async () => (await import('./commands/import.js')).importCommand,
   service: async () => (await import('./commands/service.js')).serviceCommand,
+  resources: async () => (await import('./commands/catalogue.js')).resourcesCommand,
+  resource: async () => (await import('./commands/catalogue.js')).resourceCommand,
+  prompts: async () => (await import('./commands/catalogue.js')).promptsCommand,
+  prompt: async () => (await import('./commands/catalogue.js')).promptCommand,
+  completion: async () => (await import('./commands/completion.js')).completionCommand,
+  __complete: async () => (await import('./commands/completion.js')).completeCommand,
 };
 
 /** How many words each command takes after its name, at most (more is a usage error, never ignored). */
-const MAX_ARGUMENTS: Record<string, number> = { serve: 0, start: 0, stop: 0, status: 0, tools: 1, call: 2, server: 2, logs: 1, reload: 0, config: 2, chat: 0, bridge: 0, auth: 1, init: 0, connect: 1, disconnect: 1, import: 1, service: 1 };
-
-/** The command a typo most likely meant (at most two edits away). */
-export function closestWord(word: string, candidates: readonly string[]): string | undefined {
-  // Edits, with two swapped letters counting as one (optimal string alignment).
-  const distance = (a: string, b: string): number => {
-    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-    for (let i = 1; i <= a.length; i += 1) {
-      for (let j = 1; j <= b.length; j += 1) {
-        const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-      }
-    }
-    return d[a.length]![b.length]!;
-  };
-  const ranked = candidates.map((c) => [c, distance(word.toLowerCase(), c.toLowerCase())] as const).sort((x, y) => x[1] - y[1]);
-  return ranked[0] && ranked[0][1] <= 2 ? ranked[0][0] : undefined;
-}
+const MAX_ARGUMENTS: Record<string, number> = { serve: 0, start: 0, stop: 0, status: 0, tools: 1, call: 2, server: 2, logs: 1, reload: 0, config: 2, chat: 0, bridge: 0, auth: 1, init: 0, connect: 1, disconnect: 1, import: 1, service: 1, resources: 1, resource: 2, prompts: 1, prompt: 3, completion: 1, __complete: 100 };
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof McpdError) {
@@ -69,13 +58,19 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const name = args.positionals[0];
+  // mcpd help CMD, mcpd CMD --help: that command's help.
+  const about = name === 'help' ? args.positionals[1] : args.help ? name : undefined;
+  if (about !== undefined && COMMAND_HELP[about]) {
+    process.stdout.write(`${COMMAND_HELP[about]}\n`);
+    return 0;
+  }
   if (args.help || name === undefined || name === 'help') {
     process.stdout.write(USAGE);
     return name === undefined && !args.help ? 2 : 0;
   }
   const load = COMMANDS[name];
   if (!load) {
-    const guess = closestWord(name, Object.keys(COMMANDS));
+    const guess = closestWord(name, Object.keys(COMMANDS).filter((c) => !c.startsWith('__')));
     throw new McpdError('MCPD_USAGE', `Unknown command "${name}".${guess ? ` Did you mean "mcpd ${guess}"?` : ''} See: mcpd --help`);
   }
   const extra = args.positionals.slice(1 + (MAX_ARGUMENTS[name] ?? 0));

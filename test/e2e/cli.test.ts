@@ -264,6 +264,8 @@ describe('mcpd serve (foreground)', () => {
     expect(out).toContain('is ready');
     expect(out).toContain(`socket ${join(serveHome, 'mcpd.sock')}`);
     expect(out).toContain(`--home ${serveHome}`);
+    // The example call is of a tool that exists here.
+    expect(out).toContain(`npx mcpd call fx__echo '{"message":"hi"}' --home ${serveHome}`);
     const status = JSON.parse((await mcpd(['status', '--json', '--home', serveHome])).stdout) as DaemonStatus;
     const serverPid = status.servers.find((s) => s.name === 'fx')!.pid!;
     serve.kill('SIGINT');

@@ -4,21 +4,29 @@ import type { LogEntry } from '../../model.js';
 import type { CliContext } from '../context.js';
 import { RotatingFile } from '../../logs/rotating-file.js';
 import { renderLog } from './logs.js';
+import { plural } from '../color.js';
 
 export function readyBanner(daemon: Daemon): string {
   const status = daemon.status();
   const home = daemon.paths.home;
   const lines = [`mcpd ${status.version} is ready (pid ${status.pid})`];
   for (const s of status.servers) {
-    const detail = s.state === 'running' ? `${s.toolCount} tools` : s.lastError ? s.lastError.message.split('\n')[0] : '';
+    const detail = s.state === 'running' ? plural(s.toolCount, 'tool') : s.lastError ? s.lastError.message.split('\n')[0] : '';
     lines.push(`  ${s.name.padEnd(14)} ${s.state.padEnd(9)} ${detail}`);
   }
-  lines.push(`  ${status.toolCount} tools in the catalogue`, `  socket ${status.socket}`, '');
+  lines.push(`  ${plural(status.toolCount, 'tool')} in the catalogue`, `  socket ${status.socket}`, '');
   const homeFlag = process.env['MCPD_HOME'] === home || home.endsWith('/.mcpd') ? '' : ` --home ${home}`;
   lines.push('Try, from another terminal:');
   lines.push(`  npx mcpd status${homeFlag}`);
   lines.push(`  npx mcpd tools${homeFlag}`);
-  lines.push(`  npx mcpd call everything__echo '{"message":"hi"}'${homeFlag}`);
+  // An example call of a tool that exists: an echo if there is one, else the first tool.
+  const tools = daemon.toolView.list();
+  const example = tools.find((t) => t.originalName === 'echo') ?? tools[0];
+  if (example) {
+    const properties = Object.keys((example.inputSchema['properties'] as Record<string, unknown> | undefined) ?? {});
+    const args = example.originalName === 'echo' && properties.includes('message') ? '{"message":"hi"}' : JSON.stringify(Object.fromEntries(properties.map((k) => [k, '…'])));
+    lines.push(`  npx mcpd call ${example.name} '${args}'${homeFlag}`);
+  }
   lines.push(`  npx mcpd logs -f${homeFlag}`);
   if (process.env['ANTHROPIC_API_KEY'] || process.env['ANTHROPIC_AUTH_TOKEN']) lines.push(`  npx mcpd chat${homeFlag}`);
   else lines.push('  (chat: set ANTHROPIC_API_KEY before starting the daemon to use npx mcpd chat)');

@@ -7,6 +7,7 @@ import type { ControlClient } from '../../control/client.js';
 import { McpdError } from '../../errors.js';
 import type { ServerStatus } from '../../model.js';
 import { connectDaemon, type CliContext } from '../context.js';
+import { stateColor } from '../color.js';
 import { serverLine, table } from '../format.js';
 
 const ACTIONS = ['start', 'stop', 'restart'] as const;
@@ -145,6 +146,6 @@ async function listServers(ctx: CliContext, file: string | undefined): Promise<n
     return [name, remote ? String(entry['type'] ?? 'http') : 'stdio', state, what.length > 70 ? `${what.slice(0, 69)}…` : what];
   });
   if (ctx.args.json) ctx.out(JSON.stringify({ file, servers: doc.servers }, null, 2));
-  else ctx.out(`${file}\n${rows.length === 0 ? '(no servers)' : table(['SERVER', 'TYPE', 'STATE', 'COMMAND / URL'], rows)}`);
+  else ctx.out(`${file}\n${rows.length === 0 ? '(no servers)' : table(['SERVER', 'TYPE', 'STATE', 'COMMAND / URL'], rows, undefined, { 2: stateColor })}`);
   return 0;
 }

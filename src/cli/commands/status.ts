@@ -1,6 +1,7 @@
 import type { DaemonStatus } from '../../model.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { duration, table } from '../format.js';
+import { stateColor } from '../color.js';
 
 export function renderStatus(status: DaemonStatus): string {
   const lines = [
@@ -24,7 +25,7 @@ export function renderStatus(status: DaemonStatus): string {
     s.state === 'running' ? String(s.toolCount) : '-',
     s.lastError ? s.lastError.message.split('\n')[0]! : '-',
   ]);
-  lines.push(rows.length === 0 ? '(no servers configured)' : table(['SERVER', 'STATE', 'VIA', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows));
+  lines.push(rows.length === 0 ? '(no servers configured)' : table(['SERVER', 'STATE', 'VIA', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows, undefined, { 1: stateColor }));
   if (status.clients.length > 0) {
     lines.push('');
     lines.push(
@@ -46,6 +47,8 @@ export function renderStatus(status: DaemonStatus): string {
           String(p.failures),
           p.error ?? (p.lastError ? `${p.lastError.hook}: ${p.lastError.message}` : '-'),
         ]),
+        undefined,
+        { 1: stateColor },
       ),
     );
   }

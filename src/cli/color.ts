@@ -1,0 +1,31 @@
+/**
+ * Colour on a terminal that takes it: never with NO_COLOR (https://no-color.org), --no-color, a
+ * pipe or TERM=dumb; FORCE_COLOR forces it.
+ */
+import type { ServerState } from '../model.js';
+
+export function colorEnabled(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv): boolean {
+  if (argv.includes('--no-color') || (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '')) return false;
+  if (env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0') return true;
+  return stream.isTTY === true && env['TERM'] !== 'dumb';
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+export type Color = keyof typeof CODES;
+
+export function paint(text: string, color: Color | undefined, enabled = colorEnabled()): string {
+  return enabled && color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
+}
+
+export function stateColor(state: ServerState | string): Color | undefined {
+  if (state === 'running' || state === 'signed in' || state === 'loaded') return 'green';
+  if (state === 'starting' || state === 'stopping' || state === 'backoff') return 'yellow';
+  if (state === 'failed' || state === 'needs-auth') return 'red';
+  if (state === 'stopped' || state === 'disabled' || state === 'disposed') return 'dim';
+  return undefined;
+}
+
+/** "1 tool", "3 tools". */
+export function plural(count: number, word: string, many = `${word}s`): string {
+  return `${count} ${count === 1 ? word : many}`;
+}
