@@ -285,10 +285,10 @@ export class ChatService {
     return result;
   }
 
-  cancel(id: string): boolean {
+  cancel(id: string, reason = new McpdError('MCPD_CALL_CANCELLED', 'The turn was cancelled.')): boolean {
     const turn = this.running.get(id);
     if (!turn) return false;
-    turn.abort.abort(new McpdError('MCPD_CALL_CANCELLED', 'The turn was cancelled.'));
+    turn.abort.abort(reason);
     for (const [requestId, question] of this.questions) if (question.sessionId === id) this.settleQuestion(requestId, null);
     return true;
   }
@@ -399,7 +399,7 @@ export class ChatService {
     this.closed = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.pruneTimer);
-    for (const id of this.running.keys()) this.cancel(id);
+    for (const id of this.running.keys()) this.cancel(id, new McpdError('MCPD_CLOSED', 'The daemon stopped during the turn; the session is kept: send again once it runs (mcpd start).'));
     if (this.running.size === 0) return;
     await withTimeout(Promise.allSettled([...this.running.values()].map((t) => t.done)), STOP_TURNS_TIMEOUT_MS, 'saving the running chat turns').catch((error: unknown) => this.deps.log.warn(errorMessage(error)));
   }

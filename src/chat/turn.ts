@@ -8,7 +8,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlock, ContentBlockParam, Message, MessageParam, TextBlockParam, ToolResultBlockParam, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatConfig } from '../config/types.js';
 import type { CallToolResultJson } from '../control/protocol.js';
-import { McpdError, errorMessage } from '../errors.js';
+import { McpdError, errorMessage, isMcpdError } from '../errors.js';
 import type { ApprovalDecision, ChatEvent, ChatTurnResult, ErrorInfo, StopReason, TokenUsage, ToolEntry } from '../model.js';
 import { delay } from '../util/time.js';
 import { DEFAULT_MAX_STEPS, DEFAULT_MAX_TOKENS, chatError, isAbort, isRetryable, retryAfterMs } from './anthropic.js';
@@ -92,6 +92,11 @@ function mapStop(reason: Message['stop_reason']): StopReason {
   return 'end_turn';
 }
 
+/** Who stopped the turn: the person, or the daemon stopping. */
+function cancelledBy(signal: AbortSignal): string {
+  return isMcpdError(signal.reason, 'MCPD_CLOSED') ? 'Stopped because the daemon is stopping,' : 'Cancelled by the user';
+}
+
 /** What a server reports of a running call. */
 export interface ToolProgress {
   progress: number;
@@ -142,13 +147,20 @@ export async function runTurn(session: ChatSession, turnId: string, prompt: stri
       session.messages.push({ role: 'user', content: results });
       deps.save();
       if (signal.aborted) {
-        stopReason = 'cancelled';
+        if (isMcpdError(signal.reason, 'MCPD_CLOSED')) {
+          stopReason = 'error';
+          error = signal.reason as McpdError;
+        } else stopReason = 'cancelled';
         break;
       }
       text += text && !text.endsWith('\n') ? '\n' : '';
     }
   } catch (caught) {
-    if (signal.aborted || isAbort(caught)) {
+    if (isMcpdError(signal.reason, 'MCPD_CLOSED')) {
+      // Not the person's doing: an error they are told about, not a cancel.
+      stopReason = 'error';
+      error = signal.reason as McpdError;
+    } else if (signal.aborted || isAbort(caught)) {
       stopReason = 'cancelled';
     } else {
       stopReason = 'error';
@@ -172,7 +184,8 @@ async function streamStep(
   onText: (delta: string) => void,
   onNotice: (message: string) => void,
 ): Promise<Message> {
-  const tools = toClaudeTools(deps.tools());
+  // A tool the approval rules forbid is not offered at all.
+  const tools = toClaudeTools(deps.tools().filter((t) => approvalFor(t.name, deps.chat.approval, []) !== 'deny'));
   const system = deps.chat.system ? [{ type: 'text' as const, text: deps.chat.system, cache_control: { type: 'ephemeral' as const } }] : undefined;
   const params = {
     model: session.model,
@@ -220,7 +233,7 @@ async function runTools(
       if (decision === 'deny') return errorResult(use.id, `mcpd did not run ${use.name}: its approval rules (chat.approval.deny) forbid this tool.`);
       if (decision === 'ask') {
         const answer = signal.aborted ? null : await deps.approve({ requestId: `${session.id}:${use.id}`, name: use.name, input });
-        if (signal.aborted) return errorResult(use.id, 'Cancelled by the user before it ran.');
+        if (signal.aborted) return errorResult(use.id, `${cancelledBy(signal)} before it ran.`);
         if (answer === null) return errorResult(use.id, `mcpd did not run ${use.name}: it needs the user's approval and no client that can answer was attached.`);
         if (answer === 'no') return errorResult(use.id, `The user declined to run ${use.name}.`);
         if (answer === 'always' && !session.alwaysAllowed.includes(use.name)) session.alwaysAllowed.push(use.name);
@@ -233,7 +246,7 @@ async function runTools(
         emit({ type: 'tool_end', id: use.id, name: use.name, ok: converted.ok, durationMs: Date.now() - t0, summary: converted.summary, truncated: converted.truncated });
         return converted.block;
       } catch (caught) {
-        const message = signal.aborted ? 'Cancelled by the user while it ran.' : errorMessage(caught);
+        const message = signal.aborted ? `${cancelledBy(signal)} while it ran.` : errorMessage(caught);
         emit({ type: 'tool_end', id: use.id, name: use.name, ok: false, durationMs: Date.now() - t0, summary: message, truncated: false });
         return errorResult(use.id, message);
       }

@@ -47,6 +47,7 @@ describe('mcpd chat -p', () => {
     expect(result.stdout).toMatch(/✓ fx__echo \d+ ms · hello/);
     expect(result.stdout).toContain('It echoed hello.');
     expect(result.stderr).toMatch(/2 steps · 20 in \/ 10 out/);
+    expect(result.stderr).toMatch(/session (\S+) \(go on with: mcpd chat --session \1\)/);
   });
 
   it('--json prints one event per line, then the result', async () => {
@@ -113,7 +114,7 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
     api.script({ content: [{ type: 'tool_use', name: 'fx__add_tool', input: { name: 'approved_tool' } }] }, { content: [{ type: 'text', text: 'Tool added.' }] });
     type('add a tool\r');
     await see('[y]es / [n]o / [a]lways');
-    type('y\r');
+    type('y'); // one key, no Enter
     await see('Tool added.');
     await see(/✓ fx__add_tool .* added approved_tool/);
 
@@ -144,9 +145,12 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
     await see(/Session \S+: 5 turns/);
     type('/tools\r');
     await see('fx__echo');
+    type('/model\r');
+    await see('Model: claude-sonnet-5-5. Change it with /model NAME');
     type('\u0004'); // Ctrl-D on an empty line: quit
     const result = await repl;
     expect(result.exitCode).toBe(0);
+    expect(screen).not.toContain('went away');
   }, 60_000);
 });
 

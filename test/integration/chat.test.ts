@@ -79,6 +79,8 @@ describe('a chat turn', () => {
     expect(body.messages.at(-1)!.content).toEqual([{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral' } }]);
     // The catalogue after allow/deny: namespaced names only.
     expect(body.tools!.map((x) => x.name)).toEqual(expect.arrayContaining(['fx__echo', 'everything__echo']));
+    // A tool chat.approval.deny forbids is not offered at all.
+    expect(body.tools!.map((x) => x.name)).not.toContain('fx__die');
 
     // On disk as JSON Lines: the messages, then state records; loaded back whole.
     const file = readFileSync(join(t.home, 'sessions', `${result.sessionId}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -445,6 +447,18 @@ describe('resume', () => {
     expect(lastRequest().body.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(JSON.stringify(lastRequest().body.messages[0])).toContain('the number is 42');
     expect(second.sessionUsage.inputTokens).toBe(first.sessionUsage.inputTokens + second.usage.inputTokens);
+  }, 30_000);
+
+  it('a daemon that stops mid-turn ends it as an error saying so, not as the user\'s cancel', async () => {
+    client = await connect();
+    api.script({ content: [{ type: 'tool_use', id: 'toolu_slow', name: 'fx__slow', input: { ms: 20_000 } }] });
+    const pending = client.request('chat.send', { message: 'be slow' });
+    await waitFor(() => events.some((e) => e.type === 'tool_start') || undefined, 10_000, 'the tool to start');
+    const restarting = t.restart();
+    const result = await pending;
+    expect(result).toMatchObject({ stopReason: 'error', error: { code: 'MCPD_CLOSED', message: expect.stringContaining('The daemon stopped during the turn') } });
+    expect(events.find((e) => e.type === 'tool_end')).toMatchObject({ ok: false, summary: expect.stringContaining('Stopped because the daemon is stopping, while it ran.') });
+    await restarting;
   }, 30_000);
 });
 

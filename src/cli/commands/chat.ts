@@ -67,6 +67,8 @@ async function oneTurn(ctx: CliContext, client: ControlClient, prompt: string): 
     abort.signal.addEventListener('abort', () => void client.request('chat.cancel', { sessionId: sessionId! }).catch(() => undefined));
     const result = await pending;
     if (ctx.args.json) ctx.out(JSON.stringify({ type: 'result', ...result }));
+    // The session to go on with, where it does not mix with the answer.
+    else ctx.err(`session ${result.sessionId} (go on with: mcpd chat --session ${result.sessionId})`);
     return exitCodeOf(result);
   } finally {
     process.off('SIGINT', onSigint);
@@ -177,9 +179,20 @@ class Repl {
     });
   }
 
+  /** A y/n/a question answered with one key, no Enter needed (Enter alone is no). */
   private async decide(prompt: string, signal: AbortSignal): Promise<ApprovalDecision> {
-    const a = (await this.question(prompt, signal)).trim().toLowerCase();
-    return a.startsWith('a') ? 'always' : a.startsWith('y') ? 'yes' : 'no';
+    const onKey = (_text: string | undefined, key: { name?: string; ctrl?: boolean; meta?: boolean } | undefined) => {
+      if (!key || key.ctrl || key.meta || !['y', 'n', 'a'].includes(key.name ?? '')) return;
+      // The key is in the line now: submit it as if Enter followed.
+      setImmediate(() => this.rl.write(null, { name: 'return' }));
+    };
+    process.stdin.on('keypress', onKey);
+    try {
+      const a = (await this.question(prompt, signal)).trim().toLowerCase();
+      return a.startsWith('a') ? 'always' : a.startsWith('y') ? 'yes' : 'no';
+    } finally {
+      process.stdin.off('keypress', onKey);
+    }
   }
 
   /** Ctrl-C: cancel the turn if one runs; otherwise leave on an empty line. */
@@ -243,7 +256,8 @@ class Repl {
       }
       case 'model': {
         if (!arg) {
-          this.ctx.out('Usage: /model NAME (e.g. /model claude-opus-5-5)');
+          const current = this.model ?? (await this.client.request('chat.history', { sessionId: this.sessionId }).catch(() => undefined))?.session.model;
+          this.ctx.out(`Model: ${current ?? 'the daemon\'s default (chat.model)'}. Change it with /model NAME (e.g. /model claude-opus-5-5).`);
           return;
         }
         this.model = arg;
@@ -268,7 +282,10 @@ async function repl(ctx: CliContext, client: ControlClient): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     let busy = false;
+    // Leaving on purpose: the connection closing after this is not news.
+    let leaving = false;
     const quit = () => {
+      leaving = true;
       rl.close();
       resolve(0);
     };
@@ -280,9 +297,14 @@ async function repl(ctx: CliContext, client: ControlClient): Promise<number> {
         rl.prompt();
       }
     });
-    rl.on('close', () => resolve(0));
+    rl.on('close', () => {
+      leaving = true;
+      resolve(0);
+    });
     client.once('close', () => {
-      ctx.err('The daemon went away.');
+      if (leaving) return;
+      ctx.err('The daemon went away (mcpd status tells whether it runs; the session is kept).');
+      leaving = true;
       rl.close();
       resolve(1);
     });
