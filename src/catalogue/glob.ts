@@ -1,16 +1,30 @@
-/** Minimal globs for tool filters: `*` any run of characters, `?` one character; whole-name match. */
-export function globToRegExp(glob: string): RegExp {
-  let source = '';
-  for (const char of glob) {
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+/**
+ * Globs on tool names (config filters, chat approval, the plugin API), by picomatch: `*` any run
+ * of characters (a `/` too: names are not paths), `?` one character, `[abc]`, `{a,b}`; the whole
+ * name must match. Compiled once per glob.
+ */
+import picomatch from 'picomatch';
+
+const OPTIONS: picomatch.PicomatchOptions = { bash: true, dot: true };
+const compiled = new Map<string, (name: string) => boolean>();
+
+function matcher(glob: string): (name: string) => boolean {
+  let match = compiled.get(glob);
+  if (!match) {
+    match = picomatch(glob, OPTIONS);
+    // Globs come from configs and plugins: a bounded cache.
+    if (compiled.size > 10_000) compiled.clear();
+    compiled.set(glob, match);
   }
-  return new RegExp(`^${source}$`);
+  return match;
+}
+
+export function globToRegExp(glob: string): RegExp {
+  return picomatch.makeRe(glob, OPTIONS);
 }
 
 export function matchesAny(name: string, globs: readonly string[]): boolean {
-  return globs.some((glob) => globToRegExp(glob).test(name));
+  return globs.some((glob) => matcher(glob)(name));
 }
 
 /** Allow (empty = all) then deny. */

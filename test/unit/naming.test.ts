@@ -54,3 +54,18 @@ describe('assignNames', () => {
     expect(new Set(forward).size).toBe(inputs.length);
   });
 });
+
+describe('globs (picomatch)', () => {
+  it('keep the documented syntax: * any run (a / too), ? one character, whole names; and add [..] and {a,b}', async () => {
+    const { matchesAny, globToRegExp } = await import('../../src/catalogue/glob.js');
+    expect(matchesAny('fs__write_file', ['fs__write_*'])).toBe(true);
+    expect(matchesAny('fs__read_file', ['*delete*'])).toBe(false);
+    expect(matchesAny('api/v1__call', ['*__call'])).toBe(true);
+    expect(matchesAny('abc', ['a?c'])).toBe(true);
+    expect(matchesAny('abc', ['ab'])).toBe(false);
+    expect(matchesAny('x.y__z', ['x.y__*'])).toBe(true);
+    expect(matchesAny('git__log', ['{fs,git}__*'])).toBe(true);
+    expect(matchesAny('fs3__x', ['fs[0-9]__*'])).toBe(true);
+    expect(globToRegExp('fs__*').test('fs__anything')).toBe(true);
+  });
+});
