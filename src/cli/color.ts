@@ -25,7 +25,4 @@ export function stateColor(state: ServerState | string): Color | undefined {
   return undefined;
 }
 
-/** "1 tool", "3 tools". */
-export function plural(count: number, word: string, many = `${word}s`): string {
-  return `${count} ${count === 1 ? word : many}`;
-}
+export { plural } from '../util/plural.js';

@@ -6,7 +6,7 @@
 import { McpdError } from '../errors.js';
 import { COMMAND_HELP, parseCli, USAGE } from './args.js';
 import { createContext, EXIT_ALREADY_RUNNING, type CliContext } from './context.js';
-import { closestWord } from './suggest.js';
+import { closestWord } from '../util/suggest.js';
 
 type Command = (ctx: CliContext) => Promise<number>;
 

@@ -29,6 +29,7 @@ import { Connection, type ConnectionDeps, type ListKind, type ServerLists } from
 import { HealthMonitor } from './health.js';
 import type { ExitInfo } from './process.js';
 import { RestartPolicy } from './restart-policy.js';
+import { plural } from '../util/plural.js';
 import { needsSignIn, remoteStartError, type RemoteProtocol } from './remote.js';
 import { assertTransition } from './state.js';
 
@@ -450,7 +451,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
           void this.fail(attempt, new McpdError('MCPD_SERVER_HUNG', `Server "${this.name}" missed ${missed} health pings in a row; restarting it.`, { server: this.name })),
       });
       attempt.health.start();
-      this.deps.logs.append(this.name, 'daemon', 'info', `running: ${lists.tools.length} tools, ${lists.resources.length} resources, ${lists.prompts.length} prompts`);
+      this.deps.logs.append(this.name, 'daemon', 'info', `running: ${plural(lists.tools.length, 'tool')}, ${plural(lists.resources.length, 'resource')}, ${plural(lists.prompts.length, 'prompt')}`);
     } catch (error) {
       // Cut short by stop/restart/dispose: the action that did it tears the attempt down.
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;

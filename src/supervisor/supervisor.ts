@@ -5,6 +5,7 @@ import { McpdError } from '../errors.js';
 import type { ServerStateEvent } from '../model.js';
 import { GuardedEmitter } from '../util/emitter.js';
 import type { ConnectionDeps, ListKind, ServerLists } from './connection.js';
+import { closestWord } from '../util/suggest.js';
 import { ManagedServer } from './managed-server.js';
 
 export interface SupervisorEvents {
@@ -37,7 +38,8 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> {
     const server = this.servers.get(name);
     if (!server) {
       const known = [...this.servers.keys()].join(', ') || 'none';
-      throw new McpdError('MCPD_SERVER_UNKNOWN', `No server named "${name}" in the config (servers: ${known}).`, { server: name });
+      const guess = closestWord(name, [...this.servers.keys()]);
+      throw new McpdError('MCPD_SERVER_UNKNOWN', `No server named "${name}" in the config${guess ? `; did you mean "${guess}"?` : ''} (servers: ${known}).`, { server: name });
     }
     return server;
   }

@@ -35,6 +35,7 @@ describe('catalogue commands', () => {
     expect(one.stdout).toContain('fx__echo  (server fx, its own name "echo")');
     expect(one.stdout).toContain('"required": [');
     expect(one.stdout).toContain(`Call it with: mcpd call fx__echo '{"message":"…"}'`);
+    expect((await mcpd(['server', 'restart', 'fxx'])).stderr).toBe('No server named "fxx" in the config; did you mean "fx"? (servers: fx).');
     const typo = await mcpd(['tools', 'fx__ecko']);
     expect([typo.exitCode, typo.stderr]).toEqual([1, 'No server or tool named "fx__ecko". Did you mean "fx__echo"? See: mcpd tools']);
   });

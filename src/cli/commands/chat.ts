@@ -11,6 +11,7 @@ import { connectDaemon, type CliContext } from '../context.js';
 import { table } from '../format.js';
 import { TurnRenderer, shortJson, usageLine } from '../chat/render.js';
 import { askForm } from '../elicit-form.js';
+import { plural } from '../color.js';
 
 const HELP = `Commands:
   /help            this list
@@ -105,7 +106,7 @@ class Repl {
       const session = await this.client.request('chat.new', this.model ? { model: this.model } : {});
       this.sessionId = session.id;
       const { toolCount, servers } = await this.client.request('status', {});
-      this.ctx.out(`mcpd chat · session ${session.id} · ${session.model} · ${toolCount} tools · /help for commands`);
+      this.ctx.out(`mcpd chat · session ${session.id} · ${session.model} · ${plural(toolCount, 'tool')} · /help for commands`);
       // Tools of a server that waits for a sign-in are missing: say how to get them.
       for (const s of servers.filter((x) => x.state === 'needs-auth')) this.ctx.err(`  ! ${s.name} needs a sign-in (its tools are missing): run mcpd auth ${s.name}`);
     }

@@ -3,7 +3,7 @@ import { McpdError } from '../../errors.js';
 import { plural } from '../color.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { firstLine, table } from '../format.js';
-import { closestWord } from '../suggest.js';
+import { closestWord } from '../../util/suggest.js';
 
 export async function toolsCommand(ctx: CliContext): Promise<number> {
   const name = ctx.args.positionals[1];
