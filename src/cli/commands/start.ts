@@ -78,7 +78,6 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
 }
 
 export async function startCommand(ctx: CliContext): Promise<number> {
-  if (ctx.args.positionals.length > 1) throw new McpdError('MCPD_USAGE', `mcpd start takes no arguments (got "${ctx.args.positionals.slice(1).join(' ')}"). See: mcpd --help`);
   const { status, started } = await ensureDaemon(ctx);
   // A daemon already runs: on this folder's config, or say which runs and what to do.
   const here = started ? undefined : locateConfig({ file: ctx.args.config });
