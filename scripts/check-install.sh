@@ -39,4 +39,19 @@ answer="$("$mcpd" call fx__echo '{"message":"installed"}')"
 [ "$answer" = "installed" ] || { echo "check-install: the call answered: $answer" >&2; exit 1; }
 if "$mcpd" tools | grep -q 'fx__die'; then echo "check-install: the plugin's deny did not apply" >&2; exit 1; fi
 "$mcpd" stop
-echo "check-install: ok (packed, installed with --omit=dev, started, called, stopped from $work/elsewhere)"
+
+# A new user's first steps, in a home of their own: init, a server added from the CLI, a host
+# wired in, the login service written.
+export HOME="$work/user" XDG_CONFIG_HOME="$work/user/.config"
+mkdir -p "$HOME/somewhere" && cd "$HOME/somewhere"
+"$mcpd" init >/dev/null
+"$mcpd" server add fx2 -- "$(command -v node)" "$root/test/fixtures/mcp-fixture.mjs" >/dev/null
+grep -q '"fx2"' "$XDG_CONFIG_HOME/mcpd/mcp.config.json" || { echo "check-install: server add did not write the user config" >&2; exit 1; }
+"$mcpd" start >/dev/null
+[ "$("$mcpd" call fx2__echo '{"message":"user config"}')" = "user config" ] || { echo "check-install: the user config's server does not answer" >&2; exit 1; }
+"$mcpd" connect claude-code >/dev/null
+grep -q '"bridge"' "$HOME/.claude.json" || { echo "check-install: connect did not write ~/.claude.json" >&2; exit 1; }
+"$mcpd" service install --no-start >/dev/null
+[ -f "$XDG_CONFIG_HOME/systemd/user/mcpd.service" ] || { echo "check-install: no service unit" >&2; exit 1; }
+"$mcpd" stop >/dev/null
+echo "check-install: ok (packed, installed with --omit=dev, started, called, stopped from $work/elsewhere; init, server add, connect, service install as a new user)"

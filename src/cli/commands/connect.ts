@@ -6,6 +6,7 @@
 import { copyFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { McpdError } from '../../errors.js';
+import { resolveHome } from '../../paths.js';
 import type { CliContext } from '../context.js';
 import { hostConfig, isBridge, parseHost, type Host } from '../hosts.js';
 
@@ -49,7 +50,8 @@ export async function connectCommand(ctx: CliContext): Promise<number> {
       'bridge',
       ...(ctx.args.profile ? ['--profile', ctx.args.profile] : []),
       ...(ctx.args.server ? ['--server', ctx.args.server] : []),
-      ...(ctx.args.home ? ['--home', ctx.paths.home] : []),
+      // A home other than the default (--home, MCPD_HOME) is named: hosts do not have this shell's environment.
+      ...(ctx.paths.home !== resolveHome(undefined, {}) ? ['--home', ctx.paths.home] : []),
       // A project's config travels with the entry: the bridge starts the daemon on it if none runs.
       ...(located && located.source !== 'user' ? ['--config', located.file] : []),
     ];
