@@ -1,28 +1,16 @@
 /**
  * A remote server over Streamable HTTP: server-everything in its HTTP mode on loopback.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, waitFor } from '../support/fixtures.js';
+import { freePort, ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 let http: ResultPromise;
 let port: number;
 let t: TestDaemon;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: p } = probe.address() as { port: number };
-      probe.close(() => resolve(p));
-    });
-  });
-}
 
 async function startHttpServer(): Promise<void> {
   http = execa(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PORT: String(port) }, reject: false });
