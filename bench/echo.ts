@@ -9,6 +9,7 @@
  * `big` (a request above the socket's 1 MiB message limit cannot be sent, by design, so the
  * large payload travels in the result, where tool output is large in practice).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -105,7 +106,7 @@ async function httpClient(url: string): Promise<Client> {
 
 /** One request through `mcpd bridge`, reading its stdout line by line (no SDK, no size limit). */
 async function rawBridgeCall(home: string, method: string, params: unknown): Promise<unknown> {
-  const bridge = execa(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'bridge', '--home', home], { reject: false, buffer: false, stderr: 'ignore' });
+  const bridge = execa(process.execPath, [join(ROOT, 'dist/bundle/mcpd.js'), 'bridge', '--home', home], { reject: false, buffer: false, stderr: 'ignore' });
   const send = (message: unknown) => bridge.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', ...(message as object) })}\n`);
   send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } } });
   send({ method: 'notifications/initialized' });
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
       gateway: { http: { port: 0 } },
     }),
   );
-  const daemon = execa(process.execPath, [...(process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/cli/main.js'), 'serve', '--home', home, '--config', config], { reject: false });
+  const daemon = execa(process.execPath, [...(process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/bundle/mcpd.js'), 'serve', '--home', home, '--config', config], { reject: false });
   try {
     let control: ControlClient | undefined;
     for (let i = 0; i < 200 && !control; i += 1) {
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     const stdio = (args: string[]) => new StdioClientTransport({ command: process.execPath, args, stderr: 'ignore' });
     const everything = await sdkClient(stdio([EVERYTHING, 'stdio']));
     const fixture = await sdkClient(stdio([FIXTURE]));
-    const bridge = await sdkClient(stdio([join(ROOT, 'dist/cli/main.js'), 'bridge', '--home', home]));
+    const bridge = await sdkClient(stdio([join(ROOT, 'dist/bundle/mcpd.js'), 'bridge', '--home', home]));
     const gateway = (await control.request('status', {})).fronts.find((f) => f.name === 'mcp-http')!.address;
     const http = await httpClient(`${gateway}/mcp`);
     // For hosts that speak HTTP: the same server over its own Streamable HTTP (the SDK's server
@@ -243,6 +244,27 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
     console.log(`\n16 MiB result: ${Object.entries(bigOk).map(([front, ok]) => `${front} ${ok ? 'ok' : 'FAILED'}`).join(', ')}`);
+    // One-shot commands: the time a person waits, against a bare `node -e 0` (median of runs).
+    const cli = join(ROOT, 'dist/bundle/mcpd.js');
+    const oneShot = (args: string[]) => {
+      const runs: number[] = [];
+      for (let i = 0; i < (QUICK ? 7 : 21); i += 1) {
+        const t0 = performance.now();
+        execFileSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, MCPD_HOME: home } });
+        runs.push(performance.now() - t0);
+      }
+      return runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+    };
+    const bare = oneShot(['-e', '0']);
+    const cliRows = [
+      ['mcpd --version', oneShot([cli, '--version'])],
+      ['mcpd status', oneShot([cli, 'status'])],
+      ['mcpd call everything__echo', oneShot([cli, 'call', 'everything__echo', '{"message":"hi"}'])],
+    ] as const;
+    console.log(`\nOne-shot CLI (median ms; bare node -e 0: ${fmt(bare)}; target: within 40 ms of it)\n`);
+    console.log('| command | ms | over bare node |');
+    console.log('|---|---|---|');
+    for (const [label, ms] of cliRows) console.log(`| ${label} | ${fmt(ms)} | **+${fmt(ms - bare)}** |`);
     console.log('Targets: control socket p50 ≤ 1.5× and throughput ≥ 0.8×; HTTP gateway p50 ≤ 2.5×.');
     console.log('"echo 1 KiB, HTTP client": direct is the SDK HTTP client to server-everything\'s own Streamable HTTP endpoint.');
     console.log('"HTTP floor": the SDK HTTP client against a canned JSON answer (no MCP server, no mcpd), compared with direct stdio.');

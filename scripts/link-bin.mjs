@@ -1,12 +1,11 @@
-// Links node_modules/.bin/mcpd to the built CLI so `npx mcpd` runs this checkout's CLI.
-// Why not package.json "bin": npm 11's `npx` treats a root package's own bin as a directory
-// dependency to install into its cache, which fails; a plain link in .bin is found first.
+// Links node_modules/.bin/mcpd to the built CLI (the bundle) so `npx mcpd` runs this checkout's CLI.
+// (npm links the bin of packages it installs, not the root package's own.)
 import { chmodSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const target = join(root, 'dist', 'cli', 'main.js');
+const target = join(root, 'dist', 'bundle', 'mcpd.js');
 const link = join(root, 'node_modules', '.bin', 'mcpd');
 mkdirSync(dirname(link), { recursive: true });
 rmSync(link, { force: true });

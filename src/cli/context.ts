@@ -1,11 +1,11 @@
 /** What every command gets: its arguments, where the daemon lives, and how to reach it. */
+import { realpathSync } from 'node:fs';
 import { ControlClient } from '../control/client.js';
 import { McpdError } from '../errors.js';
 import { homePaths, resolveHome, type HomePaths } from '../paths.js';
 import type { CliArgs } from './args.js';
 
-/** The exit code of `mcpd serve` when another daemon owns the home. */
-export const EXIT_ALREADY_RUNNING = 4;
+export { EXIT_ALREADY_RUNNING } from './exit-codes.js';
 
 export interface CliContext {
   args: CliArgs;
@@ -21,6 +21,14 @@ export function createContext(args: CliArgs): CliContext {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
   };
+}
+
+/**
+ * The CLI's own entry file (the bundle, or dist/cli/main.js), for what must run it again: the
+ * background daemon, a host's bridge entry, the login service. Symlinks (npm's bin) resolved.
+ */
+export function cliEntry(): string {
+  return realpathSync(process.argv[1]!);
 }
 
 /** Connects to the daemon, or fails with the one line that says how to start it. */

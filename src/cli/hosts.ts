@@ -51,5 +51,5 @@ export function parseHost(name: string | undefined, allowed: readonly Host[] = H
 export function isBridge(entry: Record<string, unknown>): boolean {
   const args = Array.isArray(entry['args']) ? (entry['args'] as unknown[]).map(String) : [];
   const command = String(entry['command'] ?? '');
-  return args.includes('bridge') && (/(^|[\\/])mcpd(\.cmd)?$/.test(command) || /[\\/]dist[\\/]cli[\\/]main\.js$/.test(args[0] ?? ''));
+  return args.includes('bridge') && (/(^|[\\/])mcpd(\.cmd)?$/.test(command) || /[\\/]dist[\\/](cli[\\/]main|bundle[\\/]mcpd)\.js$/.test(args[0] ?? ''));
 }

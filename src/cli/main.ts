@@ -5,7 +5,8 @@
  */
 import { McpdError } from '../errors.js';
 import { COMMAND_HELP, parseCli, USAGE } from './args.js';
-import { createContext, EXIT_ALREADY_RUNNING, type CliContext } from './context.js';
+import type { CliContext } from './context.js';
+import { EXIT_ALREADY_RUNNING } from './exit-codes.js';
 import { closestWord } from '../util/suggest.js';
 
 type Command = (ctx: CliContext) => Promise<number>;
@@ -77,7 +78,8 @@ async function main(argv: string[]): Promise<number> {
   if (extra.length > 0) {
     throw new McpdError('MCPD_USAGE', `mcpd ${name} does not take "${extra.join(' ')}". See: mcpd --help`);
   }
-  const command = await load();
+  // Loaded only now: `--version` and `--help` need no socket client.
+  const [command, { createContext }] = await Promise.all([load(), import('./context.js')]);
   return command(createContext(args));
 }
 

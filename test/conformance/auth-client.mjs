@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { ControlClient } from '../../dist/control/client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'dist/cli/main.js');
+const CLI = join(ROOT, 'dist/bundle/mcpd.js');
 const serverUrl = process.argv.at(-1);
 const context = process.env.MCP_CONFORMANCE_CONTEXT ? JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT) : {};
 const dir = mkdtempSync(join(tmpdir(), 'mcpd-conformance-auth-'));

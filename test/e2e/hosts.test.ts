@@ -60,7 +60,7 @@ describe('the README host snippets', () => {
     it(`${host}: spawned as the host spawns it`, async () => {
       const entry = snippet(host);
       expect(entry.command).toBe('mcpd');
-      // `mcpd` on PATH is this checkout's dist/cli/main.js.
+      // `mcpd` on PATH is this checkout's dist/bundle/mcpd.js.
       const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...(entry.args ?? [])], env: { ...process.env, MCPD_HOME: home } as Record<string, string>, cwd: dir.path });
       const client = new Client({ name: host, version: '1.0.0' });
       await client.connect(transport);

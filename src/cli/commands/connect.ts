@@ -4,10 +4,9 @@
  * before any change; running it twice changes nothing; `--dry-run` prints the change only.
  */
 import { copyFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { McpdError } from '../../errors.js';
 import { resolveHome } from '../../paths.js';
-import type { CliContext } from '../context.js';
+import { cliEntry, type CliContext } from '../context.js';
 import { hostConfig, isBridge, parseHost, type Host } from '../hosts.js';
 
 const CONNECTABLE: readonly Host[] = ['claude-desktop', 'claude-code', 'cursor', 'vscode'];
@@ -43,7 +42,7 @@ export async function connectCommand(ctx: CliContext): Promise<number> {
   } else {
     const { locateConfig } = await import('../../config/locate.js');
     const located = locateConfig({ file: ctx.args.config });
-    const main = fileURLToPath(new URL('../main.js', import.meta.url));
+    const main = cliEntry();
     // Absolute paths: hosts start servers with a PATH of their own (Claude Desktop's is minimal).
     const args = [
       main,

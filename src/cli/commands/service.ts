@@ -6,9 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { McpdError, errorMessage } from '../../errors.js';
-import type { CliContext } from '../context.js';
+import { cliEntry, type CliContext } from '../context.js';
 import { LAUNCHD_LABEL, launchdPlist, serviceFiles, systemdUnit, type ServiceSpec } from '../service.js';
 
 const ENV_TEMPLATE = `# Environment of the mcpd service (mode 0600: only you can read it). KEY=VALUE lines.
@@ -38,7 +37,7 @@ export async function serviceCommand(ctx: CliContext): Promise<number> {
   const located = locateConfig({ file: ctx.args.config });
   const spec: ServiceSpec = {
     node: process.execPath,
-    main: fileURLToPath(new URL('../main.js', import.meta.url)),
+    main: cliEntry(),
     home: ctx.paths.home,
     // The user's config is found by the daemon itself; a project's is named.
     config: located && located.source !== 'user' ? located.file : undefined,

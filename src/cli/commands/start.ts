@@ -1,13 +1,12 @@
 /** `mcpd start`: the daemon in the background, then a one-screen summary once it is ready. */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../control/client.js';
 import { McpdError } from '../../errors.js';
 import type { DaemonStatus } from '../../model.js';
 import { ensureHome } from '../../paths.js';
 import { delay } from '../../util/time.js';
-import { EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
+import { cliEntry, EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
 import { renderStatus } from './status.js';
 import { resolve } from 'node:path';
 import { locateConfig } from '../../config/locate.js';
@@ -45,7 +44,7 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
       running.close();
     }
   }
-  const main = fileURLToPath(new URL('../main.js', import.meta.url));
+  const main = cliEntry();
   const args = [main, 'serve', '--home', ctx.paths.home, '--log-file', ctx.paths.daemonLog, ...(ctx.args.config ? ['--config', ctx.args.config] : [])];
   const log = openSync(ctx.paths.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
