@@ -9,13 +9,23 @@
  * its end (or cancelled, or failed); aborting the connection still aborts every request and
  * every open stream.
  */
+import { setMaxListeners } from 'node:events';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+
+const MAX_IN_FLIGHT = 4096;
+const raised = new WeakSet<AbortSignal>();
 
 export function abortIsolatingFetch(base: FetchLike = fetch): FetchLike {
   return async (url, init) => {
     const parent = init?.signal;
     if (!parent || parent.aborted) return base(url, init);
     const own = new AbortController();
+    // One listener per request in flight is the design, not a leak: many calls at once may be
+    // in flight on one connection (Node warns past 10).
+    if (!raised.has(parent)) {
+      setMaxListeners(MAX_IN_FLIGHT, parent);
+      raised.add(parent);
+    }
     const onAbort = () => own.abort(parent.reason);
     parent.addEventListener('abort', onAbort, { once: true });
     let released = false;
