@@ -1,9 +1,15 @@
 /**
  * The Messages API client, and what its failures mean to a user. The SDK reads
- * ANTHROPIC_BASE_URL itself; retries are ours (see retry.ts) so that the user sees each wait.
+ * ANTHROPIC_BASE_URL itself; retries are ours (see turn.ts) so that the user sees each wait.
+ * The SDK is loaded on first use: a daemon nobody chats with does not carry it (~23 MB).
  */
-import Anthropic, { APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { APIError } from '@anthropic-ai/sdk';
 import { McpdError } from '../errors.js';
+
+type Sdk = typeof import('@anthropic-ai/sdk');
+/** Set once the SDK is loaded; an error can only be one of its classes after that. */
+let sdk: Sdk | undefined;
 
 /** Claude's current Sonnet, from the SDK's model list. */
 export const DEFAULT_MODEL: Anthropic.Model = 'claude-sonnet-5-5';
@@ -23,11 +29,17 @@ export function noApiKeyError(): McpdError {
   );
 }
 
-export function createAnthropic(env: AnthropicEnv): Anthropic {
+/** Throws MCPD_CHAT_NO_API_KEY, saying what to set, when the environment has no credential. */
+export function assertApiKey(env: AnthropicEnv): void {
+  if (!env.ANTHROPIC_API_KEY && !env.ANTHROPIC_AUTH_TOKEN) throw noApiKeyError();
+}
+
+export async function createAnthropic(env: AnthropicEnv): Promise<Anthropic> {
+  assertApiKey(env);
   const apiKey = env.ANTHROPIC_API_KEY;
   const authToken = env.ANTHROPIC_AUTH_TOKEN;
-  if (!apiKey && !authToken) throw noApiKeyError();
-  return new Anthropic({
+  sdk ??= await import('@anthropic-ai/sdk');
+  return new sdk.default({
     apiKey: apiKey ?? null,
     authToken: authToken ?? null,
     ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
@@ -37,12 +49,20 @@ export function createAnthropic(env: AnthropicEnv): Anthropic {
 }
 
 export function isAbort(error: unknown): boolean {
-  return error instanceof APIUserAbortError || (error instanceof Error && error.name === 'AbortError');
+  return (sdk !== undefined && error instanceof sdk.APIUserAbortError) || (error instanceof Error && error.name === 'AbortError');
+}
+
+function isApiError(error: unknown): error is APIError {
+  return sdk !== undefined && error instanceof sdk.APIError;
+}
+
+function isConnectionError(error: unknown): boolean {
+  return sdk !== undefined && error instanceof sdk.APIConnectionError;
 }
 
 /** Seconds from a `retry-after` header, if it has any. */
 export function retryAfterMs(error: unknown): number | undefined {
-  if (!(error instanceof APIError) || !error.headers) return undefined;
+  if (!isApiError(error) || !error.headers) return undefined;
   const headers = error.headers as Headers | Record<string, string>;
   const raw = typeof (headers as Headers).get === 'function' ? (headers as Headers).get('retry-after') : (headers as Record<string, string>)['retry-after'];
   if (raw === null || raw === undefined) return undefined;
@@ -54,8 +74,8 @@ export function retryAfterMs(error: unknown): number | undefined {
 
 /** Errors worth another try: rate limits, overload, server errors, the network. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof APIConnectionError) return true;
-  if (error instanceof APIError && error.status !== undefined) return error.status === 429 || error.status === 408 || error.status >= 500;
+  if (isConnectionError(error)) return true;
+  if (isApiError(error) && error.status !== undefined) return error.status === 429 || error.status === 408 || error.status >= 500;
   return false;
 }
 
@@ -68,10 +88,10 @@ function apiMessage(error: APIError): string {
 export function chatError(error: unknown, attempts: number): McpdError {
   if (error instanceof McpdError) return error;
   const tried = attempts > 1 ? ` (tried ${attempts} times)` : '';
-  if (error instanceof APIConnectionError) {
-    return new McpdError('MCPD_CHAT_NETWORK', `Cannot reach the Messages API${tried}: ${error.message.replace(/\.+$/, '')}. Check the network (or ANTHROPIC_BASE_URL); the session is kept, send again to retry.`, { cause: error });
+  if (isConnectionError(error)) {
+    return new McpdError('MCPD_CHAT_NETWORK', `Cannot reach the Messages API${tried}: ${(error as Error).message.replace(/\.+$/, '')}. Check the network (or ANTHROPIC_BASE_URL); the session is kept, send again to retry.`, { cause: error });
   }
-  if (error instanceof APIError) {
+  if (isApiError(error)) {
     const status = error.status;
     const said = apiMessage(error);
     if (status === 401 || status === 403) {

@@ -14,7 +14,7 @@ import { withTimeout } from '../util/time.js';
 import type { Logger } from '../logs/store.js';
 import type { ApprovalDecision, ChatEvent, ChatSessionSummary, ChatTurnResult, ToolEntry } from '../model.js';
 import type { ServerRequestHandler } from '../supervisor/managed-server.js';
-import { createAnthropic, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
+import { assertApiKey, createAnthropic, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
 import { sampleWithClaude, samplingPreview, samplingRefusal, samplingRule, type SampledAnswer, type SamplingParams } from './sampling.js';
 import { addUsage, SessionStore, summarize, type ChatSession } from './session-store.js';
 import { runTurn, type ToolProgress } from './turn.js';
@@ -96,7 +96,7 @@ export class ChatService {
   private readonly running = new Map<string, RunningTurn>();
   private readonly watchers = new Map<string, Set<ChatWatcher>>();
   private readonly questions = new Map<string, PendingQuestion>();
-  private anthropic: Anthropic | undefined;
+  private anthropic: Promise<Anthropic> | undefined;
   private closed = false;
   private readonly lastUsed = new Map<string, number>();
   private readonly sweepTimer: NodeJS.Timeout;
@@ -166,7 +166,9 @@ export class ChatService {
     return { removed };
   }
 
-  private client(): Anthropic {
+  /** The Messages API client; the SDK is loaded on first use. Throws at once without a key. */
+  private client(): Promise<Anthropic> {
+    assertApiKey(this.deps.env);
     this.anthropic ??= createAnthropic(this.deps.env);
     return this.anthropic;
   }
@@ -183,7 +185,7 @@ export class ChatService {
   }
 
   newSession(model?: string): ChatSessionSummary {
-    this.client(); // says what to set before a session exists without a way to use it
+    assertApiKey(this.deps.env); // says what to set before a session exists without a way to use it
     const session = this.store.create(model ?? this.deps.config().model ?? DEFAULT_MODEL);
     this.sessions.set(session.id, session);
     this.lastUsed.set(session.id, Date.now());
@@ -246,7 +248,10 @@ export class ChatService {
   /** Runs one turn to its end (the turn goes on if the sender disconnects). */
   async send(options: SendOptions): Promise<ChatTurnResult> {
     if (this.closed) throw new McpdError('MCPD_CLOSED', 'The daemon is stopping; it starts no new chat turn.');
-    const anthropic = this.client(); // no key: fail before touching the session
+    // No key: fail before touching the session. Not awaited: the busy check and the running turn
+    // are set without a pause between them (two sends must not both start a turn).
+    const anthropic = this.client();
+    anthropic.catch(() => undefined); // a failure is the turn's (it awaits it)
     const session = options.sessionId ? this.session(options.sessionId) : this.session(this.newSession(options.model).id);
     if (options.model && options.model !== session.model) session.model = options.model;
     if (this.running.has(session.id)) {
@@ -331,7 +336,7 @@ export class ChatService {
     }
     let anthropic: Anthropic;
     try {
-      anthropic = this.client();
+      anthropic = await this.client();
     } catch (error) {
       throw samplingRefusal(`${declined}: ${errorMessage(error)}`, -32603);
     }

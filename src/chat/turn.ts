@@ -23,7 +23,8 @@ const MAX_RETRY_WAIT_MS = 60_000;
 type EventBody<T> = T extends ChatEvent ? Omit<T, 'sessionId' | 'turnId'> : never;
 
 export interface TurnDeps {
-  anthropic: Anthropic;
+  /** The client, once its SDK is loaded. */
+  anthropic: Promise<Anthropic>;
   chat: ChatConfig;
   tools: () => ToolEntry[];
   callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal, onProgress: (progress: ToolProgress) => void) => Promise<CallToolResultJson>;
@@ -197,7 +198,7 @@ async function streamStep(
   for (let attempt = 1; ; attempt += 1) {
     let partial = '';
     try {
-      const stream = deps.anthropic.messages.stream(params, { signal });
+      const stream = (await deps.anthropic).messages.stream(params, { signal });
       stream.on('text', (delta) => {
         partial += delta;
         deps.onText?.(delta);
