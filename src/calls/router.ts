@@ -3,6 +3,17 @@
  * Every front (control socket, chat, bridge) calls through here, so the hooks apply on every path.
  */
 import { randomBytes } from 'node:crypto';
+
+/**
+ * Ids that tell calls apart (plugins pair before/after hooks by them): a random prefix per
+ * daemon and a counter, rather than random bytes drawn for every call.
+ */
+const CALL_ID_PREFIX = randomBytes(3).toString('hex');
+let callSeq = 0;
+function nextCallId(): string {
+  callSeq += 1;
+  return `${CALL_ID_PREFIX}${callSeq.toString(36)}`;
+}
 import type { CallToolResult, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import { SEPARATOR, sanitize } from '../catalogue/naming.js';
@@ -57,7 +68,7 @@ export class ToolRouter {
   /** One call through the plugins' hooks to its server, by the server's own name of the tool. */
   private async run(name: string, server: string, originalName: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
     const call: ToolCall = {
-      id: randomBytes(6).toString('hex'),
+      id: nextCallId(),
       tool: name,
       server,
       originalName,
@@ -107,7 +118,7 @@ export class ToolRouter {
     const owner = owners[0]?.server ?? server;
     if (owner === undefined) throw new McpdError('MCPD_RESOURCE_UNKNOWN', `No server lists a resource ${uri}; name the server to read it anyway.`);
     const target = this.supervisor.get(owner);
-    const read: ResourceRead = { id: randomBytes(6).toString('hex'), uri, server: owner, caller: options.caller, ...(options.client ? { client: options.client } : {}) };
+    const read: ResourceRead = { id: nextCallId(), uri, server: owner, caller: options.caller, ...(options.client ? { client: options.client } : {}) };
     const checked = await this.plugins.beforeResourceRead(read);
     if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not read ${uri}: ${checked.deny}.`, { server: owner });
     const result = await target.readResource(uri, options);
@@ -119,7 +130,7 @@ export class ToolRouter {
     if (!entry) throw new McpdError('MCPD_PROMPT_UNKNOWN', `No prompt named "${name}" in the catalogue.`);
     const target = this.supervisor.get(entry.server);
     const get: PromptGet = {
-      id: randomBytes(6).toString('hex'),
+      id: nextCallId(),
       prompt: name,
       server: entry.server,
       originalName: entry.originalName,

@@ -134,11 +134,25 @@ export class ChildStdioTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('Not connected'));
     const line = serializeMessage(message);
-    const pending = this.stdin.writableLength;
+    const pending = this.stdin.writableLength + this.batchBytes;
     if (pending > 0 && pending + line.length > MAX_PENDING_WRITE_BYTES) return Promise.reject(new NotReadingError(pending));
-    this.stdin.write(line);
+    // Messages sent in the same turn of the event loop go in one write (one syscall, not one each).
+    this.batch.push(line);
+    this.batchBytes += line.length;
+    if (this.batch.length === 1) process.nextTick(this.flush);
     return Promise.resolve();
   }
+
+  private batch: string[] = [];
+  private batchBytes = 0;
+
+  private readonly flush = (): void => {
+    const lines = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.closed || lines.length === 0) return;
+    this.stdin.write(lines.length === 1 ? lines[0]! : lines.join(''));
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -5,6 +5,7 @@
  * non-loopback Host; limits message size, connections and unread output.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -80,6 +81,9 @@ const DEFAULT_LIMITS: ControlLimits = {
 
 interface Client extends ControlConnection {
   ws: WebSocket;
+  /** The connection's socket: corked for the rest of a tick once something is sent. */
+  socket: Socket;
+  corked: boolean;
   peer: JsonRpcPeer;
   greeted: boolean;
   held: boolean;
@@ -195,7 +199,7 @@ export class ControlServer {
     const timer = this.handshaking.get(socket);
     clearTimeout(timer);
     this.handshaking.delete(socket);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket as Socket));
   }
 
   /** Closes the oldest idle connection to make room; false when every one is busy. */
@@ -257,11 +261,13 @@ export class ControlServer {
     client.timer.unref();
   }
 
-  private onConnection(ws: WebSocket): void {
+  private onConnection(ws: WebSocket, socket: Socket): void {
     const client = {
       id: this.nextId++,
       subscriptions: new Set<EventName>(),
       ws,
+      socket,
+      corked: false,
       greeted: false,
       held: false,
       lastActive: Date.now(),
@@ -339,6 +345,15 @@ export class ControlServer {
     if (client.stall) client.stall.sentSince += bytes;
     if (behind > 0) this.boundTotal();
     client.lastActive = Date.now();
+    // Frames sent in the same turn of the event loop leave in one write, not one syscall each.
+    if (!client.corked) {
+      client.corked = true;
+      client.socket.cork();
+      process.nextTick(() => {
+        client.corked = false;
+        client.socket.uncork();
+      });
+    }
     send();
   }
 
