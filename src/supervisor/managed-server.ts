@@ -32,6 +32,10 @@ import { RestartPolicy } from './restart-policy.js';
 import { plural } from '../util/plural.js';
 import { needsSignIn, remoteStartError, type RemoteProtocol } from './remote.js';
 import { assertTransition } from './state.js';
+import { z } from 'zod';
+
+/** What mcpd checks of a tool result it relays: an object (content defaults to none). */
+const RELAYED_RESULT = z.custom<CallToolResult>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), { message: 'a tool result must be an object' });
 
 export interface ManagedServerEvents {
   state: (event: ServerStateEvent) => void;
@@ -246,7 +250,9 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const caller = options.serverRequests;
     if (caller) this.callers.add(caller);
     try {
-      const result = await connection.client.callTool({ name, ...(args === undefined ? {} : { arguments: args }) }, undefined, {
+      // A relay passes the server's result on as it came: no schema parse of every content block
+      // (the client at the end validates what it uses), only the shape the daemon relies on.
+      const result = await connection.client.request({ method: 'tools/call', params: { name, ...(args === undefined ? {} : { arguments: args }) } }, RELAYED_RESULT, {
         timeout,
         resetTimeoutOnProgress: true,
         // Always ask for progress: progress notifications are what extend the timeout.
@@ -254,7 +260,8 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
         ...(options.signal ? { signal: options.signal } : {}),
       });
       this.lastActivity = Date.now();
-      return result as CallToolResult;
+      if (!Array.isArray(result.content)) result.content = [];
+      return result;
     } catch (error) {
       throw this.callError(attempt, error, `tool "${name}"`, timeout, options.signal);
     } finally {
