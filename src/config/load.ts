@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
-import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import type { ParseError } from 'jsonc-parser';
 import { McpdError } from '../errors.js';
 import { expandEnv, type ExpansionProblem } from './expand.js';
 import { locateConfig, SEARCH_PLACES, userConfigFile } from './locate.js';
@@ -27,8 +27,17 @@ export interface CheckedConfig {
   config?: ResolvedConfig;
 }
 
-/** JSON with comments and trailing commas (JSONC), as editors write it; errors name line and column. */
-export const loadJsonc: Loader = (filepath, content) => {
+/**
+ * JSON with comments and trailing commas (JSONC), as editors write it; errors name line and
+ * column. Plain JSON is parsed as such; the JSONC parser is loaded only for a file that needs it.
+ */
+export const loadJsonc: Loader = async (filepath, content) => {
+  try {
+    return JSON.parse(content) as unknown;
+  } catch {
+    // comments, trailing commas, or an error to locate
+  }
+  const { parse, printParseErrorCode } = await import('jsonc-parser');
   const errors: ParseError[] = [];
   const value: unknown = parse(content, errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];
