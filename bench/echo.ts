@@ -10,7 +10,7 @@
  * large payload travels in the result, where tool output is large in practice).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -214,13 +214,25 @@ async function main(): Promise<void> {
     ];
 
     const rows: string[] = [];
+    // The daemon's own CPU (user + system, from /proc), per call through the control socket.
+    const cpuPerCall = new Map<string, number>();
+    const daemonCpuMs = (): number | undefined => {
+      try {
+        const fields = readFileSync(`/proc/${daemon.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+      } catch {
+        return undefined; // not Linux
+      }
+    };
     const only = process.env['BENCH_ONLY'];
     for (const c of cases.filter((x) => !only || x.name.includes(only))) {
       const d1 = await latency(c.direct, c.latencyCalls);
       const dt = await throughput(c.direct, c.throughputCalls, 16);
       for (const [front, call] of Object.entries(c.via)) {
         const m1 = await latency(call, c.latencyCalls);
+        const cpu0 = daemonCpuMs();
         const mt = await throughput(call, c.throughputCalls, 16);
+        if (front === 'control' && cpu0 !== undefined) cpuPerCall.set(c.name, ((daemonCpuMs()! - cpu0) * 1000) / c.throughputCalls);
         rows.push(
           `| ${c.name} | ${front} | ${fmt(d1.p50)} | ${fmt(m1.p50)} | **${ratio(m1.p50, d1.p50)}×** | ${fmt(d1.p99)} | ${fmt(m1.p99)} | ${dt.toFixed(0)} | ${mt.toFixed(0)} | **${ratio(mt, dt)}×** |`,
         );
@@ -243,6 +255,7 @@ async function main(): Promise<void> {
     console.log('| case | via | direct p50 | mcpd p50 | p50 ratio | direct p99 | mcpd p99 | direct calls/s | mcpd calls/s | throughput ratio |');
     console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
+    for (const [name, us] of cpuPerCall) console.log(`\nDaemon CPU per call (${name}, control socket, 16 in flight): ${us.toFixed(0)} µs (target 25 µs)`);
     console.log(`\n16 MiB result: ${Object.entries(bigOk).map(([front, ok]) => `${front} ${ok ? 'ok' : 'FAILED'}`).join(', ')}`);
     // One-shot commands: the time a person waits, against a bare `node -e 0` (median of runs).
     const cli = join(ROOT, 'dist/bundle/mcpd.js');
