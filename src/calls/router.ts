@@ -3,6 +3,7 @@
  * Every front (control socket, chat, bridge) calls through here, so the hooks apply on every path.
  */
 import { randomBytes } from 'node:crypto';
+import { closestWord } from '../util/suggest.js';
 
 /**
  * Ids that tell calls apart (plugins pair before/after hooks by them): a random prefix per
@@ -127,7 +128,10 @@ export class ToolRouter {
 
   async getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult> {
     const entry = this.catalogue.resolvePrompt(name);
-    if (!entry) throw new McpdError('MCPD_PROMPT_UNKNOWN', `No prompt named "${name}" in the catalogue.`);
+    if (!entry) {
+      const guess = closestWord(name, this.catalogue.prompts().map((p) => p.name));
+      throw new McpdError('MCPD_PROMPT_UNKNOWN', `No prompt named "${name}" in the catalogue.${guess ? ` Did you mean "${guess}"?` : ''} List them with: mcpd prompts`);
+    }
     const target = this.supervisor.get(entry.server);
     const get: PromptGet = {
       id: nextCallId(),

@@ -22,7 +22,7 @@ function backup(file: string): string | undefined {
 export async function connectCommand(ctx: CliContext): Promise<number> {
   const [command, name] = ctx.args.positionals;
   const host = parseHost(name, CONNECTABLE);
-  if (!host) throw new McpdError('MCPD_USAGE', `Usage: mcpd ${command} ${CONNECTABLE.join('|')}${command === 'connect' ? ' [--profile P | --server S]' : ''} [--dry-run]`);
+  if (!host) throw new McpdError('MCPD_USAGE', `${name === undefined ? 'Which host?' : `Unknown host "${name}".`} Usage: mcpd ${command} ${CONNECTABLE.join('|')}${command === 'connect' ? ' [--profile P | --server S]' : ''} [--dry-run]`);
   if (ctx.args.profile && ctx.args.server) throw new McpdError('MCPD_USAGE', 'Give --profile or --server, not both.');
   const target = hostConfig(host);
   const { readDocument, edited, writeDocument } = await import('../../config/edit.js');
