@@ -1,23 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { ELICIT_REQUEST, SAMPLE_REQUEST, type CallToolResultJson, type SampleRequestParams } from '../../control/protocol.js';
 import type { ElicitParams } from '../elicit-form.js';
 import { McpdError } from '../../errors.js';
 import { connectDaemon, type CliContext } from '../context.js';
-
-function parseArguments(raw: string | undefined): Record<string, unknown> | undefined {
-  if (raw === undefined) return undefined;
-  const text = raw === '-' ? readFileSync(0, 'utf8') : raw;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new McpdError('MCPD_USAGE', `ARGS_JSON is not valid JSON (${(error as Error).message}). Example: mcpd call everything__echo '{"message":"hi"}'`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new McpdError('MCPD_USAGE', 'ARGS_JSON must be a JSON object, e.g. \'{"message":"hi"}\'.');
-  }
-  return value as Record<string, unknown>;
-}
+import { parseJsonObject } from '../json-arg.js';
 
 /** Prints a tool result the way a person reads it: text as is, other content described. */
 export function renderContent(result: CallToolResultJson): string {
@@ -41,7 +26,7 @@ export function renderContent(result: CallToolResultJson): string {
 export async function callCommand(ctx: CliContext): Promise<number> {
   const [, tool, rawArgs, extra] = ctx.args.positionals;
   if (!tool || extra !== undefined) throw new McpdError('MCPD_USAGE', 'Usage: mcpd call TOOL [ARGS_JSON] [--json]. List tools with: mcpd tools');
-  const args = parseArguments(rawArgs);
+  const args = parseJsonObject(rawArgs, `mcpd call everything__echo '{"message":"hi"}'`);
   const client = await connectDaemon(ctx);
   const abort = new AbortController();
   const onSigint = () => abort.abort(new McpdError('MCPD_CALL_CANCELLED', 'Cancelled (Ctrl-C).'));

@@ -2,23 +2,11 @@
  * Resources and prompts from the command line: `mcpd resources [SERVER]`, `mcpd resource read
  * URI [--server S]`, `mcpd prompts [SERVER]`, `mcpd prompt get NAME [ARGS_JSON]`.
  */
-import { readFileSync } from 'node:fs';
 import { McpdError } from '../../errors.js';
 import { plural } from '../color.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { firstLine, table } from '../format.js';
-
-function jsonObject(raw: string | undefined, example: string): Record<string, string> | undefined {
-  if (raw === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(raw === '-' ? readFileSync(0, 'utf8') : raw);
-  } catch (error) {
-    throw new McpdError('MCPD_USAGE', `ARGS_JSON is not valid JSON (${(error as Error).message}). Example: ${example}`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new McpdError('MCPD_USAGE', `ARGS_JSON must be a JSON object. Example: ${example}`);
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-}
+import { parseJsonObject } from '../json-arg.js';
 
 /** Message or resource contents as a person reads them: text as is, the rest described. */
 function renderContents(contents: Array<Record<string, unknown>>): string {
@@ -82,7 +70,9 @@ export async function promptsCommand(ctx: CliContext): Promise<number> {
 export async function promptCommand(ctx: CliContext): Promise<number> {
   const [, action, name, rawArgs] = ctx.args.positionals;
   if (action !== 'get' || !name) throw new McpdError('MCPD_USAGE', "Usage: mcpd prompt get NAME [ARGS_JSON] [--json], e.g. mcpd prompt get everything__simple-prompt '{}'");
-  const args = jsonObject(rawArgs, `mcpd prompt get ${name} '{"name":"value"}'`);
+  const given = parseJsonObject(rawArgs, `mcpd prompt get ${name} '{"name":"value"}'`);
+  // Prompt arguments are strings: other values are passed as their JSON.
+  const args = given && Object.fromEntries(Object.entries(given).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   const client = await connectDaemon(ctx);
   try {
     const result = await client.request('prompts.get', { name, ...(args ? { arguments: args } : {}) });
