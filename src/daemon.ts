@@ -21,6 +21,9 @@ import { PROTOCOL_VERSION, type CallToolResultJson } from './control/protocol.js
 import { ControlFront } from './fronts/control/front.js';
 import { McpHttpFront } from './fronts/mcp-http/front.js';
 import { McpSocketFront } from './fronts/mcp-socket/front.js';
+import { DashboardFront } from './fronts/ui/front.js';
+import { maskServerConfig } from './config/mask.js';
+import { isLoopbackHost } from './config/schema.js';
 import type { DaemonHost, Front, HostEvents, ServerAction } from './fronts/host.js';
 import { GuardedEmitter } from './util/emitter.js';
 import { McpdError, errorMessage } from './errors.js';
@@ -77,6 +80,7 @@ export class Daemon implements DaemonHost {
   /** The daemon's events, as fronts hear them. */
   private readonly events: GuardedEmitter<HostEvents>;
   private fronts: Front[] = [];
+  private dashboard: DashboardFront | undefined;
   private readonly clients = new Set<McpClientStatus>();
   /** MCP clients' resource subscriptions, counted per server and URI. */
   private readonly subscriptions = new Map<string, number>();
@@ -203,9 +207,18 @@ export class Daemon implements DaemonHost {
     this.wire();
     // Left by a daemon that died; the home's lock says it is ours now.
     await rm(this.paths.mcpSocket, { force: true });
-    this.fronts = [new ControlFront(this, { socketPath: this.paths.socket, log: this.log }), new McpSocketFront(this, { socketPath: this.paths.mcpSocket, log: this.log })];
+    const control = new ControlFront(this, { socketPath: this.paths.socket, log: this.log });
     const http = this.currentConfig.gateway.http;
-    if (http) this.fronts.push(new McpHttpFront(this, { ...http, log: this.log }));
+    // The dashboard rides on the gateway when that is loopback; otherwise it has a port of its own.
+    let gateway: McpHttpFront | undefined;
+    this.dashboard = new DashboardFront({
+      home: this.paths.home,
+      log: this.log,
+      accept: (req, socket, head) => control.accept(req, socket, head),
+      ...(http && isLoopbackHost(http.host) ? { gatewayUrl: () => gateway!.url } : {}),
+    });
+    if (http) gateway = new McpHttpFront(this, { ...http, log: this.log, ui: isLoopbackHost(http.host) ? this.dashboard.handler : undefined });
+    this.fronts = [control, new McpSocketFront(this, { socketPath: this.paths.mcpSocket, log: this.log }), ...(gateway ? [gateway] : []), this.dashboard];
     for (const front of this.fronts) await front.start();
     await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     // Bound first, then reap: only the daemon that owns the home may touch what it recorded.
@@ -262,6 +275,17 @@ export class Daemon implements DaemonHost {
 
   assertServer(name: string): void {
     this.supervisor.get(name);
+  }
+
+  serverConfig(name: string): Record<string, unknown> {
+    this.assertServer(name);
+    return maskServerConfig(this.currentConfig.servers[name]!);
+  }
+
+  openUi(): Promise<{ url: string }> {
+    this.assertOpen();
+    if (!this.dashboard) throw new McpdError('MCPD_CLOSED', 'The daemon is still starting; try mcpd ui again in a moment.');
+    return this.dashboard.open();
   }
 
   /** A remote server of the running config (sign-in works on those only). */

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   MCPD_DAEMON_ALREADY_RUNNING: 'Another daemon already owns this MCPD_HOME.',
   MCPD_DAEMON_START_FAILED: 'The daemon started in the background did not become ready.',
   MCPD_HOME_UNUSABLE: 'MCPD_HOME could not be created or made private (0700), or its socket path is too long.',
+  MCPD_UI_LISTEN_FAILED: 'The dashboard could not open its loopback port (mcpd ui).',
   MCPD_GATEWAY_LISTEN_FAILED: 'The HTTP gateway could not listen on gateway.http (the port is taken, or the address is not this machine\'s).',
   MCPD_HOME_UNSAFE: 'MCPD_HOME is owned by another user or writable by others, so it cannot be trusted; the message says how to fix it.',
   MCPD_CLOSED: 'The daemon is stopping, or the server was removed: it takes no new work.',

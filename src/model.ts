@@ -59,8 +59,8 @@ export interface DaemonStatus {
 }
 
 export interface FrontStatus {
-  name: 'control' | 'mcp-socket' | 'mcp-http';
-  /** A socket path, or a URL. */
+  name: 'control' | 'mcp-socket' | 'mcp-http' | 'ui';
+  /** A socket path, or a URL (empty for a dashboard not open now). */
   address: string;
   /** MCP sessions open (the MCP fronts) or connections (the control socket). */
   sessions: number;

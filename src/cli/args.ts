@@ -163,6 +163,7 @@ Tools and servers
   auth [NAME] [--no-browser] [--logout]
                                 remote servers' sign-ins; with NAME, sign in (OAuth: opens the
                                 browser, or prints the URL) or, with --logout, forget the tokens
+  ui [--no-browser]             the web dashboard: opens it in the browser (or prints its URL)
 
 Chat (needs ANTHROPIC_API_KEY in the daemon's environment)
   chat [--session ID] [--model M]
@@ -257,6 +258,10 @@ Example (Claude Code): claude mcp add mcpd -- mcpd bridge`,
   auth: `mcpd auth [NAME] [--no-browser] [--logout] [--json]
 Remote servers' sign-ins; with NAME, signs in with OAuth (or forgets the tokens with --logout).
 Example: mcpd auth linear`,
+  ui: `mcpd ui [--no-browser]
+Opens the web dashboard (servers, tools, logs, chat) in your browser, or prints its URL. The URL
+logs the browser in once; keep it to yourself.
+Example: mcpd ui --no-browser`,
   init: `mcpd init [--config F]
 Writes a commented config to start from (default: ~/.config/mcpd/mcp.config.json); never overwrites.
 Example: mcpd init`,

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   chat: async () => (await import('./commands/chat.js')).chatCommand,
   bridge: async () => (await import('./commands/bridge.js')).bridgeCommand,
   auth: async () => (await import('./commands/auth.js')).authCommand,
+  ui: async () => (await import('./commands/ui.js')).uiCommand,
   init: async () => (await import('./commands/init.js')).initCommand,
   connect: async () => (await import('./commands/connect.js')).connectCommand,
   disconnect: async () => (await import('./commands/connect.js')).connectCommand,
@@ -39,7 +40,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 /** How many words each command takes after its name, at most (more is a usage error, never ignored). */
-const MAX_ARGUMENTS: Record<string, number> = { serve: 0, start: 0, stop: 0, status: 0, tools: 1, call: 2, server: 2, logs: 1, reload: 0, config: 2, chat: 0, bridge: 0, auth: 1, init: 0, connect: 1, disconnect: 1, import: 1, service: 1, resources: 1, resource: 2, prompts: 1, prompt: 3, completion: 1, __complete: 100 };
+const MAX_ARGUMENTS: Record<string, number> = { serve: 0, start: 0, stop: 0, status: 0, tools: 1, call: 2, server: 2, logs: 1, reload: 0, config: 2, chat: 0, bridge: 0, auth: 1, ui: 0, init: 0, connect: 1, disconnect: 1, import: 1, service: 1, resources: 1, resource: 2, prompts: 1, prompt: 3, completion: 1, __complete: 100 };
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof McpdError) {

@@ -73,6 +73,10 @@ export interface Methods {
   'servers.start': { params: { name: string }; result: { server: ServerStatus } };
   'servers.stop': { params: { name: string }; result: { server: ServerStatus } };
   'servers.restart': { params: { name: string }; result: { server: ServerStatus } };
+  /** What the running config says for the server, with env values, header values and secrets masked. */
+  'servers.config': { params: { name: string }; result: { config: Record<string, unknown> } };
+  /** The dashboard's login URL (its port opens if needed); see mcpd ui. */
+  'ui.open': { params: Record<string, never>; result: { url: string } };
   'tools.list': { params: { server?: string }; result: { tools: ToolEntry[] } };
   'tools.call': {
     params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number; progressToken?: string; canElicit?: boolean; canSample?: boolean };

@@ -24,6 +24,10 @@ export interface DaemonHost {
   serverAction(name: string, action: ServerAction): Promise<ServerStatus>;
   /** Throws MCPD_SERVER_UNKNOWN for a name not in the running config. */
   assertServer(name: string): void;
+  /** What the running config says for a server, secrets masked (config/mask.ts). */
+  serverConfig(name: string): Record<string, unknown>;
+  /** The URL that logs a browser into the dashboard, opening its port if needed. */
+  openUi(): Promise<{ url: string }>;
   /** A profile of the running config (gateway.profiles); throws MCPD_PROFILE_UNKNOWN. */
   profile(name: string): ProfileConfig;
   /** The catalogue after the plugins (what clients and Claude see), settled. */

@@ -3,11 +3,11 @@
  * tokens) starts the OAuth flow and takes the redirect on a loopback port; this prints the URL,
  * opens the browser when there is one, and waits until the server runs. `--logout` forgets.
  */
-import { spawn } from 'node:child_process';
 import { McpdError } from '../../errors.js';
 import type { AuthStatus } from '../../model.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { serverLine, table } from '../format.js';
+import { openBrowser } from '../browser.js';
 
 /** Slightly more than the daemon's own 5 minutes for the person to finish. */
 const WAIT_MS = 5 * 60_000 + 10_000;
@@ -18,20 +18,6 @@ function describe(status: AuthStatus): string {
   if (status.state === 'expired') return 'signed in, token expired (refreshed when used)';
   if (status.state === 'needs-sign-in') return `needs sign-in: mcpd auth ${status.server}`;
   return 'not signed in';
-}
-
-/** Opens the URL in the person's browser when this machine has one; false when it cannot. */
-function openBrowser(url: string): boolean {
-  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
-  if (process.platform === 'linux' && !process.env['DISPLAY'] && !process.env['WAYLAND_DISPLAY']) return false;
-  try {
-    const child = spawn(command, [url], { stdio: 'ignore', detached: true });
-    child.on('error', () => undefined);
-    child.unref();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function authCommand(ctx: CliContext): Promise<number> {

@@ -2,6 +2,7 @@ import type { DaemonStatus } from '../../model.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { duration, table } from '../format.js';
 import { stateColor } from '../color.js';
+import { plural } from '../../util/plural.js';
 
 export function renderStatus(status: DaemonStatus): string {
   const lines = [
@@ -10,8 +11,14 @@ export function renderStatus(status: DaemonStatus): string {
     ...(status.configError ? [`        the file on disk failed to load (${status.configError.time}); the running config stays:`, ...status.configError.message.split('\n').map((l) => `          ${l}`)] : []),
     `socket  ${status.socket}`,
     ...status.fronts
-      .filter((f) => f.name !== 'control')
-      .map((f) => (f.name === 'mcp-http' ? `http    ${f.address}/mcp (and /servers/NAME/mcp), ${f.sessions} session(s)` : `bridge  ${f.address}, ${f.sessions} session(s)`)),
+      .filter((f) => f.name !== 'control' && f.address !== '')
+      .map((f) =>
+        f.name === 'mcp-http'
+          ? `http    ${f.address}/mcp (and /servers/NAME/mcp), ${f.sessions} session(s)`
+          : f.name === 'ui'
+            ? `ui      ${f.address} (open it with mcpd ui), ${plural(f.sessions, 'page')} connected`
+            : `bridge  ${f.address}, ${f.sessions} session(s)`,
+      ),
     `tools   ${status.toolCount}`,
     '',
   ];

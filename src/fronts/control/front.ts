@@ -2,6 +2,8 @@
  * The control socket as a front: the WebSocket server on MCPD_HOME/mcpd.sock, its JSON-RPC
  * handlers over the daemon host, and the daemon's events passed on to subscribed clients.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logs/store.js';
 import type { FrontStatus } from '../../model.js';
 import type { DaemonHost, Front, HostEvents } from '../host.js';
@@ -36,6 +38,11 @@ export class ControlFront implements Front {
     for (const event of FORWARDED) {
       this.unsubscribers.push(this.host.on(event, ((params: never) => this.server.broadcast(event, params)) as HostEvents[typeof event]));
     }
+  }
+
+  /** A WebSocket upgrade the dashboard vetted, served as a control connection. */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.server.accept(req, socket, head);
   }
 
   describe(): FrontStatus {

@@ -116,6 +116,8 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
     'servers.start': (p) => serverAction('start', str(p, 'name')),
     'servers.stop': (p) => serverAction('stop', str(p, 'name')),
     'servers.restart': (p) => serverAction('restart', str(p, 'name')),
+    'servers.config': async (p) => ({ config: daemon.serverConfig(str(p, 'name')) }),
+    'ui.open': () => daemon.openUi(),
     'tools.list': async (p) => ({ tools: await daemon.tools(serverFilter(p)) }),
     'tools.call': work((p: Record<string, unknown>, signal: AbortSignal, connection: ControlConnection) => {
       const progressToken = optStr(p, 'progressToken');

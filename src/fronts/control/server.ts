@@ -188,6 +188,14 @@ export class ControlServer {
       refuseUpgrade(socket, 403, 'Forbidden: non-loopback Host');
       return;
     }
+    this.accept(req, socket, head);
+  }
+
+  /**
+   * Takes a WebSocket upgrade that another front already vetted (the dashboard's, over loopback
+   * TCP behind its cookie and Origin checks): the same handlers, limits and events as the socket.
+   */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closing) {
       refuseUpgrade(socket, 503, 'Daemon stopping');
       return;

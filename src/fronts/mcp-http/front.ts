@@ -18,12 +18,16 @@ import { createMcpSession, type McpSession } from '../mcp/session.js';
 import { CatalogueView, parseViewPath } from '../mcp/view.js';
 import { BoundedEventStore } from './event-store.js';
 import { HttpServerTransport } from './transport.js';
+import { isUiPath, type UiHandler } from '../ui/handler.js';
+import { refuseUpgrade } from '../unix-socket.js';
 
 export interface McpHttpOptions {
   host: string;
   port: number;
   token?: string | undefined;
   log: Logger;
+  /** The dashboard, served at /ui/ (only when the gateway listens on loopback). */
+  ui?: UiHandler | undefined;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -55,6 +59,11 @@ export class McpHttpFront implements Front {
   ) {
     this.http = createServer((req, res) => void this.handle(req, res));
     this.http.headersTimeout = 10_000;
+    // The only WebSocket here is the dashboard's live connection.
+    this.http.on('upgrade', (req, socket, head) => {
+      if (this.options.ui && !this.closing) this.options.ui.upgrade(req, socket, head, this.port());
+      else refuseUpgrade(socket, 404, 'Not found');
+    });
     this.sweep = setInterval(() => this.closeIdle(), 60_000).unref();
   }
 
@@ -132,6 +141,8 @@ export class McpHttpFront implements Front {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      // The dashboard has its own guard (a cookie, not the bearer token).
+      if (this.options.ui && isUiPath(new URL(req.url ?? '/', 'http://localhost').pathname)) return await this.options.ui.handle(req, res, this.port());
       const refused = this.refusal(req);
       if (refused) return this.reply(res, refused.status, refused.message, refused.headers);
       if (this.closing) return this.reply(res, 503, 'Daemon stopping');

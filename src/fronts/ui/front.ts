@@ -1,0 +1,94 @@
+/**
+ * The dashboard as a front. Its page is served on the HTTP gateway when that listens on
+ * loopback (at /ui/), else on a loopback port of its own that `mcpd ui` opens and that closes
+ * when no page has been open for a while. Either way its live connection is a control
+ * connection (the page can do what the control socket can), guarded by guard.ts.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { McpdError, errorMessage } from '../../errors.js';
+import type { Logger } from '../../logs/store.js';
+import type { FrontStatus } from '../../model.js';
+import type { Front } from '../host.js';
+import { UiGuard } from './guard.js';
+import { UI_PATH, UiHandler } from './handler.js';
+import { UiServer } from './server.js';
+
+export interface DashboardOptions {
+  home: string;
+  log: Logger;
+  /** Serves a vetted upgrade as a control connection. */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** The loopback HTTP gateway's base URL, when it carries the dashboard. */
+  gatewayUrl?: () => string;
+  idleMs?: number;
+}
+
+export class DashboardFront implements Front {
+  readonly name = 'ui';
+  readonly handler: UiHandler;
+  private readonly guard: UiGuard;
+  private own: UiServer | undefined;
+  private opening: Promise<UiServer> | undefined;
+  private live = 0;
+  private closed = false;
+
+  constructor(private readonly options: DashboardOptions) {
+    this.guard = new UiGuard(options.home);
+    this.handler = new UiHandler({
+      guard: this.guard,
+      accept: options.accept,
+      log: (text) => options.log.warn(text),
+      onLive: (delta) => {
+        this.live = Math.max(0, this.live + delta);
+        this.own?.liveChanged(delta);
+      },
+    });
+  }
+
+  /** A dashboard that was open when the previous daemon ended opens again on its port. */
+  async start(): Promise<void> {
+    if (this.options.gatewayUrl) return;
+    const port = await UiServer.previousPort(this.options.home);
+    if (port === undefined) return;
+    await this.ensureOwn(port).catch((error: unknown) => this.options.log.warn(`dashboard: could not open port ${port} again: ${errorMessage(error)}`));
+  }
+
+  /** The URL that logs a browser in (`mcpd ui`), opening the dashboard's own port if needed. */
+  async open(): Promise<{ url: string }> {
+    const base = this.options.gatewayUrl?.() ?? (await this.ensureOwn(0)).url;
+    return { url: `${base}${UI_PATH}/login?token=${this.guard.token}` };
+  }
+
+  describe(): FrontStatus {
+    const base = this.options.gatewayUrl?.() ?? this.own?.url;
+    return { name: 'ui', address: base ? `${base}${UI_PATH}/` : '', sessions: this.live };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.own?.close();
+  }
+
+  private ensureOwn(port: number): Promise<UiServer> {
+    if (this.own) return Promise.resolve(this.own);
+    this.opening ??= (async () => {
+      const server = new UiServer(this.handler, { home: this.options.home, log: this.options.log, ...(this.options.idleMs ? { idleMs: this.options.idleMs } : {}) });
+      try {
+        await server.listen(port);
+      } finally {
+        this.opening = undefined;
+      }
+      if (this.closed) {
+        await server.close();
+        throw new McpdError('MCPD_CLOSED', 'The daemon is stopping; the dashboard was not opened.');
+      }
+      server.onIdleClose = () => {
+        if (this.own === server) this.own = undefined;
+      };
+      this.own = server;
+      return server;
+    })();
+    return this.opening;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Who may use the dashboard: the person who opened the URL `mcpd ui` gave. That URL carries a
+ * random token made at each daemon start (MCPD_HOME/ui.token, 0600), exchanged for a cookie
+ * (HttpOnly, SameSite=Strict) signed with a key kept in MCPD_HOME/ui.key (0600): a page left open
+ * keeps working across daemon restarts, and deleting the key signs every browser out.
+ * Every request and the live connection need that cookie, a Host naming this listener (DNS
+ * rebinding) and, when the browser sends one, this listener's own Origin (other pages, even on
+ * another loopback port, which browsers count as the same site).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+
+const KEY_BYTES = 32;
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** The signing key, made once per home; a key file that is not ours in size is replaced. */
+function loadKey(file: string): Buffer {
+  try {
+    const key = readFileSync(file);
+    if (key.length === KEY_BYTES) return key;
+  } catch {
+    // none yet
+  }
+  const key = randomBytes(KEY_BYTES);
+  writeFileSync(file, key, { mode: 0o600 });
+  return key;
+}
+
+export class UiGuard {
+  /** This daemon start's login token (also in MCPD_HOME/ui.token). */
+  readonly token = randomBytes(24).toString('base64url');
+  private readonly key: Buffer;
+
+  constructor(home: string) {
+    writeFileSync(join(home, 'ui.token'), `${this.token}\n`, { mode: 0o600 });
+    this.key = loadKey(join(home, 'ui.key'));
+  }
+
+  /** Cookies are per host, not per port: each listener has its own name, so two daemons never clash. */
+  cookieName(port: number): string {
+    return `mcpd_ui_${port}`;
+  }
+
+  checkToken(given: string | null): boolean {
+    return given !== null && sameText(given, this.token);
+  }
+
+  /** A Set-Cookie value for a browser that showed the token. */
+  issueCookie(port: number): string {
+    const id = randomBytes(16).toString('base64url');
+    return `${this.cookieName(port)}=${id}.${this.sign(id)}; Path=/ui; HttpOnly; SameSite=Strict`;
+  }
+
+  hasCookie(req: IncomingMessage, port: number): boolean {
+    const name = this.cookieName(port);
+    for (const part of (req.headers.cookie ?? '').split(';')) {
+      const [key, value] = part.trim().split('=', 2);
+      if (key !== name || !value) continue;
+      const dot = value.indexOf('.');
+      if (dot > 0 && sameText(value.slice(dot + 1), this.sign(value.slice(0, dot)))) return true;
+    }
+    return false;
+  }
+
+  /** Null when Host (and Origin, when sent or `originRequired`) name this listener; else why not. */
+  refusal(req: IncomingMessage, port: number, originRequired: boolean): string | null {
+    const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+    const host = (req.headers.host ?? '').toLowerCase();
+    if (!hosts.has(host)) return `Host "${host}" is not this dashboard (DNS rebinding protection)`;
+    const origin = req.headers.origin;
+    if (origin === undefined) return originRequired ? 'no Origin header' : null;
+    if (origin.toLowerCase() !== `http://${host}`) return `Origin ${origin} may not use this dashboard`;
+    return null;
+  }
+
+  private sign(id: string): string {
+    return createHmac('sha256', this.key).update(`mcpd-ui:${id}`).digest('base64url');
+  }
+}

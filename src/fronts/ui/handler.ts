@@ -1,0 +1,93 @@
+/**
+ * The dashboard over HTTP: its page and files, the login that turns the URL's token into a
+ * cookie, and its live connection, a WebSocket at /ui/ws that speaks the control protocol
+ * (docs/control-protocol.md) once the cookie, Host and Origin checked out. Mounted on the HTTP
+ * gateway when that listens on loopback, else on the daemon's own loopback port (UiServer).
+ * No CORS headers, ever: no other page may read anything from here.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { refuseUpgrade } from '../unix-socket.js';
+import { UiAssets } from './assets.js';
+import type { UiGuard } from './guard.js';
+
+export const UI_PATH = '/ui';
+
+export interface UiHandlerOptions {
+  guard: UiGuard;
+  /** Serves a vetted upgrade as a control connection. */
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  log: (text: string) => void;
+  /** A live connection opened or closed (the own port closes when none is left for a while). */
+  onLive?: (delta: 1 | -1) => void;
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+} as const;
+
+const STALE_LINK = 'This dashboard link is not valid (the daemon restarted, or the link was mistyped). Run `mcpd ui` for a fresh one.';
+
+export function isUiPath(pathname: string): boolean {
+  return pathname === UI_PATH || pathname.startsWith(`${UI_PATH}/`);
+}
+
+export class UiHandler {
+  private readonly assets = new UiAssets();
+
+  constructor(private readonly options: UiHandlerOptions) {}
+
+  /** Answers one HTTP request under /ui; `port` is the listener's (Host and Origin must name it). */
+  async handle(req: IncomingMessage, res: ServerResponse, port: number): Promise<void> {
+    const { guard } = this.options;
+    const refused = guard.refusal(req, port, false);
+    if (refused) return this.text(res, 403, `Forbidden: ${refused}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.text(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === UI_PATH) return this.redirect(res, `${UI_PATH}/`);
+    if (url.pathname === `${UI_PATH}/login`) {
+      if (!guard.checkToken(url.searchParams.get('token'))) return this.page(res, 401, STALE_LINK);
+      // The token leaves the address bar at once; the cookie is what the page goes on with.
+      return this.redirect(res, `${UI_PATH}/`, { 'Set-Cookie': guard.issueCookie(port) });
+    }
+    if (!guard.hasCookie(req, port)) return this.page(res, 401, STALE_LINK);
+    const asset = await this.assets.get(decodeURIComponent(url.pathname.slice(UI_PATH.length + 1)));
+    if (!asset) return this.text(res, 404, 'Not found');
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': asset.type, 'Content-Length': asset.body.length });
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
+  }
+
+  /** The live connection: only /ui/ws, only with the cookie, and only from this dashboard's own page. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number): void {
+    const { guard } = this.options;
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path !== `${UI_PATH}/ws`) return refuseUpgrade(socket, 404, 'Not found');
+    const refused = guard.refusal(req, port, true);
+    if (refused) {
+      this.options.log(`dashboard: refused a live connection: ${refused}`);
+      return refuseUpgrade(socket, 403, `Forbidden: ${refused}`);
+    }
+    if (!guard.hasCookie(req, port)) return refuseUpgrade(socket, 401, 'Unauthorized: open the dashboard with mcpd ui');
+    this.options.onLive?.(1);
+    socket.once('close', () => this.options.onLive?.(-1));
+    this.options.accept(req, socket, head);
+  }
+
+  private redirect(res: ServerResponse, location: string, headers: Record<string, string> = {}): void {
+    res.writeHead(303, { ...SECURITY_HEADERS, Location: location, ...headers }).end();
+  }
+
+  private text(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...headers }).end(`${text}\n`);
+  }
+
+  /** A refusal a person reads in the browser. */
+  private page(res: ServerResponse, status: number, text: string): void {
+    const body = `<!doctype html><meta charset="utf-8"><title>mcpd</title><body><h1>mcpd</h1><p>${text.replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`;
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8' }).end(body);
+  }
+}

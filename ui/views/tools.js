@@ -1,0 +1,114 @@
+// Tools: search the catalogue, read a tool, call it from a form made from its input schema.
+import { html, useEffect, useRef, useState } from '../html.js';
+import { Collapsible, ErrorBox, Json, SchemaFields, ToolResult, argumentsFrom, useSchemaValues } from '../components.js';
+import { href, pretty } from '../format.js';
+import { daemon, useStore } from '../store.js';
+
+function matches(tool, query) {
+  if (!query) return true;
+  const q = query.toLowerCase();
+  return tool.name.toLowerCase().includes(q) || (tool.title ?? '').toLowerCase().includes(q) || (tool.description ?? '').toLowerCase().includes(q);
+}
+
+function Annotations({ annotations }) {
+  if (!annotations) return null;
+  const hints = Object.entries(annotations).filter(([key]) => key !== 'title');
+  if (hints.length === 0) return null;
+  return html`<div class="chips">${hints.map(([key, value]) => html`<span class=${`chip ${value === true ? 'on' : ''}`}>${key.replace(/Hint$/, '')}${value === true ? '' : `: ${JSON.stringify(value)}`}</span>`)}</div>`;
+}
+
+function CallForm({ tool }) {
+  const [values, setValues] = useSchemaValues(tool.inputSchema, tool.name);
+  const [raw, setRaw] = useState(null);
+  const [running, setRunning] = useState(null);
+  const [outcome, setOutcome] = useState(null);
+  const controller = useRef(null);
+  useEffect(() => {
+    setOutcome(null);
+    setRaw(null);
+  }, [tool.name]);
+
+  const call = async (event) => {
+    event.preventDefault();
+    let args;
+    try {
+      args = raw !== null ? JSON.parse(raw || '{}') : argumentsFrom(tool.inputSchema, values);
+    } catch (error) {
+      setOutcome({ error: { message: raw !== null ? `The arguments are not JSON: ${error.message}` : error.message } });
+      return;
+    }
+    controller.current = new AbortController();
+    const started = performance.now();
+    setRunning({ progress: null });
+    setOutcome(null);
+    try {
+      const result = await daemon.request('tools.call', { name: tool.name, arguments: args }, {
+        signal: controller.current.signal,
+        timeoutMs: 0,
+        onProgress: (p) => setRunning({ progress: p }),
+      });
+      setOutcome({ result, durationMs: Math.round(performance.now() - started) });
+    } catch (error) {
+      setOutcome({ error, durationMs: Math.round(performance.now() - started) });
+    } finally {
+      setRunning(null);
+      controller.current = null;
+    }
+  };
+
+  const toggleRaw = () => {
+    if (raw !== null) return setRaw(null);
+    let current = {};
+    try {
+      current = argumentsFrom(tool.inputSchema, values);
+    } catch {
+      // half-filled: start from what parses
+    }
+    setRaw(pretty(current));
+  };
+
+  const p = running?.progress;
+  return html`<form class="call-form" onSubmit=${call} data-testid="call-form">
+    <h4>Call it <button type="button" class="link" onClick=${toggleRaw}>${raw !== null ? 'use the form' : 'edit as JSON'}</button></h4>
+    ${raw !== null
+      ? html`<textarea name="arguments-json" rows="8" value=${raw} onInput=${(e) => setRaw(e.target.value)} />`
+      : html`<${SchemaFields} schema=${tool.inputSchema} values=${values} onChange=${setValues} idPrefix=${`arg-${tool.name}`} />`}
+    <div class="actions">
+      <button type="submit" class="primary" disabled=${!!running}>${running ? 'Running…' : 'Call'}</button>
+      ${running ? html`<button type="button" onClick=${() => controller.current?.abort()}>Cancel</button>` : ''}
+    </div>
+    ${running ? html`<div class="progress" data-testid="progress">${p ? html`<progress value=${p.progress} max=${p.total ?? undefined}></progress> ${p.progress}${p.total ? ` / ${p.total}` : ''} ${p.message ?? ''}` : html`<progress></progress> waiting for the server…`}</div>` : ''}
+    ${outcome?.error ? html`<${ErrorBox} error=${outcome.error} />${outcome.durationMs != null ? html`<div class="muted">after ${outcome.durationMs} ms</div>` : ''}` : ''}
+    ${outcome?.result ? html`<${ToolResult} result=${outcome.result} durationMs=${outcome.durationMs} />` : ''}
+  </form>`;
+}
+
+function ToolDetail({ tool }) {
+  return html`<div class="detail" data-testid="tool-detail">
+    <h3>${tool.title ?? tool.name}</h3>
+    <div class="muted"><code>${tool.name}</code> · server <a href=${href('servers', tool.server)}>${tool.server}</a> (its name: <code>${tool.originalName}</code>)</div>
+    <${Annotations} annotations=${tool.annotations} />
+    ${tool.description ? html`<p class="description">${tool.description}</p>` : ''}
+    <${Collapsible} title="Input schema"><${Json} value=${tool.inputSchema} /><//>
+    ${tool.outputSchema ? html`<${Collapsible} title="Output schema"><${Json} value=${tool.outputSchema} /><//>` : ''}
+    <${CallForm} tool=${tool} />
+  </div>`;
+}
+
+export function ToolsView({ selected, query: initialQuery }) {
+  const { tools } = useStore();
+  const [query, setQuery] = useState(initialQuery ?? '');
+  useEffect(() => setQuery(initialQuery ?? ''), [initialQuery]);
+  const shown = tools.filter((t) => matches(t, query));
+  const tool = tools.find((t) => t.name === selected);
+  return html`<section class="split">
+    <div class="list">
+      <input type="search" placeholder=${`Search ${tools.length} tools…`} value=${query} onInput=${(e) => setQuery(e.target.value)} aria-label="Search tools" />
+      <ul data-testid="tool-list">
+        ${shown.map((t) => html`<li key=${t.name} class=${t.name === selected ? 'selected' : ''}><a href=${href('tools', t.name)}><code>${t.name}</code></a>${t.description ? html`<div class="muted clamp">${t.description}</div>` : ''}</li>`)}
+      </ul>
+      ${shown.length === 0 ? html`<p class="muted">No tool matches.</p>` : ''}
+    </div>
+    <div class="pane">${tool ? html`<${ToolDetail} tool=${tool} />` : selected ? html`<p class="muted">No tool named <code>${selected}</code> in the catalogue now.</p>` : html`<p class="muted">Choose a tool.</p>`}</div>
+  </section>`;
+}
