@@ -38,6 +38,15 @@ echo "check-install: mcpd --version: $version"
 answer="$("$mcpd" call fx__echo '{"message":"installed"}')"
 [ "$answer" = "installed" ] || { echo "check-install: the call answered: $answer" >&2; exit 1; }
 if "$mcpd" tools | grep -q 'fx__die'; then echo "check-install: the plugin's deny did not apply" >&2; exit 1; fi
+# The dashboard from the installed package: its page, and preact from its own node_modules.
+login="$("$mcpd" ui --no-browser 2>/dev/null)"
+origin="${login%%/ui/*}"
+cookie="$(curl -s -o /dev/null -D - "$login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')"
+[ -n "$cookie" ] || { echo "check-install: mcpd ui's link gave no cookie ($login)" >&2; exit 1; }
+for asset in / /app.js /vendor/preact.js /vendor/hooks.js /vendor/htm.js; do
+  code="$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$origin/ui$asset")"
+  [ "$code" = 200 ] || { echo "check-install: the dashboard's $asset answered $code" >&2; exit 1; }
+done
 "$mcpd" stop
 
 # A new user's first steps, in a home of their own: init, a server added from the CLI, a host
@@ -54,4 +63,4 @@ grep -q '"bridge"' "$HOME/.claude.json" || { echo "check-install: connect did no
 "$mcpd" service install --no-start >/dev/null
 [ -f "$XDG_CONFIG_HOME/systemd/user/mcpd.service" ] || { echo "check-install: no service unit" >&2; exit 1; }
 "$mcpd" stop >/dev/null
-echo "check-install: ok (packed, installed with --omit=dev, started, called, stopped from $work/elsewhere; init, server add, connect, service install as a new user)"
+echo "check-install: ok (packed, installed with --omit=dev, started, called, dashboard served, stopped from $work/elsewhere; init, server add, connect, service install as a new user)"

@@ -141,6 +141,16 @@ export function SchemaFields({ schema, values, onChange, idPrefix = 'f' }) {
   });
 }
 
+/**
+ * State that starts from what the route says (a search, a log source) and starts again when the
+ * route changes it; set synchronously, so nothing typed right after a navigation is lost.
+ */
+export function useRouteState(initial) {
+  const [state, setState] = useState({ from: initial, value: initial ?? '' });
+  const value = state.from === initial ? state.value : (initial ?? '');
+  return [value, (next) => setState({ from: initial, value: next })];
+}
+
 /** A small hook for a form over a schema: values, a reset when the schema changes. */
 export function useSchemaValues(schema, key) {
   const [state, setState] = useState({ key, values: initialValues(schema) });

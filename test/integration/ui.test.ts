@@ -127,7 +127,7 @@ describe('the dashboard on its own loopback port', () => {
   });
 
   it('serves nothing outside ui/, and only GET', async () => {
-    for (const path of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fpackage.json', '/ui/nothing.js', '/package.json']) {
+    for (const path of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fpackage.json', '/ui/%E0%A4%A', '/ui/nothing.js', '/package.json']) {
       const answer = await get(port, path, { cookie });
       expect(answer.status, path).toBe(404);
     }

@@ -35,10 +35,6 @@ export function ResourcesView({ uri }) {
 function PromptGet({ prompt }) {
   const [values, setValues] = useState({});
   const [outcome, setOutcome] = useState(null);
-  useEffect(() => {
-    setValues({});
-    setOutcome(null);
-  }, [prompt.name]);
   const get = async (event) => {
     event.preventDefault();
     const args = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
@@ -77,6 +73,6 @@ export function PromptsView({ selected }) {
       </ul>
       ${prompts.length === 0 ? html`<p class="muted">No server lists prompts.</p>` : ''}
     </div>
-    <div class="pane">${prompt ? html`<div class="detail"><h3>${prompt.title ?? prompt.name}</h3><div class="muted">server <a href=${href('servers', prompt.server)}>${prompt.server}</a></div>${prompt.description ? html`<p>${prompt.description}</p>` : ''}<${PromptGet} prompt=${prompt} /></div>` : html`<p class="muted">Choose a prompt.</p>`}</div>
+    <div class="pane">${prompt ? html`<div class="detail"><h3>${prompt.title ?? prompt.name}</h3><div class="muted">server <a href=${href('servers', prompt.server)}>${prompt.server}</a></div>${prompt.description ? html`<p>${prompt.description}</p>` : ''}<${PromptGet} key=${prompt.name} prompt=${prompt} /></div>` : html`<p class="muted">Choose a prompt.</p>`}</div>
   </section>`;
 }

@@ -1,6 +1,7 @@
 // Logs: follow every source or one, filter by text and level, pause.
 import { html, useEffect, useRef, useState } from '../html.js';
 import { time } from '../format.js';
+import { useRouteState } from '../components.js';
 import { daemon, useStore } from '../store.js';
 
 const LEVELS = ['debug', 'info', 'warn', 'error'];
@@ -8,13 +9,12 @@ const SHOWN = 1_000;
 
 export function LogsView({ source: initialSource }) {
   const { logs, status } = useStore();
-  const [source, setSource] = useState(initialSource ?? '');
+  const [source, setSource] = useRouteState(initialSource);
   const [text, setText] = useState('');
   const [level, setLevel] = useState('debug');
   const [paused, setPaused] = useState(null);
   const [older, setOlder] = useState([]);
   const box = useRef(null);
-  useEffect(() => setSource(initialSource ?? ''), [initialSource]);
   // One source may have more in the daemon's ring than the page kept: read it.
   useEffect(() => {
     setOlder([]);

@@ -1,6 +1,6 @@
 // Tools: search the catalogue, read a tool, call it from a form made from its input schema.
-import { html, useEffect, useRef, useState } from '../html.js';
-import { Collapsible, ErrorBox, Json, SchemaFields, ToolResult, argumentsFrom, useSchemaValues } from '../components.js';
+import { html, useRef, useState } from '../html.js';
+import { Collapsible, ErrorBox, Json, SchemaFields, ToolResult, argumentsFrom, useRouteState, useSchemaValues } from '../components.js';
 import { href, pretty } from '../format.js';
 import { daemon, useStore } from '../store.js';
 
@@ -23,10 +23,6 @@ function CallForm({ tool }) {
   const [running, setRunning] = useState(null);
   const [outcome, setOutcome] = useState(null);
   const controller = useRef(null);
-  useEffect(() => {
-    setOutcome(null);
-    setRaw(null);
-  }, [tool.name]);
 
   const call = async (event) => {
     event.preventDefault();
@@ -91,14 +87,13 @@ function ToolDetail({ tool }) {
     ${tool.description ? html`<p class="description">${tool.description}</p>` : ''}
     <${Collapsible} title="Input schema"><${Json} value=${tool.inputSchema} /><//>
     ${tool.outputSchema ? html`<${Collapsible} title="Output schema"><${Json} value=${tool.outputSchema} /><//>` : ''}
-    <${CallForm} tool=${tool} />
+    <${CallForm} key=${tool.name} tool=${tool} />
   </div>`;
 }
 
 export function ToolsView({ selected, query: initialQuery }) {
   const { tools } = useStore();
-  const [query, setQuery] = useState(initialQuery ?? '');
-  useEffect(() => setQuery(initialQuery ?? ''), [initialQuery]);
+  const [query, setQuery] = useRouteState(initialQuery);
   const shown = tools.filter((t) => matches(t, query));
   const tool = tools.find((t) => t.name === selected);
   return html`<section class="split">

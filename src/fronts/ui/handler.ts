@@ -55,7 +55,13 @@ export class UiHandler {
       return this.redirect(res, `${UI_PATH}/`, { 'Set-Cookie': guard.issueCookie(port) });
     }
     if (!guard.hasCookie(req, port)) return this.page(res, 401, STALE_LINK);
-    const asset = await this.assets.get(decodeURIComponent(url.pathname.slice(UI_PATH.length + 1)));
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname.slice(UI_PATH.length + 1));
+    } catch {
+      return this.text(res, 404, 'Not found');
+    }
+    const asset = await this.assets.get(path);
     if (!asset) return this.text(res, 404, 'Not found');
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': asset.type, 'Content-Length': asset.body.length });
     res.end(req.method === 'HEAD' ? undefined : asset.body);
