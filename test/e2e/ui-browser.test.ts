@@ -82,7 +82,8 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('open');
     // The page as served: how long a reload takes from the daemon (reported, not asserted).
     const timing = await page.evaluate(() => {
-      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      // (The browser's PerformanceNavigationTiming; this project's types are Node's, without the DOM.)
+      const nav = performance.getEntriesByType('navigation' as never)[0] as unknown as { domContentLoadedEventEnd: number; loadEventEnd: number };
       return { domContentLoaded: Math.round(nav.domContentLoadedEventEnd), load: Math.round(nav.loadEventEnd) };
     });
     console.log(`dashboard load: DOMContentLoaded ${timing.domContentLoaded} ms, load ${timing.load} ms`);
@@ -140,7 +141,7 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
 
     await page.goto(`${base}/ui/#/tools/everything__get-tiny-image`);
     await page.getByRole('button', { name: 'Call' }).click();
-    await expect.poll(() => page.locator('[data-testid=tool-result] img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid=tool-result] img').evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
 
     await page.goto(`${base}/ui/#/tools/fx__slow`);
     await page.getByLabel(/^ms\b/).fill('60000');
