@@ -3,13 +3,20 @@
  * client to the same server, in one run, through each front: the control socket (as the CLI
  * does), `mcpd bridge` (as a stdio host does) and the HTTP gateway (an SDK Streamable HTTP client).
  *
- *   npm run bench            (BENCH_QUICK=1 for a short run)
+ *   npm run bench              the full run: 7 rounds; writes the README's table
+ *   npm run bench -- --quick   a one-minute check: 5 short rounds; writes nothing
+ *
+ * Each round runs every path of a case one after the other, in an order that alternates from
+ * round to round (direct first, then last), so that a machine getting busier or quieter weighs on
+ * both alike; the figures are the median of the rounds' own figures, with their spread. The CPU
+ * the daemon and the server spend per call is read from /proc around each throughput run.
  *
  * Cases: 1 KiB payloads through server-everything's `echo`; 1 MiB results through our fixture's
  * `big` (a request above the socket's 1 MiB message limit cannot be sent, by design, so the
  * large payload travels in the result, where tool output is large in practice).
  */
 import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,11 +29,14 @@ import { execa } from 'execa';
 import { ControlClient } from '../src/control/client.js';
 import { freePort } from '../test/support/fixtures.js';
 import { abortIsolatingFetch } from '../src/transport/isolated-fetch.js';
+import { memoryBench } from './memory.js';
+import { uiLoadBench } from './ui-load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const FIXTURE = join(ROOT, 'test/fixtures/mcp-fixture.mjs');
-const QUICK = process.env['BENCH_QUICK'] === '1';
+const QUICK = process.argv.includes('--quick') || process.env['BENCH_QUICK'] === '1';
+const ROUNDS = QUICK ? 5 : 7;
 
 type Call = () => Promise<unknown>;
 
@@ -44,7 +54,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function latency(call: Call, n: number): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < Math.min(50, n); i += 1) await call(); // warm-up
+  for (let i = 0; i < Math.min(20, n); i += 1) await call(); // warm-up
   const times: number[] = [];
   for (let i = 0; i < n; i += 1) {
     const t0 = performance.now();
@@ -129,7 +139,41 @@ async function rawBridgeCall(home: string, method: string, params: unknown): Pro
 }
 
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
-const ratio = (a: number, b: number) => (a / b).toFixed(2);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** The median of the rounds, with their spread: `1.62× (1.48–1.80)`. */
+const spread = (values: number[], digits = 2, unit = '×') => `${median(values).toFixed(digits)}${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+const thousands = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
+
+/** A process's CPU (user + system) in ms, from /proc; undefined off Linux or once it is gone. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+interface PathRound {
+  p50: number;
+  p99: number;
+  callsPerSecond: number;
+  /** CPU per call in µs during the throughput run, by process. */
+  cpu: Record<string, number>;
+}
+
+async function measure(call: Call, c: Case, pids: Record<string, number | undefined>): Promise<PathRound> {
+  const l = await latency(call, c.latencyCalls);
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  const callsPerSecond = await throughput(call, c.throughputCalls, 16);
+  const cpu: Record<string, number> = {};
+  for (const [k, pid] of Object.entries(pids)) {
+    const after = cpuMs(pid);
+    if (after !== undefined && before[k] !== undefined) cpu[k] = ((after - before[k]!) * 1000) / c.throughputCalls;
+  }
+  return { ...l, callsPerSecond, cpu };
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
@@ -143,6 +187,7 @@ async function main(): Promise<void> {
     }),
   );
   const daemon = execa(process.execPath, [...(process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/bundle/mcpd.js'), 'serve', '--home', home, '--config', config], { reject: false });
+  const report: string[] = [];
   try {
     let control: ControlClient | undefined;
     for (let i = 0; i < 200 && !control; i += 1) {
@@ -162,10 +207,14 @@ async function main(): Promise<void> {
       return client;
     };
     const stdio = (args: string[]) => new StdioClientTransport({ command: process.execPath, args, stderr: 'ignore' });
-    const everything = await sdkClient(stdio([EVERYTHING, 'stdio']));
-    const fixture = await sdkClient(stdio([FIXTURE]));
+    const everythingTransport = stdio([EVERYTHING, 'stdio']);
+    const fixtureTransport = stdio([FIXTURE]);
+    const everything = await sdkClient(everythingTransport);
+    const fixture = await sdkClient(fixtureTransport);
     const bridge = await sdkClient(stdio([join(ROOT, 'dist/bundle/mcpd.js'), 'bridge', '--home', home]));
-    const gateway = (await control.request('status', {})).fronts.find((f) => f.name === 'mcp-http')!.address;
+    const status = await control.request('status', {});
+    const gateway = status.fronts.find((f) => f.name === 'mcp-http')!.address;
+    const serverPid = (name: string) => status.servers.find((s) => s.name === name)?.pid ?? undefined;
     const http = await httpClient(`${gateway}/mcp`);
     // For hosts that speak HTTP: the same server over its own Streamable HTTP (the SDK's server
     // transport, in server-everything), and a canned answer with no server at all (the floor).
@@ -178,32 +227,29 @@ async function main(): Promise<void> {
 
     const kib = 'x'.repeat(1024);
     const mib = 1024 * 1024;
+    const small = { latencyCalls: QUICK ? 150 : 600, throughputCalls: QUICK ? 600 : 3000 };
+    const large = { latencyCalls: QUICK ? 10 : 40, throughputCalls: QUICK ? 24 : 100 };
     const cases: Case[] = [
       {
         name: 'echo 1 KiB',
-        latencyCalls: QUICK ? 200 : 2000,
-        throughputCalls: QUICK ? 500 : 5000,
+        ...small,
         direct: () => everything.callTool({ name: 'echo', arguments: { message: kib } }),
         via: {
           control: () => control.request('tools.call', { name: 'everything__echo', arguments: { message: kib } }),
           bridge: () => bridge.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
-          'HTTP floor (canned answer, no mcpd)': () => canned.callTool({ name: 'echo', arguments: { message: kib } }),
+          'HTTP floor: the SDK\'s HTTP client and a canned answer, no mcpd': () => canned.callTool({ name: 'echo', arguments: { message: kib } }),
         },
       },
       {
         name: 'echo 1 KiB, HTTP client',
-        latencyCalls: QUICK ? 200 : 2000,
-        throughputCalls: QUICK ? 500 : 5000,
+        ...small,
         direct: () => everythingHttp.callTool({ name: 'echo', arguments: { message: kib } }),
-        via: {
-          http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
-        },
+        via: { 'http (direct: server-everything\'s own Streamable HTTP)': () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }) },
       },
       {
         name: '1 MiB result',
-        latencyCalls: QUICK ? 30 : 200,
-        throughputCalls: QUICK ? 60 : 400,
+        ...large,
         direct: () => fixture.callTool({ name: 'big', arguments: { bytes: mib } }),
         via: {
           control: () => control.request('tools.call', { name: 'fx__big', arguments: { bytes: mib } }),
@@ -213,31 +259,41 @@ async function main(): Promise<void> {
       },
     ];
 
-    const rows: string[] = [];
-    // The daemon's own CPU (user + system, from /proc), per call through the control socket.
-    const cpuPerCall = new Map<string, number>();
-    const daemonCpuMs = (): number | undefined => {
-      try {
-        const fields = readFileSync(`/proc/${daemon.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
-      } catch {
-        return undefined; // not Linux
-      }
-    };
     const only = process.env['BENCH_ONLY'];
+    const rows: string[] = [];
+    const cpuRows: string[] = [];
+    const started = performance.now();
     for (const c of cases.filter((x) => !only || x.name.includes(only))) {
-      const d1 = await latency(c.direct, c.latencyCalls);
-      const dt = await throughput(c.direct, c.throughputCalls, 16);
-      for (const [front, call] of Object.entries(c.via)) {
-        const m1 = await latency(call, c.latencyCalls);
-        const cpu0 = daemonCpuMs();
-        const mt = await throughput(call, c.throughputCalls, 16);
-        if (front === 'control' && cpu0 !== undefined) cpuPerCall.set(c.name, ((daemonCpuMs()! - cpu0) * 1000) / c.throughputCalls);
+      const isEverything = c.name.startsWith('echo');
+      const directPid = isEverything ? (c.name.includes('HTTP client') ? everythingHttpProcess.pid : everythingTransport.pid ?? undefined) : fixtureTransport.pid ?? undefined;
+      const viaServerPid = serverPid(isEverything ? 'everything' : 'fx');
+      const paths: [string, Call, Record<string, number | undefined>][] = [
+        ['direct', c.direct, { server: directPid }],
+        ...Object.entries(c.via).map(([front, call]): [string, Call, Record<string, number | undefined>] => [front, call, { daemon: daemon.pid, server: viaServerPid }]),
+      ];
+      const results = new Map<string, PathRound[]>(paths.map(([name]) => [name, []]));
+      for (let round = 0; round < ROUNDS; round += 1) {
+        // Interleaved: the order turns around every round.
+        const order = round % 2 === 0 ? paths : [...paths].reverse();
+        for (const [name, call, pids] of order) results.get(name)!.push(await measure(call, c, pids));
+      }
+      const direct = results.get('direct')!;
+      for (const [front] of paths.slice(1)) {
+        const via = results.get(front)!;
+        const p50Ratios = via.map((r, i) => r.p50 / direct[i]!.p50);
+        const tpRatios = via.map((r, i) => r.callsPerSecond / direct[i]!.callsPerSecond);
         rows.push(
-          `| ${c.name} | ${front} | ${fmt(d1.p50)} | ${fmt(m1.p50)} | **${ratio(m1.p50, d1.p50)}×** | ${fmt(d1.p99)} | ${fmt(m1.p99)} | ${dt.toFixed(0)} | ${mt.toFixed(0)} | **${ratio(mt, dt)}×** |`,
+          `| ${c.name} | ${front} | ${fmt(median(direct.map((r) => r.p50)))} | ${fmt(median(via.map((r) => r.p50)))} | **${spread(p50Ratios)}** | ${fmt(median(via.map((r) => r.p99)))} | ${thousands(median(direct.map((r) => r.callsPerSecond)))} | ${thousands(median(via.map((r) => r.callsPerSecond)))} | **${spread(tpRatios)}** |`,
         );
+        if (front === 'control' && via.every((r) => r.cpu['daemon'] !== undefined)) {
+          const daemonUs = via.map((r) => r.cpu['daemon']!);
+          const serverVia = via.map((r) => r.cpu['server'] ?? NaN);
+          const serverDirect = direct.map((r) => r.cpu['server'] ?? NaN);
+          cpuRows.push(`| ${c.name} | **${spread(daemonUs, 0, ' µs')}** | ${spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`);
+        }
       }
     }
+    const seconds = (performance.now() - started) / 1000;
 
     // No payload limit below 16 MiB on a result, through the whole path of every front.
     const isBig = (result: unknown) => ((result as { content?: { text?: string }[] } | undefined)?.content?.[0]?.text?.length ?? 0) === 16 * mib;
@@ -251,12 +307,19 @@ async function main(): Promise<void> {
           http: isBig(await http.callTool(bigArgs)),
         };
 
-    console.log(`\nmcpd bench — node ${process.version}, ${QUICK ? 'quick' : 'full'} run; latency in ms (1 in flight), throughput in calls/s (16 in flight)\n`);
-    console.log('| case | via | direct p50 | mcpd p50 | p50 ratio | direct p99 | mcpd p99 | direct calls/s | mcpd calls/s | throughput ratio |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
-    for (const row of rows) console.log(row);
-    for (const [name, us] of cpuPerCall) console.log(`\nDaemon CPU per call (${name}, control socket, 16 in flight): ${us.toFixed(0)} µs (target 25 µs)`);
-    console.log(`\n16 MiB result: ${Object.entries(bigOk).map(([front, ok]) => `${front} ${ok ? 'ok' : 'FAILED'}`).join(', ')}`);
+    const cpu = cpus();
+    report.push(
+      `Run by \`npm run bench\`${QUICK ? ' -- --quick' : ''} on ${new Date().toISOString().slice(0, 10)}: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${ROUNDS} rounds (${seconds.toFixed(0)} s), paths interleaved. Each figure is the median of the rounds' own, with their spread (min–max). Latency with 1 call in flight, throughput with 16.`,
+      '',
+      '| case | via | direct p50 ms | mcpd p50 ms | p50 ratio | mcpd p99 ms | direct calls/s | mcpd calls/s | throughput ratio |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...rows,
+    );
+    if (cpuRows.length > 0) {
+      report.push('', 'CPU per call at 16 in flight, read from `/proc` around each throughput run (the control socket):', '', '| case | daemon | server, under mcpd | server, direct |', '|---|---|---|---|', ...cpuRows);
+    }
+    report.push('', `16 MiB result: ${Object.entries(bigOk).map(([front, ok]) => `${front} ${ok ? 'passes' : 'FAILED'}`).join(', ') || 'not run'}.`);
+
     // One-shot commands: the time a person waits, against a bare `node -e 0` (median of runs).
     const cli = join(ROOT, 'dist/bundle/mcpd.js');
     const oneShot = (args: string[]) => {
@@ -266,7 +329,7 @@ async function main(): Promise<void> {
         execFileSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, MCPD_HOME: home } });
         runs.push(performance.now() - t0);
       }
-      return runs.sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+      return median(runs);
     };
     const bare = oneShot(['-e', '0']);
     const cliRows = [
@@ -274,13 +337,8 @@ async function main(): Promise<void> {
       ['mcpd status', oneShot([cli, 'status'])],
       ['mcpd call everything__echo', oneShot([cli, 'call', 'everything__echo', '{"message":"hi"}'])],
     ] as const;
-    console.log(`\nOne-shot CLI (median ms; bare node -e 0: ${fmt(bare)}; target: within 40 ms of it)\n`);
-    console.log('| command | ms | over bare node |');
-    console.log('|---|---|---|');
-    for (const [label, ms] of cliRows) console.log(`| ${label} | ${fmt(ms)} | **+${fmt(ms - bare)}** |`);
-    console.log('Targets: control socket p50 ≤ 1.5× and throughput ≥ 0.8×; HTTP gateway p50 ≤ 2.5×.');
-    console.log('"echo 1 KiB, HTTP client": direct is the SDK HTTP client to server-everything\'s own Streamable HTTP endpoint.');
-    console.log('"HTTP floor": the SDK HTTP client against a canned JSON answer (no MCP server, no mcpd), compared with direct stdio.');
+    report.push('', `One-shot commands, median of ${QUICK ? 7 : 21} runs with the daemon up (bare \`node -e 0\`: ${bare.toFixed(0)} ms):`, '', '| command | ms | over bare node |', '|---|---|---|');
+    for (const [label, ms] of cliRows) report.push(`| \`${label}\` | ${ms.toFixed(0)} | **+${(ms - bare).toFixed(0)}** |`);
     control.close();
     await Promise.allSettled([everything, fixture, bridge, http, everythingHttp, canned].map((c) => c.close()));
     everythingHttpProcess.kill('SIGTERM');
@@ -290,6 +348,20 @@ async function main(): Promise<void> {
     daemon.kill('SIGTERM');
     await daemon;
     rmSync(dir, { recursive: true, force: true });
+  }
+
+  if (!process.env['BENCH_ONLY']) {
+    report.push('', ...(await memoryBench({ quick: QUICK })));
+    report.push('', ...(await uiLoadBench({ quick: QUICK })));
+  }
+  const text = report.join('\n');
+  console.log(`\n${text}\n`);
+  if (!QUICK && !process.env['BENCH_ONLY']) {
+    const readme = join(ROOT, 'README.md');
+    const current = readFileSync(readme, 'utf8');
+    const next = current.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${text}\n<!-- bench:end -->`);
+    writeFileSync(readme, next);
+    console.log(next === current ? 'README.md: the table is unchanged.' : 'README.md: the benchmark table was rewritten from this run.');
   }
 }
 

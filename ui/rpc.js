@@ -59,8 +59,8 @@ export class Daemon {
     this.ws = ws;
     ws.onopen = async () => {
       try {
-        const hello = await this.request('hello', { protocolVersion: PROTOCOL_VERSION, client: 'mcpd-ui' });
-        await this.request('events.subscribe', { events: EVENTS });
+        // Sent back to back: the daemon handles a connection's requests in order, hello first.
+        const [hello] = await Promise.all([this.request('hello', { protocolVersion: PROTOCOL_VERSION, client: 'mcpd-ui' }), this.request('events.subscribe', { events: EVENTS })]);
         const previous = this.info;
         this.info = hello.daemon;
         this.attempt = 0;
