@@ -1,11 +1,16 @@
 /**
  * An MCP SDK `Transport` over a process's stdin/stdout that we spawned ourselves (the SDK's own
- * StdioClientTransport insists on spawning). Framing is the SDK's (ReadBuffer, serializeMessage);
- * what this adds: lines that are not JSON-RPC are skipped and counted, never fatal, and a
- * result may be up to 64 MiB.
+ * StdioClientTransport insists on spawning). One JSON-RPC message per line, as the SDK frames it
+ * (serializeMessage); what this adds: lines that are not JSON-RPC are skipped and counted, never
+ * fatal, and a result may be up to 64 MiB.
+ *
+ * Lines are read here rather than by the SDK's ReadBuffer, which copies everything it holds on
+ * each chunk and runs the full zod schema of a JSON-RPC message over every line (a copy of
+ * every result, on a path where the SDK's Protocol checks the message's kind again): a message
+ * only needs the shape the Protocol dispatches on.
  */
 import type { Readable, Writable } from 'node:stream';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
@@ -19,6 +24,18 @@ export const MAX_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
 
 /** Raised by `send` when the server is not reading its stdin. */
+/** What the SDK's Protocol dispatches on: a request, a notification, or a response to an id. */
+function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const message = value as Record<string, unknown>;
+  if (message['jsonrpc'] !== '2.0') return false;
+  if (typeof message['method'] === 'string') return true;
+  const id = message['id'];
+  return (typeof id === 'string' || typeof id === 'number') && ('result' in message || 'error' in message);
+}
+
+class NotJsonRpcError extends Error {}
+
 export class NotReadingError extends Error {
   constructor(readonly pendingBytes: number) {
     super(`the server is not reading its stdin (${pendingBytes} bytes are waiting to be written to it)`);
@@ -37,7 +54,6 @@ export class ChildStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
-  private readonly readBuffer = new ReadBuffer({ maxBufferSize: MAX_MESSAGE_BYTES });
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private closed = false;
@@ -60,38 +76,41 @@ export class ChildStdioTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    // ReadBuffer copies everything it holds on each append, which makes a large message
-    // quadratic (a 16 MiB result in 64 KiB chunks: ~2 GB copied). Chunks without a newline wait
-    // here and reach it in one piece.
-    if (chunk.indexOf(NEWLINE) === -1) {
-      this.partial.push(chunk);
-      this.partialBytes += chunk.length;
-      if (this.partialBytes > MAX_MESSAGE_BYTES) this.closeBecause(`a message on its stdout exceeded ${MAX_MESSAGE_BYTES / (1024 * 1024)} MiB`);
-      return;
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      // The start of a line that came in earlier chunks is joined once, when its end arrives.
+      const line = this.partial.length === 0 ? chunk.toString('utf8', start, end) : Buffer.concat([...this.partial, chunk.subarray(start, end)]).toString('utf8');
+      this.partial = [];
+      this.partialBytes = 0;
+      this.receiveLine(line);
+      start = end + 1;
     }
-    const data = this.partial.length === 0 ? chunk : Buffer.concat([...this.partial, chunk]);
-    this.partial = [];
-    this.partialBytes = 0;
-    try {
-      this.readBuffer.append(data);
-    } catch (error) {
-      this.closeBecause(`its stdout could not be read: ${(error as Error).message}`);
-      return;
-    }
-    for (;;) {
-      let message: JSONRPCMessage | null;
-      try {
-        message = this.readBuffer.readMessage();
-      } catch (error) {
-        this.options.onSkippedLine?.(error);
-        continue;
+    if (start < chunk.length) {
+      this.partial.push(start === 0 ? chunk : chunk.subarray(start));
+      this.partialBytes += chunk.length - start;
+      if (this.partialBytes > MAX_MESSAGE_BYTES) {
+        this.closeBecause(`a message on its stdout exceeded ${MAX_MESSAGE_BYTES / (1024 * 1024)} MiB`);
+        return;
       }
-      if (message === null) break;
-      this.options.onActivity?.();
-      this.inbox.push(message);
     }
     void this.deliver();
   };
+
+  private receiveLine(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch (error) {
+      this.options.onSkippedLine?.(error);
+      return;
+    }
+    if (!isJsonRpcMessage(message)) {
+      this.options.onSkippedLine?.(new NotJsonRpcError('not a JSON-RPC message'));
+      return;
+    }
+    this.options.onActivity?.();
+    this.inbox.push(message);
+  }
 
   /**
    * Hands messages over in order. The SDK runs a notification's handler a microtask later but
@@ -160,7 +179,6 @@ export class ChildStdioTransport implements Transport {
     this.stdout.off('data', this.onData);
     // Keep draining what the process still writes, so it never blocks on a full pipe.
     this.stdout.resume();
-    this.readBuffer.clear();
     this.partial = [];
     this.inbox.length = 0;
     this.onclose?.();
