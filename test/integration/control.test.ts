@@ -99,6 +99,13 @@ describe('control socket protocol', () => {
     expect((result.content[0] as unknown as { text: string }).text).toHaveLength(16 * 1024 * 1024);
   });
 
+  it('carries a result just under the 64 MiB a server may send, whole', async () => {
+    const client = await t.connect();
+    const bytes = 64 * 1024 * 1024 - 1024; // the JSON-RPC line around it fits in 64 MiB
+    const result = await client.request('tools.call', { name: 'fx_one__big', arguments: { bytes } }, { timeoutMs: 60_000 });
+    expect((result.content[0] as unknown as { text: string }).text).toHaveLength(bytes);
+  }, 60_000);
+
   it('maps errors to stable codes', async () => {
     const client = await t.connect();
     await expect(client.request('tools.call', { name: 'nope__nothing' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_TOOL_UNKNOWN'));
