@@ -17,8 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -26,7 +25,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { execa } from 'execa';
-import { ControlClient } from '../src/control/client.js';
+import { startBenchDaemon } from './daemon.js';
 import { freePort } from '../test/support/fixtures.js';
 import { abortIsolatingFetch } from '../src/transport/isolated-fetch.js';
 import { memoryBench } from './memory.js';
@@ -176,30 +175,16 @@ async function measure(call: Call, c: Case, pids: Record<string, number | undefi
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
-  const home = join(dir, 'home');
-  const config = join(dir, 'mcp.config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
+  const bench = await startBenchDaemon(
+    {
       servers: { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] }, fx: { command: process.execPath, args: [FIXTURE] } },
       gateway: { http: { port: 0 } },
-    }),
+    },
+    (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
   );
-  const daemon = execa(process.execPath, [...(process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean), join(ROOT, 'dist/bundle/mcpd.js'), 'serve', '--home', home, '--config', config], { reject: false });
+  const { control, home, process: daemon } = bench;
   const report: string[] = [];
   try {
-    let control: ControlClient | undefined;
-    for (let i = 0; i < 200 && !control; i += 1) {
-      try {
-        const c = await ControlClient.connect({ socketPath: join(home, 'mcpd.sock') });
-        if ((await c.request('status', {})).ready) control = c;
-        else c.close();
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    if (!control) throw new Error('the daemon did not become ready');
 
     const sdkClient = async (transport: Transport) => {
       const client = new Client({ name: 'bench', version: '0' });
@@ -345,9 +330,7 @@ async function main(): Promise<void> {
     cannedProcess.kill('SIGTERM');
     await Promise.allSettled([everythingHttpProcess, cannedProcess]);
   } finally {
-    daemon.kill('SIGTERM');
-    await daemon;
-    rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 
   if (!process.env['BENCH_ONLY']) {

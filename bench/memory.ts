@@ -2,11 +2,9 @@
  * The daemon's memory as a person's machine sees it (RSS, from /proc): with 10 idle servers, and
  * after a 16 MiB result went through it, sampled until it is back under 100 MB (or 30 s passed).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { execa } from 'execa';
-import { ControlClient } from '../src/control/client.js';
+import { startBenchDaemon } from './daemon.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/mcp-fixture.mjs');
@@ -24,24 +22,11 @@ function rss(pid: number): number | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function memoryBench({ quick }: { quick: boolean }): Promise<string[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-mem-'));
-  const home = join(dir, 'home');
-  const config = join(dir, 'mcp.config.json');
   const servers = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`fx${i}`, { command: process.execPath, args: [FIXTURE] }]));
-  writeFileSync(config, JSON.stringify({ servers }));
-  const daemon = execa(process.execPath, [join(ROOT, 'dist/bundle/mcpd.js'), 'serve', '--home', home, '--config', config], { reject: false });
+  const bench = await startBenchDaemon({ servers });
+  const { control, process: daemon } = bench;
   try {
-    let control: ControlClient | undefined;
-    for (let i = 0; i < 300 && !control; i += 1) {
-      try {
-        const c = await ControlClient.connect({ socketPath: join(home, 'mcpd.sock') });
-        if ((await c.request('status', {})).ready) control = c;
-        else c.close();
-      } catch {
-        await sleep(100);
-      }
-    }
-    if (!control || !daemon.pid) throw new Error('the memory bench daemon did not become ready');
+    if (!daemon.pid) throw new Error('the memory bench daemon has no pid');
     await sleep(quick ? 2_000 : 5_000);
     const idle = rss(daemon.pid);
     if (idle === undefined) return ['Memory: not measured (no /proc on this system).'];
@@ -67,8 +52,6 @@ export async function memoryBench({ quick }: { quick: boolean }): Promise<string
       `| then, ${after < 100 * MB ? `back under 100 MB after **${took.toFixed(1)} s**` : `still over 100 MB after 30 s`} | **${(after / MB).toFixed(0)}** | < 100 within 30 s |`,
     ];
   } finally {
-    daemon.kill('SIGTERM');
-    await daemon;
-    rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }

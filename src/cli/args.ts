@@ -260,7 +260,7 @@ Remote servers' sign-ins; with NAME, signs in with OAuth (or forgets the tokens 
 Example: mcpd auth linear`,
   ui: `mcpd ui [--no-browser]
 Opens the web dashboard (servers, tools, logs, chat) in your browser, or prints its URL. The URL
-logs the browser in once; keep it to yourself.
+signs a browser in until the daemon restarts: keep it to yourself.
 Example: mcpd ui --no-browser`,
   init: `mcpd init [--config F]
 Writes a commented config to start from (default: ~/.config/mcpd/mcp.config.json); never overwrites.

@@ -1,6 +1,6 @@
 /**
  * `mcpd ui`: the web dashboard. The daemon opens it (on the loopback HTTP gateway, or a loopback
- * port of its own) and gives a URL whose one-time use logs this browser in.
+ * port of its own) and gives a URL that signs a browser in (its token is new at each daemon start).
  */
 import { connectDaemon, type CliContext } from '../context.js';
 import { openBrowser } from '../browser.js';
