@@ -150,6 +150,17 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     await expect.poll(() => page.locator('[data-testid=call-form] [role=alert]').textContent(), { timeout: 10_000 }).toContain('MCPD_CALL_CANCELLED');
   });
 
+  it('answers a server\'s question during a call from the page (elicitation)', async () => {
+    await page.goto(`${base}/ui/#/tools/fx__ask`);
+    await page.getByRole('button', { name: 'Call' }).click();
+    const question = page.getByTestId('call-question');
+    await expect.poll(() => question.textContent(), { timeout: 10_000 }).toContain('What is your name?');
+    await question.getByLabel(/^name/).fill('Grace');
+    await question.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.getByTestId('tool-result').textContent(), { timeout: 10_000 }).toContain('hello Grace');
+    expect(await question.count()).toBe(0);
+  });
+
   it('reads a resource and gets a prompt with its arguments', async () => {
     await page.click('a[data-tab=resources]');
     await page.locator('[data-testid=resource-list] a').first().click();

@@ -2,7 +2,46 @@
 import { html, useRef, useState } from '../html.js';
 import { Collapsible, ErrorBox, Json, SchemaFields, ToolResult, argumentsFrom, useRouteState, useSchemaValues } from '../components.js';
 import { href, pretty } from '../format.js';
-import { daemon, useStore } from '../store.js';
+import { changed, daemon, useStore } from '../store.js';
+
+// What a server asks while a call from this page runs (MCP elicitation, or sampling by Claude
+// under chat.sampling "ask"): shown in the running call's form, answered there.
+const questions = { current: null };
+function ask(kind) {
+  return (params) =>
+    new Promise((resolve) => {
+      questions.current = { kind, params, answer: (value) => ((questions.current = null), changed(), resolve(value)) };
+      changed();
+    });
+}
+daemon.handle('call.elicit', ask('elicit'));
+daemon.handle('call.sample', ask('sample'));
+
+function Question({ question }) {
+  const { kind, params, answer } = question;
+  const [values, setValues] = useSchemaValues(params.requestedSchema, JSON.stringify(params));
+  const [error, setError] = useState(null);
+  if (kind === 'sample') {
+    return html`<div class="request" data-testid="call-question">
+      <div><b>${params.server}</b> (tool <code>${params.tool}</code>) asks Claude, up to ${params.maxTokens} tokens:</div>
+      <pre class="content-text">${params.preview}</pre>
+      <div class="actions"><button type="button" class="primary" onClick=${() => answer({ decision: 'yes' })}>Yes</button><button type="button" onClick=${() => answer({ decision: 'no' })}>No</button></div>
+    </div>`;
+  }
+  const accept = () => {
+    try {
+      answer({ action: 'accept', content: argumentsFrom(params.requestedSchema, values) });
+    } catch (e) {
+      setError({ message: e.message });
+    }
+  };
+  return html`<div class="request" data-testid="call-question">
+    <div>The server asks: ${params.message}</div>
+    <${SchemaFields} schema=${params.requestedSchema} values=${values} onChange=${setValues} idPrefix="question" />
+    <div class="actions"><button type="button" class="primary" onClick=${accept}>Send</button><button type="button" onClick=${() => answer({ action: 'decline' })}>Decline</button><button type="button" onClick=${() => answer({ action: 'cancel' })}>Cancel</button></div>
+    <${ErrorBox} error=${error} />
+  </div>`;
+}
 
 function matches(tool, query) {
   if (!query) return true;
@@ -38,7 +77,7 @@ function CallForm({ tool }) {
     setRunning({ progress: null });
     setOutcome(null);
     try {
-      const result = await daemon.request('tools.call', { name: tool.name, arguments: args }, {
+      const result = await daemon.request('tools.call', { name: tool.name, arguments: args, canElicit: true, canSample: true }, {
         signal: controller.current.signal,
         timeoutMs: 0,
         onProgress: (p) => setRunning({ progress: p }),
@@ -47,6 +86,8 @@ function CallForm({ tool }) {
     } catch (error) {
       setOutcome({ error, durationMs: Math.round(performance.now() - started) });
     } finally {
+      // A question the daemon took back with the call (cancelled, timed out) goes too.
+      questions.current?.answer({ action: 'cancel' });
       setRunning(null);
       controller.current = null;
     }
@@ -74,6 +115,7 @@ function CallForm({ tool }) {
       ${running ? html`<button type="button" onClick=${() => controller.current?.abort()}>Cancel</button>` : ''}
     </div>
     ${running ? html`<div class="progress" data-testid="progress">${p ? html`<progress value=${p.progress} max=${p.total ?? undefined}></progress> ${p.progress}${p.total ? ` / ${p.total}` : ''} ${p.message ?? ''}` : html`<progress></progress> waiting for the server…`}</div>` : ''}
+    ${running && questions.current ? html`<${Question} question=${questions.current} />` : ''}
     ${outcome?.error ? html`<${ErrorBox} error=${outcome.error} />${outcome.durationMs != null ? html`<div class="muted">after ${outcome.durationMs} ms</div>` : ''}` : ''}
     ${outcome?.result ? html`<${ToolResult} result=${outcome.result} durationMs=${outcome.durationMs} />` : ''}
   </form>`;
