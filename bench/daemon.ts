@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { ControlClient } from '../src/control/client.js';
-import { DAEMON_NODE_FLAGS } from '../src/cli/daemon-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -16,8 +15,7 @@ export interface BenchDaemon {
   stop(): Promise<void>;
 }
 
-/** The daemon runs with the node flags `mcpd start` gives it, unless `nodeArgs` says otherwise. */
-export async function startBenchDaemon(config: unknown, nodeArgs: readonly string[] = DAEMON_NODE_FLAGS): Promise<BenchDaemon> {
+export async function startBenchDaemon(config: unknown, nodeArgs: string[] = []): Promise<BenchDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
   const home = join(dir, 'home');
   const configFile = join(dir, 'mcp.config.json');

@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       servers: { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] }, fx: { command: process.execPath, args: [FIXTURE] } },
       gateway: { http: { port: 0 } },
     },
-    ...(process.env['BENCH_DAEMON_NODE_ARGS'] === undefined ? [] : [process.env['BENCH_DAEMON_NODE_ARGS'].split(' ').filter(Boolean)]),
+    (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
   );
   const { control, home, process: daemon } = bench;
   const report: string[] = [];

@@ -3,7 +3,6 @@
  * on macOS, generated from the running binary, the home and the config. Secrets (the Anthropic
  * key) live in a 0600 environment file beside the user's config, never in the unit or plist.
  */
-import { DAEMON_NODE_FLAGS } from './daemon-flags.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -32,7 +31,7 @@ export function serviceFiles(env: NodeJS.ProcessEnv = process.env): { unit: stri
 }
 
 function serveArgs(spec: ServiceSpec): string[] {
-  return [...DAEMON_NODE_FLAGS, spec.main, 'serve', '--home', spec.home, ...(spec.config ? ['--config', spec.config] : [])];
+  return [spec.main, 'serve', '--home', spec.home, ...(spec.config ? ['--config', spec.config] : [])];
 }
 
 /** systemd's quoting for one ExecStart word. */

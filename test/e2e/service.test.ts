@@ -27,7 +27,7 @@ describe.runIf(process.platform === 'linux')('mcpd service on Linux', () => {
     const unitFile = join(home, '.config', 'systemd', 'user', 'mcpd.service');
     const envFile = join(home, '.config', 'mcpd', 'mcpd.env');
     const unit = readFileSync(unitFile, 'utf8');
-    expect(unit).toContain(`ExecStart=${process.execPath} --max-semi-space-size=2 ${CLI} serve --home ${env.MCPD_HOME}`);
+    expect(unit).toContain(`ExecStart=${process.execPath} ${CLI} serve --home ${env.MCPD_HOME}`);
     expect(unit).toContain(`EnvironmentFile=-${envFile}`);
     expect(unit).not.toContain('sk-ant');
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
@@ -62,6 +62,6 @@ describe.runIf(hasPython)('the launchd agent', () => {
     expect(plist).toMatchObject({ Label: 'dev.mcpd.daemon', RunAtLoad: true, KeepAlive: { SuccessfulExit: false } });
     expect(plist.ProgramArguments.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(plist.ProgramArguments[2]).toContain(". '/home/a/.config/mcpd/mcpd.env'");
-    expect(plist.ProgramArguments[2]).toContain("exec '/usr/bin/node' '--max-semi-space-size=2' '/opt/my tools/mcpd/dist/cli/main.js' 'serve'");
+    expect(plist.ProgramArguments[2]).toContain("exec '/usr/bin/node' '/opt/my tools/mcpd/dist/cli/main.js' 'serve'");
   });
 });

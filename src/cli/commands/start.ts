@@ -1,5 +1,4 @@
 /** `mcpd start`: the daemon in the background, then a one-screen summary once it is ready. */
-import { DAEMON_NODE_FLAGS } from '../daemon-flags.js';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { ControlClient } from '../../control/client.js';
@@ -46,7 +45,7 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
     }
   }
   const main = cliEntry();
-  const args = [...DAEMON_NODE_FLAGS, main, 'serve', '--home', ctx.paths.home, '--log-file', ctx.paths.daemonLog, ...(ctx.args.config ? ['--config', ctx.args.config] : [])];
+  const args = [main, 'serve', '--home', ctx.paths.home, '--log-file', ctx.paths.daemonLog, ...(ctx.args.config ? ['--config', ctx.args.config] : [])];
   const log = openSync(ctx.paths.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
   closeSync(log);
