@@ -3,6 +3,7 @@
  * Requests have timeouts and can be cancelled; a malformed message gets a JSON-RPC error.
  */
 import { JSONRPC_ERRORS, CANCEL_NOTIFICATION } from './protocol.js';
+import { abortNow, cheapAbortController } from '../util/abort.js';
 
 export interface RpcErrorObject {
   code: number;
@@ -154,14 +155,15 @@ export class JsonRpcPeer {
       this.settle(id);
       pending.reject(error);
     }
-    for (const controller of this.incoming.values()) controller.abort(error);
+    for (const controller of this.incoming.values()) abortNow(controller, error);
     this.incoming.clear();
   }
 
   private onNotification(method: string, params: unknown): void {
     if (method === CANCEL_NOTIFICATION) {
       const id = (params as { id?: unknown } | undefined)?.id;
-      if (typeof id === 'string' || typeof id === 'number') this.incoming.get(id)?.abort(new Error('cancelled by the client'));
+      const controller = typeof id === 'string' || typeof id === 'number' ? this.incoming.get(id) : undefined;
+      if (controller) abortNow(controller, new Error('cancelled by the client'));
       return;
     }
     this.handlers.onNotification?.(method, params);
@@ -172,7 +174,7 @@ export class JsonRpcPeer {
       this.reply(id, undefined, { code: JSONRPC_ERRORS.METHOD_NOT_FOUND, message: `Unknown method ${method}` });
       return;
     }
-    const controller = new AbortController();
+    const controller = cheapAbortController();
     this.incoming.set(id, controller);
     try {
       const result = await this.handlers.onRequest(method, params ?? {}, { id, signal: controller.signal });

@@ -18,6 +18,7 @@ import {
 import type { HttpServerConfig, ServerConfig, StdioServerConfig } from '../config/types.js';
 import type { LogStore } from '../logs/store.js';
 import { ChildStdioTransport } from '../transport/child-stdio.js';
+import type { CallRelay } from '../transport/call-relay.js';
 import { resolveCommand } from './command.js';
 import { childEnvironment } from './env.js';
 import { delay } from '../util/time.js';
@@ -83,6 +84,11 @@ export class Connection {
 
   get pid(): number | null {
     return this.process?.pid ?? null;
+  }
+
+  /** A local server's tool calls go beside the SDK's Client (transport/call-relay.ts); a remote one's through it. */
+  get calls(): CallRelay | undefined {
+    return this.transport instanceof ChildStdioTransport ? this.transport.calls : undefined;
   }
 
   /**

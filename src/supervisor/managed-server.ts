@@ -37,6 +37,12 @@ import { z } from 'zod';
 /** What mcpd checks of a tool result it relays: an object (content defaults to none). */
 const RELAYED_RESULT = z.custom<CallToolResult>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), { message: 'a tool result must be an object' });
 
+/** The same check as RELAYED_RESULT, for a result that came through the call relay. */
+function checkRelayed(result: unknown): CallToolResult {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) throw new McpError(McpErrorCode.InvalidParams, 'a tool result must be an object');
+  return result as CallToolResult;
+}
+
 export interface ManagedServerEvents {
   state: (event: ServerStateEvent) => void;
   lists: (server: string, kind: ListKind, lists: ServerLists) => void;
@@ -252,13 +258,17 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     try {
       // A relay passes the server's result on as it came: no schema parse of every content block
       // (the client at the end validates what it uses), only the shape the daemon relies on.
-      const result = await connection.client.request({ method: 'tools/call', params: { name, ...(args === undefined ? {} : { arguments: args }) } }, RELAYED_RESULT, {
-        timeout,
-        resetTimeoutOnProgress: true,
-        // Always ask for progress: progress notifications are what extend the timeout.
-        onprogress: (progress) => options.onProgress?.(progress),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const params = { name, ...(args === undefined ? {} : { arguments: args }) };
+      const relay = connection.calls;
+      const result = relay
+        ? checkRelayed(await relay.request('tools/call', params, { timeoutMs: timeout, signal: options.signal, onProgress: options.onProgress }))
+        : await connection.client.request({ method: 'tools/call', params }, RELAYED_RESULT, {
+            timeout,
+            resetTimeoutOnProgress: true,
+            // Always ask for progress: progress notifications are what extend the timeout.
+            onprogress: (progress) => options.onProgress?.(progress),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
       this.lastActivity = Date.now();
       if (!Array.isArray(result.content)) result.content = [];
       return result;

@@ -13,6 +13,7 @@ import type { Readable, Writable } from 'node:stream';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { CallRelay } from './call-relay.js';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /**
@@ -54,6 +55,8 @@ export class ChildStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
+  /** Tool calls relayed beside the SDK's Client (call-relay.ts); their messages never reach it. */
+  readonly calls = new CallRelay((message) => this.send(message));
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private closed = false;
@@ -109,6 +112,7 @@ export class ChildStdioTransport implements Transport {
       return;
     }
     this.options.onActivity?.();
+    if (this.calls.take(message)) return;
     this.inbox.push(message);
   }
 
@@ -179,6 +183,7 @@ export class ChildStdioTransport implements Transport {
     this.stdout.off('data', this.onData);
     // Keep draining what the process still writes, so it never blocks on a full pipe.
     this.stdout.resume();
+    this.calls.close();
     this.partial = [];
     this.inbox.length = 0;
     this.onclose?.();

@@ -1,0 +1,105 @@
+/**
+ * The call relay's own rules, message by message (the integration tests run it against real
+ * servers: timeouts, cancel, progress, a server dying mid-call).
+ */
+import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
+import { CallRelay } from '../../src/transport/call-relay.js';
+import { abortNow, cheapAbortController, whenAborted } from '../../src/util/abort.js';
+
+function relay() {
+  const sent: Record<string, unknown>[] = [];
+  const calls = new CallRelay(async (message: JSONRPCMessage) => {
+    sent.push(message as unknown as Record<string, unknown>);
+  });
+  return { calls, sent };
+}
+
+const idOf = (message: Record<string, unknown>) => message['id'] as string;
+
+describe('CallRelay', () => {
+  it('sends a request with its id as the progress token, and takes only its own answers', async () => {
+    const { calls, sent } = relay();
+    const progress: unknown[] = [];
+    const answer = calls.request('tools/call', { name: 'echo', arguments: { message: 'hi' } }, { timeoutMs: 5_000, onProgress: (p) => progress.push(p) });
+    const id = idOf(sent[0]!);
+    expect(sent[0]).toMatchObject({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'echo', arguments: { message: 'hi' }, _meta: { progressToken: id } } });
+    // The SDK's numeric ids and other tokens are not ours.
+    expect(calls.take({ jsonrpc: '2.0', id: 1, result: {} })).toBe(false);
+    expect(calls.take({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 7, progress: 1 } })).toBe(false);
+    expect(calls.take({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: id, progress: 1, total: 2, message: 'half' } })).toBe(true);
+    expect(calls.take({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'hi' }] } })).toBe(true);
+    await expect(answer).resolves.toEqual({ content: [{ type: 'text', text: 'hi' }] });
+    expect(progress).toEqual([{ progress: 1, total: 2, message: 'half' }]);
+    expect(calls.take({ jsonrpc: '2.0', id, result: {} })).toBe(false); // answered already
+    expect(calls.inFlight).toBe(0);
+  });
+
+  it('fails with the server\'s error as an McpError', async () => {
+    const { calls, sent } = relay();
+    const answer = calls.request('tools/call', { name: 'x' }, { timeoutMs: 5_000 });
+    calls.take({ jsonrpc: '2.0', id: idOf(sent[0]!), error: { code: -32602, message: 'Unknown tool: x' } });
+    await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === -32602 && e.message.includes('Unknown tool: x'));
+  });
+
+  it('times out, tells the server, and progress pushes the deadline back', async () => {
+    const { calls, sent } = relay();
+    const started = Date.now();
+    const answer = calls.request('tools/call', { name: 'slow' }, { timeoutMs: 150 });
+    const id = idOf(sent[0]!);
+    setTimeout(() => calls.take({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: id, progress: 1 } }), 100);
+    await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === ErrorCode.RequestTimeout);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+    expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: id } });
+  });
+
+  it('cancels on its signal (a cheap one and a plain one), telling the server', async () => {
+    for (const controller of [cheapAbortController(), new AbortController()]) {
+      const { calls, sent } = relay();
+      const answer = calls.request('tools/call', { name: 'slow' }, { timeoutMs: 5_000, signal: controller.signal });
+      const reason = new Error('cancelled by the client');
+      if (controller.signal.aborted === false) abortNow(controller, reason);
+      await expect(answer).rejects.toBe(reason);
+      expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: idOf(sent[0]!), reason: 'cancelled by the client' } });
+    }
+    // Already aborted: nothing is sent.
+    const { calls, sent } = relay();
+    const done = new AbortController();
+    done.abort(new Error('late'));
+    await expect(calls.request('tools/call', {}, { timeoutMs: 5_000, signal: done.signal })).rejects.toThrow('late');
+    expect(sent).toHaveLength(0);
+  });
+
+  it('fails every call in flight when the connection closes, and any later one at once', async () => {
+    const { calls } = relay();
+    const one = calls.request('tools/call', {}, { timeoutMs: 5_000 });
+    const two = calls.request('tools/call', {}, { timeoutMs: 5_000 });
+    calls.close();
+    for (const answer of [one, two, calls.request('tools/call', {}, { timeoutMs: 5_000 })]) {
+      await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === ErrorCode.ConnectionClosed);
+    }
+  });
+
+  it('fails a call whose request could not be written', async () => {
+    const calls = new CallRelay(() => Promise.reject(new Error('not reading')));
+    await expect(calls.request('tools/call', {}, { timeoutMs: 5_000 })).rejects.toThrow('not reading');
+    expect(calls.inFlight).toBe(0);
+  });
+});
+
+describe('whenAborted', () => {
+  it('hears a cheap controller without a listener, and a plain signal with one; forgetting works', () => {
+    const heard: string[] = [];
+    const cheap = cheapAbortController();
+    whenAborted(cheap.signal, () => heard.push('cheap'));
+    const forget = whenAborted(cheap.signal, () => heard.push('forgotten'));
+    forget();
+    const plain = new AbortController();
+    whenAborted(plain.signal, () => heard.push('plain'));
+    abortNow(cheap, new Error('x'));
+    abortNow(cheap, new Error('twice')); // once only
+    plain.abort();
+    expect(heard).toEqual(['cheap', 'plain']);
+    expect(cheap.signal.reason).toEqual(new Error('x'));
+  });
+});
