@@ -14,6 +14,7 @@ import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { CallRelay } from './call-relay.js';
+import { reclaimAfter } from '../util/reclaim.js';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /**
@@ -100,6 +101,7 @@ export class ChildStdioTransport implements Transport {
   };
 
   private receiveLine(line: string): void {
+    reclaimAfter(line.length);
     let message: unknown;
     try {
       message = JSON.parse(line);
