@@ -22,6 +22,7 @@ import { ControlFront } from './fronts/control/front.js';
 import { McpHttpFront } from './fronts/mcp-http/front.js';
 import { McpSocketFront } from './fronts/mcp-socket/front.js';
 import { DashboardFront } from './fronts/ui/front.js';
+import { reclaimSoon } from './util/reclaim.js';
 import { maskServerConfig } from './config/mask.js';
 import { isLoopbackHost } from './config/schema.js';
 import type { DaemonHost, Front, HostEvents, ServerAction } from './fronts/host.js';
@@ -234,6 +235,8 @@ export class Daemon implements DaemonHost {
     await this.supervisor.startAll(this.currentConfig);
     if (this.stopping) return;
     this.ready = true;
+    // Starting allocates far more than idling does: a full GC now lets V8 give that back.
+    reclaimSoon();
     if (this.options.watchConfig !== false) this.watchConfig();
     try {
       this.chat.prune();

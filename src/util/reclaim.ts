@@ -30,6 +30,11 @@ function collector(): (() => void) | null {
 
 export function reclaimAfter(bytes: number): void {
   if (bytes < LARGE_BYTES) return;
+  reclaimSoon();
+}
+
+/** One full GC a second from now (debounced). */
+export function reclaimSoon(): void {
   clearTimeout(timer);
   timer = setTimeout(() => collector()?.(), DELAY_MS);
   timer.unref();
