@@ -1,9 +1,9 @@
 /**
- * A client of the control socket: what the CLI (and any thin client) uses. Loads only `ws` and
- * the protocol, never the MCP or Anthropic SDKs.
+ * A client of the control socket: what the CLI (and any thin client) uses. Loads only our own
+ * small WebSocket client (unix-websocket.ts) and the protocol, never `ws` or the SDKs.
  */
 import { EventEmitter } from 'eventemitter3';
-import WebSocket from 'ws';
+import { UnixWebSocket } from './unix-websocket.js';
 import { McpdError } from '../errors.js';
 import { JsonRpcPeer, RpcError } from './jsonrpc.js';
 import { JSONRPC_ERRORS, PROTOCOL_VERSION, type EventName, type Events, type MethodName, type ParamsOf, type ResultOf } from './protocol.js';
@@ -20,7 +20,7 @@ type ClientEvents = { [E in EventName]: (params: Events[E]) => void } & { close:
 
 export class ControlClient extends EventEmitter<ClientEvents> {
   private constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: UnixWebSocket,
     private readonly peer: JsonRpcPeer,
     readonly daemon: { version: string; pid: number },
   ) {
@@ -29,15 +29,7 @@ export class ControlClient extends EventEmitter<ClientEvents> {
 
   static async connect(options: ConnectOptions): Promise<ControlClient> {
     const timeoutMs = options.timeoutMs ?? 5_000;
-    const ws = new WebSocket(`ws+unix://${options.socketPath}:/`, {
-      handshakeTimeout: timeoutMs,
-      perMessageDeflate: false,
-      maxPayload: 256 * 1024 * 1024,
-      // A Unix socket has no proxy for masking to protect against: an all-zero mask skips the
-      // per-byte XOR, and JSON.parse checks the text anyway.
-      generateMask: (mask: Buffer) => mask.fill(0),
-      skipUTF8Validation: true,
-    });
+    const ws = new UnixWebSocket(options.socketPath, { handshakeTimeoutMs: timeoutMs, maxPayload: 256 * 1024 * 1024 });
     let client: ControlClient | undefined;
     const peer = new JsonRpcPeer((text) => ws.send(text), {
       onNotification: (method, params) => client?.emit(method as EventName, params as never),
@@ -107,7 +99,7 @@ export class ControlClient extends EventEmitter<ClientEvents> {
 
   /** Waits until the daemon closes this connection (e.g. after daemon.stop), up to `timeoutMs`. */
   closed(timeoutMs: number): Promise<boolean> {
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve(true);
+    if (this.ws.readyState === UnixWebSocket.CLOSED) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.ws.once('close', () => {

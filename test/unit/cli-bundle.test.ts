@@ -1,7 +1,7 @@
 /**
  * The CLI bundle (dist/bundle, built by npm run build) keeps one-shot commands light: what the
  * entry and each everyday command load at once must hold neither SDK (MCP, Anthropic), nor zod,
- * nor the config loader. Read from esbuild's metafile, so a stray static import fails here.
+ * nor the config loader, nor `ws` (the control client has its own small WebSocket client). Read from esbuild's metafile, so a stray static import fails here.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ interface Meta {
 }
 
 const metaFile = join(ROOT, 'dist/bundle/meta.json');
-const HEAVY = /node_modules\/(@modelcontextprotocol\/sdk|@anthropic-ai\/sdk|zod|cosmiconfig|jsonc-parser|execa)\//;
+const HEAVY = /node_modules\/(@modelcontextprotocol\/sdk|@anthropic-ai\/sdk|zod|cosmiconfig|jsonc-parser|execa|ws)\//;
 
 describe.runIf(existsSync(metaFile))('the CLI bundle', () => {
   const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Meta;
