@@ -58,6 +58,7 @@ export class UnixWebSocket extends EventEmitter<Events> {
   private closeCode = 1006;
   private closeReason = Buffer.alloc(0);
   private readonly handshakeTimer: NodeJS.Timeout;
+  private readonly maxPayload: number;
 
   constructor(socketPath: string, options: { handshakeTimeoutMs: number; maxPayload: number }) {
     super();
@@ -76,8 +77,6 @@ export class UnixWebSocket extends EventEmitter<Events> {
       if (wasOpen) this.emit('close', this.closeCode, this.closeReason);
     });
   }
-
-  private readonly maxPayload: number;
 
   send(text: string): void {
     if (this.readyState !== OPEN) return;
