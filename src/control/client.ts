@@ -36,7 +36,7 @@ export class ControlClient extends EventEmitter<ClientEvents> {
       onRequest: async (method, params, context) => {
         const handler = client?.requestHandlers.get(method);
         if (!handler) throw new RpcError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `This client does not answer ${method}`);
-        return handler(params, context.signal);
+        return handler(params, context.cancel.signal);
       },
     });
     ws.on('message', (data) => peer.receive(data.toString()));

@@ -3,7 +3,8 @@
  * Requests have timeouts and can be cancelled; a malformed message gets a JSON-RPC error.
  */
 import { JSONRPC_ERRORS, CANCEL_NOTIFICATION } from './protocol.js';
-import { abortNow, cheapAbortController } from '../util/abort.js';
+import { LazyAbort } from '../util/abort.js';
+import { IdTable } from '../util/id-table.js';
 
 export interface RpcErrorObject {
   code: number;
@@ -34,8 +35,8 @@ export class RpcError extends Error {
 
 export interface RequestContext {
   id: string | number;
-  /** Aborted when the client cancels this request or disconnects. */
-  signal: AbortSignal;
+  /** Aborted when the client cancels this request or disconnects (`.signal` for an AbortSignal). */
+  cancel: LazyAbort;
 }
 
 export interface PeerHandlers {
@@ -46,6 +47,7 @@ export interface PeerHandlers {
 }
 
 interface Pending {
+  id: number;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
@@ -54,8 +56,9 @@ interface Pending {
 
 export class JsonRpcPeer {
   private nextId = 1;
-  private readonly pending = new Map<string | number, Pending>();
-  private readonly incoming = new Map<string | number, AbortController>();
+  // Id tables, not Maps: they churn on every request (util/id-table.ts says why that matters).
+  private readonly pending = new IdTable<Pending>();
+  private readonly incoming = new IdTable<LazyAbort>();
   private closedWith: Error | undefined;
 
   constructor(
@@ -85,7 +88,7 @@ export class JsonRpcPeer {
               this.notify(CANCEL_NOTIFICATION, { id });
               reject(new RpcError(JSONRPC_ERRORS.INTERNAL_ERROR, `${method} got no answer within ${options.timeoutMs} ms`, 'MCPD_TIMEOUT'));
             }, options.timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, cleanup: () => options.signal?.removeEventListener('abort', onAbort) });
+      this.pending.set(id, { id, resolve, reject, timer, cleanup: () => options.signal?.removeEventListener('abort', onAbort) });
       try {
         this.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
       } catch (error) {
@@ -151,19 +154,19 @@ export class JsonRpcPeer {
   close(error: Error): void {
     if (this.closedWith) return;
     this.closedWith = error;
-    for (const [id, pending] of this.pending) {
-      this.settle(id);
+    for (const pending of this.pending.values()) {
+      this.settle(pending.id);
       pending.reject(error);
     }
-    for (const controller of this.incoming.values()) abortNow(controller, error);
+    for (const cancel of this.incoming.values()) cancel.abort(error);
     this.incoming.clear();
   }
 
   private onNotification(method: string, params: unknown): void {
     if (method === CANCEL_NOTIFICATION) {
       const id = (params as { id?: unknown } | undefined)?.id;
-      const controller = typeof id === 'string' || typeof id === 'number' ? this.incoming.get(id) : undefined;
-      if (controller) abortNow(controller, new Error('cancelled by the client'));
+      const cancel = typeof id === 'string' || typeof id === 'number' ? this.incoming.get(id) : undefined;
+      cancel?.abort(new Error('cancelled by the client'));
       return;
     }
     this.handlers.onNotification?.(method, params);
@@ -174,10 +177,10 @@ export class JsonRpcPeer {
       this.reply(id, undefined, { code: JSONRPC_ERRORS.METHOD_NOT_FOUND, message: `Unknown method ${method}` });
       return;
     }
-    const controller = cheapAbortController();
-    this.incoming.set(id, controller);
+    const cancel = new LazyAbort();
+    this.incoming.set(id, cancel);
     try {
-      const result = await this.handlers.onRequest(method, params ?? {}, { id, signal: controller.signal });
+      const result = await this.handlers.onRequest(method, params ?? {}, { id, cancel });
       this.reply(id, result ?? null);
     } catch (error) {
       const object = this.handlers.toError?.(error) ?? { code: JSONRPC_ERRORS.INTERNAL_ERROR, message: (error as Error)?.message ?? String(error) };

@@ -89,6 +89,16 @@ export class PluginHost {
     return this.plugins.length;
   }
 
+  /** Whether any loaded plugin has this hook: a call skips dispatch (and its promises) when none has. */
+  has(hook: keyof PluginHooks): boolean {
+    return this.plugins.some((p) => typeof p.hooks[hook] === 'function');
+  }
+
+  /** Whether an event would reach anyone (a plugin's onEvent or a listener it registered). */
+  get observed(): boolean {
+    return this.bus.listenerCount('event') > 0 || this.has('onEvent');
+  }
+
   status(): PluginStatus[] {
     const loaded = this.plugins.map((p): PluginStatus => ({
       name: p.name,

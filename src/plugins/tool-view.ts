@@ -23,7 +23,7 @@ export class ToolView extends GuardedEmitter<{ refreshed: () => void }> {
   /** Recomputes the view; refreshes asked for while one runs are folded into one more. */
   refresh(): Promise<void> {
     this.dirty = true;
-    this.pending = this.pending.then(async () => {
+    const next = this.pending.then(async () => {
       if (!this.dirty) return;
       this.dirty = false;
       const tools = await this.plugins.transformCatalogue(this.catalogue.tools());
@@ -31,8 +31,17 @@ export class ToolView extends GuardedEmitter<{ refreshed: () => void }> {
       this.byName = new Map(tools.map((t) => [t.name, t]));
       this.emit('refreshed');
     });
-    return this.pending;
+    this.pending = next;
+    this.refreshing = true;
+    const done = () => {
+      if (this.pending === next) this.refreshing = false;
+    };
+    next.then(done, done);
+    return next;
   }
+
+  /** True while a refresh runs: a call then waits for it (settled) rather than paying an await on every call. */
+  refreshing = false;
 
   /** Resolves once every refresh asked for so far is done. */
   settled(): Promise<void> {

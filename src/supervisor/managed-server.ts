@@ -29,6 +29,7 @@ import { Connection, type ConnectionDeps, type ListKind, type ServerLists } from
 import { HealthMonitor } from './health.js';
 import type { ExitInfo } from './process.js';
 import { RestartPolicy } from './restart-policy.js';
+import { abortSignalOf, type Cancellation } from '../util/abort.js';
 import { plural } from '../util/plural.js';
 import { needsSignIn, remoteStartError, type RemoteProtocol } from './remote.js';
 import { assertTransition } from './state.js';
@@ -50,7 +51,8 @@ export interface ManagedServerEvents {
 }
 
 export interface CallOptions {
-  signal?: AbortSignal | undefined;
+  /** A control request's LazyAbort, or any AbortSignal. */
+  signal?: Cancellation | undefined;
   timeoutMs?: number | undefined;
   onProgress?: ((progress: { progress: number; total?: number; message?: string }) => void) | undefined;
   /**
@@ -110,8 +112,11 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   /** How a remote server was last reached (kept while it is down, for status). */
   private remoteProtocol: RemoteProtocol | undefined;
   private lists: ServerLists = EMPTY_LISTS;
-  /** The callers of the calls in flight that can answer the server's requests. */
-  private readonly callers = new Set<ServerRequestHandler>();
+  /**
+   * The callers of the calls in flight that can answer the server's requests. A list, not a Set:
+   * it churns on every call (util/id-table.ts says why that matters).
+   */
+  private readonly callers: ServerRequestHandler[] = [];
   /** Set once dispose was asked for: from then on every action is refused. */
   private disposing = false;
 
@@ -254,7 +259,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
     const caller = options.serverRequests;
-    if (caller) this.callers.add(caller);
+    if (caller) this.callers.push(caller);
     try {
       // A relay passes the server's result on as it came: no schema parse of every content block
       // (the client at the end validates what it uses), only the shape the daemon relies on.
@@ -267,7 +272,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
             resetTimeoutOnProgress: true,
             // Always ask for progress: progress notifications are what extend the timeout.
             onprogress: (progress) => options.onProgress?.(progress),
-            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}),
           });
       this.lastActivity = Date.now();
       if (!Array.isArray(result.content)) result.content = [];
@@ -275,7 +280,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     } catch (error) {
       throw this.callError(attempt, error, `tool "${name}"`, timeout, options.signal);
     } finally {
-      if (caller) this.callers.delete(caller);
+      if (caller) this.callers.splice(this.callers.indexOf(caller), 1);
     }
   }
 
@@ -286,7 +291,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
    * to the wrong client.
    */
   serverRequestTarget(kind: keyof ServerRequestHandler): { handler?: ServerRequestHandler; why?: string } {
-    const able = [...this.callers].filter((c) => c[kind] !== undefined);
+    const able = [...new Set(this.callers)].filter((c) => c[kind] !== undefined);
     if (able.length === 1) return { handler: able[0]! };
     const what = kind === 'elicit' ? 'an elicitation' : 'a sampling request';
     if (able.length === 0) {
@@ -301,7 +306,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
     try {
-      return await connection.client.readResource({ uri }, { timeout, ...(options.signal ? { signal: options.signal } : {}) });
+      return await connection.client.readResource({ uri }, { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) });
     } catch (error) {
       throw this.callError(attempt, error, `resource ${uri}`, timeout, options.signal);
     }
@@ -311,7 +316,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
     try {
-      return await connection.client.getPrompt({ name, ...(args ? { arguments: args } : {}) }, { timeout, ...(options.signal ? { signal: options.signal } : {}) });
+      return await connection.client.getPrompt({ name, ...(args ? { arguments: args } : {}) }, { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) });
     } catch (error) {
       throw this.callError(attempt, error, `prompt "${name}"`, timeout, options.signal);
     }
@@ -330,7 +335,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   async forward(request: ForwardedRequest, options: CallOptions = {}): Promise<unknown> {
     const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
-    const requestOptions = { timeout, ...(options.signal ? { signal: options.signal } : {}) };
+    const requestOptions = { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) };
     try {
       switch (request.method) {
         case 'logging/setLevel':
@@ -359,7 +364,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     return [attempt, connection];
   }
 
-  private callError(attempt: Attempt, error: unknown, what: string, timeoutMs: number, signal: AbortSignal | undefined): McpdError {
+  private callError(attempt: Attempt, error: unknown, what: string, timeoutMs: number, signal: Cancellation | undefined): McpdError {
     if (error instanceof McpdError) return error;
     if (signal?.aborted) {
       return new McpdError('MCPD_CALL_CANCELLED', `Call to ${what} on server "${this.name}" was cancelled.`, { server: this.name, cause: error });

@@ -9,20 +9,22 @@
  * Everything else (initialize, lists, pings, the server's own requests) stays with the SDK.
  */
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { whenAborted } from '../util/abort.js';
+import { whenAborted, type Cancellation } from '../util/abort.js';
+import { IdTable } from '../util/id-table.js';
 
 export interface RelayOptions {
   timeoutMs: number;
-  signal?: AbortSignal | undefined;
+  signal?: Cancellation | undefined;
   onProgress?: ((progress: { progress: number; total?: number; message?: string }) => void) | undefined;
 }
 
 interface Pending {
+  id: string;
   resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
   options: RelayOptions;
-  /** Forgets the abort callback (a plain set for the control socket's signals: util/abort.ts). */
+  /** Forgets the abort callback (a plain set for a control request's LazyAbort: util/abort.ts). */
   forgetAbort: (() => void) | undefined;
 }
 
@@ -30,7 +32,8 @@ interface Pending {
 const ID_PREFIX = 'mcpd-';
 
 export class CallRelay {
-  private readonly pending = new Map<string, Pending>();
+  /** Not a Map: it churns on every call (util/id-table.ts says why that matters). */
+  private readonly pending = new IdTable<Pending>();
   private nextId = 0;
   private closed = false;
 
@@ -46,6 +49,7 @@ export class CallRelay {
     const id = `${ID_PREFIX}${++this.nextId}`;
     return new Promise((resolve, reject) => {
       const entry: Pending = {
+        id,
         resolve,
         reject,
         timer: this.timer(id, options.timeoutMs),
@@ -91,7 +95,7 @@ export class CallRelay {
   /** The connection closed: every call in flight fails as the SDK's would. */
   close(): void {
     this.closed = true;
-    for (const id of [...this.pending.keys()]) this.settle(id, undefined, new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));
+    for (const entry of this.pending.values()) this.settle(entry.id, undefined, new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));
   }
 
   private timer(id: string, timeoutMs: number): NodeJS.Timeout {

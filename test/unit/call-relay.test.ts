@@ -5,7 +5,7 @@
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { CallRelay } from '../../src/transport/call-relay.js';
-import { abortNow, cheapAbortController, whenAborted } from '../../src/util/abort.js';
+import { LazyAbort, abortSignalOf, whenAborted } from '../../src/util/abort.js';
 
 function relay() {
   const sent: Record<string, unknown>[] = [];
@@ -53,12 +53,14 @@ describe('CallRelay', () => {
     expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: id } });
   });
 
-  it('cancels on its signal (a cheap one and a plain one), telling the server', async () => {
-    for (const controller of [cheapAbortController(), new AbortController()]) {
+  it('cancels on a control request\'s LazyAbort and on a plain signal, telling the server', async () => {
+    const reason = new Error('cancelled by the client');
+    const lazy = new LazyAbort();
+    const plain = new AbortController();
+    for (const [signal, abort] of [[lazy, () => lazy.abort(reason)], [plain.signal, () => plain.abort(reason)]] as const) {
       const { calls, sent } = relay();
-      const answer = calls.request('tools/call', { name: 'slow' }, { timeoutMs: 5_000, signal: controller.signal });
-      const reason = new Error('cancelled by the client');
-      if (controller.signal.aborted === false) abortNow(controller, reason);
+      const answer = calls.request('tools/call', { name: 'slow' }, { timeoutMs: 5_000, signal });
+      abort();
       await expect(answer).rejects.toBe(reason);
       expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: idOf(sent[0]!), reason: 'cancelled by the client' } });
     }
@@ -87,19 +89,40 @@ describe('CallRelay', () => {
   });
 });
 
-describe('whenAborted', () => {
-  it('hears a cheap controller without a listener, and a plain signal with one; forgetting works', () => {
+describe('LazyAbort', () => {
+  it('calls back without a listener, once; forgetting works; a plain signal is heard too', () => {
     const heard: string[] = [];
-    const cheap = cheapAbortController();
-    whenAborted(cheap.signal, () => heard.push('cheap'));
-    const forget = whenAborted(cheap.signal, () => heard.push('forgotten'));
+    const lazy = new LazyAbort();
+    whenAborted(lazy, () => heard.push('lazy'));
+    const forget = whenAborted(lazy, () => heard.push('forgotten'));
     forget();
     const plain = new AbortController();
     whenAborted(plain.signal, () => heard.push('plain'));
-    abortNow(cheap, new Error('x'));
-    abortNow(cheap, new Error('twice')); // once only
+    lazy.abort(new Error('x'));
+    lazy.abort(new Error('twice')); // once only
     plain.abort();
-    expect(heard).toEqual(['cheap', 'plain']);
-    expect(cheap.signal.reason).toEqual(new Error('x'));
+    expect(heard).toEqual(['lazy', 'plain']);
+    expect(lazy.aborted).toBe(true);
+    expect(lazy.reason).toEqual(new Error('x'));
+  });
+
+  it('makes a real AbortSignal only when asked, aborted with it or already aborted', () => {
+    const before = new LazyAbort();
+    const signal = before.signal;
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(abortSignalOf(before)).toBe(signal);
+    expect(signal.aborted).toBe(false);
+    before.abort('stop');
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe('stop');
+
+    const after = new LazyAbort();
+    after.abort('late');
+    expect(after.signal.aborted).toBe(true);
+    expect(after.signal.reason).toBe('late');
+
+    const plain = new AbortController().signal;
+    expect(abortSignalOf(plain)).toBe(plain);
+    expect(abortSignalOf(undefined)).toBeUndefined();
   });
 });

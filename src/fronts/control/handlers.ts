@@ -6,6 +6,7 @@ import { samplingPreview } from '../../chat/sampling.js';
 import { ELICIT_REQUEST, JSONRPC_ERRORS, PROTOCOL_VERSION, SAMPLE_REQUEST, type MethodName, type SampleRequestParams } from '../../control/protocol.js';
 import { McpdError, isMcpdError } from '../../errors.js';
 import type { ApprovalDecision } from '../../model.js';
+import type { LazyAbort } from '../../util/abort.js';
 import { MAX_TIMER_MS } from '../../util/limits.js';
 import type { ServerRequestHandler } from '../../supervisor/managed-server.js';
 import type { DaemonHost } from '../host.js';
@@ -98,12 +99,13 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
   /** New work: refused once the daemon is stopping. */
   const work =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R> | R) =>
-    async (...args: A): Promise<R> => {
+    (...args: A): Promise<R> | R => {
       daemon.assertOpen();
       return fn(...args);
     };
 
-  const methods: Record<MethodName, (params: Record<string, unknown>, signal: AbortSignal, connection: ControlConnection) => Promise<unknown>> = {
+  // A handler gets its request's LazyAbort: `cancel.signal` makes an AbortSignal for what needs one.
+  const methods: Record<MethodName, (params: Record<string, unknown>, cancel: LazyAbort, connection: ControlConnection) => unknown> = {
     hello: async (p) => {
       const version = p['protocolVersion'];
       if (version !== PROTOCOL_VERSION) {
@@ -119,7 +121,7 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
     'servers.config': async (p) => ({ config: daemon.serverConfig(str(p, 'name')) }),
     'ui.open': () => daemon.openUi(),
     'tools.list': async (p) => ({ tools: await daemon.tools(serverFilter(p)) }),
-    'tools.call': work((p: Record<string, unknown>, signal: AbortSignal, connection: ControlConnection) => {
+    'tools.call': work((p: Record<string, unknown>, cancel: LazyAbort, connection: ControlConnection) => {
       const progressToken = optStr(p, 'progressToken');
       const tool = str(p, 'name');
       const serverRequests: ServerRequestHandler = {
@@ -138,7 +140,7 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
         } } satisfies ServerRequestHandler : {}),
       };
       return daemon.callTool(tool, optObject(p, 'arguments'), {
-        signal,
+        signal: cancel,
         timeoutMs: optTimeout(p, 'timeoutMs'),
         caller: 'cli',
         ...(progressToken === undefined ? {} : { onProgress: (progress: { progress: number; total?: number; message?: string }) => connection.notify('call:progress', { progressToken, ...progress }) }),
@@ -146,10 +148,10 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
       });
     }),
     'resources.list': async (p) => ({ resources: daemon.resources(serverFilter(p)) }),
-    'resources.read': work((p: Record<string, unknown>, signal: AbortSignal) => daemon.readResource(str(p, 'uri'), optStr(p, 'server'), { signal, caller: 'cli' })),
+    'resources.read': work((p: Record<string, unknown>, cancel: LazyAbort) => daemon.readResource(str(p, 'uri'), optStr(p, 'server'), { signal: cancel, caller: 'cli' })),
     'prompts.list': async (p) => ({ prompts: daemon.prompts(serverFilter(p)) }),
-    'prompts.get': work((p: Record<string, unknown>, signal: AbortSignal) =>
-      daemon.getPrompt(str(p, 'name'), optObject(p, 'arguments') as Record<string, string> | undefined, { signal, caller: 'cli' }),
+    'prompts.get': work((p: Record<string, unknown>, cancel: LazyAbort) =>
+      daemon.getPrompt(str(p, 'name'), optObject(p, 'arguments') as Record<string, string> | undefined, { signal: cancel, caller: 'cli' }),
     ),
     'logs.read': async (p) => {
       const lines = optPositive(p, 'lines') ?? 100;
@@ -163,13 +165,13 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
     'events.unsubscribe': async () => ({ subscribed: [] }),
     'config.reload': () => daemon.reload(),
     'chat.new': work((p: Record<string, unknown>) => daemon.chat.newSession(optStr(p, 'model'))),
-    'chat.send': async (p, signal, connection) => {
+    'chat.send': async (p, cancel, connection) => {
       daemon.assertOpen();
       const message = str(p, 'message');
       const sessionId = optStr(p, 'sessionId') ?? daemon.chat.newSession(optStr(p, 'model')).id;
       // A disconnect does not cancel the turn (closing a client never loses a chat); $/cancel does.
-      signal.addEventListener('abort', () => {
-        if (!isMcpdError(signal.reason, 'MCPD_CONTROL_CLOSED')) daemon.chat.cancel(sessionId);
+      cancel.onAbort(() => {
+        if (!isMcpdError(cancel.reason, 'MCPD_CONTROL_CLOSED')) daemon.chat.cancel(sessionId);
       });
       return daemon.chat.send({ sessionId, message, model: optStr(p, 'model'), watcher: watcherOf(connection), canApprove: p['canApprove'] === true });
     },
@@ -187,8 +189,8 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
     },
     'chat.sessions': async () => ({ sessions: daemon.chat.list() }),
     'auth.list': async () => ({ servers: daemon.authStatus() }),
-    'auth.login': (p, signal) => daemon.signIn(str(p, 'server'), signal),
-    'auth.wait': async (p, signal) => ({ server: await daemon.waitSignIn(str(p, 'server'), signal) }),
+    'auth.login': (p, cancel) => daemon.signIn(str(p, 'server'), cancel.signal),
+    'auth.wait': async (p, cancel) => ({ server: await daemon.waitSignIn(str(p, 'server'), cancel.signal) }),
     'auth.logout': async (p) => ({ server: await daemon.signOut(str(p, 'server')) }),
     'chat.history': async (p) => {
       const id = str(p, 'sessionId');
@@ -202,9 +204,9 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
     },
   };
 
-  return async (method, params, context) => {
+  return async (method, params, context, connection) => {
     const handler = Object.hasOwn(methods, method) ? methods[method as MethodName] : undefined;
     if (!handler) throw new MethodNotFound(`Method not found: ${method}`);
-    return handler(object(params), context.signal, context.connection);
+    return handler(object(params), context.cancel, connection);
   };
 }

@@ -42,7 +42,7 @@ export interface ControlConnection {
   request(method: string, params: unknown, options: { signal?: AbortSignal; timeoutMs?: number }): Promise<unknown>;
 }
 
-export type RequestHandler = (method: string, params: unknown, context: RequestContext & { connection: ControlConnection }) => Promise<unknown>;
+export type RequestHandler = (method: string, params: unknown, context: RequestContext, connection: ControlConnection) => Promise<unknown>;
 
 export interface ControlServerOptions {
   socketPath: string;
@@ -84,6 +84,8 @@ interface Client extends ControlConnection {
   /** The connection's socket: corked for the rest of a tick once something is sent. */
   socket: Socket;
   corked: boolean;
+  /** Ends the tick's cork (made once per connection, not per send). */
+  uncork: () => void;
   peer: JsonRpcPeer;
   greeted: boolean;
   held: boolean;
@@ -276,6 +278,10 @@ export class ControlServer {
       ws,
       socket,
       corked: false,
+      uncork: () => {
+        client.corked = false;
+        client.socket.uncork();
+      },
       greeted: false,
       held: false,
       lastActive: Date.now(),
@@ -292,14 +298,14 @@ export class ControlServer {
       request: (method: string, params: unknown, options: { signal?: AbortSignal; timeoutMs?: number }) => client.peer.request(method, params, options),
     } as unknown as Client;
     // Every answer goes through the slow-reader check (events go through notify above).
-    client.peer = new JsonRpcPeer((text) => this.sendTo(client, () => ws.send(text), text.length), {
+    client.peer = new JsonRpcPeer((text) => this.sendTo(client, text), {
       onRequest: async (method, params, context) => {
         client.lastActive = Date.now();
         if (client.peer.requestsInFlight > this.limits.maxRequestsInFlight) {
           throw new McpdError('MCPD_CONTROL_PROTOCOL', `Too many requests in flight on this connection (limit ${this.limits.maxRequestsInFlight}); wait for answers before sending more.`);
         }
         if (method === 'events.subscribe' || method === 'events.unsubscribe') return this.subscribe(client, method, params);
-        const result = await this.options.handle(method, params, { ...context, connection: client });
+        const result = await this.options.handle(method, params, context, client);
         if (method === 'hello' && !client.greeted) {
           client.greeted = true;
           this.armTimer(client);
@@ -314,7 +320,7 @@ export class ControlServer {
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         const text = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: JSONRPC_ERRORS.INVALID_REQUEST, message: 'Binary messages are not supported; send JSON text' } });
-        this.sendTo(client, () => ws.send(text), text.length);
+        this.sendTo(client, text);
         return;
       }
       client.peer.receive(data.toString());
@@ -342,7 +348,8 @@ export class ControlServer {
    * past the soft limit it is watched, and dropped if it reads too little in the next STALL_MS.
    * When all clients together hold too much, the one furthest behind is dropped.
    */
-  private sendTo(client: Client, send: () => void, bytes: number): void {
+  private sendTo(client: Client, text: string): void {
+    const bytes = text.length;
     if (client.ws.readyState !== client.ws.OPEN) return;
     const behind = client.ws.bufferedAmount;
     if (behind > this.limits.maxBufferedBytes) {
@@ -357,12 +364,9 @@ export class ControlServer {
     if (!client.corked) {
       client.corked = true;
       client.socket.cork();
-      process.nextTick(() => {
-        client.corked = false;
-        client.socket.uncork();
-      });
+      process.nextTick(client.uncork);
     }
-    send();
+    client.ws.send(text);
   }
 
   private watchStall(client: Client): void {
