@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -25,6 +25,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { execa } from 'execa';
+import { ControlClient } from '../src/control/client.js';
 import { startBenchDaemon } from './daemon.js';
 import { freePort } from '../test/support/fixtures.js';
 import { abortIsolatingFetch } from '../src/transport/isolated-fetch.js';
@@ -38,6 +39,9 @@ const QUICK = process.argv.includes('--quick') || process.env['BENCH_QUICK'] ===
 const ROUNDS = QUICK ? 5 : 7;
 
 type Call = () => Promise<unknown>;
+
+/** The path through bench/relay-floor.mjs. */
+const FLOOR = 'relay floor: a bare Node relay over ws (bench/relay-floor.mjs), no mcpd';
 
 interface Case {
   name: string;
@@ -143,12 +147,23 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const spread = (values: number[], digits = 2, unit = '×') => `${median(values).toFixed(digits)}${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
 
-/** A process's CPU (user + system) in ms, from /proc; undefined off Linux or once it is gone. */
+/**
+ * A process's CPU in ms, from /proc: the run time of all its threads in ns (schedstat: the GC's
+ * helper threads count too), or else user + system time in clock ticks of 10 ms; undefined off
+ * Linux or once it is gone.
+ */
 function cpuMs(pid: number | undefined): number | undefined {
   if (!pid) return undefined;
   try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    if (ns > 0) return ns / 1e6;
+  } catch {
+    // no schedstat: the coarser figure below
+  }
+  try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     return undefined;
   }
@@ -209,6 +224,13 @@ async function main(): Promise<void> {
     const cannedPort = await new Promise<string>((resolve) => cannedProcess.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
     const everythingHttp = await httpClient(`http://127.0.0.1:${everythingPort}/mcp`);
     const canned = await httpClient(`http://127.0.0.1:${cannedPort}/mcp`);
+    // The floor of the control socket's path: a bare Node relay (bench/relay-floor.mjs), same
+    // client, same protocol, same server, none of mcpd's work.
+    const floorSocket = join(home, 'relay-floor.sock');
+    const floorProcess = execa(process.execPath, [join(ROOT, 'bench/relay-floor.mjs'), floorSocket, EVERYTHING, 'stdio'], { reject: false, buffer: false });
+    await new Promise((resolve) => floorProcess.stdout!.once('data', resolve));
+    const floor = await ControlClient.connect({ socketPath: floorSocket });
+    const floorServerPid = (floor.daemon as { serverPid?: number }).serverPid;
 
     const kib = 'x'.repeat(1024);
     const mib = 1024 * 1024;
@@ -223,6 +245,7 @@ async function main(): Promise<void> {
           control: () => control.request('tools.call', { name: 'everything__echo', arguments: { message: kib } }),
           bridge: () => bridge.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
+          [FLOOR]: () => floor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
           'HTTP floor: the SDK\'s HTTP client and a canned answer, no mcpd': () => canned.callTool({ name: 'echo', arguments: { message: kib } }),
         },
       },
@@ -254,7 +277,11 @@ async function main(): Promise<void> {
       const viaServerPid = serverPid(isEverything ? 'everything' : 'fx');
       const paths: [string, Call, Record<string, number | undefined>][] = [
         ['direct', c.direct, { server: directPid }],
-        ...Object.entries(c.via).map(([front, call]): [string, Call, Record<string, number | undefined>] => [front, call, { daemon: daemon.pid, server: viaServerPid }]),
+        ...Object.entries(c.via).map(([front, call]): [string, Call, Record<string, number | undefined>] => [
+          front,
+          call,
+          front === FLOOR ? { daemon: floorProcess.pid, server: floorServerPid } : { daemon: daemon.pid, server: viaServerPid },
+        ]),
       ];
       const results = new Map<string, PathRound[]>(paths.map(([name]) => [name, []]));
       for (let round = 0; round < ROUNDS; round += 1) {
@@ -270,11 +297,11 @@ async function main(): Promise<void> {
         rows.push(
           `| ${c.name} | ${front} | ${fmt(median(direct.map((r) => r.p50)))} | ${fmt(median(via.map((r) => r.p50)))} | **${spread(p50Ratios)}** | ${fmt(median(via.map((r) => r.p99)))} | ${thousands(median(direct.map((r) => r.callsPerSecond)))} | ${thousands(median(via.map((r) => r.callsPerSecond)))} | **${spread(tpRatios)}** |`,
         );
-        if (front === 'control' && via.every((r) => r.cpu['daemon'] !== undefined)) {
+        if ((front === 'control' || front === FLOOR) && via.every((r) => r.cpu['daemon'] !== undefined)) {
           const daemonUs = via.map((r) => r.cpu['daemon']!);
           const serverVia = via.map((r) => r.cpu['server'] ?? NaN);
           const serverDirect = direct.map((r) => r.cpu['server'] ?? NaN);
-          cpuRows.push(`| ${c.name} | **${spread(daemonUs, 0, ' µs')}** | ${spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`);
+          cpuRows.push(`| ${c.name} | ${front === FLOOR ? 'relay floor' : 'mcpd, control socket'} | **${spread(daemonUs, 0, ' µs')}** | ${spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`);
         }
       }
     }
@@ -301,7 +328,14 @@ async function main(): Promise<void> {
       ...rows,
     );
     if (cpuRows.length > 0) {
-      report.push('', 'CPU per call at 16 in flight, read from `/proc` around each throughput run (the control socket):', '', '| case | daemon | server, under mcpd | server, direct |', '|---|---|---|---|', ...cpuRows);
+      report.push(
+        '',
+        'CPU per call at 16 in flight, read from `/proc` around each throughput run: the relay process (mcpd\'s daemon, or the relay floor), and the server behind it and when called directly:',
+        '',
+        '| case | relay | relay CPU | server, behind it | server, direct |',
+        '|---|---|---|---|---|',
+        ...cpuRows,
+      );
     }
     report.push('', `16 MiB result: ${Object.entries(bigOk).map(([front, ok]) => `${front} ${ok ? 'passes' : 'FAILED'}`).join(', ') || 'not run'}.`);
 
@@ -330,10 +364,10 @@ async function main(): Promise<void> {
     report.push('', `One-shot commands, median of ${runs} runs with the daemon up, interleaved with a bare \`node -e 0\` (${bare.toFixed(0)} ms):`, '', '| command | ms | over bare node |', '|---|---|---|');
     for (const [label, ms] of cliRows) report.push(`| \`${label}\` | ${ms.toFixed(0)} | **+${(ms - bare).toFixed(0)}** |`);
     control.close();
+    floor.close();
     await Promise.allSettled([everything, fixture, bridge, http, everythingHttp, canned].map((c) => c.close()));
-    everythingHttpProcess.kill('SIGTERM');
-    cannedProcess.kill('SIGTERM');
-    await Promise.allSettled([everythingHttpProcess, cannedProcess]);
+    for (const helper of [everythingHttpProcess, cannedProcess, floorProcess]) helper.kill('SIGTERM');
+    await Promise.allSettled([everythingHttpProcess, cannedProcess, floorProcess]);
   } finally {
     await bench.stop();
   }
