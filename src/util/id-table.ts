@@ -6,17 +6,17 @@
  * call path (Node 20 and 22 alike): a long-lived Map with that churn made about a fifth of all
  * per-call garbage survive. An object in dictionary mode has no such chain.
  *
- * Keys are strings that are never array indices: numbers go in with a prefix, so `1` and `"1"`
- * (distinct JSON-RPC ids) stay distinct and nothing becomes an element of a sparse array.
+ * Numbers and strings are kept apart, so the JSON-RPC ids `1` and `"1"` stay distinct, and
+ * neither needs a key made for it on every call.
  */
 export type TableId = string | number;
 
-function keyOf(id: TableId): string {
-  return typeof id === 'number' ? `#${id}` : `$${id}`;
-}
+type Entries<V> = Record<string | number, V>;
+const empty = <V>(): Entries<V> => Object.create(null) as Entries<V>;
 
 export class IdTable<V> {
-  private entries: Record<string, V> = Object.create(null) as Record<string, V>;
+  private numbers = empty<V>();
+  private strings = empty<V>();
   private count = 0;
 
   get size(): number {
@@ -24,34 +24,39 @@ export class IdTable<V> {
   }
 
   get(id: TableId): V | undefined {
-    return this.entries[keyOf(id)];
+    return this.entriesOf(id)[id];
   }
 
   has(id: TableId): boolean {
-    return keyOf(id) in this.entries;
+    return id in this.entriesOf(id);
   }
 
   set(id: TableId, value: V): void {
-    const key = keyOf(id);
-    if (!(key in this.entries)) this.count += 1;
-    this.entries[key] = value;
+    const entries = this.entriesOf(id);
+    if (!(id in entries)) this.count += 1;
+    entries[id] = value;
   }
 
   delete(id: TableId): boolean {
-    const key = keyOf(id);
-    if (!(key in this.entries)) return false;
-    delete this.entries[key];
+    const entries = this.entriesOf(id);
+    if (!(id in entries)) return false;
+    delete entries[id];
     this.count -= 1;
     return true;
   }
 
   /** The values, as a list taken now (safe to change the table while going through it). */
   values(): V[] {
-    return Object.values(this.entries);
+    return [...Object.values(this.numbers), ...Object.values(this.strings)];
   }
 
   clear(): void {
-    this.entries = Object.create(null) as Record<string, V>;
+    this.numbers = empty<V>();
+    this.strings = empty<V>();
     this.count = 0;
+  }
+
+  private entriesOf(id: TableId): Entries<V> {
+    return typeof id === 'number' ? this.numbers : this.strings;
   }
 }
