@@ -5,6 +5,7 @@
 import { JSONRPC_ERRORS, CANCEL_NOTIFICATION } from './protocol.js';
 import { LazyAbort } from '../util/abort.js';
 import { IdTable } from '../util/id-table.js';
+import { rawJsonOf, responseWithRawResult } from '../util/raw-json.js';
 
 export interface RpcErrorObject {
   code: number;
@@ -192,9 +193,10 @@ export class JsonRpcPeer {
 
   private reply(id: string | number | null, result: unknown, error?: RpcErrorObject): void {
     if (this.closedWith) return;
-    const message = error ? { jsonrpc: '2.0', id, error } : { jsonrpc: '2.0', id, result };
+    // A tool's result that still carries the server's text of it goes out as that text.
+    const raw = error || id === null ? undefined : rawJsonOf(result);
     try {
-      this.send(JSON.stringify(message));
+      this.send(raw !== undefined ? responseWithRawResult(id!, raw) : JSON.stringify(error ? { jsonrpc: '2.0', id, error } : { jsonrpc: '2.0', id, result }));
     } catch {
       // The channel is gone; the close handler deals with it.
     }

@@ -30,6 +30,7 @@ import { HealthMonitor } from './health.js';
 import type { ExitInfo } from './process.js';
 import { RestartPolicy } from './restart-policy.js';
 import { abortSignalOf, type Cancellation } from '../util/abort.js';
+import { forgetRawJson } from '../util/raw-json.js';
 import { plural } from '../util/plural.js';
 import { needsSignIn, remoteStartError, type RemoteProtocol } from './remote.js';
 import { assertTransition } from './state.js';
@@ -275,7 +276,10 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
             ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}),
           });
       this.lastActivity = Date.now();
-      if (!Array.isArray(result.content)) result.content = [];
+      if (!Array.isArray(result.content)) {
+        result.content = [];
+        forgetRawJson(result);
+      }
       return result;
     } catch (error) {
       throw this.callError(attempt, error, `tool "${name}"`, timeout, options.signal);

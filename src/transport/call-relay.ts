@@ -11,6 +11,7 @@
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { whenAborted, type Cancellation } from '../util/abort.js';
 import { IdTable } from '../util/id-table.js';
+import { attachRawJson, rawResultOf } from '../util/raw-json.js';
 
 export interface RelayOptions {
   timeoutMs: number;
@@ -64,15 +65,27 @@ export class CallRelay {
     });
   }
 
-  /** Takes a message that is ours (a response to one of our calls, or progress of one); false for the rest. */
-  take(message: JSONRPCMessage): boolean {
+  /**
+   * Takes a message that is ours (a response to one of our calls, or progress of one); false for
+   * the rest. With the line it was parsed from, a result carries its own text (util/raw-json.ts).
+   */
+  take(message: JSONRPCMessage, line?: string): boolean {
     const fields = message as Record<string, unknown>;
     const id = fields['id'];
     if (typeof id === 'string' && !('method' in fields)) {
       if (!this.pending.has(id)) return false;
       const error = fields['error'] as { code?: unknown; message?: unknown; data?: unknown } | undefined;
-      if (error) this.settle(id, undefined, new McpError(typeof error.code === 'number' ? error.code : ErrorCode.InternalError, String(error.message ?? 'error'), error.data));
-      else this.settle(id, fields['result']);
+      if (error) {
+        this.settle(id, undefined, new McpError(typeof error.code === 'number' ? error.code : ErrorCode.InternalError, String(error.message ?? 'error'), error.data));
+        return true;
+      }
+      const result = fields['result'];
+      if (line !== undefined && typeof result === 'object' && result !== null) {
+        // Our ids need no escaping: this is their JSON text.
+        const raw = rawResultOf(line, `"${id}"`);
+        if (raw !== undefined) attachRawJson(result, raw);
+      }
+      this.settle(id, result);
       return true;
     }
     if (fields['method'] === 'notifications/progress') {

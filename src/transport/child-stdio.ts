@@ -114,7 +114,7 @@ export class ChildStdioTransport implements Transport {
       return;
     }
     this.options.onActivity?.();
-    if (this.calls.take(message)) return;
+    if (this.calls.take(message, line)) return;
     this.inbox.push(message);
   }
 
