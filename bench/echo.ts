@@ -16,6 +16,7 @@
  * large payload travels in the result, where tool output is large in practice).
  */
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { cpus } from 'node:os';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -40,8 +41,37 @@ const ROUNDS = QUICK ? 5 : 7;
 
 type Call = () => Promise<unknown>;
 
-/** The path through bench/relay-floor.mjs. */
+/** The paths through bench/relay-floor.mjs: as the control socket (WebSocket), and with no WebSocket at all. */
 const FLOOR = 'relay floor: a bare Node relay over ws (bench/relay-floor.mjs), no mcpd';
+const NDJSON_FLOOR = 'relay floor without WebSocket: the same, one JSON message per line';
+
+/** A client of the relay floor's `--ndjson` front: JSON-RPC, one message per line, on a Unix socket. */
+async function ndjsonClient(socketPath: string): Promise<{ request: (method: string, params: unknown) => Promise<unknown>; close: () => void; daemon: { serverPid?: number } }> {
+  const socket = connect(socketPath);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const waiting: Record<number, (result: unknown) => void> = Object.create(null) as Record<number, (result: unknown) => void>;
+  let nextId = 0;
+  let partial = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const message = JSON.parse(line) as { id: number; result: unknown };
+      const resolve = waiting[message.id];
+      delete waiting[message.id];
+      resolve?.(message.result);
+    }
+  });
+  const request = (method: string, params: unknown) =>
+    new Promise<unknown>((resolve) => {
+      const id = ++nextId;
+      waiting[id] = resolve;
+      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
+    });
+  const hello = (await request('hello', { protocolVersion: 1 })) as { daemon: { serverPid?: number } };
+  return { request, close: () => socket.destroy(), daemon: hello.daemon };
+}
 
 interface Case {
   name: string;
@@ -230,7 +260,14 @@ async function main(): Promise<void> {
     const floorProcess = execa(process.execPath, [join(ROOT, 'bench/relay-floor.mjs'), floorSocket, EVERYTHING, 'stdio'], { reject: false, buffer: false });
     await new Promise((resolve) => floorProcess.stdout!.once('data', resolve));
     const floor = await ControlClient.connect({ socketPath: floorSocket });
-    const floorServerPid = (floor.daemon as { serverPid?: number }).serverPid;
+    const ndjsonFloorSocket = join(home, 'relay-floor-ndjson.sock');
+    const ndjsonFloorProcess = execa(process.execPath, [join(ROOT, 'bench/relay-floor.mjs'), '--ndjson', ndjsonFloorSocket, EVERYTHING, 'stdio'], { reject: false, buffer: false });
+    await new Promise((resolve) => ndjsonFloorProcess.stdout!.once('data', resolve));
+    const ndjsonFloor = await ndjsonClient(ndjsonFloorSocket);
+    const floorPids: Record<string, Record<string, number | undefined>> = {
+      [FLOOR]: { daemon: floorProcess.pid, server: (floor.daemon as { serverPid?: number }).serverPid },
+      [NDJSON_FLOOR]: { daemon: ndjsonFloorProcess.pid, server: ndjsonFloor.daemon.serverPid },
+    };
 
     const kib = 'x'.repeat(1024);
     const mib = 1024 * 1024;
@@ -246,6 +283,7 @@ async function main(): Promise<void> {
           bridge: () => bridge.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           [FLOOR]: () => floor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
+          [NDJSON_FLOOR]: () => ndjsonFloor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
           'HTTP floor: the SDK\'s HTTP client and a canned answer, no mcpd': () => canned.callTool({ name: 'echo', arguments: { message: kib } }),
         },
       },
@@ -280,7 +318,7 @@ async function main(): Promise<void> {
         ...Object.entries(c.via).map(([front, call]): [string, Call, Record<string, number | undefined>] => [
           front,
           call,
-          front === FLOOR ? { daemon: floorProcess.pid, server: floorServerPid } : { daemon: daemon.pid, server: viaServerPid },
+          floorPids[front] ?? { daemon: daemon.pid, server: viaServerPid },
         ]),
       ];
       const results = new Map<string, PathRound[]>(paths.map(([name]) => [name, []]));
@@ -297,11 +335,12 @@ async function main(): Promise<void> {
         rows.push(
           `| ${c.name} | ${front} | ${fmt(median(direct.map((r) => r.p50)))} | ${fmt(median(via.map((r) => r.p50)))} | **${spread(p50Ratios)}** | ${fmt(median(via.map((r) => r.p99)))} | ${thousands(median(direct.map((r) => r.callsPerSecond)))} | ${thousands(median(via.map((r) => r.callsPerSecond)))} | **${spread(tpRatios)}** |`,
         );
-        if ((front === 'control' || front === FLOOR) && via.every((r) => r.cpu['daemon'] !== undefined)) {
+        if ((front === 'control' || front in floorPids) && via.every((r) => r.cpu['daemon'] !== undefined)) {
           const daemonUs = via.map((r) => r.cpu['daemon']!);
           const serverVia = via.map((r) => r.cpu['server'] ?? NaN);
           const serverDirect = direct.map((r) => r.cpu['server'] ?? NaN);
-          cpuRows.push(`| ${c.name} | ${front === FLOOR ? 'relay floor' : 'mcpd, control socket'} | **${spread(daemonUs, 0, ' µs')}** | ${spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`);
+          const relay = front === FLOOR ? 'relay floor (ws)' : front === NDJSON_FLOOR ? 'relay floor (no WebSocket)' : 'mcpd, control socket';
+          cpuRows.push(`| ${c.name} | ${relay} | **${spread(daemonUs, 0, ' µs')}** | ${spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`);
         }
       }
     }
@@ -365,9 +404,11 @@ async function main(): Promise<void> {
     for (const [label, ms] of cliRows) report.push(`| \`${label}\` | ${ms.toFixed(0)} | **+${(ms - bare).toFixed(0)}** |`);
     control.close();
     floor.close();
+    ndjsonFloor.close();
     await Promise.allSettled([everything, fixture, bridge, http, everythingHttp, canned].map((c) => c.close()));
-    for (const helper of [everythingHttpProcess, cannedProcess, floorProcess]) helper.kill('SIGTERM');
-    await Promise.allSettled([everythingHttpProcess, cannedProcess, floorProcess]);
+    const helpers = [everythingHttpProcess, cannedProcess, floorProcess, ndjsonFloorProcess];
+    for (const helper of helpers) helper.kill('SIGTERM');
+    await Promise.allSettled(helpers);
   } finally {
     await bench.stop();
   }

@@ -72,7 +72,7 @@ describe('relayed results', () => {
       client.request('tools.call', { name: `${server}__big`, arguments: { bytes: 1024 * 1024 } }),
       ...Array.from({ length: 8 }, (_, i) => client.request('tools.call', { name: `${server}__echo`, arguments: { message: `${server}-${i}` } })),
     ]);
-    const results = (await Promise.all(calls)) as { isError?: boolean; content: { text: string }[] }[];
+    const results = (await Promise.all(calls)) as unknown as { isError?: boolean; content: { text: string }[] }[];
     for (const [k, server] of ['ts', 'py'].entries()) {
       const [fail, big, ...echoes] = results.slice(k * 10, k * 10 + 10);
       expect(fail).toEqual({ isError: true, content: [{ type: 'text', text: 'it failed on purpose' }] });
