@@ -122,7 +122,7 @@ describe('catalogue through the socket', () => {
     expect(byOriginal['tool with spaces']).toBe('fx_one__tool_with_spaces');
     expect(byOriginal['x'.repeat(100)]).toHaveLength(64);
     for (const [original, name] of Object.entries(byOriginal)) {
-      if (['echo', 'big', 'fail', 'slow', 'die', 'add_tool', 'progress', 'ask', 'sample', 'roots', 'log'].includes(original)) continue;
+      if (['echo', 'big', 'fail', 'slow', 'die', 'add_tool', 'progress', 'ask', 'sample', 'roots', 'log', 'structured_only'].includes(original)) continue;
       const result = await client.request('tools.call', { name: name! });
       expect(result.content[0]).toMatchObject({ text: original });
     }
@@ -131,7 +131,7 @@ describe('catalogue through the socket', () => {
   it('applies allow/deny globs per server', async () => {
     const client = await t.connect();
     const { tools } = await client.request('tools.list', { server: 'two' });
-    expect(tools.map((tool) => tool.originalName).sort()).toEqual(['add_tool', 'ask', 'echo', 'fail', 'log', 'progress', 'roots', 'sample', 'slow']);
+    expect(tools.map((tool) => tool.originalName).sort()).toEqual(['add_tool', 'ask', 'echo', 'fail', 'log', 'progress', 'roots', 'sample', 'slow', 'structured_only']);
     await expect(client.request('tools.call', { name: 'two__die' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_TOOL_UNKNOWN'));
   });
 
