@@ -105,14 +105,19 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
     const type = (text: string) => repl.stdin!.write(text);
     const see = (what: string | RegExp, timeoutMs = 10_000) =>
       waitFor(() => (typeof what === 'string' ? screen.includes(what) : what.test(screen)), timeoutMs, `the screen to show ${String(what)}:\n${screen}`);
+    // A line typed while a turn is still ending is not the next message: type it at the prompt.
+    const say = async (text: string) => {
+      await see(/› $/);
+      type(`${text}\r`);
+    };
 
     await see('/help for commands');
     api.script({ content: [{ type: 'text', text: 'Hi from the stand-in.' }] });
-    type('hello\r');
+    await say('hello');
     await see('Hi from the stand-in.');
 
     api.script({ content: [{ type: 'tool_use', name: 'fx__add_tool', input: { name: 'approved_tool' } }] }, { content: [{ type: 'text', text: 'Tool added.' }] });
-    type('add a tool\r');
+    await say('add a tool');
     await see('[y]es / [n]o / [a]lways');
     type('y'); // one key, no Enter
     await see('Tool added.');
@@ -120,14 +125,14 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
 
     // The server asks during a call: a form on the REPL's prompt, then a sampling approval.
     api.script({ content: [{ type: 'tool_use', name: 'fx__ask', input: {} }] }, { content: [{ type: 'text', text: 'Nice name.' }] });
-    type('ask my name\r');
+    await say('ask my name');
     await see('fx (in fx__ask) asks: What is your name?');
     await see('name *');
     type('Grace\r');
     await see(/✓ fx__ask .* hello Grace/);
     await see('Nice name.');
     api.script({ content: [{ type: 'tool_use', name: 'fx__sample', input: {} }] }, { content: [{ type: 'text', text: 'sampled hi' }] }, { content: [{ type: 'text', text: 'Sampled.' }] });
-    type('sample\r');
+    await say('sample');
     await see('fx (in fx__sample) asks Claude, up to 20 tokens');
     await see('Say hi');
     type('y\r');
@@ -135,17 +140,17 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
     await see('Sampled.');
 
     api.script({ content: [{ type: 'tool_use', name: 'fx__slow', input: { ms: 20_000 } }] });
-    type('be slow\r');
+    await say('be slow');
     await see('⚙ fx__slow');
     type('\u0003'); // Ctrl-C: cancel the turn, not the REPL
     await see('(cancelled)');
     await see(/✗ fx__slow .* Cancelled by the user while it ran/);
 
-    type('/usage\r');
+    await say('/usage');
     await see(/Session \S+: 5 turns/);
-    type('/tools\r');
+    await say('/tools');
     await see('fx__echo');
-    type('/model\r');
+    await say('/model');
     await see('Model: claude-sonnet-5-5. Change it with /model NAME');
     type('\u0004'); // Ctrl-D on an empty line: quit
     const result = await repl;
