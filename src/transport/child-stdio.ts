@@ -14,6 +14,7 @@ import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { CallRelay } from './call-relay.js';
+import { isJsonRpcMessage } from './message-shape.js';
 import { reclaimAfter } from '../util/reclaim.js';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -24,17 +25,6 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
  */
 export const MAX_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
 const NEWLINE = 0x0a;
-
-/** Raised by `send` when the server is not reading its stdin. */
-/** What the SDK's Protocol dispatches on: a request, a notification, or a response to an id. */
-function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const message = value as Record<string, unknown>;
-  if (message['jsonrpc'] !== '2.0') return false;
-  if (typeof message['method'] === 'string') return true;
-  const id = message['id'];
-  return (typeof id === 'string' || typeof id === 'number') && ('result' in message || 'error' in message);
-}
 
 class NotJsonRpcError extends Error {}
 

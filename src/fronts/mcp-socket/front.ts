@@ -5,6 +5,7 @@
  * `mcpd bridge` is a thin pipe between a host's stdio and one of these.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -38,7 +39,8 @@ export class McpSocketFront implements Front {
     });
     this.http.headersTimeout = 5_000;
     this.http.requestTimeout = 5_000;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MCP_MESSAGE_BYTES, perMessageDeflate: false });
+    // Its clients are mcpd bridge processes on a 0600 socket: no UTF-8 re-validation of every frame.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MCP_MESSAGE_BYTES, perMessageDeflate: false, skipUTF8Validation: true });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
@@ -89,11 +91,11 @@ export class McpSocketFront implements Front {
       refuseUpgrade(socket, 404, errorMessage(error));
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => void this.onConnection(ws, view));
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.onConnection(ws, socket as Socket, view));
   }
 
-  private async onConnection(ws: WebSocket, view: CatalogueView): Promise<void> {
-    const transport = new WebSocketServerTransport(ws, MAX_BUFFERED_BYTES);
+  private async onConnection(ws: WebSocket, socket: Socket, view: CatalogueView): Promise<void> {
+    const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES);
     try {
       let session: McpSession | undefined;
       session = await createMcpSession(this.host, view, transport, {

@@ -1,21 +1,31 @@
 /**
  * An MCP SDK `Transport` over one WebSocket: one JSON-RPC message per text frame. The daemon's
  * end of a bridge. A client too far behind in reading is cut off rather than buffered for.
+ * Messages sent in the same tick leave in one write (the socket is corked until the next tick).
  */
+import type { Socket } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { WebSocket } from 'ws';
+import { isJsonRpcMessage } from '../../transport/message-shape.js';
 
 export class WebSocketServerTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   private closed = false;
+  private corked = false;
 
   constructor(
     private readonly ws: WebSocket,
+    private readonly socket: Socket,
     private readonly maxBufferedBytes: number,
   ) {}
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   async start(): Promise<void> {
     this.ws.on('message', (data, isBinary) => {
@@ -23,11 +33,15 @@ export class WebSocketServerTransport implements Transport {
         this.onerror?.(new Error('binary frames are not MCP messages'));
         return;
       }
-      let message: JSONRPCMessage;
+      let message: unknown;
       try {
-        message = JSONRPCMessageSchema.parse(JSON.parse(data.toString()));
+        message = JSON.parse(data.toString());
       } catch (error) {
         this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (!isJsonRpcMessage(message)) {
+        this.onerror?.(new Error('not a JSON-RPC message'));
         return;
       }
       this.onmessage?.(message);
@@ -41,6 +55,11 @@ export class WebSocketServerTransport implements Transport {
     if (this.ws.bufferedAmount > this.maxBufferedBytes) {
       this.ws.terminate();
       throw new Error(`the client stopped reading (${this.ws.bufferedAmount} bytes unread); disconnected`);
+    }
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(this.uncork);
     }
     this.ws.send(JSON.stringify(message));
   }
