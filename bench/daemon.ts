@@ -20,7 +20,11 @@ export async function startBenchDaemon(config: unknown, nodeArgs: string[] = [])
   const home = join(dir, 'home');
   const configFile = join(dir, 'mcp.config.json');
   writeFileSync(configFile, JSON.stringify(config));
-  const daemon = execa(process.execPath, [...nodeArgs, join(ROOT, 'dist/bundle/mcpd.js'), 'serve', '--home', home, '--config', configFile], { reject: false });
+  const daemon = execa(
+    process.execPath,
+    [...nodeArgs, join(ROOT, 'dist/bundle/mcpd.js'), 'serve', '--home', home, '--config', configFile],
+    { reject: false },
+  );
   const stop = async () => {
     daemon.kill('SIGTERM');
     await daemon;

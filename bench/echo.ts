@@ -46,7 +46,9 @@ const FLOOR = 'relay floor: a bare Node relay over ws (bench/relay-floor.mjs), n
 const NDJSON_FLOOR = 'relay floor without WebSocket: the same, one JSON message per line';
 
 /** A client of the relay floor's `--ndjson` front: JSON-RPC, one message per line, on a Unix socket. */
-async function ndjsonClient(socketPath: string): Promise<{ request: (method: string, params: unknown) => Promise<unknown>; close: () => void; daemon: { serverPid?: number } }> {
+async function ndjsonClient(
+  socketPath: string,
+): Promise<{ request: (method: string, params: unknown) => Promise<unknown>; close: () => void; daemon: { serverPid?: number } }> {
   const socket = connect(socketPath);
   await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const waiting: Record<number, (result: unknown) => void> = Object.create(null) as Record<number, (result: unknown) => void>;
@@ -149,9 +151,17 @@ async function httpClient(url: string): Promise<Client> {
 
 /** One request through `mcpd bridge`, reading its stdout line by line (no SDK, no size limit). */
 async function rawBridgeCall(home: string, method: string, params: unknown): Promise<unknown> {
-  const bridge = execa(process.execPath, [join(ROOT, 'dist/bundle/mcpd.js'), 'bridge', '--home', home], { reject: false, buffer: false, stderr: 'ignore' });
+  const bridge = execa(process.execPath, [join(ROOT, 'dist/bundle/mcpd.js'), 'bridge', '--home', home], {
+    reject: false,
+    buffer: false,
+    stderr: 'ignore',
+  });
   const send = (message: unknown) => bridge.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', ...(message as object) })}\n`);
-  send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } } });
+  send({
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } },
+  });
   send({ method: 'notifications/initialized' });
   send({ id: 2, method, params });
   let pending = '';
@@ -174,7 +184,8 @@ async function rawBridgeCall(home: string, method: string, params: unknown): Pro
 const fmt = (ms: number) => (ms < 10 ? ms.toFixed(2) : ms.toFixed(1));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 /** The median of the rounds, with their spread: `1.62× (1.48–1.80)`. */
-const spread = (values: number[], digits = 2, unit = '×') => `${median(values).toFixed(digits)}${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+const spread = (values: number[], digits = 2, unit = '×') =>
+  `${median(values).toFixed(digits)}${unit} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US').replace(/,/g, ' ');
 
 /**
@@ -186,7 +197,8 @@ function cpuMs(pid: number | undefined): number | undefined {
   if (!pid) return undefined;
   try {
     let ns = 0;
-    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    for (const task of readdirSync(`/proc/${pid}/task`))
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
     if (ns > 0) return ns / 1e6;
   } catch {
     // no schedstat: the coarser figure below
@@ -222,7 +234,10 @@ async function measure(call: Call, c: Case, pids: Record<string, number | undefi
 async function main(): Promise<void> {
   const bench = await startBenchDaemon(
     {
-      servers: { everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] }, fx: { command: process.execPath, args: [FIXTURE] } },
+      servers: {
+        everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
+        fx: { command: process.execPath, args: [FIXTURE] },
+      },
       gateway: { http: { port: 0 } },
     },
     (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
@@ -230,7 +245,6 @@ async function main(): Promise<void> {
   const { control, home, process: daemon } = bench;
   const report: string[] = [];
   try {
-
     const sdkClient = async (transport: Transport) => {
       const client = new Client({ name: 'bench', version: '0' });
       await client.connect(transport);
@@ -249,19 +263,32 @@ async function main(): Promise<void> {
     // For hosts that speak HTTP: the same server over its own Streamable HTTP (the SDK's server
     // transport, in server-everything), and a canned answer with no server at all (the floor).
     const everythingPort = await freePort();
-    const everythingHttpProcess = execa(process.execPath, [EVERYTHING, 'streamableHttp'], { env: { PORT: String(everythingPort) }, reject: false, stdio: 'ignore' });
+    const everythingHttpProcess = execa(process.execPath, [EVERYTHING, 'streamableHttp'], {
+      env: { PORT: String(everythingPort) },
+      reject: false,
+      stdio: 'ignore',
+    });
     const cannedProcess = execa(process.execPath, ['-e', CANNED_HTTP], { reject: false, buffer: false });
-    const cannedPort = await new Promise<string>((resolve) => cannedProcess.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    const cannedPort = await new Promise<string>((resolve) =>
+      cannedProcess.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+    );
     const everythingHttp = await httpClient(`http://127.0.0.1:${everythingPort}/mcp`);
     const canned = await httpClient(`http://127.0.0.1:${cannedPort}/mcp`);
     // The floor of the control socket's path: a bare Node relay (bench/relay-floor.mjs), same
     // client, same protocol, same server, none of mcpd's work.
     const floorSocket = join(home, 'relay-floor.sock');
-    const floorProcess = execa(process.execPath, [join(ROOT, 'bench/relay-floor.mjs'), floorSocket, EVERYTHING, 'stdio'], { reject: false, buffer: false });
+    const floorProcess = execa(process.execPath, [join(ROOT, 'bench/relay-floor.mjs'), floorSocket, EVERYTHING, 'stdio'], {
+      reject: false,
+      buffer: false,
+    });
     await new Promise((resolve) => floorProcess.stdout!.once('data', resolve));
     const floor = await ControlClient.connect({ socketPath: floorSocket });
     const ndjsonFloorSocket = join(home, 'relay-floor-ndjson.sock');
-    const ndjsonFloorProcess = execa(process.execPath, [join(ROOT, 'bench/relay-floor.mjs'), '--ndjson', ndjsonFloorSocket, EVERYTHING, 'stdio'], { reject: false, buffer: false });
+    const ndjsonFloorProcess = execa(
+      process.execPath,
+      [join(ROOT, 'bench/relay-floor.mjs'), '--ndjson', ndjsonFloorSocket, EVERYTHING, 'stdio'],
+      { reject: false, buffer: false },
+    );
     await new Promise((resolve) => ndjsonFloorProcess.stdout!.once('data', resolve));
     const ndjsonFloor = await ndjsonClient(ndjsonFloorSocket);
     const floorPids: Record<string, Record<string, number | undefined>> = {
@@ -284,14 +311,18 @@ async function main(): Promise<void> {
           http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           [FLOOR]: () => floor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
           [NDJSON_FLOOR]: () => ndjsonFloor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
-          'HTTP floor: the SDK\'s HTTP client and a canned answer, no mcpd': () => canned.callTool({ name: 'echo', arguments: { message: kib } }),
+          "HTTP floor: the SDK's HTTP client and a canned answer, no mcpd": () =>
+            canned.callTool({ name: 'echo', arguments: { message: kib } }),
         },
       },
       {
         name: 'echo 1 KiB, HTTP client',
         ...small,
         direct: () => everythingHttp.callTool({ name: 'echo', arguments: { message: kib } }),
-        via: { 'http (direct: server-everything\'s own Streamable HTTP)': () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }) },
+        via: {
+          "http (direct: server-everything's own Streamable HTTP)": () =>
+            http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
+        },
       },
       {
         name: '1 MiB result',
@@ -311,7 +342,11 @@ async function main(): Promise<void> {
     const started = performance.now();
     for (const c of cases.filter((x) => !only || x.name.includes(only))) {
       const isEverything = c.name.startsWith('echo');
-      const directPid = isEverything ? (c.name.includes('HTTP client') ? everythingHttpProcess.pid : everythingTransport.pid ?? undefined) : fixtureTransport.pid ?? undefined;
+      const directPid = isEverything
+        ? c.name.includes('HTTP client')
+          ? everythingHttpProcess.pid
+          : (everythingTransport.pid ?? undefined)
+        : (fixtureTransport.pid ?? undefined);
       const viaServerPid = serverPid(isEverything ? 'everything' : 'fx');
       const paths: [string, Call, Record<string, number | undefined>][] = [
         ['direct', c.direct, { server: directPid }],
@@ -339,15 +374,19 @@ async function main(): Promise<void> {
           const daemonUs = via.map((r) => r.cpu['daemon']!);
           const serverVia = via.map((r) => r.cpu['server'] ?? NaN);
           const serverDirect = direct.map((r) => r.cpu['server'] ?? NaN);
-          const relay = front === FLOOR ? 'relay floor (ws)' : front === NDJSON_FLOOR ? 'relay floor (no WebSocket)' : 'mcpd, control socket';
-          cpuRows.push(`| ${c.name} | ${relay} | **${spread(daemonUs, 0, ' µs')}** | ${spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`);
+          const relay =
+            front === FLOOR ? 'relay floor (ws)' : front === NDJSON_FLOOR ? 'relay floor (no WebSocket)' : 'mcpd, control socket';
+          cpuRows.push(
+            `| ${c.name} | ${relay} | **${spread(daemonUs, 0, ' µs')}** | ${spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`,
+          );
         }
       }
     }
     const seconds = (performance.now() - started) / 1000;
 
     // No payload limit below 16 MiB on a result, through the whole path of every front.
-    const isBig = (result: unknown) => ((result as { content?: { text?: string }[] } | undefined)?.content?.[0]?.text?.length ?? 0) === 16 * mib;
+    const isBig = (result: unknown) =>
+      ((result as { content?: { text?: string }[] } | undefined)?.content?.[0]?.text?.length ?? 0) === 16 * mib;
     const bigArgs = { name: 'fx__big', arguments: { bytes: 16 * mib } };
     const bigOk = only
       ? {}
@@ -369,14 +408,21 @@ async function main(): Promise<void> {
     if (cpuRows.length > 0) {
       report.push(
         '',
-        'CPU per call at 16 in flight, read from `/proc` around each throughput run: the relay process (mcpd\'s daemon, or the relay floor), and the server behind it and when called directly:',
+        "CPU per call at 16 in flight, read from `/proc` around each throughput run: the relay process (mcpd's daemon, or the relay floor), and the server behind it and when called directly:",
         '',
         '| case | relay | relay CPU | server, behind it | server, direct |',
         '|---|---|---|---|---|',
         ...cpuRows,
       );
     }
-    report.push('', `16 MiB result: ${Object.entries(bigOk).map(([front, ok]) => `${front} ${ok ? 'passes' : 'FAILED'}`).join(', ') || 'not run'}.`);
+    report.push(
+      '',
+      `16 MiB result: ${
+        Object.entries(bigOk)
+          .map(([front, ok]) => `${front} ${ok ? 'passes' : 'FAILED'}`)
+          .join(', ') || 'not run'
+      }.`,
+    );
 
     // One-shot commands: the time a person waits, against a bare `node -e 0`. Interleaved run by
     // run (bare, then each command), so that a slower moment of the machine weighs on all alike.
@@ -400,7 +446,13 @@ async function main(): Promise<void> {
     }
     const bare = median(bareRuns);
     const cliRows = commands.map(([label], k) => [label, median(commandRuns[k]!)] as const);
-    report.push('', `One-shot commands, median of ${runs} runs with the daemon up, interleaved with a bare \`node -e 0\` (${bare.toFixed(0)} ms):`, '', '| command | ms | over bare node |', '|---|---|---|');
+    report.push(
+      '',
+      `One-shot commands, median of ${runs} runs with the daemon up, interleaved with a bare \`node -e 0\` (${bare.toFixed(0)} ms):`,
+      '',
+      '| command | ms | over bare node |',
+      '|---|---|---|',
+    );
     for (const [label, ms] of cliRows) report.push(`| \`${label}\` | ${ms.toFixed(0)} | **+${(ms - bare).toFixed(0)}** |`);
     control.close();
     floor.close();

@@ -12,7 +12,9 @@ const MB = 1_000_000;
 
 function rss(pid: number): number | undefined {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('VmRSS:'));
     return line ? Number(line.split(/\s+/)[1]) * 1024 : undefined;
   } catch {
     return undefined;
@@ -47,7 +49,7 @@ export async function memoryBench({ quick }: { quick: boolean }): Promise<string
     const took = (Date.now() - t0) / 1000;
     control.close();
     return [
-      'Memory: the daemon\'s RSS (`/proc/PID/status`, VmRSS), as a person\'s task manager shows it:',
+      "Memory: the daemon's RSS (`/proc/PID/status`, VmRSS), as a person's task manager shows it:",
       '',
       '| measure | MB | target |',
       '|---|---|---|',

@@ -47,7 +47,13 @@ lines(server.stdout, (line) => {
 function onRequest(text, client) {
   const request = JSON.parse(text);
   if (request.method === 'hello') {
-    client.send(JSON.stringify({ jsonrpc: '2.0', id: request.id, result: { protocolVersion: 1, daemon: { version: 'floor', pid: process.pid, serverPid: server.pid } } }));
+    client.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: request.id,
+        result: { protocolVersion: 1, daemon: { version: 'floor', pid: process.pid, serverPid: server.pid } },
+      }),
+    );
     return;
   }
   const id = `f-${++nextId}`;
@@ -66,7 +72,12 @@ http.on('upgrade', (request, socket, head) =>
 const initialized = new Promise((resolve) => {
   waiting['init'] = [{ send: resolve }, 0];
 });
-send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'relay-floor', version: '0' } } });
+send({
+  jsonrpc: '2.0',
+  id: 'init',
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'relay-floor', version: '0' } },
+});
 await initialized;
 send({ jsonrpc: '2.0', method: 'notifications/initialized' });
 const front = ndjson

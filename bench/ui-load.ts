@@ -41,7 +41,10 @@ export async function uiLoadBench({ quick }: { quick: boolean }): Promise<string
       await page.reload();
       await page.waitForSelector('[data-testid=servers] tbody tr');
       const t = await page.evaluate(() => {
-        const nav = performance.getEntriesByType('navigation' as never)[0] as unknown as { domContentLoadedEventEnd: number; loadEventEnd: number };
+        const nav = performance.getEntriesByType('navigation' as never)[0] as unknown as {
+          domContentLoadedEventEnd: number;
+          loadEventEnd: number;
+        };
         return { dom: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, shown: performance.now() };
       });
       dom.push(t.dom);
@@ -63,4 +66,3 @@ export async function uiLoadBench({ quick }: { quick: boolean }): Promise<string
     rmSync(home, { recursive: true, force: true });
   }
 }
-

@@ -61,7 +61,10 @@ function describeFound(found: Map<string, Set<string>>): { total: number; kinds:
 export default definePlugin<Options>({
   name: 'redact-secrets',
   setup(ctx, options) {
-    const rules = [...RULES, ...(options.patterns ?? []).map((source, i) => ({ label: `pattern ${i + 1}`, pattern: new RegExp(source, 'g') }))];
+    const rules = [
+      ...RULES,
+      ...(options.patterns ?? []).map((source, i) => ({ label: `pattern ${i + 1}`, pattern: new RegExp(source, 'g') })),
+    ];
     const report = (what: string, found: Map<string, Set<string>>): boolean => {
       const { total, kinds } = describeFound(found);
       if (total > 0) ctx.log.info(`${what}: redacted ${total} secret${total === 1 ? '' : 's'} (${kinds})`);
@@ -71,7 +74,9 @@ export default definePlugin<Options>({
       afterResourceRead(read, result): ResourceReadResult | void {
         const found = new Map<string, Set<string>>();
         // Text contents are redacted; binary (blob) contents pass as they are.
-        const contents = result.contents.map((item) => (typeof item['text'] === 'string' ? { ...item, text: redactText(item['text'], rules, found) } : item));
+        const contents = result.contents.map((item) =>
+          typeof item['text'] === 'string' ? { ...item, text: redactText(item['text'], rules, found) } : item,
+        );
         if (report(read.uri, found)) return { ...result, contents };
       },
       afterPromptGet(get, result): PromptGetResult | void {
@@ -86,7 +91,10 @@ export default definePlugin<Options>({
           if (item.type === 'resource') return { ...item, resource: redactValue(item['resource'], rules, found) };
           return item;
         });
-        const structured = result.structuredContent === undefined ? undefined : (redactValue(result.structuredContent, rules, found) as Record<string, unknown>);
+        const structured =
+          result.structuredContent === undefined
+            ? undefined
+            : (redactValue(result.structuredContent, rules, found) as Record<string, unknown>);
         if (!report(call.tool, found)) return;
         const { total, kinds } = describeFound(found);
         content.push({ type: 'text', text: `[redact-secrets: ${total} secret${total === 1 ? '' : 's'} redacted: ${kinds}]` });

@@ -23,7 +23,9 @@ export default definePlugin<Options>({
     const deny = options.deny ?? [];
     const rename = options.rename ?? {};
     const descriptions = Object.entries(options.descriptions ?? {}).map(([glob, text]) => ({ match: globToRegExp(glob), text }));
-    ctx.log.info(`allow ${allow.length ? allow.join(', ') : 'all'}; deny ${deny.join(', ') || 'none'}; ${Object.keys(rename).length} renames`);
+    ctx.log.info(
+      `allow ${allow.length ? allow.join(', ') : 'all'}; deny ${deny.join(', ') || 'none'}; ${Object.keys(rename).length} renames`,
+    );
     return {
       catalogue(tools) {
         return tools

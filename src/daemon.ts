@@ -29,7 +29,17 @@ import type { DaemonHost, Front, HostEvents, ServerAction } from './fronts/host.
 import { GuardedEmitter } from './util/emitter.js';
 import { McpdError, errorMessage } from './errors.js';
 import { LogStore, type Logger } from './logs/store.js';
-import type { AuthStatus, DaemonStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from './model.js';
+import type {
+  AuthStatus,
+  DaemonStatus,
+  LogEntry,
+  McpClientStatus,
+  PromptEntry,
+  ReloadResult,
+  ResourceEntry,
+  ServerStatus,
+  ToolEntry,
+} from './model.js';
 import type { GetPromptResult, ReadResourceResult, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOptions, ForwardedRequest } from './supervisor/managed-server.js';
 import { lockHome, type HomeLock } from './home-lock.js';
@@ -108,10 +118,15 @@ export class Daemon implements DaemonHost {
     this.paths = homePaths(options.home);
     this.logs = new LogStore(options.echo ? { echo: options.echo } : {});
     this.log = this.logs.logger('daemon');
-    this.events = new GuardedEmitter<HostEvents>((error, event) => this.log.error(`a listener of "${event}" failed: ${errorMessage(error)}`));
+    this.events = new GuardedEmitter<HostEvents>((error, event) =>
+      this.log.error(`a listener of "${event}" failed: ${errorMessage(error)}`),
+    );
     this.children = new ChildRegistry(this.paths.childrenFile);
     this.authStore = new AuthStore(this.paths.home);
-    this.supervisor = new Supervisor({ logs: this.logs, children: this.children, clientInfo: { name: 'mcpd', version: VERSION }, authStore: this.authStore }, options.random);
+    this.supervisor = new Supervisor(
+      { logs: this.logs, children: this.children, clientInfo: { name: 'mcpd', version: VERSION }, authStore: this.authStore },
+      options.random,
+    );
     this.signIns = new SignIns({
       store: this.authStore,
       log: this.logs.logger('daemon'),
@@ -218,14 +233,21 @@ export class Daemon implements DaemonHost {
       accept: (req, socket, head) => control.accept(req, socket, head),
       ...(http && isLoopbackHost(http.host) ? { gatewayUrl: () => gateway!.url } : {}),
     });
-    if (http) gateway = new McpHttpFront(this, { ...http, log: this.log, ui: isLoopbackHost(http.host) ? this.dashboard.handler : undefined });
-    this.fronts = [control, new McpSocketFront(this, { socketPath: this.paths.mcpSocket, log: this.log }), ...(gateway ? [gateway] : []), this.dashboard];
+    if (http)
+      gateway = new McpHttpFront(this, { ...http, log: this.log, ui: isLoopbackHost(http.host) ? this.dashboard.handler : undefined });
+    this.fronts = [
+      control,
+      new McpSocketFront(this, { socketPath: this.paths.mcpSocket, log: this.log }),
+      ...(gateway ? [gateway] : []),
+      this.dashboard,
+    ];
     for (const front of this.fronts) await front.start();
     await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
     // Bound first, then reap: only the daemon that owns the home may touch what it recorded.
     const { reaped, skipped } = await this.children.reapLeftovers();
     for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
-    for (const r of skipped) this.log.warn(`left process group ${r.pgid} (server "${r.server}") alone: it cannot be shown to be a previous daemon's`);
+    for (const r of skipped)
+      this.log.warn(`left process group ${r.pgid} (server "${r.server}") alone: it cannot be shown to be a previous daemon's`);
     if (this.stopping) return;
     // Plugins before servers, so that their catalogue and call hooks apply from the first tool.
     await this.plugins.apply(this.currentConfig.plugins, this.currentConfig.dir);
@@ -295,7 +317,10 @@ export class Daemon implements DaemonHost {
   private remoteConfig(name: string): HttpServerConfig {
     this.assertServer(name);
     const config = this.currentConfig.servers[name]!;
-    if (config.transport !== 'http') throw new McpdError('MCPD_USAGE', `Server "${name}" is a local server (command); only remote servers (url) sign in.`, { server: name });
+    if (config.transport !== 'http')
+      throw new McpdError('MCPD_USAGE', `Server "${name}" is a local server (command); only remote servers (url) sign in.`, {
+        server: name,
+      });
     return config;
   }
 
@@ -318,7 +343,9 @@ export class Daemon implements DaemonHost {
   }
 
   authStatus(): AuthStatus[] {
-    return Object.values(this.currentConfig.servers).flatMap((config) => (config.transport === 'http' ? [this.signIns.status(config, this.supervisor.get(config.name).state)] : []));
+    return Object.values(this.currentConfig.servers).flatMap((config) =>
+      config.transport === 'http' ? [this.signIns.status(config, this.supervisor.get(config.name).state)] : [],
+    );
   }
 
   profile(name: string): ProfileConfig {
@@ -347,7 +374,12 @@ export class Daemon implements DaemonHost {
     return this.router.callTool(name, args, options);
   }
 
-  callUnlisted(server: string, name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
+  callUnlisted(
+    server: string,
+    name: string,
+    args: Record<string, unknown> | undefined,
+    options: RoutedCallOptions,
+  ): Promise<CallToolResultJson> {
     return this.router.callUnlisted(server, name, args, options);
   }
 
@@ -404,7 +436,9 @@ export class Daemon implements DaemonHost {
   clientEvent(kind: 'connected' | 'disconnected', client: McpClientStatus): void {
     if (kind === 'connected') this.clients.add(client);
     else this.clients.delete(client);
-    this.log.info(`MCP client ${client.name} ${client.version} ${kind === 'connected' ? 'connected to' : 'left'} ${client.endpoint} (${client.front})`);
+    this.log.info(
+      `MCP client ${client.name} ${client.version} ${kind === 'connected' ? 'connected to' : 'left'} ${client.endpoint} (${client.front})`,
+    );
     this.events.emit(kind === 'connected' ? 'client:connected' : 'client:disconnected', client);
   }
 
@@ -450,7 +484,10 @@ export class Daemon implements DaemonHost {
       this.assertOpen();
       let next: ResolvedConfig;
       try {
-        next = await loadConfig({ file: this.options.configFile ?? this.currentConfig.file, ...(this.options.cwd ? { cwd: this.options.cwd } : {}) });
+        next = await loadConfig({
+          file: this.options.configFile ?? this.currentConfig.file,
+          ...(this.options.cwd ? { cwd: this.options.cwd } : {}),
+        });
       } catch (error) {
         this.configError = { file: this.currentConfig.file ?? null, message: errorMessage(error), time: new Date().toISOString() };
         throw error;
@@ -470,7 +507,9 @@ export class Daemon implements DaemonHost {
       const reported = trigger === 'request' ? diffServers(this.reportedConfig, next) : diff;
       if (trigger === 'request') this.reportedConfig = next;
       const result: ReloadResult = { file: next.file ?? null, ...reported, pluginsChanged, warnings: next.warnings, trigger };
-      this.log.info(`config reloaded (${trigger}): ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged`);
+      this.log.info(
+        `config reloaded (${trigger}): ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged`,
+      );
       this.events.emit('config:reloaded', result);
       this.plugins.emit({ type: 'config:reloaded', ...result });
       return result;
@@ -478,9 +517,11 @@ export class Daemon implements DaemonHost {
     const previous = this.reloading ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(run);
     this.reloading = next;
-    void next.finally(() => {
-      if (this.reloading === next) this.reloading = undefined;
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.reloading === next) this.reloading = undefined;
+      })
+      .catch(() => undefined);
     return next;
   }
 
@@ -495,7 +536,9 @@ export class Daemon implements DaemonHost {
         this.reloadTimer = setTimeout(() => {
           if (this.stopping) return;
           this.log.info(`${file} changed on disk; reloading`);
-          this.reload('watcher').catch((error: unknown) => this.log.error(`reload refused, the running config stays: ${errorMessage(error)}`));
+          this.reload('watcher').catch((error: unknown) =>
+            this.log.error(`reload refused, the running config stays: ${errorMessage(error)}`),
+          );
         }, 250);
       });
       this.watcher.on('error', (error) => this.log.warn(`config watch stopped: ${error.message}`));
@@ -525,7 +568,9 @@ export class Daemon implements DaemonHost {
       await this.reloading?.catch(() => undefined);
       // Fronts close after the servers: new work is refused from the first moment (MCPD_CLOSED),
       // and clients still see the shutdown happen.
-      await Promise.allSettled(this.fronts.map((front) => withTimeout(front.close(), FRONT_CLOSE_TIMEOUT_MS, `closing the ${front.name} front`)));
+      await Promise.allSettled(
+        this.fronts.map((front) => withTimeout(front.close(), FRONT_CLOSE_TIMEOUT_MS, `closing the ${front.name} front`)),
+      );
       await this.plugins.close();
       await rm(this.paths.pidFile, { force: true });
       await this.lock?.release();

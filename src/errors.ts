@@ -14,13 +14,20 @@ export const ERROR_CODES = {
   MCPD_SERVER_INIT_TIMEOUT: 'The server did not answer `initialize` within `timeouts.startupMs`.',
   MCPD_SERVER_INIT_FAILED: 'The server answered `initialize` or the first listing with an error.',
   MCPD_SERVER_HUNG: 'The server missed two health pings in a row and is restarted.',
-  MCPD_SERVER_CRASH_LOOP: 'The server failed to start more than `restart.maxRestarts` times within `restart.windowMs`; it stays `failed` until restarted by hand.',
-  MCPD_SERVER_CONNECTION_LOST: 'The connection to a server closed while its process still ran (stdout closed, or a message over the size limit); it is restarted.',
-  MCPD_SERVER_NOT_READING: 'The server stopped reading its stdin and too much is waiting to be written to it; the call was failed rather than buffered.',
-  MCPD_SERVER_NEEDS_AUTH: 'A remote server answered 401 or 403: it needs authorization (`mcpd auth NAME`, or credentials in its headers). It waits in state `needs-auth`, without retries.',
-  MCPD_AUTH_FAILED: 'Signing in to a remote server (`mcpd auth NAME`) failed: discovery, registration, the authorization server refused, or the code exchange failed; the message says which.',
-  MCPD_SERVER_HTTP_ERROR: 'A remote server answered an HTTP error while connecting (404/405: wrong URL or not that transport; 5xx: retried); the message names the status.',
-  MCPD_SERVER_UNREACHABLE: 'A remote server could not be reached: connection refused, DNS, TLS certificate, timeout; the message names which.',
+  MCPD_SERVER_CRASH_LOOP:
+    'The server failed to start more than `restart.maxRestarts` times within `restart.windowMs`; it stays `failed` until restarted by hand.',
+  MCPD_SERVER_CONNECTION_LOST:
+    'The connection to a server closed while its process still ran (stdout closed, or a message over the size limit); it is restarted.',
+  MCPD_SERVER_NOT_READING:
+    'The server stopped reading its stdin and too much is waiting to be written to it; the call was failed rather than buffered.',
+  MCPD_SERVER_NEEDS_AUTH:
+    'A remote server answered 401 or 403: it needs authorization (`mcpd auth NAME`, or credentials in its headers). It waits in state `needs-auth`, without retries.',
+  MCPD_AUTH_FAILED:
+    'Signing in to a remote server (`mcpd auth NAME`) failed: discovery, registration, the authorization server refused, or the code exchange failed; the message says which.',
+  MCPD_SERVER_HTTP_ERROR:
+    'A remote server answered an HTTP error while connecting (404/405: wrong URL or not that transport; 5xx: retried); the message names the status.',
+  MCPD_SERVER_UNREACHABLE:
+    'A remote server could not be reached: connection refused, DNS, TLS certificate, timeout; the message names which.',
   MCPD_SERVER_NOT_RUNNING: 'The server is not running (stopped, disabled, failed or between restarts), so it cannot take calls.',
   MCPD_PROFILE_UNKNOWN: 'No profile of that name in gateway.profiles of the running config.',
   MCPD_TOOL_UNKNOWN: 'No tool of that namespaced name is in the catalogue.',
@@ -29,7 +36,8 @@ export const ERROR_CODES = {
   MCPD_CALL_TIMEOUT: 'A call got no answer within `timeouts.callMs`; the server was sent `notifications/cancelled`.',
   MCPD_CALL_CANCELLED: 'A call was cancelled by its caller; the server was sent `notifications/cancelled`.',
   MCPD_CALL_FAILED: 'The server answered a call with a protocol error, or died while it was in flight (never replayed).',
-  MCPD_CHAT_NO_API_KEY: 'Chat needs an Anthropic API key in the daemon\'s environment (`ANTHROPIC_API_KEY`); everything else works without it.',
+  MCPD_CHAT_NO_API_KEY:
+    "Chat needs an Anthropic API key in the daemon's environment (`ANTHROPIC_API_KEY`); everything else works without it.",
   MCPD_CHAT_AUTH_FAILED: 'The Messages API refused the API key (401/403).',
   MCPD_CHAT_RATE_LIMITED: 'The Messages API answered 429 (rate limited) and retries, waiting as `retry-after` said, ran out.',
   MCPD_CHAT_OVERLOADED: 'The Messages API answered 529 (overloaded) or a 5xx, and retries ran out.',
@@ -42,11 +50,13 @@ export const ERROR_CODES = {
   MCPD_DAEMON_START_FAILED: 'The daemon started in the background did not become ready.',
   MCPD_HOME_UNUSABLE: 'MCPD_HOME could not be created or made private (0700), or its socket path is too long.',
   MCPD_UI_LISTEN_FAILED: 'The dashboard could not open its loopback port (mcpd ui).',
-  MCPD_GATEWAY_LISTEN_FAILED: 'The HTTP gateway could not listen on gateway.http (the port is taken, or the address is not this machine\'s).',
+  MCPD_GATEWAY_LISTEN_FAILED:
+    "The HTTP gateway could not listen on gateway.http (the port is taken, or the address is not this machine's).",
   MCPD_HOME_UNSAFE: 'MCPD_HOME is owned by another user or writable by others, so it cannot be trusted; the message says how to fix it.',
   MCPD_CLOSED: 'The daemon is stopping, or the server was removed: it takes no new work.',
   MCPD_PLUGIN_DENIED: 'A plugin refused a resource read or a prompt get (tool calls it denies come back as an error result instead).',
-  MCPD_PLUGIN_UNAVAILABLE: 'A plugin that guards tool calls failed to load, so calls are denied until it loads again (fix it, then mcpd reload).',
+  MCPD_PLUGIN_UNAVAILABLE:
+    'A plugin that guards tool calls failed to load, so calls are denied until it loads again (fix it, then mcpd reload).',
   MCPD_CONTROL_PROTOCOL: 'A control-socket message was malformed, too large, or of an unsupported protocol version.',
   MCPD_CONTROL_CLOSED: 'The control connection closed before the answer came.',
   MCPD_USAGE: 'The command line was not understood.',

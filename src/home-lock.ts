@@ -37,7 +37,9 @@ function alreadyRunning(paths: HomePaths): McpdError {
  * address for both — and two daemons of different Node versions still exclude each other.
  */
 function lockName(home: string): string {
-  const id = createHash('sha256').update(`${process.getuid?.() ?? ''}\0${realpathSync(home)}`).digest('hex');
+  const id = createHash('sha256')
+    .update(`${process.getuid?.() ?? ''}\0${realpathSync(home)}`)
+    .digest('hex');
   return `\0${`mcpd-home-${id}`.padEnd(SUN_PATH_BYTES - 1, '.')}`;
 }
 

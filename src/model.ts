@@ -4,7 +4,17 @@
  */
 
 /** `disposed` is final: a server removed from the config (or of a stopped daemon) takes no more actions. */
-export const SERVER_STATES = ['starting', 'running', 'backoff', 'failed', 'needs-auth', 'stopping', 'stopped', 'disabled', 'disposed'] as const;
+export const SERVER_STATES = [
+  'starting',
+  'running',
+  'backoff',
+  'failed',
+  'needs-auth',
+  'stopping',
+  'stopped',
+  'disabled',
+  'disposed',
+] as const;
 export type ServerState = (typeof SERVER_STATES)[number];
 
 export interface ErrorInfo {
@@ -178,13 +188,51 @@ export type ChatEvent =
   | { type: 'turn_start'; sessionId: string; turnId: string; model: string; prompt: string }
   | { type: 'text'; sessionId: string; turnId: string; text: string }
   | { type: 'tool_start'; sessionId: string; turnId: string; id: string; name: string; input: unknown }
-  | { type: 'tool_progress'; sessionId: string; turnId: string; id: string; name: string; progress: number; total?: number; message?: string }
-  | { type: 'tool_end'; sessionId: string; turnId: string; id: string; name: string; ok: boolean; durationMs: number; summary: string; truncated: boolean }
+  | {
+      type: 'tool_progress';
+      sessionId: string;
+      turnId: string;
+      id: string;
+      name: string;
+      progress: number;
+      total?: number;
+      message?: string;
+    }
+  | {
+      type: 'tool_end';
+      sessionId: string;
+      turnId: string;
+      id: string;
+      name: string;
+      ok: boolean;
+      durationMs: number;
+      summary: string;
+      truncated: boolean;
+    }
   | { type: 'approval_request'; sessionId: string; turnId: string; requestId: string; name: string; input: unknown }
   /** A server asks the person something while a tool of this turn runs (MCP elicitation); answered with chat.answer. */
-  | { type: 'elicitation_request'; sessionId: string; turnId: string; requestId: string; server: string; tool: string; message: string; requestedSchema: Record<string, unknown> }
+  | {
+      type: 'elicitation_request';
+      sessionId: string;
+      turnId: string;
+      requestId: string;
+      server: string;
+      tool: string;
+      message: string;
+      requestedSchema: Record<string, unknown>;
+    }
   /** A server asks to sample Claude while a tool of this turn runs (chat.sampling "ask"); answered with chat.approve. */
-  | { type: 'sampling_request'; sessionId: string; turnId: string; requestId: string; server: string; tool: string; preview: string; systemPrompt?: string; maxTokens: number }
+  | {
+      type: 'sampling_request';
+      sessionId: string;
+      turnId: string;
+      requestId: string;
+      server: string;
+      tool: string;
+      preview: string;
+      systemPrompt?: string;
+      maxTokens: number;
+    }
   /** An approval, elicitation or sampling request was settled by the daemon (timed out, cancelled, its call ended). */
   | { type: 'request_closed'; sessionId: string; turnId: string; requestId: string }
   | { type: 'notice'; sessionId: string; turnId: string; message: string }

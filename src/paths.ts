@@ -21,7 +21,10 @@ function checkHomeSafe(home: string): void {
   if (!stat.isDirectory()) throw new McpdError('MCPD_HOME_UNUSABLE', `${home} is not a directory; choose another MCPD_HOME (--home).`);
   const uid = process.getuid?.();
   if (uid !== undefined && stat.uid !== uid) {
-    throw new McpdError('MCPD_HOME_UNSAFE', `${home} belongs to another user (uid ${stat.uid}, you are ${uid}), so mcpd will not trust it. Choose another MCPD_HOME (--home), or remove it.`);
+    throw new McpdError(
+      'MCPD_HOME_UNSAFE',
+      `${home} belongs to another user (uid ${stat.uid}, you are ${uid}), so mcpd will not trust it. Choose another MCPD_HOME (--home), or remove it.`,
+    );
   }
   if ((stat.mode & 0o022) !== 0) {
     const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');

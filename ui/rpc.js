@@ -2,7 +2,15 @@
 // WebSocket at /ui/ws, authenticated by the dashboard's cookie. Reconnects by itself.
 
 const PROTOCOL_VERSION = 1;
-export const EVENTS = ['server:state', 'catalogue:changed', 'log:line', 'config:reloaded', 'daemon:stopping', 'client:connected', 'client:disconnected'];
+export const EVENTS = [
+  'server:state',
+  'catalogue:changed',
+  'log:line',
+  'config:reloaded',
+  'daemon:stopping',
+  'client:connected',
+  'client:disconnected',
+];
 const REQUEST_TIMEOUT_MS = 120_000;
 
 export class RpcError extends Error {
@@ -60,7 +68,10 @@ export class Daemon {
     ws.onopen = async () => {
       try {
         // Sent back to back: the daemon handles a connection's requests in order, hello first.
-        const [hello] = await Promise.all([this.request('hello', { protocolVersion: PROTOCOL_VERSION, client: 'mcpd-ui' }), this.request('events.subscribe', { events: EVENTS })]);
+        const [hello] = await Promise.all([
+          this.request('hello', { protocolVersion: PROTOCOL_VERSION, client: 'mcpd-ui' }),
+          this.request('events.subscribe', { events: EVENTS }),
+        ]);
         const previous = this.info;
         this.info = hello.daemon;
         this.attempt = 0;
@@ -155,11 +166,13 @@ export class Daemon {
       const abort = () => {
         if (this.pending.has(id)) this.ws?.send(JSON.stringify({ jsonrpc: '2.0', method: '$/cancel', params: { id } }));
       };
-      const timer = timeoutMs ? setTimeout(() => {
-        this.pending.delete(id);
-        done();
-        reject(new RpcError({ message: `${method} got no answer within ${timeoutMs / 1000} s.`, data: { code: 'MCPD_TIMEOUT' } }));
-      }, timeoutMs) : undefined;
+      const timer = timeoutMs
+        ? setTimeout(() => {
+            this.pending.delete(id);
+            done();
+            reject(new RpcError({ message: `${method} got no answer within ${timeoutMs / 1000} s.`, data: { code: 'MCPD_TIMEOUT' } }));
+          }, timeoutMs)
+        : undefined;
       this.pending.set(id, {
         timer,
         resolve: (value) => (done(), resolve(value)),

@@ -53,7 +53,11 @@ export async function refreshStatus() {
 }
 
 export async function refreshCatalogue() {
-  const [tools, resources, prompts] = await Promise.all([daemon.request('tools.list'), daemon.request('resources.list'), daemon.request('prompts.list')]);
+  const [tools, resources, prompts] = await Promise.all([
+    daemon.request('tools.list'),
+    daemon.request('resources.list'),
+    daemon.request('prompts.list'),
+  ]);
   state.tools = tools.tools;
   state.resources = resources.resources;
   state.prompts = prompts.prompts;
@@ -84,7 +88,13 @@ daemon.on('state', (connection) => {
 
 daemon.on('open', async ({ previous, reconnected }) => {
   const now = daemon.info;
-  if (reconnected) notify(previous && previous.pid !== now.pid ? `Reconnected: the daemon restarted (pid ${previous.pid} → ${now.pid}).` : 'Reconnected to the daemon.', 'ok');
+  if (reconnected)
+    notify(
+      previous && previous.pid !== now.pid
+        ? `Reconnected: the daemon restarted (pid ${previous.pid} → ${now.pid}).`
+        : 'Reconnected to the daemon.',
+      'ok',
+    );
   try {
     const [{ entries }] = await Promise.all([daemon.request('logs.read', { lines: 2_000 }), refreshStatus(), refreshCatalogue()]);
     state.logs = entries;
@@ -105,7 +115,8 @@ daemon.on('server:state', (event) => {
 });
 daemon.on('catalogue:changed', refreshCatalogueSoon);
 daemon.on('log:line', pushLog);
-for (const event of ['config:reloaded', 'client:connected', 'client:disconnected']) daemon.on(event, () => refreshStatus().catch(() => undefined));
+for (const event of ['config:reloaded', 'client:connected', 'client:disconnected'])
+  daemon.on(event, () => refreshStatus().catch(() => undefined));
 daemon.on('config:reloaded', refreshCatalogueSoon);
 daemon.on('daemon:stopping', ({ reason }) => notify(`The daemon is stopping (${reason}).`, 'warn'));
 

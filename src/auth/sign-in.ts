@@ -48,7 +48,10 @@ export class SignIns {
     const callback = await listenLoopback(portOf(record?.redirectUrl));
     const redirectUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`;
     let authorizationUrl: URL | undefined;
-    const provider = new ServerAuthProvider(config, this.deps.store, { redirectUrl, onAuthorizationUrl: (url) => (authorizationUrl = url) });
+    const provider = new ServerAuthProvider(config, this.deps.store, {
+      redirectUrl,
+      onAuthorizationUrl: (url) => (authorizationUrl = url),
+    });
     try {
       const asked = await this.probe(config, signal);
       const options = { serverUrl: config.url, ...(asked.resourceMetadataUrl ? { resourceMetadataUrl: asked.resourceMetadataUrl } : {}) };
@@ -64,14 +67,18 @@ export class SignIns {
       return { authorizationUrl: authorizationUrl.href };
     } catch (error) {
       callback.close();
-      throw new McpdError('MCPD_AUTH_FAILED', `Signing in to "${config.name}" (${config.url}) failed: ${errorMessage(error)}`, { server: config.name, cause: error });
+      throw new McpdError('MCPD_AUTH_FAILED', `Signing in to "${config.name}" (${config.url}) failed: ${errorMessage(error)}`, {
+        server: config.name,
+        cause: error,
+      });
     }
   }
 
   /** Resolves when the sign-in started for this server completes (rejects if it fails). */
   async wait(server: string, signal: AbortSignal): Promise<void> {
     const flow = this.flows.get(server);
-    if (!flow) throw new McpdError('MCPD_AUTH_FAILED', `No sign-in to "${server}" is under way: start one with mcpd auth ${server}`, { server });
+    if (!flow)
+      throw new McpdError('MCPD_AUTH_FAILED', `No sign-in to "${server}" is under way: start one with mcpd auth ${server}`, { server });
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -92,7 +99,15 @@ export class SignIns {
     const record = this.deps.store.read(config.name, config.url);
     const expiresAt = AuthStore.expiresAt(record);
     const expired = expiresAt !== undefined && expiresAt <= Date.now();
-    const state = record?.tokens ? (serverState === 'needs-auth' ? 'needs-sign-in' : expired ? 'expired' : 'signed-in') : serverState === 'needs-auth' ? 'needs-sign-in' : 'not-signed-in';
+    const state = record?.tokens
+      ? serverState === 'needs-auth'
+        ? 'needs-sign-in'
+        : expired
+          ? 'expired'
+          : 'signed-in'
+      : serverState === 'needs-auth'
+        ? 'needs-sign-in'
+        : 'not-signed-in';
     return {
       server: config.name,
       url: config.url,
@@ -114,7 +129,12 @@ export class SignIns {
       const response = await fetch(config.url, {
         method: 'POST',
         headers: { ...headers, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcpd', version: '0' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 0,
+          method: 'initialize',
+          params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcpd', version: '0' } },
+        }),
         signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
       });
       await response.body?.cancel();
@@ -127,7 +147,12 @@ export class SignIns {
   }
 
   /** Waits for the redirect to the loopback callback, then exchanges the code for tokens. */
-  private awaitRedirect(config: HttpServerConfig, provider: ServerAuthProvider, callback: Server, options: { serverUrl: string; resourceMetadataUrl?: URL }): Flow {
+  private awaitRedirect(
+    config: HttpServerConfig,
+    provider: ServerAuthProvider,
+    callback: Server,
+    options: { serverUrl: string; resourceMetadataUrl?: URL },
+  ): Flow {
     let settle!: (error?: Error) => void;
     const done = new Promise<void>((resolve, reject) => {
       settle = (error) => (error ? reject(error) : resolve());
@@ -144,14 +169,22 @@ export class SignIns {
     callback.on('request', (req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (url.pathname !== '/callback') return void res.writeHead(404).end();
-      const page = (status: number, text: string) => res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>mcpd</title><p>${text}</p>`);
+      const page = (status: number, text: string) =>
+        res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>mcpd</title><p>${text}</p>`);
       const error = url.searchParams.get('error');
       if (error) {
         page(400, `Sign-in to ${escapeHtml(config.name)} was refused: ${escapeHtml(error)}. You can close this tab.`);
-        return finish(new McpdError('MCPD_AUTH_FAILED', `The authorization server refused the sign-in to "${config.name}": ${error}${url.searchParams.get('error_description') ? ` (${url.searchParams.get('error_description')})` : ''}`, { server: config.name }));
+        return finish(
+          new McpdError(
+            'MCPD_AUTH_FAILED',
+            `The authorization server refused the sign-in to "${config.name}": ${error}${url.searchParams.get('error_description') ? ` (${url.searchParams.get('error_description')})` : ''}`,
+            { server: config.name },
+          ),
+        );
       }
       const code = url.searchParams.get('code');
-      if (!code || url.searchParams.get('state') !== provider.expectedState) return void page(400, 'This is not the redirect of the sign-in mcpd started (state mismatch).');
+      if (!code || url.searchParams.get('state') !== provider.expectedState)
+        return void page(400, 'This is not the redirect of the sign-in mcpd started (state mismatch).');
       void auth(provider, { ...options, authorizationCode: code })
         .then(async () => {
           page(200, `Signed in to ${escapeHtml(config.name)}. You can close this tab.`);
@@ -161,14 +194,29 @@ export class SignIns {
         })
         .catch((caught: unknown) => {
           page(500, `Sign-in to ${escapeHtml(config.name)} failed: ${escapeHtml(errorMessage(caught))}`);
-          finish(new McpdError('MCPD_AUTH_FAILED', `Exchanging the authorization code of "${config.name}" failed: ${errorMessage(caught)}`, { server: config.name, cause: caught }));
+          finish(
+            new McpdError('MCPD_AUTH_FAILED', `Exchanging the authorization code of "${config.name}" failed: ${errorMessage(caught)}`, {
+              server: config.name,
+              cause: caught,
+            }),
+          );
         });
     });
     const flow: Flow = {
       callback,
       done,
       cancel: (error) => finish(error),
-      timer: setTimeout(() => finish(new McpdError('MCPD_TIMEOUT', `Nobody finished the sign-in to "${config.name}" within ${SIGN_IN_TIMEOUT_MS / 60_000} minutes; run mcpd auth ${config.name} again.`, { server: config.name })), SIGN_IN_TIMEOUT_MS),
+      timer: setTimeout(
+        () =>
+          finish(
+            new McpdError(
+              'MCPD_TIMEOUT',
+              `Nobody finished the sign-in to "${config.name}" within ${SIGN_IN_TIMEOUT_MS / 60_000} minutes; run mcpd auth ${config.name} again.`,
+              { server: config.name },
+            ),
+          ),
+        SIGN_IN_TIMEOUT_MS,
+      ),
     };
     flow.timer.unref();
     return flow;

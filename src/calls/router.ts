@@ -58,16 +58,31 @@ export class ToolRouter {
    * endpoint passes it on, so the server answers as it would directly). A tool the server lists
    * but the config or a plugin hides stays refused. The plugins' call hooks apply as ever.
    */
-  async callUnlisted(server: string, originalName: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
+  async callUnlisted(
+    server: string,
+    originalName: string,
+    args: Record<string, unknown> | undefined,
+    options: RoutedCallOptions,
+  ): Promise<CallToolResultJson> {
     const target = this.supervisor.get(server);
     if (target.currentLists.tools.some((t) => t.name === originalName)) {
-      throw new McpdError('MCPD_TOOL_UNKNOWN', `The tool "${originalName}" of server "${server}" is hidden (tools.allow/deny or a plugin).`, { server });
+      throw new McpdError(
+        'MCPD_TOOL_UNKNOWN',
+        `The tool "${originalName}" of server "${server}" is hidden (tools.allow/deny or a plugin).`,
+        { server },
+      );
     }
     return this.run(`${sanitize(server)}${SEPARATOR}${sanitize(originalName)}`, server, originalName, args, options);
   }
 
   /** One call through the plugins' hooks to its server, by the server's own name of the tool. */
-  private async run(name: string, server: string, originalName: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
+  private async run(
+    name: string,
+    server: string,
+    originalName: string,
+    args: Record<string, unknown> | undefined,
+    options: RoutedCallOptions,
+  ): Promise<CallToolResultJson> {
     const call: ToolCall = {
       id: nextCallId(),
       tool: name,
@@ -88,13 +103,17 @@ export class ToolRouter {
     }
     let result: CallToolResultJson;
     try {
-      result = (await this.supervisor.get(server).callTool(originalName, checked.arguments, options)) as CallToolResult as CallToolResultJson;
+      result = (await this.supervisor
+        .get(server)
+        .callTool(originalName, checked.arguments, options)) as CallToolResult as CallToolResultJson;
     } catch (error) {
-      if (plugins.observed) plugins.emit({ type: 'tool:called', call: checked, outcome: 'failed', durationMs: Date.now() - t0, error: errorMessage(error) });
+      if (plugins.observed)
+        plugins.emit({ type: 'tool:called', call: checked, outcome: 'failed', durationMs: Date.now() - t0, error: errorMessage(error) });
       throw error;
     }
     if (plugins.has('afterToolCall')) result = await plugins.afterToolCall(checked, result);
-    if (plugins.observed) plugins.emit({ type: 'tool:called', call: checked, outcome: result.isError ? 'error' : 'ok', durationMs: Date.now() - t0 });
+    if (plugins.observed)
+      plugins.emit({ type: 'tool:called', call: checked, outcome: result.isError ? 'error' : 'ok', durationMs: Date.now() - t0 });
     return result;
   }
 
@@ -103,25 +122,48 @@ export class ToolRouter {
     const owner = this.supervisor.list().find((s) => name.startsWith(`${sanitize(s.name)}${SEPARATOR}`) && s.state !== 'running');
     if (owner) {
       const why = owner.status().lastError?.message;
-      return new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${owner.name}" is ${owner.state}, so "${name}" is not available${why ? `: ${why}` : '.'}`, { server: owner.name });
+      return new McpdError(
+        'MCPD_SERVER_NOT_RUNNING',
+        `Server "${owner.name}" is ${owner.state}, so "${name}" is not available${why ? `: ${why}` : '.'}`,
+        { server: owner.name },
+      );
     }
     if (this.catalogue.resolveTool(name)) {
-      return new McpdError('MCPD_TOOL_UNKNOWN', `The tool "${name}" is hidden by a plugin's catalogue hook (see the plugins in mcpd status).`);
+      return new McpdError(
+        'MCPD_TOOL_UNKNOWN',
+        `The tool "${name}" is hidden by a plugin's catalogue hook (see the plugins in mcpd status).`,
+      );
     }
-    const hint = closest(name, this.view.list().map((t) => t.name));
-    return new McpdError('MCPD_TOOL_UNKNOWN', `No tool named "${name}" in the catalogue.${hint ? ` Did you mean "${hint}"?` : ' List them with: mcpd tools'}`);
+    const hint = closest(
+      name,
+      this.view.list().map((t) => t.name),
+    );
+    return new McpdError(
+      'MCPD_TOOL_UNKNOWN',
+      `No tool named "${name}" in the catalogue.${hint ? ` Did you mean "${hint}"?` : ' List them with: mcpd tools'}`,
+    );
   }
 
   async readResource(uri: string, server: string | undefined, options: RoutedCallOptions): Promise<ReadResourceResult> {
     const owners = this.catalogue.resolveResource(uri).filter((r) => server === undefined || r.server === server);
     if (owners.length > 1) {
-      throw new McpdError('MCPD_RESOURCE_UNKNOWN', `Several servers list ${uri} (${owners.map((o) => o.server).join(', ')}); name the server.`);
+      throw new McpdError(
+        'MCPD_RESOURCE_UNKNOWN',
+        `Several servers list ${uri} (${owners.map((o) => o.server).join(', ')}); name the server.`,
+      );
     }
     // A templated URI is not listed: it is read from the server named.
     const owner = owners[0]?.server ?? server;
-    if (owner === undefined) throw new McpdError('MCPD_RESOURCE_UNKNOWN', `No server lists a resource ${uri}; name the server to read it anyway.`);
+    if (owner === undefined)
+      throw new McpdError('MCPD_RESOURCE_UNKNOWN', `No server lists a resource ${uri}; name the server to read it anyway.`);
     const target = this.supervisor.get(owner);
-    const read: ResourceRead = { id: nextCallId(), uri, server: owner, caller: options.caller, ...(options.client ? { client: options.client } : {}) };
+    const read: ResourceRead = {
+      id: nextCallId(),
+      uri,
+      server: owner,
+      caller: options.caller,
+      ...(options.client ? { client: options.client } : {}),
+    };
     const checked = await this.plugins.beforeResourceRead(read);
     if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not read ${uri}: ${checked.deny}.`, { server: owner });
     const result = await target.readResource(uri, options);
@@ -131,8 +173,14 @@ export class ToolRouter {
   async getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult> {
     const entry = this.catalogue.resolvePrompt(name);
     if (!entry) {
-      const guess = closestWord(name, this.catalogue.prompts().map((p) => p.name));
-      throw new McpdError('MCPD_PROMPT_UNKNOWN', `No prompt named "${name}" in the catalogue.${guess ? ` Did you mean "${guess}"?` : ''} List them with: mcpd prompts`);
+      const guess = closestWord(
+        name,
+        this.catalogue.prompts().map((p) => p.name),
+      );
+      throw new McpdError(
+        'MCPD_PROMPT_UNKNOWN',
+        `No prompt named "${name}" in the catalogue.${guess ? ` Did you mean "${guess}"?` : ''} List them with: mcpd prompts`,
+      );
     }
     const target = this.supervisor.get(entry.server);
     const get: PromptGet = {
@@ -145,8 +193,13 @@ export class ToolRouter {
       ...(options.client ? { client: options.client } : {}),
     };
     const checked = await this.plugins.beforePromptGet(get);
-    if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not get the prompt ${name}: ${checked.deny}.`, { server: entry.server });
-    const result = await target.getPrompt(entry.originalName, args === undefined && Object.keys(checked.arguments).length === 0 ? undefined : checked.arguments, options);
+    if ('deny' in checked)
+      throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not get the prompt ${name}: ${checked.deny}.`, { server: entry.server });
+    const result = await target.getPrompt(
+      entry.originalName,
+      args === undefined && Object.keys(checked.arguments).length === 0 ? undefined : checked.arguments,
+      options,
+    );
     return (await this.plugins.afterPromptGet(checked, result as PromptGetResult)) as GetPromptResult;
   }
 }

@@ -64,7 +64,10 @@ function isConnectionError(error: unknown): boolean {
 export function retryAfterMs(error: unknown): number | undefined {
   if (!isApiError(error) || !error.headers) return undefined;
   const headers = error.headers as Headers | Record<string, string>;
-  const raw = typeof (headers as Headers).get === 'function' ? (headers as Headers).get('retry-after') : (headers as Record<string, string>)['retry-after'];
+  const raw =
+    typeof (headers as Headers).get === 'function'
+      ? (headers as Headers).get('retry-after')
+      : (headers as Record<string, string>)['retry-after'];
   if (raw === null || raw === undefined) return undefined;
   const seconds = Number(raw);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
@@ -89,20 +92,36 @@ export function chatError(error: unknown, attempts: number): McpdError {
   if (error instanceof McpdError) return error;
   const tried = attempts > 1 ? ` (tried ${attempts} times)` : '';
   if (isConnectionError(error)) {
-    return new McpdError('MCPD_CHAT_NETWORK', `Cannot reach the Messages API${tried}: ${(error as Error).message.replace(/\.+$/, '')}. Check the network (or ANTHROPIC_BASE_URL); the session is kept, send again to retry.`, { cause: error });
+    return new McpdError(
+      'MCPD_CHAT_NETWORK',
+      `Cannot reach the Messages API${tried}: ${(error as Error).message.replace(/\.+$/, '')}. Check the network (or ANTHROPIC_BASE_URL); the session is kept, send again to retry.`,
+      { cause: error },
+    );
   }
   if (isApiError(error)) {
     const status = error.status;
     const said = apiMessage(error);
     if (status === 401 || status === 403) {
-      return new McpdError('MCPD_CHAT_AUTH_FAILED', `The Messages API refused the API key (${status}: ${said}). Check ANTHROPIC_API_KEY in the daemon's environment.`, { cause: error });
+      return new McpdError(
+        'MCPD_CHAT_AUTH_FAILED',
+        `The Messages API refused the API key (${status}: ${said}). Check ANTHROPIC_API_KEY in the daemon's environment.`,
+        { cause: error },
+      );
     }
     if (status === 429) {
       const wait = retryAfterMs(error);
-      return new McpdError('MCPD_CHAT_RATE_LIMITED', `Rate limited by the Messages API${tried}${wait !== undefined ? `; it asks to wait ${Math.ceil(wait / 1000)} s` : ''}: ${said}. The session is kept; send again later.`, { cause: error });
+      return new McpdError(
+        'MCPD_CHAT_RATE_LIMITED',
+        `Rate limited by the Messages API${tried}${wait !== undefined ? `; it asks to wait ${Math.ceil(wait / 1000)} s` : ''}: ${said}. The session is kept; send again later.`,
+        { cause: error },
+      );
     }
     if (status !== undefined && status >= 500) {
-      return new McpdError('MCPD_CHAT_OVERLOADED', `The Messages API is ${status === 529 ? 'overloaded' : 'failing'} (${status})${tried}: ${said}. The session is kept; send again to retry.`, { cause: error });
+      return new McpdError(
+        'MCPD_CHAT_OVERLOADED',
+        `The Messages API is ${status === 529 ? 'overloaded' : 'failing'} (${status})${tried}: ${said}. The session is kept; send again to retry.`,
+        { cause: error },
+      );
     }
     return new McpdError('MCPD_CHAT_API_ERROR', `The Messages API answered ${status ?? 'an error'}: ${said}`, { cause: error });
   }

@@ -73,7 +73,8 @@ export function convertToolResult(result: CallToolResultJson, options: ConvertOp
       text: `[… truncated by mcpd: the result had ${totalText} characters of text, ${totalText - options.maxChars} more than the limit of ${options.maxChars}. The full text is in ${options.fullTextPath}]`,
     });
   }
-  if (blocks.length === 0) blocks = [{ type: 'text', text: result.isError ? 'The tool failed and said nothing.' : '(the tool returned no content)' }];
+  if (blocks.length === 0)
+    blocks = [{ type: 'text', text: result.isError ? 'The tool failed and said nothing.' : '(the tool returned no content)' }];
   const first = blocks[0]!;
   const summaryText = first.type === 'text' ? first.text : first.type === 'image' ? '[image]' : `[${first.type}]`;
   const summary = summaryText.split('\n')[0]!.slice(0, 100);

@@ -34,8 +34,15 @@ function contentBlocks(content: SamplingParams['messages'][number]['content']): 
   return blocks.map((block): ContentBlockParam => {
     if (block.type === 'text') return { type: 'text', text: block.text };
     if (block.type === 'image') {
-      if (!IMAGE_TYPES.has(block.mimeType)) throw samplingRefusal(`mcpd cannot sample with an image of type ${block.mimeType}: Claude takes ${[...IMAGE_TYPES].join(', ')}`, -32602);
-      return { type: 'image', source: { type: 'base64', media_type: block.mimeType as 'image/png', data: block.data } } satisfies ImageBlockParam;
+      if (!IMAGE_TYPES.has(block.mimeType))
+        throw samplingRefusal(
+          `mcpd cannot sample with an image of type ${block.mimeType}: Claude takes ${[...IMAGE_TYPES].join(', ')}`,
+          -32602,
+        );
+      return {
+        type: 'image',
+        source: { type: 'base64', media_type: block.mimeType as 'image/png', data: block.data },
+      } satisfies ImageBlockParam;
     }
     throw samplingRefusal(`mcpd cannot sample with ${block.type} content: Claude takes text and images`, -32602);
   });
@@ -72,7 +79,13 @@ export interface SampledAnswer {
 }
 
 /** Asks Claude; the answer's text blocks become the one text content MCP's result holds. */
-export async function sampleWithClaude(anthropic: Anthropic, params: SamplingParams, model: string, maxTokensCap: number, signal: AbortSignal): Promise<SampledAnswer> {
+export async function sampleWithClaude(
+  anthropic: Anthropic,
+  params: SamplingParams,
+  model: string,
+  maxTokensCap: number,
+  signal: AbortSignal,
+): Promise<SampledAnswer> {
   const request = toMessagesRequest(params, model, maxTokensCap);
   let message: Message;
   try {
@@ -98,6 +111,10 @@ export async function sampleWithClaude(anthropic: Anthropic, params: SamplingPar
 export function samplingPreview(params: SamplingParams, max = 300): string {
   const last = params.messages.at(-1);
   const blocks = last ? (Array.isArray(last.content) ? last.content : [last.content]) : [];
-  const text = blocks.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join(' ').replace(/\s+/g, ' ').trim();
+  const text = blocks
+    .map((b) => (b.type === 'text' ? b.text : `[${b.type}]`))
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }

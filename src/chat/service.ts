@@ -162,7 +162,8 @@ export class ChatService {
     for (const name of safeReaddir(resultsDir)) {
       if (!known.has(name) && !this.sessions.has(name)) rmSync(join(resultsDir, name), { recursive: true, force: true });
     }
-    if (removed.length > 0) this.deps.log.info(`pruned ${removed.length} chat session(s) past chat.retention (${maxAgeDays} days, ${maxTotalMB} MB)`);
+    if (removed.length > 0)
+      this.deps.log.info(`pruned ${removed.length} chat session(s) past chat.retention (${maxAgeDays} days, ${maxTotalMB} MB)`);
     return { removed };
   }
 
@@ -208,7 +209,10 @@ export class ChatService {
     const out: { role: 'user' | 'assistant'; text: string }[] = [];
     for (const message of this.session(id).messages) {
       if (message.role !== 'user' && message.role !== 'assistant') continue;
-      const parts = typeof message.content === 'string' ? [message.content] : message.content.flatMap((b) => (b.type === 'text' ? [b.text] : b.type === 'tool_use' ? [`[called ${b.name}]`] : []));
+      const parts =
+        typeof message.content === 'string'
+          ? [message.content]
+          : message.content.flatMap((b) => (b.type === 'text' ? [b.text] : b.type === 'tool_use' ? [`[called ${b.name}]`] : []));
       if (parts.length > 0) out.push({ role: message.role, text: parts.join('\n') });
     }
     return out;
@@ -260,7 +264,15 @@ export class ChatService {
     if (options.watcher) this.attach(session.id, options.watcher);
     const turnId = `t${session.turns.length + 1}-${randomBytes(2).toString('hex')}`;
     const abort = new AbortController();
-    const turn: RunningTurn = { sessionId: session.id, turnId, abort, done: undefined as never, owner: options.watcher, ownerCanApprove: options.canApprove ?? false, text: '' };
+    const turn: RunningTurn = {
+      sessionId: session.id,
+      turnId,
+      abort,
+      done: undefined as never,
+      owner: options.watcher,
+      ownerCanApprove: options.canApprove ?? false,
+      text: '',
+    };
     turn.done = runTurn(
       session,
       turnId,
@@ -270,7 +282,12 @@ export class ChatService {
         chat: this.deps.config(),
         tools: this.deps.tools,
         callTool: (name, input, signal, onProgress) =>
-          this.deps.callTool(name, input, { signal, sessionId: session.id, onProgress, serverRequests: this.serverRequests(turn, session, name) }),
+          this.deps.callTool(name, input, {
+            signal,
+            sessionId: session.id,
+            onProgress,
+            serverRequests: this.serverRequests(turn, session, name),
+          }),
         approve: (request) => this.requestApproval(turn, request),
         emit: (event) => this.emit(session.id, event),
         save: () => this.store.save(session),
@@ -286,7 +303,9 @@ export class ChatService {
     });
     this.running.set(session.id, turn);
     const result = await turn.done;
-    this.deps.log.info(`chat ${session.id} turn ${turnId}: ${result.stopReason} after ${result.steps} step(s), ${result.usage.inputTokens} in / ${result.usage.outputTokens} out tokens`);
+    this.deps.log.info(
+      `chat ${session.id} turn ${turnId}: ${result.stopReason} after ${result.steps} step(s), ${result.usage.inputTokens} in / ${result.usage.outputTokens} out tokens`,
+    );
     return result;
   }
 
@@ -323,13 +342,24 @@ export class ChatService {
    * A server's sampling request under chat.sampling: refused (`deny`), put to the person first
    * (`ask`, through `ask`; refused when there is nobody to ask), then answered with Claude.
    */
-  async sample(params: SamplingParams, options: { server: string; model?: string | undefined; signal: AbortSignal; ask?: (() => Promise<ApprovalDecision | null>) | undefined }): Promise<SampledAnswer> {
+  async sample(
+    params: SamplingParams,
+    options: {
+      server: string;
+      model?: string | undefined;
+      signal: AbortSignal;
+      ask?: (() => Promise<ApprovalDecision | null>) | undefined;
+    },
+  ): Promise<SampledAnswer> {
     const config = this.deps.config();
     const rule = samplingRule(config);
     const declined = `mcpd declined the sampling request of server "${options.server}"`;
     if (rule === 'deny') throw samplingRefusal(`${declined}: its config forbids sampling (chat.sampling is "deny")`);
     if (rule === 'ask') {
-      if (!options.ask) throw samplingRefusal(`${declined}: it needs a person's approval (chat.sampling is "ask") and nobody can answer here; set chat.sampling to "allow" to sample without asking`);
+      if (!options.ask)
+        throw samplingRefusal(
+          `${declined}: it needs a person's approval (chat.sampling is "ask") and nobody can answer here; set chat.sampling to "allow" to sample without asking`,
+        );
       const decision = await options.ask();
       if (decision === null) throw samplingRefusal(`${declined}: nobody answered`);
       if (decision === 'no') throw samplingRefusal(`${declined}: the user declined it`);
@@ -342,7 +372,9 @@ export class ChatService {
     }
     const model = options.model ?? config.model ?? DEFAULT_MODEL;
     const answer = await sampleWithClaude(anthropic, params, model, config.maxTokens ?? DEFAULT_MAX_TOKENS, options.signal);
-    this.deps.log.info(`server ${options.server} sampled ${model}: ${answer.usage.inputTokens} in / ${answer.usage.outputTokens} out tokens`);
+    this.deps.log.info(
+      `server ${options.server} sampled ${model}: ${answer.usage.inputTokens} in / ${answer.usage.outputTokens} out tokens`,
+    );
     return answer;
   }
 
@@ -370,27 +402,33 @@ export class ChatService {
       sample: async (params, signal, server) => {
         const both = AbortSignal.any([signal, turn.abort.signal]);
         const key = `sampling:${server}`;
-        const ask = canAsk() && !session.alwaysAllowed.includes(key)
-          ? async () => {
-              const decision = await this.ask<ApprovalDecision>(turn, 'approval', both, (requestId) => ({
-                type: 'sampling_request',
-                requestId,
-                server,
-                tool,
-                preview: samplingPreview(params),
-                ...(params.systemPrompt ? { systemPrompt: params.systemPrompt } : {}),
-                maxTokens: params.maxTokens,
-              }));
-              if (decision === 'always' && !session.alwaysAllowed.includes(key)) session.alwaysAllowed.push(key);
-              return decision;
-            }
-          : session.alwaysAllowed.includes(key)
-            ? async () => 'yes' as const
-            : undefined;
+        const ask =
+          canAsk() && !session.alwaysAllowed.includes(key)
+            ? async () => {
+                const decision = await this.ask<ApprovalDecision>(turn, 'approval', both, (requestId) => ({
+                  type: 'sampling_request',
+                  requestId,
+                  server,
+                  tool,
+                  preview: samplingPreview(params),
+                  ...(params.systemPrompt ? { systemPrompt: params.systemPrompt } : {}),
+                  maxTokens: params.maxTokens,
+                }));
+                if (decision === 'always' && !session.alwaysAllowed.includes(key)) session.alwaysAllowed.push(key);
+                return decision;
+              }
+            : session.alwaysAllowed.includes(key)
+              ? async () => 'yes' as const
+              : undefined;
         const answer = await this.sample(params, { server, model: session.model, signal: both, ask });
         // Sampling is paid with the person's key: it counts in the session's usage.
         session.usage = addUsage(session.usage, answer.usage);
-        this.emit(session.id, { type: 'notice', sessionId: session.id, turnId: turn.turnId, message: `${server} sampled ${answer.result.model} (${answer.usage.inputTokens} in / ${answer.usage.outputTokens} out tokens)` });
+        this.emit(session.id, {
+          type: 'notice',
+          sessionId: session.id,
+          turnId: turn.turnId,
+          message: `${server} sampled ${answer.result.model} (${answer.usage.inputTokens} in / ${answer.usage.outputTokens} out tokens)`,
+        });
         return answer.result;
       },
     };
@@ -404,13 +442,25 @@ export class ChatService {
     this.closed = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.pruneTimer);
-    for (const id of this.running.keys()) this.cancel(id, new McpdError('MCPD_CLOSED', 'The daemon stopped during the turn; the session is kept: send again once it runs (mcpd start).'));
+    for (const id of this.running.keys())
+      this.cancel(
+        id,
+        new McpdError('MCPD_CLOSED', 'The daemon stopped during the turn; the session is kept: send again once it runs (mcpd start).'),
+      );
     if (this.running.size === 0) return;
-    await withTimeout(Promise.allSettled([...this.running.values()].map((t) => t.done)), STOP_TURNS_TIMEOUT_MS, 'saving the running chat turns').catch((error: unknown) => this.deps.log.warn(errorMessage(error)));
+    await withTimeout(
+      Promise.allSettled([...this.running.values()].map((t) => t.done)),
+      STOP_TURNS_TIMEOUT_MS,
+      'saving the running chat turns',
+    ).catch((error: unknown) => this.deps.log.warn(errorMessage(error)));
   }
 
   private emit(sessionId: string, event: ChatEvent): void {
-    const forOwner = event.type === 'approval_request' || event.type === 'elicitation_request' || event.type === 'sampling_request' || event.type === 'request_closed';
+    const forOwner =
+      event.type === 'approval_request' ||
+      event.type === 'elicitation_request' ||
+      event.type === 'sampling_request' ||
+      event.type === 'request_closed';
     for (const watcher of this.watchers.get(sessionId) ?? []) {
       // Questions go only to the client that started the turn.
       if (forOwner && this.running.get(sessionId)?.owner !== watcher) continue;
@@ -422,9 +472,18 @@ export class ChatService {
     }
   }
 
-  private requestApproval(turn: RunningTurn, request: { requestId: string; name: string; input: unknown }): Promise<ApprovalDecision | null> {
+  private requestApproval(
+    turn: RunningTurn,
+    request: { requestId: string; name: string; input: unknown },
+  ): Promise<ApprovalDecision | null> {
     if (!turn.owner || !turn.ownerCanApprove) return Promise.resolve(null);
-    return this.ask<ApprovalDecision>(turn, 'approval', turn.abort.signal, () => ({ type: 'approval_request', name: request.name, input: request.input }), request.requestId);
+    return this.ask<ApprovalDecision>(
+      turn,
+      'approval',
+      turn.abort.signal,
+      () => ({ type: 'approval_request', name: request.name, input: request.input }),
+      request.requestId,
+    );
   }
 
   /**
@@ -466,7 +525,8 @@ export class ChatService {
     clearTimeout(question.timer);
     this.questions.delete(requestId);
     // A question the daemon settled (not the person): the client takes its prompt down.
-    if (answer === null) this.emit(question.sessionId, { type: 'request_closed', sessionId: question.sessionId, turnId: question.turnId, requestId });
+    if (answer === null)
+      this.emit(question.sessionId, { type: 'request_closed', sessionId: question.sessionId, turnId: question.turnId, requestId });
     question.resolve(answer);
   }
 }

@@ -74,7 +74,17 @@ export class SessionStore {
 
   create(model: string): ChatSession {
     const now = new Date().toISOString();
-    return { id: this.newId(), title: '', model, createdAt: now, updatedAt: now, messages: [], turns: [], usage: { ...ZERO_USAGE }, alwaysAllowed: [] };
+    return {
+      id: this.newId(),
+      title: '',
+      model,
+      createdAt: now,
+      updatedAt: now,
+      messages: [],
+      turns: [],
+      usage: { ...ZERO_USAGE },
+      alwaysAllowed: [],
+    };
   }
 
   path(id: string): string {
@@ -106,7 +116,8 @@ export class SessionStore {
       if (record.s) state = record.s;
       else if (record.m && typeof record.i === 'number' && record.i >= 0 && record.i <= messages.length) messages[record.i] = record.m;
     }
-    if (!state) throw new McpdError('MCPD_CHAT_SESSION_UNKNOWN', `Chat session "${id}" in ${this.dir} has no state record (the file is damaged).`);
+    if (!state)
+      throw new McpdError('MCPD_CHAT_SESSION_UNKNOWN', `Chat session "${id}" in ${this.dir} has no state record (the file is damaged).`);
     const session: ChatSession = { ...state, id, messages };
     this.saved.set(session, { count: messages.length, lastJson: messages.length ? JSON.stringify(messages.at(-1)) : '' });
     return session;
@@ -140,7 +151,10 @@ export class SessionStore {
     } else {
       appendFileSync(file, text, { mode: 0o600 });
     }
-    this.saved.set(session, { count: session.messages.length, lastJson: session.messages.length ? JSON.stringify(session.messages.at(-1)) : '' });
+    this.saved.set(session, {
+      count: session.messages.length,
+      lastJson: session.messages.length ? JSON.stringify(session.messages.at(-1)) : '',
+    });
   }
 
   /** Session ids on disk with their sizes and ages, newest first. */

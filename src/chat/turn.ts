@@ -5,7 +5,15 @@
  * running call, and leaves a history the API will accept next time.
  */
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ContentBlock, ContentBlockParam, Message, MessageParam, TextBlockParam, ToolResultBlockParam, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  ContentBlock,
+  ContentBlockParam,
+  Message,
+  MessageParam,
+  TextBlockParam,
+  ToolResultBlockParam,
+  ToolUseBlock,
+} from '@anthropic-ai/sdk/resources/messages';
 import type { ChatConfig } from '../config/types.js';
 import type { CallToolResultJson } from '../control/protocol.js';
 import { McpdError, errorMessage, isMcpdError } from '../errors.js';
@@ -27,7 +35,12 @@ export interface TurnDeps {
   anthropic: Promise<Anthropic>;
   chat: ChatConfig;
   tools: () => ToolEntry[];
-  callTool: (name: string, input: Record<string, unknown>, signal: AbortSignal, onProgress: (progress: ToolProgress) => void) => Promise<CallToolResultJson>;
+  callTool: (
+    name: string,
+    input: Record<string, unknown>,
+    signal: AbortSignal,
+    onProgress: (progress: ToolProgress) => void,
+  ) => Promise<CallToolResultJson>;
   /** Asks the person; null when nobody can answer. */
   approve: (request: { requestId: string; name: string; input: unknown }) => Promise<ApprovalDecision | null>;
   emit: (event: ChatEvent) => void;
@@ -70,7 +83,13 @@ export function withCacheBreakpoint(messages: MessageParam[]): MessageParam[] {
     const blocks = [...message.content];
     for (let j = blocks.length - 1; j >= 0; j -= 1) {
       const block = blocks[j]!;
-      if (block.type === 'text' || block.type === 'image' || block.type === 'tool_result' || block.type === 'tool_use' || block.type === 'document') {
+      if (
+        block.type === 'text' ||
+        block.type === 'image' ||
+        block.type === 'tool_result' ||
+        block.type === 'tool_use' ||
+        block.type === 'document'
+      ) {
         blocks[j] = { ...block, cache_control: { type: 'ephemeral' } } as ContentBlockParam;
         message.content = blocks;
         return copy;
@@ -105,7 +124,13 @@ export interface ToolProgress {
   message?: string;
 }
 
-export async function runTurn(session: ChatSession, turnId: string, prompt: string, deps: TurnDeps, signal: AbortSignal): Promise<ChatTurnResult> {
+export async function runTurn(
+  session: ChatSession,
+  turnId: string,
+  prompt: string,
+  deps: TurnDeps,
+  signal: AbortSignal,
+): Promise<ChatTurnResult> {
   const emit = (body: EventBody<ChatEvent>) => deps.emit({ ...body, sessionId: session.id, turnId } as ChatEvent);
   const maxSteps = deps.chat.maxSteps ?? DEFAULT_MAX_STEPS;
   const startedAt = new Date().toISOString();
@@ -128,10 +153,16 @@ export async function runTurn(session: ChatSession, turnId: string, prompt: stri
         break;
       }
       steps += 1;
-      const message = await streamStep(session, deps, signal, (delta) => {
-        text += delta;
-        emit({ type: 'text', text: delta });
-      }, (notice) => emit({ type: 'notice', message: notice }));
+      const message = await streamStep(
+        session,
+        deps,
+        signal,
+        (delta) => {
+          text += delta;
+          emit({ type: 'text', text: delta });
+        },
+        (notice) => emit({ type: 'notice', message: notice }),
+      );
       usage = addUsage(usage, usageOf(message));
       emit({ type: 'step_end', step: steps, usage: usageOf(message) });
       const toolUses = message.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
@@ -174,7 +205,16 @@ export async function runTurn(session: ChatSession, turnId: string, prompt: stri
   deps.save();
   const errorInfo: ErrorInfo | undefined = error ? { code: error.code, message: error.message } : undefined;
   emit({ type: 'turn_end', stopReason, steps, usage, sessionUsage: session.usage, ...(errorInfo ? { error: errorInfo } : {}) });
-  return { sessionId: session.id, turnId, stopReason, text, steps, usage, sessionUsage: session.usage, ...(errorInfo ? { error: errorInfo } : {}) };
+  return {
+    sessionId: session.id,
+    turnId,
+    stopReason,
+    text,
+    steps,
+    usage,
+    sessionUsage: session.usage,
+    ...(errorInfo ? { error: errorInfo } : {}),
+  };
 }
 
 /** One request, streamed. Retries rate limits, overload and network errors until text has flowed. */
@@ -187,7 +227,9 @@ async function streamStep(
 ): Promise<Message> {
   // A tool the approval rules forbid is not offered at all.
   const tools = toClaudeTools(deps.tools().filter((t) => approvalFor(t.name, deps.chat.approval, []) !== 'deny'));
-  const system = deps.chat.system ? [{ type: 'text' as const, text: deps.chat.system, cache_control: { type: 'ephemeral' as const } }] : undefined;
+  const system = deps.chat.system
+    ? [{ type: 'text' as const, text: deps.chat.system, cache_control: { type: 'ephemeral' as const } }]
+    : undefined;
   const params = {
     model: session.model,
     max_tokens: deps.chat.maxTokens ?? DEFAULT_MAX_TOKENS,
@@ -213,7 +255,9 @@ async function streamStep(
       }
       if (partial !== '' || !isRetryable(caught) || attempt >= MAX_ATTEMPTS) throw chatError(caught, attempt);
       const wait = Math.min(retryAfterMs(caught) ?? 500 * 2 ** (attempt - 1), MAX_RETRY_WAIT_MS);
-      onNotice(`${chatError(caught, attempt).message.split(':')[0]}; retrying in ${(wait / 1000).toFixed(wait < 10_000 ? 1 : 0)} s (attempt ${attempt + 1} of ${MAX_ATTEMPTS}).`);
+      onNotice(
+        `${chatError(caught, attempt).message.split(':')[0]}; retrying in ${(wait / 1000).toFixed(wait < 10_000 ? 1 : 0)} s (attempt ${attempt + 1} of ${MAX_ATTEMPTS}).`,
+      );
       await delay(wait, signal);
     }
   }
@@ -231,20 +275,35 @@ async function runTools(
     toolUses.map(async (use): Promise<ToolResultBlockParam> => {
       const input = (use.input ?? {}) as Record<string, unknown>;
       const decision = approvalFor(use.name, deps.chat.approval, session.alwaysAllowed);
-      if (decision === 'deny') return errorResult(use.id, `mcpd did not run ${use.name}: its approval rules (chat.approval.deny) forbid this tool.`);
+      if (decision === 'deny')
+        return errorResult(use.id, `mcpd did not run ${use.name}: its approval rules (chat.approval.deny) forbid this tool.`);
       if (decision === 'ask') {
         const answer = signal.aborted ? null : await deps.approve({ requestId: `${session.id}:${use.id}`, name: use.name, input });
         if (signal.aborted) return errorResult(use.id, `${cancelledBy(signal)} before it ran.`);
-        if (answer === null) return errorResult(use.id, `mcpd did not run ${use.name}: it needs the user's approval and no client that can answer was attached.`);
+        if (answer === null)
+          return errorResult(
+            use.id,
+            `mcpd did not run ${use.name}: it needs the user's approval and no client that can answer was attached.`,
+          );
         if (answer === 'no') return errorResult(use.id, `The user declined to run ${use.name}.`);
         if (answer === 'always' && !session.alwaysAllowed.includes(use.name)) session.alwaysAllowed.push(use.name);
       }
       emit({ type: 'tool_start', id: use.id, name: use.name, input });
       const t0 = Date.now();
       try {
-        const result = await deps.callTool(use.name, input, signal, (progress) => emit({ type: 'tool_progress', id: use.id, name: use.name, ...progress }));
+        const result = await deps.callTool(use.name, input, signal, (progress) =>
+          emit({ type: 'tool_progress', id: use.id, name: use.name, ...progress }),
+        );
         const converted = convertToolResult(result, { toolUseId: use.id, maxChars, fullTextPath: deps.toolResultPath(use.id) });
-        emit({ type: 'tool_end', id: use.id, name: use.name, ok: converted.ok, durationMs: Date.now() - t0, summary: converted.summary, truncated: converted.truncated });
+        emit({
+          type: 'tool_end',
+          id: use.id,
+          name: use.name,
+          ok: converted.ok,
+          durationMs: Date.now() - t0,
+          summary: converted.summary,
+          truncated: converted.truncated,
+        });
         return converted.block;
       } catch (caught) {
         const message = signal.aborted ? `${cancelledBy(signal)} while it ran.` : errorMessage(caught);

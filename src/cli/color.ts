@@ -4,7 +4,11 @@
  */
 import type { ServerState } from '../model.js';
 
-export function colorEnabled(stream: { isTTY?: boolean } = process.stdout, env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv): boolean {
+export function colorEnabled(
+  stream: { isTTY?: boolean } = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+  argv: string[] = process.argv,
+): boolean {
   if (argv.includes('--no-color') || (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '')) return false;
   if (env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0') return true;
   return stream.isTTY === true && env['TERM'] !== 'dumb';

@@ -38,7 +38,10 @@ export async function connectDaemon(ctx: CliContext, timeoutMs = 5_000): Promise
   } catch (error) {
     if (error instanceof McpdError && error.code === 'MCPD_DAEMON_NOT_RUNNING') {
       const home = ctx.args.home ? ` --home ${ctx.args.home}` : '';
-      throw new McpdError('MCPD_DAEMON_NOT_RUNNING', `mcpd is not running (${ctx.paths.home}). Start it with: mcpd start${home}  (or mcpd serve${home} in the foreground)`);
+      throw new McpdError(
+        'MCPD_DAEMON_NOT_RUNNING',
+        `mcpd is not running (${ctx.paths.home}). Start it with: mcpd start${home}  (or mcpd serve${home} in the foreground)`,
+      );
     }
     throw error;
   }

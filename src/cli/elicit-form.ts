@@ -52,7 +52,8 @@ function parseValue(field: FieldSchema, typed: string): { value: unknown } | { e
   }
   if (field.type === 'number' || field.type === 'integer') {
     const value = Number(typed);
-    if (typed === '' || !Number.isFinite(value) || (field.type === 'integer' && !Number.isInteger(value))) return { error: `a ${field.type} please` };
+    if (typed === '' || !Number.isFinite(value) || (field.type === 'integer' && !Number.isInteger(value)))
+      return { error: `a ${field.type} please` };
     return { value };
   }
   return { value: typed };
@@ -89,7 +90,12 @@ export async function askForm(params: ElicitParams, io: FormIo, signal: AbortSig
     for (const [key, field] of Object.entries(params.requestedSchema?.properties ?? {})) {
       const options = choices(field);
       if (options) options.forEach((o, i) => io.write(`  ${i + 1}. ${o.label}\n`));
-      const hints = [field.type === 'boolean' ? 'y/n' : field.type, field.default !== undefined ? `default ${String(field.default)}` : undefined].filter(Boolean).join(', ');
+      const hints = [
+        field.type === 'boolean' ? 'y/n' : field.type,
+        field.default !== undefined ? `default ${String(field.default)}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(', ');
       const label = `${field.title ?? key}${required.has(key) ? ' *' : ''}${hints ? ` (${hints})` : ''}${field.description ? ` — ${field.description}` : ''}: `;
       for (;;) {
         const typed = await ask(label);
@@ -127,7 +133,15 @@ export async function askOnTerminal(params: ElicitParams, signal: AbortSignal): 
     rl.close();
   });
   try {
-    return await askForm(params, { question: (prompt, s) => rl.question(prompt, { signal: s }), write: (text) => process.stderr.write(text), interrupted: () => interrupted }, signal);
+    return await askForm(
+      params,
+      {
+        question: (prompt, s) => rl.question(prompt, { signal: s }),
+        write: (text) => process.stderr.write(text),
+        interrupted: () => interrupted,
+      },
+      signal,
+    );
   } finally {
     rl.close();
   }

@@ -17,13 +17,26 @@ export function duration(ms: number): string {
  * cells of a column (after padding, so widths hold); the last column is never painted, so a cut
  * never splits a colour code.
  */
-export function table(headers: string[], rows: string[][], maxWidth = process.stdout.columns ?? 120, colors: Record<number, (cell: string) => Color | undefined> = {}): string {
+export function table(
+  headers: string[],
+  rows: string[][],
+  maxWidth = process.stdout.columns ?? 120,
+  colors: Record<number, (cell: string) => Color | undefined> = {},
+): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const enabled = colorEnabled();
   const lines = [headers, ...rows].map((row, index) => {
     const cells = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)));
     const plain = cells.join('  ');
-    const painted = cells.map((cell, i) => (index > 0 && i < row.length - 1 && colors[i] ? paint(cell, colors[i](row[i]!), enabled) : index === 0 && i < row.length - 1 ? paint(cell, 'bold', enabled) : cell)).join('  ');
+    const painted = cells
+      .map((cell, i) =>
+        index > 0 && i < row.length - 1 && colors[i]
+          ? paint(cell, colors[i](row[i]!), enabled)
+          : index === 0 && i < row.length - 1
+            ? paint(cell, 'bold', enabled)
+            : cell,
+      )
+      .join('  ');
     return plain.length > maxWidth ? `${painted.slice(0, painted.length - (plain.length - maxWidth) - 1)}…` : painted;
   });
   return lines.join('\n');

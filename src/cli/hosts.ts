@@ -30,7 +30,13 @@ export function hostConfig(host: Host, env: NodeJS.ProcessEnv = process.env): Ho
   const home = env['HOME'] ?? homedir();
   switch (host) {
     case 'claude-desktop':
-      return { host, label: 'Claude Desktop', file: join(appData(env), 'Claude', 'claude_desktop_config.json'), key: 'mcpServers', typed: false };
+      return {
+        host,
+        label: 'Claude Desktop',
+        file: join(appData(env), 'Claude', 'claude_desktop_config.json'),
+        key: 'mcpServers',
+        typed: false,
+      };
     case 'claude-code':
       // The user scope (claude mcp add --scope user): every project sees it.
       return { host, label: 'Claude Code', file: join(home, '.claude.json'), key: 'mcpServers', typed: true };
@@ -51,5 +57,8 @@ export function parseHost(name: string | undefined, allowed: readonly Host[] = H
 export function isBridge(entry: Record<string, unknown>): boolean {
   const args = Array.isArray(entry['args']) ? (entry['args'] as unknown[]).map(String) : [];
   const command = String(entry['command'] ?? '');
-  return args.includes('bridge') && (/(^|[\\/])mcpd(\.cmd)?$/.test(command) || /[\\/]dist[\\/](cli[\\/]main|bundle[\\/]mcpd)\.js$/.test(args[0] ?? ''));
+  return (
+    args.includes('bridge') &&
+    (/(^|[\\/])mcpd(\.cmd)?$/.test(command) || /[\\/]dist[\\/](cli[\\/]main|bundle[\\/]mcpd)\.js$/.test(args[0] ?? ''))
+  );
 }

@@ -40,7 +40,33 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 /** How many words each command takes after its name, at most (more is a usage error, never ignored). */
-const MAX_ARGUMENTS: Record<string, number> = { serve: 0, start: 0, stop: 0, status: 0, tools: 1, call: 2, server: 2, logs: 1, reload: 0, config: 2, chat: 0, bridge: 0, auth: 1, ui: 0, init: 0, connect: 1, disconnect: 1, import: 1, service: 1, resources: 1, resource: 2, prompts: 1, prompt: 3, completion: 1, __complete: 100 };
+const MAX_ARGUMENTS: Record<string, number> = {
+  serve: 0,
+  start: 0,
+  stop: 0,
+  status: 0,
+  tools: 1,
+  call: 2,
+  server: 2,
+  logs: 1,
+  reload: 0,
+  config: 2,
+  chat: 0,
+  bridge: 0,
+  auth: 1,
+  ui: 0,
+  init: 0,
+  connect: 1,
+  disconnect: 1,
+  import: 1,
+  service: 1,
+  resources: 1,
+  resource: 2,
+  prompts: 1,
+  prompt: 3,
+  completion: 1,
+  __complete: 100,
+};
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof McpdError) {
@@ -72,7 +98,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    const guess = closestWord(name, Object.keys(COMMANDS).filter((c) => !c.startsWith('__')));
+    const guess = closestWord(
+      name,
+      Object.keys(COMMANDS).filter((c) => !c.startsWith('__')),
+    );
     throw new McpdError('MCPD_USAGE', `Unknown command "${name}".${guess ? ` Did you mean "mcpd ${guess}"?` : ''} See: mcpd --help`);
   }
   const extra = args.positionals.slice(1 + (MAX_ARGUMENTS[name] ?? 0));

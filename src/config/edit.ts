@@ -38,7 +38,11 @@ export function readDocument(file: string, forcedKey?: ConfigDocument['key']): C
 
 function formatting(text: string): FormattingOptions {
   const indent = /\n([ \t]+)"/.exec(text)?.[1] ?? '  ';
-  return { insertSpaces: !indent.startsWith('\t'), tabSize: indent.startsWith('\t') ? 1 : indent.length, eol: text.includes('\r\n') ? '\r\n' : '\n' };
+  return {
+    insertSpaces: !indent.startsWith('\t'),
+    tabSize: indent.startsWith('\t') ? 1 : indent.length,
+    eol: text.includes('\r\n') ? '\r\n' : '\n',
+  };
 }
 
 /** The whitespace a line starts with, for the line holding `offset`. */
@@ -96,9 +100,15 @@ export function checkEdited(doc: ConfigDocument, text: string, server: string): 
   const baseDir = isVsCodeConfig(doc.file) ? dirname(dirname(doc.file)) : dirname(doc.file);
   const result = validateConfig(expandEnv(raw, { MCPD_CONFIG_DIR: baseDir, ...process.env }, ignored), baseDir, doc.file);
   if (result.ok) return;
-  const mine = result.problems.filter((p) => p.path === `${doc.key}.${server}` || p.path.startsWith(`${doc.key}.${server}.`) || !p.path.startsWith(`${doc.key}.`));
+  const mine = result.problems.filter(
+    (p) => p.path === `${doc.key}.${server}` || p.path.startsWith(`${doc.key}.${server}.`) || !p.path.startsWith(`${doc.key}.`),
+  );
   if (mine.length > 0) {
-    throw new McpdError('MCPD_CONFIG_INVALID', `Not changed: the entry would not be valid:\n${mine.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`, { details: { file: doc.file, problems: mine } });
+    throw new McpdError(
+      'MCPD_CONFIG_INVALID',
+      `Not changed: the entry would not be valid:\n${mine.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
+      { details: { file: doc.file, problems: mine } },
+    );
   }
 }
 

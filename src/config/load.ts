@@ -12,7 +12,6 @@ import { fromVsCode, isVsCodeConfig } from './vscode.js';
 
 export { SEARCH_PLACES } from './locate.js';
 
-
 export interface LoadOptions {
   /** An explicit file (`--config`); otherwise searched from `cwd` up to the project root. */
   file?: string | undefined;
@@ -63,7 +62,8 @@ export async function checkConfig(options: LoadOptions = {}): Promise<CheckedCon
       `No config found: not in ${cwd} or up to its project's root (${SEARCH_PLACES.join(', ')}), and no user config at ${userConfigFile(env)}. Create one with: mcpd init (or pass --config FILE).`,
     );
   }
-  if (located.source === 'given' && !existsSync(located.file)) throw new McpdError('MCPD_CONFIG_NOT_FOUND', `Config file ${located.file} does not exist.`);
+  if (located.source === 'given' && !existsSync(located.file))
+    throw new McpdError('MCPD_CONFIG_NOT_FOUND', `Config file ${located.file} does not exist.`);
   let found: { filepath: string; config: unknown; isEmpty?: boolean } | null;
   try {
     found = await explorer().load(located.file);

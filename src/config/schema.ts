@@ -24,12 +24,14 @@ export interface ConfigProblem {
 }
 
 export type ValidationResult =
-  | { ok: true; config: ResolvedConfig; warnings: string[] }
-  | { ok: false; problems: ConfigProblem[]; warnings: string[] };
+  { ok: true; config: ResolvedConfig; warnings: string[] } | { ok: false; problems: ConfigProblem[]; warnings: string[] };
 
 const positiveInt = z.number().int().positive();
 /** Every duration: Node's timers fire at once past 2^31 - 1 ms. */
-const duration = positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days): longer is more than Node's timers can hold`);
+const duration = positiveInt.max(
+  MAX_TIMER_MS,
+  `must be at most ${MAX_TIMER_MS} ms (about 24.8 days): longer is more than Node's timers can hold`,
+);
 const stringMap = z.record(z.string(), z.string());
 
 function schemas(strict: boolean) {
@@ -63,7 +65,15 @@ function schemas(strict: boolean) {
   const http = object({
     ...common,
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
-    headers: z.record(z.string(), z.union([z.string(), object({ command: z.array(z.string().min(1)).min(1, 'must name the command to run'), prefix: z.string().optional() })])).optional(),
+    headers: z
+      .record(
+        z.string(),
+        z.union([
+          z.string(),
+          object({ command: z.array(z.string().min(1)).min(1, 'must name the command to run'), prefix: z.string().optional() }),
+        ]),
+      )
+      .optional(),
     oauth: object({
       clientId: z.string().min(1).optional(),
       clientSecret: z.string().min(1).optional(),
@@ -98,11 +108,18 @@ function schemas(strict: boolean) {
     }).optional(),
     plugins: z.array(pluginEntry).optional(),
     gateway: object({
-      http: object({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535), token: z.string().min(16, 'must be at least 16 characters').optional() }).optional(),
+      http: object({
+        host: z.string().min(1).optional(),
+        port: z.number().int().min(0).max(65535),
+        token: z.string().min(16, 'must be at least 16 characters').optional(),
+      }).optional(),
       profiles: z
         .record(
           z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a profile name may hold letters, digits, _ . and - only'),
-          object({ servers: z.array(z.string().min(1)).optional(), tools: object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional() }),
+          object({
+            servers: z.array(z.string().min(1)).optional(),
+            tools: object({ allow: z.array(z.string()).optional(), deny: z.array(z.string()).optional() }).optional(),
+          }),
         )
         .optional(),
     }).optional(),
@@ -220,7 +237,14 @@ function resolveServer(
     problems.push({ path: `${prefix}.oauth.clientSecret`, message: 'needs oauth.clientId (the client the secret belongs to)' });
     return undefined;
   }
-  return { ...common(parsed), transport: 'http', url: parsed.url, protocol, headers: parsed.headers ?? {}, ...(parsed.oauth ? { oauth: stripUndefined(parsed.oauth) } : {}) };
+  return {
+    ...common(parsed),
+    transport: 'http',
+    url: parsed.url,
+    protocol,
+    headers: parsed.headers ?? {},
+    ...(parsed.oauth ? { oauth: stripUndefined(parsed.oauth) } : {}),
+  };
 }
 
 function resolveChat(chat: {
@@ -228,7 +252,10 @@ function resolveChat(chat: {
   maxTokens?: number | undefined;
   maxSteps?: number | undefined;
   system?: string | undefined;
-  approval?: 'auto' | { default?: ApprovalAction | undefined; allow?: string[] | undefined; ask?: string[] | undefined; deny?: string[] | undefined } | undefined;
+  approval?:
+    | 'auto'
+    | { default?: ApprovalAction | undefined; allow?: string[] | undefined; ask?: string[] | undefined; deny?: string[] | undefined }
+    | undefined;
   maxToolResultChars?: number | undefined;
   retention?: { maxAgeDays?: number | undefined; maxTotalMB?: number | undefined } | undefined;
   sampling?: SamplingRule | undefined;
@@ -237,7 +264,13 @@ function resolveChat(chat: {
   const out: ChatConfig = stripUndefined(rest);
   if (retention) out.retention = stripUndefined(retention);
   if (approval === 'auto') out.approval = 'auto';
-  else if (approval) out.approval = { default: approval.default ?? 'allow', allow: approval.allow ?? [], ask: approval.ask ?? [], deny: approval.deny ?? [] };
+  else if (approval)
+    out.approval = {
+      default: approval.default ?? 'allow',
+      allow: approval.allow ?? [],
+      ask: approval.ask ?? [],
+      deny: approval.deny ?? [],
+    };
   return out;
 }
 
@@ -275,11 +308,15 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
   }
   const http = top?.gateway?.http;
   if (http && !isLoopbackHost(http.host ?? '127.0.0.1') && http.token === undefined) {
-    problems.push({ path: 'gateway.http.token', message: `is required when gateway.http.host (${http.host}) is not loopback: anyone who can reach that address could drive every server` });
+    problems.push({
+      path: 'gateway.http.token',
+      message: `is required when gateway.http.host (${http.host}) is not loopback: anyone who can reach that address could drive every server`,
+    });
   }
   for (const [profile, spec] of Object.entries(top?.gateway?.profiles ?? {})) {
     for (const [i, server] of (spec.servers ?? []).entries()) {
-      if (!(server in servers)) problems.push({ path: `gateway.profiles.${profile}.servers[${i}]`, message: `names no server in the config ("${server}")` });
+      if (!(server in servers))
+        problems.push({ path: `gateway.profiles.${profile}.servers[${i}]`, message: `names no server in the config ("${server}")` });
     }
   }
   if (!top || problems.length > 0) return { ok: false, problems, warnings };
@@ -294,9 +331,20 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
     chat: resolveChat(top.chat ?? {}),
     plugins,
     gateway: {
-      ...(gatewayHttp ? { http: { host: gatewayHttp.host ?? '127.0.0.1', port: gatewayHttp.port, ...(gatewayHttp.token ? { token: gatewayHttp.token } : {}) } } : {}),
+      ...(gatewayHttp
+        ? {
+            http: {
+              host: gatewayHttp.host ?? '127.0.0.1',
+              port: gatewayHttp.port,
+              ...(gatewayHttp.token ? { token: gatewayHttp.token } : {}),
+            },
+          }
+        : {}),
       profiles: Object.fromEntries(
-        Object.entries(top.gateway?.profiles ?? {}).map(([name, p]) => [name, { name, servers: p.servers ?? [], tools: { allow: p.tools?.allow ?? [], deny: p.tools?.deny ?? [] } }]),
+        Object.entries(top.gateway?.profiles ?? {}).map(([name, p]) => [
+          name,
+          { name, servers: p.servers ?? [], tools: { allow: p.tools?.allow ?? [], deny: p.tools?.deny ?? [] } },
+        ]),
       ),
     },
     warnings,

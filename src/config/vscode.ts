@@ -19,7 +19,10 @@ function substitute(value: string, workspaceFolder: string, path: string, proble
     if (name === 'pathSeparator' || name === '/') return '/';
     if (name.startsWith('env:')) return `\${${name.slice(4)}}`; // expanded with the others next
     if (name.startsWith('input:')) {
-      problems.push({ path, message: `uses ${match}, a value VS Code asks for when it starts the server; mcpd cannot ask: put it in the environment and write \${env:NAME}` });
+      problems.push({
+        path,
+        message: `uses ${match}, a value VS Code asks for when it starts the server; mcpd cannot ask: put it in the environment and write \${env:NAME}`,
+      });
       return '';
     }
     return match;
@@ -30,7 +33,9 @@ function walk(value: unknown, workspaceFolder: string, path: string, problems: E
   if (typeof value === 'string') return substitute(value, workspaceFolder, path, problems);
   if (Array.isArray(value)) return value.map((item, i) => walk(item, workspaceFolder, `${path}[${i}]`, problems));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item, workspaceFolder, path ? `${path}.${key}` : key, problems)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, walk(item, workspaceFolder, path ? `${path}.${key}` : key, problems)]),
+    );
   }
   return value;
 }

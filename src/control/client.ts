@@ -6,7 +6,15 @@ import { EventEmitter } from 'eventemitter3';
 import { UnixWebSocket } from './unix-websocket.js';
 import { McpdError } from '../errors.js';
 import { JsonRpcPeer, RpcError } from './jsonrpc.js';
-import { JSONRPC_ERRORS, PROTOCOL_VERSION, type EventName, type Events, type MethodName, type ParamsOf, type ResultOf } from './protocol.js';
+import {
+  JSONRPC_ERRORS,
+  PROTOCOL_VERSION,
+  type EventName,
+  type Events,
+  type MethodName,
+  type ParamsOf,
+  type ResultOf,
+} from './protocol.js';
 
 export interface ConnectOptions {
   socketPath: string;
@@ -53,9 +61,15 @@ export class ControlClient extends EventEmitter<ClientEvents> {
       ws.once('error', (error: NodeJS.ErrnoException) => {
         options.signal?.removeEventListener('abort', onAbort);
         if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
-          reject(new McpdError('MCPD_DAEMON_NOT_RUNNING', `No mcpd daemon is running (no answer on ${options.socketPath}).`, { cause: error }));
+          reject(
+            new McpdError('MCPD_DAEMON_NOT_RUNNING', `No mcpd daemon is running (no answer on ${options.socketPath}).`, { cause: error }),
+          );
         } else {
-          reject(new McpdError('MCPD_CONTROL_CLOSED', `Cannot connect to the daemon on ${options.socketPath}: ${error.message}`, { cause: error }));
+          reject(
+            new McpdError('MCPD_CONTROL_CLOSED', `Cannot connect to the daemon on ${options.socketPath}: ${error.message}`, {
+              cause: error,
+            }),
+          );
         }
       });
     });
@@ -65,17 +79,29 @@ export class ControlClient extends EventEmitter<ClientEvents> {
       peer.close(new McpdError('MCPD_CONTROL_CLOSED', `The daemon closed the connection: ${text}.`));
       client?.emit('close', text);
     });
-    const hello = (await peer.request('hello', { protocolVersion: PROTOCOL_VERSION, client: options.clientName ?? 'mcpd-cli' }, { timeoutMs })) as ResultOf<'hello'>;
+    const hello = (await peer.request(
+      'hello',
+      { protocolVersion: PROTOCOL_VERSION, client: options.clientName ?? 'mcpd-cli' },
+      { timeoutMs },
+    )) as ResultOf<'hello'>;
     client = new ControlClient(ws, peer, hello.daemon);
     return client;
   }
 
-  async request<M extends MethodName>(method: M, params: ParamsOf<M>, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ResultOf<M>> {
+  async request<M extends MethodName>(
+    method: M,
+    params: ParamsOf<M>,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<ResultOf<M>> {
     try {
       return (await this.peer.request(method, params, options)) as ResultOf<M>;
     } catch (error) {
       if (error instanceof RpcError) {
-        const wrapped = new McpdError((error.mcpdCode ?? 'MCPD_CONTROL_PROTOCOL') as never, error.message, error.details ? { details: error.details } : {});
+        const wrapped = new McpdError(
+          (error.mcpdCode ?? 'MCPD_CONTROL_PROTOCOL') as never,
+          error.message,
+          error.details ? { details: error.details } : {},
+        );
         throw wrapped;
       }
       throw error;

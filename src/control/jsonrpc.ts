@@ -29,7 +29,9 @@ export class RpcError extends Error {
     return {
       code: this.rpcCode,
       message: this.message,
-      ...(this.mcpdCode || this.details ? { data: { ...(this.mcpdCode ? { code: this.mcpdCode } : {}), ...(this.details ? { details: this.details } : {}) } } : {}),
+      ...(this.mcpdCode || this.details
+        ? { data: { ...(this.mcpdCode ? { code: this.mcpdCode } : {}), ...(this.details ? { details: this.details } : {}) } }
+        : {}),
     };
   }
 }
@@ -148,7 +150,10 @@ export class JsonRpcPeer {
       else pending.resolve(m.result);
       return;
     }
-    this.reply(validId ? (m.id as string | number) : null, undefined, { code: JSONRPC_ERRORS.INVALID_REQUEST, message: 'Invalid request: no method' });
+    this.reply(validId ? (m.id as string | number) : null, undefined, {
+      code: JSONRPC_ERRORS.INVALID_REQUEST,
+      message: 'Invalid request: no method',
+    });
   }
 
   /** Fails every pending request and aborts every running handler. */
@@ -184,7 +189,10 @@ export class JsonRpcPeer {
       const result = await this.handlers.onRequest(method, params ?? {}, { id, cancel });
       this.reply(id, result ?? null);
     } catch (error) {
-      const object = this.handlers.toError?.(error) ?? { code: JSONRPC_ERRORS.INTERNAL_ERROR, message: (error as Error)?.message ?? String(error) };
+      const object = this.handlers.toError?.(error) ?? {
+        code: JSONRPC_ERRORS.INTERNAL_ERROR,
+        message: (error as Error)?.message ?? String(error),
+      };
       this.reply(id, undefined, object);
     } finally {
       this.incoming.delete(id);
@@ -196,7 +204,11 @@ export class JsonRpcPeer {
     // A tool's result that still carries the server's text of it goes out as that text.
     const raw = error || id === null ? undefined : rawJsonOf(result);
     try {
-      this.send(raw !== undefined ? responseWithRawResult(id!, raw) : JSON.stringify(error ? { jsonrpc: '2.0', id, error } : { jsonrpc: '2.0', id, result }));
+      this.send(
+        raw !== undefined
+          ? responseWithRawResult(id!, raw)
+          : JSON.stringify(error ? { jsonrpc: '2.0', id, error } : { jsonrpc: '2.0', id, result }),
+      );
     } catch {
       // The channel is gone; the close handler deals with it.
     }

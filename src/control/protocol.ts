@@ -67,7 +67,10 @@ export interface CallToolResultJson {
 }
 
 export interface Methods {
-  hello: { params: { protocolVersion: number; client?: string }; result: { protocolVersion: number; daemon: { version: string; pid: number } } };
+  hello: {
+    params: { protocolVersion: number; client?: string };
+    result: { protocolVersion: number; daemon: { version: string; pid: number } };
+  };
   status: { params: Record<string, never>; result: DaemonStatus };
   'servers.list': { params: Record<string, never>; result: { servers: ServerStatus[] } };
   'servers.start': { params: { name: string }; result: { server: ServerStatus } };
@@ -79,13 +82,23 @@ export interface Methods {
   'ui.open': { params: Record<string, never>; result: { url: string } };
   'tools.list': { params: { server?: string }; result: { tools: ToolEntry[] } };
   'tools.call': {
-    params: { name: string; arguments?: Record<string, unknown>; timeoutMs?: number; progressToken?: string; canElicit?: boolean; canSample?: boolean };
+    params: {
+      name: string;
+      arguments?: Record<string, unknown>;
+      timeoutMs?: number;
+      progressToken?: string;
+      canElicit?: boolean;
+      canSample?: boolean;
+    };
     result: CallToolResultJson;
   };
   'resources.list': { params: { server?: string }; result: { resources: ResourceEntry[] } };
   'resources.read': { params: { uri: string; server?: string }; result: { contents: Array<Record<string, unknown>> } };
   'prompts.list': { params: { server?: string }; result: { prompts: PromptEntry[] } };
-  'prompts.get': { params: { name: string; arguments?: Record<string, string> }; result: { description?: string; messages: Array<Record<string, unknown>> } };
+  'prompts.get': {
+    params: { name: string; arguments?: Record<string, string> };
+    result: { description?: string; messages: Array<Record<string, unknown>> };
+  };
   'logs.read': { params: { server?: string; lines?: number }; result: { entries: LogEntry[] } };
   'events.subscribe': { params: { events: EventName[] }; result: { subscribed: EventName[] } };
   'events.unsubscribe': { params: { events: EventName[] }; result: { subscribed: EventName[] } };
@@ -94,10 +107,19 @@ export interface Methods {
   'chat.new': { params: { model?: string }; result: ChatSessionSummary };
   'chat.send': { params: { sessionId?: string; message: string; model?: string; canApprove?: boolean }; result: ChatTurnResult };
   'chat.cancel': { params: { sessionId: string }; result: { cancelled: boolean } };
-  'chat.attach': { params: { sessionId: string }; result: { session: ChatSessionSummary; runningTurnId: string | null; partialText: string } };
+  'chat.attach': {
+    params: { sessionId: string };
+    result: { session: ChatSessionSummary; runningTurnId: string | null; partialText: string };
+  };
   'chat.approve': { params: { requestId: string; decision: ApprovalDecision }; result: { ok: boolean } };
   /** The person's answer to an `elicitation_request` chat event (an MCP ElicitResult). */
-  'chat.answer': { params: { requestId: string; result: { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' } | { action: 'cancel' } }; result: { ok: boolean } };
+  'chat.answer': {
+    params: {
+      requestId: string;
+      result: { action: 'accept'; content: Record<string, unknown> } | { action: 'decline' } | { action: 'cancel' };
+    };
+    result: { ok: boolean };
+  };
   'auth.list': { params: Record<string, never>; result: { servers: AuthStatus[] } };
   /** Starts a sign-in: the URL to send the person to (or signedIn, when a token refresh was enough). */
   'auth.login': { params: { server: string }; result: { authorizationUrl?: string; signedIn?: boolean } };
@@ -105,7 +127,10 @@ export interface Methods {
   'auth.wait': { params: { server: string }; result: { server: ServerStatus } };
   'auth.logout': { params: { server: string }; result: { server: ServerStatus } };
   'chat.sessions': { params: Record<string, never>; result: { sessions: ChatSessionSummary[] } };
-  'chat.history': { params: { sessionId: string }; result: { session: ChatSessionSummary; messages: { role: 'user' | 'assistant'; text: string }[] } };
+  'chat.history': {
+    params: { sessionId: string };
+    result: { session: ChatSessionSummary; messages: { role: 'user' | 'assistant'; text: string }[] };
+  };
   'chat.setModel': { params: { sessionId: string; model: string }; result: ChatSessionSummary };
 }
 
@@ -133,7 +158,15 @@ export interface Events {
 
 export type EventName = keyof Events;
 /** The events `events.subscribe` takes (chat events come by attaching to a session instead). */
-export const EVENT_NAMES: readonly EventName[] = ['server:state', 'catalogue:changed', 'log:line', 'config:reloaded', 'daemon:stopping', 'client:connected', 'client:disconnected'];
+export const EVENT_NAMES: readonly EventName[] = [
+  'server:state',
+  'catalogue:changed',
+  'log:line',
+  'config:reloaded',
+  'daemon:stopping',
+  'client:connected',
+  'client:disconnected',
+];
 
 /**
  * Daemon → client request, during a `tools.call` with `canElicit: true`: the server asks the

@@ -66,7 +66,9 @@ export class UnixWebSocket extends EventEmitter<Events> {
     this.socket = connect({ path: socketPath });
     this.handshakeTimer = setTimeout(() => this.fail(new Error('Opening handshake has timed out')), options.handshakeTimeoutMs);
     this.socket.once('connect', () => {
-      this.socket.write(`GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${handshakeKey()}\r\n\r\n`);
+      this.socket.write(
+        `GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${handshakeKey()}\r\n\r\n`,
+      );
     });
     this.socket.on('data', (chunk) => this.receive(chunk));
     this.socket.on('error', (error) => this.fail(error));

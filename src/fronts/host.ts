@@ -9,7 +9,18 @@ import type { ChatService } from '../chat/service.js';
 import type { ProfileConfig } from '../config/types.js';
 import type { CallOptions, ForwardedRequest } from '../supervisor/managed-server.js';
 import type { CallToolResultJson, Events } from '../control/protocol.js';
-import type { AuthStatus, DaemonStatus, FrontStatus, LogEntry, McpClientStatus, PromptEntry, ReloadResult, ResourceEntry, ServerStatus, ToolEntry } from '../model.js';
+import type {
+  AuthStatus,
+  DaemonStatus,
+  FrontStatus,
+  LogEntry,
+  McpClientStatus,
+  PromptEntry,
+  ReloadResult,
+  ResourceEntry,
+  ServerStatus,
+  ToolEntry,
+} from '../model.js';
 
 /** The daemon's events, as fronts hear them (chat events go to attached clients instead). */
 export type HostEvents = { [E in Exclude<keyof Events, 'chat:event' | 'call:progress'>]: (params: Events[E]) => void };
@@ -36,7 +47,12 @@ export interface DaemonHost {
   prompts(server?: string): PromptEntry[];
   callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson>;
   /** A tool one server does not list at all, called by its own name (see ToolRouter.callUnlisted). */
-  callUnlisted(server: string, name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson>;
+  callUnlisted(
+    server: string,
+    name: string,
+    args: Record<string, unknown> | undefined,
+    options: RoutedCallOptions,
+  ): Promise<CallToolResultJson>;
   readResource(uri: string, server: string | undefined, options: RoutedCallOptions): Promise<ReadResourceResult>;
   getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult>;
   /** A request the catalogue does not model, passed to one running server as it is. */

@@ -30,7 +30,15 @@ export class LogStore extends GuardedEmitter<{ line: (entry: LogEntry) => void }
 
   append(source: string, stream: LogStream, level: LogLevel, text: string, mcpLevel?: string): LogEntry {
     const clipped = text.length > MAX_LINE_LENGTH ? `${text.slice(0, MAX_LINE_LENGTH)}… [line cut at ${MAX_LINE_LENGTH} chars]` : text;
-    const entry: LogEntry = { seq: ++this.seq, time: new Date().toISOString(), source, stream, level, text: clipped, ...(mcpLevel ? { mcpLevel } : {}) };
+    const entry: LogEntry = {
+      seq: ++this.seq,
+      time: new Date().toISOString(),
+      source,
+      stream,
+      level,
+      text: clipped,
+      ...(mcpLevel ? { mcpLevel } : {}),
+    };
     let ring = this.rings.get(source);
     if (!ring) {
       ring = new Ring<LogEntry>(this.capacity);

@@ -142,7 +142,8 @@ export class PluginHost {
     const previous = this.plugins;
     // A plugin that guarded calls and now fails to load keeps guarding: calls fail closed.
     for (const f of failed) {
-      const before = previous.find((p) => p.spec.specifier === f.spec.specifier) ?? this.failed.find((p) => p.spec.specifier === f.spec.specifier);
+      const before =
+        previous.find((p) => p.spec.specifier === f.spec.specifier) ?? this.failed.find((p) => p.spec.specifier === f.spec.specifier);
       f.guard = before !== undefined && ('hooks' in before ? typeof before.hooks.beforeToolCall === 'function' : before.guard);
     }
     this.plugins = loaded;
@@ -194,7 +195,17 @@ export class PluginHost {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const hooks = (await withTimeout(() => definition.setup(ctx, spec.options), definition.timeoutMs ?? SETUP_TIMEOUT_MS)) ?? {};
       this.log.info(`plugin ${name} loaded from ${spec.specifier}`);
-      return { spec, name, location: pluginLocation(spec.specifier, configDir), hooks, timeoutMs: definition.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, log, failures: 0, lastError: null, unsubscribers };
+      return {
+        spec,
+        name,
+        location: pluginLocation(spec.specifier, configDir),
+        hooks,
+        timeoutMs: definition.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
+        log,
+        failures: 0,
+        lastError: null,
+        unsubscribers,
+      };
     } catch (error) {
       for (const off of unsubscribers) off();
       return this.failure(spec, `plugin ${name} (${spec.specifier}) failed in setup: ${errorMessage(error)}`);
@@ -290,7 +301,10 @@ export class PluginHost {
   guardDown(): McpdError | undefined {
     const down = this.failed.find((f) => f.guard);
     if (!down) return undefined;
-    return new McpdError('MCPD_PLUGIN_UNAVAILABLE', `the plugin ${down.spec.specifier} guards tool calls but failed to load (${down.error}); calls are denied until it loads (fix it, then mcpd reload)`);
+    return new McpdError(
+      'MCPD_PLUGIN_UNAVAILABLE',
+      `the plugin ${down.spec.specifier} guards tool calls but failed to load (${down.error}); calls are denied until it loads (fix it, then mcpd reload)`,
+    );
   }
 
   /**
@@ -315,7 +329,8 @@ export class PluginHost {
         return { deny: `plugin ${plugin.name} failed while checking the ${noun} (${errorMessage(error)}), so the ${noun} was denied` };
       }
       if (outcome === undefined || outcome === null) continue;
-      if (typeof outcome === 'object' && 'deny' in outcome) return { deny: `plugin ${plugin.name} denied the ${noun}: ${String((outcome as { deny: unknown }).deny)}` };
+      if (typeof outcome === 'object' && 'deny' in outcome)
+        return { deny: `plugin ${plugin.name} denied the ${noun}: ${String((outcome as { deny: unknown }).deny)}` };
       if (!rewritable) continue;
       const value = (outcome as Record<string, unknown>)[rewritable];
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -396,7 +411,8 @@ function invalidCatalogue(tools: unknown): string | undefined {
   if (!Array.isArray(tools)) return 'something that is not a list';
   const seen = new Set<string>();
   for (const tool of tools as ToolEntry[]) {
-    if (!tool || typeof tool.name !== 'string' || typeof tool.server !== 'string' || typeof tool.originalName !== 'string') return 'an entry without name, server or originalName';
+    if (!tool || typeof tool.name !== 'string' || typeof tool.server !== 'string' || typeof tool.originalName !== 'string')
+      return 'an entry without name, server or originalName';
     if (!isValidName(tool.name)) return `an invalid tool name "${tool.name}" (must match ^[a-zA-Z0-9_-]{1,64}$)`;
     if (seen.has(tool.name)) return `the tool name "${tool.name}" twice`;
     seen.add(tool.name);

@@ -41,8 +41,14 @@ export async function importPlugin(specifier: string, configDir: string): Promis
   const module = await importModule(specifier, configDir);
   // tsx may wrap a CommonJS-style default once more.
   let candidate = module.default ?? module.plugin;
-  if (candidate && typeof candidate === 'object' && 'default' in candidate && !('setup' in candidate)) candidate = (candidate as { default: unknown }).default;
-  if (!candidate || typeof candidate !== 'object' || typeof (candidate as PluginDefinition).setup !== 'function' || typeof (candidate as PluginDefinition).name !== 'string') {
+  if (candidate && typeof candidate === 'object' && 'default' in candidate && !('setup' in candidate))
+    candidate = (candidate as { default: unknown }).default;
+  if (
+    !candidate ||
+    typeof candidate !== 'object' ||
+    typeof (candidate as PluginDefinition).setup !== 'function' ||
+    typeof (candidate as PluginDefinition).name !== 'string'
+  ) {
     throw new Error('it does not export a plugin: export default definePlugin({ name, setup(ctx, options) { … } })');
   }
   return candidate as PluginDefinition;

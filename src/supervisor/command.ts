@@ -30,7 +30,11 @@ export function resolveCommand(server: string, command: string, cwd: string, pat
       throw new McpdError('MCPD_SERVER_COMMAND_NOT_FOUND', `Server "${server}": command ${full} does not exist.`, { server });
     }
     if (!isExecutableFile(full)) {
-      throw new McpdError('MCPD_SERVER_COMMAND_NOT_FOUND', `Server "${server}": command ${full} is not executable (chmod +x it, or run it through its interpreter).`, { server });
+      throw new McpdError(
+        'MCPD_SERVER_COMMAND_NOT_FOUND',
+        `Server "${server}": command ${full} is not executable (chmod +x it, or run it through its interpreter).`,
+        { server },
+      );
     }
     return full;
   }

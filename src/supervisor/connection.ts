@@ -155,7 +155,9 @@ export class Connection {
     // over the limit): that is the server going away too. A process that is exiting says why.
     client.onclose = () => {
       const reason = transport.closeReason ?? 'its connection closed';
-      void Promise.race([child.exited, delay(EXIT_AFTER_CLOSE_GRACE_MS).then(() => null)]).then((exit) => hooks.onClosed(exit, exit ? undefined : reason));
+      void Promise.race([child.exited, delay(EXIT_AFTER_CLOSE_GRACE_MS).then(() => null)]).then((exit) =>
+        hooks.onClosed(exit, exit ? undefined : reason),
+      );
     };
     return new Connection(config, client, transport, child, deps);
   }
@@ -182,7 +184,14 @@ export class Connection {
     if (provider) this.scheduleRefresh(config, store!, provider);
     const attempt = async (protocol: RemoteProtocol) => {
       this.remoteProtocol = protocol;
-      this.transport = remoteTransport(protocol, config.url, headers, provider ? { provider, onInsufficientScope: (scope) => store!.update(config.name, config.url, (r) => (r.wantedScope = scope)) } : undefined);
+      this.transport = remoteTransport(
+        protocol,
+        config.url,
+        headers,
+        provider
+          ? { provider, onInsufficientScope: (scope) => store!.update(config.name, config.url, (r) => (r.wantedScope = scope)) }
+          : undefined,
+      );
       await this.client.connect(this.transport, { timeout: timeoutMs, signal });
     };
     const withFreshHeaders = async (protocol: RemoteProtocol) => {
@@ -199,7 +208,12 @@ export class Connection {
       await withFreshHeaders('streamable-http');
     } catch (error) {
       if (config.protocol !== 'auto' || !looksLegacy(error) || signal.aborted) throw error;
-      this.deps.logs.append(config.name, 'daemon', 'info', `Streamable HTTP answered ${httpStatus(error) ?? 'with another content type'}; trying the legacy SSE transport (set "type" to skip this)`);
+      this.deps.logs.append(
+        config.name,
+        'daemon',
+        'info',
+        `Streamable HTTP answered ${httpStatus(error) ?? 'with another content type'}; trying the legacy SSE transport (set "type" to skip this)`,
+      );
       await withFreshHeaders('sse');
     }
   }
@@ -230,7 +244,13 @@ export class Connection {
           : kind === 'resources'
             ? await this.client.listResources(params, options)
             : await this.client.listPrompts(params, options);
-      items.push(...(kind === 'tools' ? (result as { tools: Tool[] }).tools : kind === 'resources' ? (result as { resources: Resource[] }).resources : (result as { prompts: Prompt[] }).prompts));
+      items.push(
+        ...(kind === 'tools'
+          ? (result as { tools: Tool[] }).tools
+          : kind === 'resources'
+            ? (result as { resources: Resource[] }).resources
+            : (result as { prompts: Prompt[] }).prompts),
+      );
       cursor = result.nextCursor;
       if (!cursor) break;
     }
@@ -267,7 +287,9 @@ export class Connection {
           this.scheduleRefresh(config, store, provider);
         })
         // The next 401 tries again, and asks for a sign-in if that fails too.
-        .catch((error: unknown) => this.deps.logs.append(config.name, 'daemon', 'warn', `could not refresh the OAuth access token: ${errorMessage(error)}`));
+        .catch((error: unknown) =>
+          this.deps.logs.append(config.name, 'daemon', 'warn', `could not refresh the OAuth access token: ${errorMessage(error)}`),
+        );
     }, inMs);
     this.refreshTimer.unref();
   }

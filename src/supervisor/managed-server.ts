@@ -37,11 +37,14 @@ import { assertTransition } from './state.js';
 import { z } from 'zod';
 
 /** What mcpd checks of a tool result it relays: an object (content defaults to none). */
-const RELAYED_RESULT = z.custom<CallToolResult>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), { message: 'a tool result must be an object' });
+const RELAYED_RESULT = z.custom<CallToolResult>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+  message: 'a tool result must be an object',
+});
 
 /** The same check as RELAYED_RESULT, for a result that came through the call relay. */
 function checkRelayed(result: unknown): CallToolResult {
-  if (typeof result !== 'object' || result === null || Array.isArray(result)) throw new McpError(McpErrorCode.InvalidParams, 'a tool result must be an object');
+  if (typeof result !== 'object' || result === null || Array.isArray(result))
+    throw new McpError(McpErrorCode.InvalidParams, 'a tool result must be an object');
   return result as CallToolResult;
 }
 
@@ -149,7 +152,8 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     return {
       name: this.name,
       // A remote server shows the transport it was reached with (Streamable HTTP or legacy SSE).
-      transport: this.config.transport === 'stdio' ? 'stdio' : (connection?.remoteProtocol ?? this.remoteProtocol) === 'sse' ? 'sse' : 'http',
+      transport:
+        this.config.transport === 'stdio' ? 'stdio' : (connection?.remoteProtocol ?? this.remoteProtocol) === 'sse' ? 'sse' : 'http',
       state: this.currentState,
       pid: this.currentState === 'running' || this.currentState === 'starting' ? (connection?.pid ?? null) : null,
       runningSince: this.currentState === 'running' && this.runningSince ? new Date(this.runningSince).toISOString() : null,
@@ -157,7 +161,13 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       toolCount: this.lists.tools.length,
       resourceCount: this.lists.resources.length,
       promptCount: this.lists.prompts.length,
-      lastError: this.lastError ? { code: this.lastError.code, message: this.lastError.message, ...(this.lastError.details ? { details: this.lastError.details } : {}) } : null,
+      lastError: this.lastError
+        ? {
+            code: this.lastError.code,
+            message: this.lastError.message,
+            ...(this.lastError.details ? { details: this.lastError.details } : {}),
+          }
+        : null,
       nextRetryMs: this.currentState === 'backoff' && this.retryAt ? Math.max(0, this.retryAt - Date.now()) : null,
       skippedStdoutLines: this.skippedLines,
       serverInfo: info ? { name: info.name, version: info.version } : null,
@@ -182,13 +192,10 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   /** Stop, then start. Restarts asked for while one is under way join it. */
   restart(): Promise<void> {
     if (this.actions.current !== 'restart') this.interruptStart();
-    return this.submit(
-      'restart',
-      async () => {
-        await this.halt('stopped');
-        await this.doStart();
-      },
-    );
+    return this.submit('restart', async () => {
+      await this.halt('stopped');
+      await this.doStart();
+    });
   }
 
   /** Stops the server for good: `disposed` is final and every later action is refused. */
@@ -206,7 +213,11 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
 
   private submit(action: Action, run: () => Promise<void>): Promise<void> {
     if (this.disposing) {
-      return Promise.reject(new McpdError('MCPD_CLOSED', `Server "${this.name}" was removed (or the daemon is stopping); it takes no more actions.`, { server: this.name }));
+      return Promise.reject(
+        new McpdError('MCPD_CLOSED', `Server "${this.name}" was removed (or the daemon is stopping); it takes no more actions.`, {
+          server: this.name,
+        }),
+      );
     }
     if (action === 'dispose') this.disposing = true;
     return this.actions.submit(action, run);
@@ -267,7 +278,9 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       const params = { name, ...(args === undefined ? {} : { arguments: args }) };
       const relay = connection.calls;
       const result = relay
-        ? checkRelayed(await relay.request('tools/call', params, { timeoutMs: timeout, signal: options.signal, onProgress: options.onProgress }))
+        ? checkRelayed(
+            await relay.request('tools/call', params, { timeoutMs: timeout, signal: options.signal, onProgress: options.onProgress }),
+          )
         : await connection.client.request({ method: 'tools/call', params }, RELAYED_RESULT, {
             timeout,
             resetTimeoutOnProgress: true,
@@ -303,14 +316,19 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
         why: `server "${this.name}" sent ${what} and no call in flight comes from a caller that can answer it (MCP clients of mcpd bridge or the HTTP gateway that declare ${kind === 'elicit' ? 'elicitation' : 'sampling'}, mcpd call and mcpd chat on a terminal${kind === 'sample' ? ', or any call when chat.sampling is "allow"' : ''})`,
       };
     }
-    return { why: `server "${this.name}" sent ${what} while ${able.length} calls that could answer it were in flight; which one asked cannot be told` };
+    return {
+      why: `server "${this.name}" sent ${what} while ${able.length} calls that could answer it were in flight; which one asked cannot be told`,
+    };
   }
 
   async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
     const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
     try {
-      return await connection.client.readResource({ uri }, { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) });
+      return await connection.client.readResource(
+        { uri },
+        { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) },
+      );
     } catch (error) {
       throw this.callError(attempt, error, `resource ${uri}`, timeout, options.signal);
     }
@@ -320,7 +338,10 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const [attempt, connection] = this.requireRunning();
     const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
     try {
-      return await connection.client.getPrompt({ name, ...(args ? { arguments: args } : {}) }, { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) });
+      return await connection.client.getPrompt(
+        { name, ...(args ? { arguments: args } : {}) },
+        { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) },
+      );
     } catch (error) {
       throw this.callError(attempt, error, `prompt "${name}"`, timeout, options.signal);
     }
@@ -362,7 +383,10 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const attempt = this.attempt;
     const connection = attempt?.connection;
     if (this.currentState !== 'running' || !attempt || !connection) {
-      const why = (this.currentState === 'failed' || this.currentState === 'backoff' || this.currentState === 'needs-auth') && this.lastError ? ` (${this.lastError.message})` : '';
+      const why =
+        (this.currentState === 'failed' || this.currentState === 'backoff' || this.currentState === 'needs-auth') && this.lastError
+          ? ` (${this.lastError.message})`
+          : '';
       throw new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is ${this.currentState}${why}.`, { server: this.name });
     }
     return [attempt, connection];
@@ -371,7 +395,10 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   private callError(attempt: Attempt, error: unknown, what: string, timeoutMs: number, signal: Cancellation | undefined): McpdError {
     if (error instanceof McpdError) return error;
     if (signal?.aborted) {
-      return new McpdError('MCPD_CALL_CANCELLED', `Call to ${what} on server "${this.name}" was cancelled.`, { server: this.name, cause: error });
+      return new McpdError('MCPD_CALL_CANCELLED', `Call to ${what} on server "${this.name}" was cancelled.`, {
+        server: this.name,
+        cause: error,
+      });
     }
     // The sign-in ran out (refresh failed, token revoked, more scope wanted): the server waits for one.
     const signIn = this.config.transport === 'http' ? needsSignIn(error, this.name, attempt.connection?.wantedScope()) : undefined;
@@ -380,22 +407,36 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       return new McpdError('MCPD_SERVER_NEEDS_AUTH', `Call to ${what} failed: ${signIn.message}`, { server: this.name, cause: error });
     }
     if (error instanceof NotReadingError) {
-      return new McpdError('MCPD_SERVER_NOT_READING', `Call to ${what} on server "${this.name}" failed: ${error.message}.`, { server: this.name, cause: error });
-    }
-    if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
-      return new McpdError('MCPD_CALL_TIMEOUT', `Call to ${what} on server "${this.name}" timed out after ${timeoutMs} ms (the server was told to cancel it).`, {
+      return new McpdError('MCPD_SERVER_NOT_READING', `Call to ${what} on server "${this.name}" failed: ${error.message}.`, {
         server: this.name,
         cause: error,
       });
+    }
+    if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
+      return new McpdError(
+        'MCPD_CALL_TIMEOUT',
+        `Call to ${what} on server "${this.name}" timed out after ${timeoutMs} ms (the server was told to cancel it).`,
+        {
+          server: this.name,
+          cause: error,
+        },
+      );
     }
     if ((error instanceof McpError && error.code === McpErrorCode.ConnectionClosed) || attempt.failure) {
       const why = attempt.failure ? ` (${attempt.failure.message})` : '';
-      return new McpdError('MCPD_CALL_FAILED', `Server "${this.name}" went away while the call to ${what} was in flight${why}; the call was not retried.`, {
-        server: this.name,
-        cause: error,
-      });
+      return new McpdError(
+        'MCPD_CALL_FAILED',
+        `Server "${this.name}" went away while the call to ${what} was in flight${why}; the call was not retried.`,
+        {
+          server: this.name,
+          cause: error,
+        },
+      );
     }
-    return new McpdError('MCPD_CALL_FAILED', `Call to ${what} on server "${this.name}" failed: ${errorMessage(error)}`, { server: this.name, cause: error });
+    return new McpdError('MCPD_CALL_FAILED', `Call to ${what} on server "${this.name}" failed: ${errorMessage(error)}`, {
+      server: this.name,
+      cause: error,
+    });
   }
 
   private launch(): Promise<void> {
@@ -437,10 +478,14 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
             const lost = info === null && this.config.transport === 'stdio';
             void this.fail(
               attempt,
-              new McpdError(lost ? 'MCPD_SERVER_CONNECTION_LOST' : 'MCPD_SERVER_EXITED', this.withStderr(`Server "${this.name}" stopped unexpectedly: ${describeExit(info, reason)}.`), {
-                server: this.name,
-                details: { exitCode: info?.code ?? null, signal: info?.signal ?? null, ...(reason ? { reason } : {}) },
-              }),
+              new McpdError(
+                lost ? 'MCPD_SERVER_CONNECTION_LOST' : 'MCPD_SERVER_EXITED',
+                this.withStderr(`Server "${this.name}" stopped unexpectedly: ${describeExit(info, reason)}.`),
+                {
+                  server: this.name,
+                  details: { exitCode: info?.code ?? null, signal: info?.signal ?? null, ...(reason ? { reason } : {}) },
+                },
+              ),
             );
           }
         },
@@ -474,10 +519,20 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
         ping: (timeout) => connection.client.ping({ timeout }),
         lastActivity: () => this.lastActivity,
         onHung: (missed) =>
-          void this.fail(attempt, new McpdError('MCPD_SERVER_HUNG', `Server "${this.name}" missed ${missed} health pings in a row; restarting it.`, { server: this.name })),
+          void this.fail(
+            attempt,
+            new McpdError('MCPD_SERVER_HUNG', `Server "${this.name}" missed ${missed} health pings in a row; restarting it.`, {
+              server: this.name,
+            }),
+          ),
       });
       attempt.health.start();
-      this.deps.logs.append(this.name, 'daemon', 'info', `running: ${plural(lists.tools.length, 'tool')}, ${plural(lists.resources.length, 'resource')}, ${plural(lists.prompts.length, 'prompt')}`);
+      this.deps.logs.append(
+        this.name,
+        'daemon',
+        'info',
+        `running: ${plural(lists.tools.length, 'tool')}, ${plural(lists.resources.length, 'resource')}, ${plural(lists.prompts.length, 'prompt')}`,
+      );
     } catch (error) {
       // Cut short by stop/restart/dispose: the action that did it tears the attempt down.
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
@@ -490,13 +545,27 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     }
   }
 
-  private startError(error: unknown, exit: ExitInfo | null | undefined, closeReason: string | undefined, protocol: RemoteProtocol | undefined): McpdError {
+  private startError(
+    error: unknown,
+    exit: ExitInfo | null | undefined,
+    closeReason: string | undefined,
+    protocol: RemoteProtocol | undefined,
+  ): McpdError {
     // Checked before the exit: a server that timed out is killed by us, which is not its crash.
-    if ((error instanceof McpdError && error.code === 'MCPD_SERVER_INIT_TIMEOUT') || (error instanceof McpError && error.code === McpErrorCode.RequestTimeout)) {
-      return new McpdError('MCPD_SERVER_INIT_TIMEOUT', this.withStderr(`Server "${this.name}" did not finish starting (initialize and listing) within ${this.config.timeouts.startupMs} ms.`), {
-        server: this.name,
-        cause: error,
-      });
+    if (
+      (error instanceof McpdError && error.code === 'MCPD_SERVER_INIT_TIMEOUT') ||
+      (error instanceof McpError && error.code === McpErrorCode.RequestTimeout)
+    ) {
+      return new McpdError(
+        'MCPD_SERVER_INIT_TIMEOUT',
+        this.withStderr(
+          `Server "${this.name}" did not finish starting (initialize and listing) within ${this.config.timeouts.startupMs} ms.`,
+        ),
+        {
+          server: this.name,
+          cause: error,
+        },
+      );
     }
     if (error instanceof McpdError && error.code !== 'MCPD_TIMEOUT') return error;
     if (this.config.transport === 'http') {
@@ -504,13 +573,20 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       if (remote) return remote;
     }
     if (exit !== undefined) {
-      return new McpdError('MCPD_SERVER_EXITED', this.withStderr(`Server "${this.name}" stopped during startup: ${describeExit(exit, closeReason)}.`), {
-        server: this.name,
-        details: { exitCode: exit?.code ?? null, signal: exit?.signal ?? null },
-        cause: error,
-      });
+      return new McpdError(
+        'MCPD_SERVER_EXITED',
+        this.withStderr(`Server "${this.name}" stopped during startup: ${describeExit(exit, closeReason)}.`),
+        {
+          server: this.name,
+          details: { exitCode: exit?.code ?? null, signal: exit?.signal ?? null },
+          cause: error,
+        },
+      );
     }
-    return new McpdError('MCPD_SERVER_INIT_FAILED', this.withStderr(`Server "${this.name}" failed to initialize: ${errorMessage(error)}`), { server: this.name, cause: error });
+    return new McpdError('MCPD_SERVER_INIT_FAILED', this.withStderr(`Server "${this.name}" failed to initialize: ${errorMessage(error)}`), {
+      server: this.name,
+      cause: error,
+    });
   }
 
   private withStderr(message: string): string {

@@ -64,7 +64,6 @@ export function groupMembers(pgid: number): { pid: number; state: string }[] | n
   return members;
 }
 
-
 async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -108,9 +107,13 @@ export class ServerProcess {
     });
     if (subprocess.pid === undefined || !subprocess.stdin || !subprocess.stdout || !subprocess.stderr) {
       const result = await subprocess;
-      throw new McpdError('MCPD_SERVER_SPAWN_FAILED', `Server "${options.server}": could not start ${options.command}: ${result.shortMessage}`, {
-        server: options.server,
-      });
+      throw new McpdError(
+        'MCPD_SERVER_SPAWN_FAILED',
+        `Server "${options.server}": could not start ${options.command}: ${result.shortMessage}`,
+        {
+          server: options.server,
+        },
+      );
     }
     // Only the 'exit' event says the process itself ended: the promise would also wait for stdio,
     // which a grandchild may hold open.

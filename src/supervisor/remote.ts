@@ -37,7 +37,13 @@ export async function resolveHeaders(config: HttpServerConfig, signal: AbortSign
 
 async function runHeaderCommand(server: string, header: string, value: Exclude<HeaderValue, string>, signal: AbortSignal): Promise<string> {
   const [file, ...args] = value.command;
-  const result = await execa(file!, args, { reject: false, timeout: HEADER_COMMAND_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', stripFinalNewline: true });
+  const result = await execa(file!, args, {
+    reject: false,
+    timeout: HEADER_COMMAND_TIMEOUT_MS,
+    cancelSignal: signal,
+    stdin: 'ignore',
+    stripFinalNewline: true,
+  });
   if (result.failed || result.stdout.trim() === '') {
     const why = result.timedOut
       ? `did not finish within ${HEADER_COMMAND_TIMEOUT_MS / 1000} s`
@@ -46,13 +52,26 @@ async function runHeaderCommand(server: string, header: string, value: Exclude<H
         : result.stdout.trim() === '' && result.exitCode === 0
           ? 'printed nothing'
           : `exited with ${result.exitCode}`;
-    throw new McpdError('MCPD_SERVER_INIT_FAILED', `Server "${server}": the command for header ${header} (servers.${server}.headers.${header}.command: ${value.command.join(' ')}) ${why}.`, { server });
+    throw new McpdError(
+      'MCPD_SERVER_INIT_FAILED',
+      `Server "${server}": the command for header ${header} (servers.${server}.headers.${header}.command: ${value.command.join(' ')}) ${why}.`,
+      { server },
+    );
   }
   return `${value.prefix ?? ''}${result.stdout.trim()}`;
 }
 
-export function remoteTransport(protocol: RemoteProtocol, url: string, headers: Record<string, string>, auth?: { provider: OAuthClientProvider; onInsufficientScope: (scope: string) => void }): Transport {
-  const options = { requestInit: { headers }, fetch: auth ? scopeWatchingFetch(abortIsolatingFetch(), auth.onInsufficientScope) : abortIsolatingFetch(), ...(auth ? { authProvider: auth.provider } : {}) };
+export function remoteTransport(
+  protocol: RemoteProtocol,
+  url: string,
+  headers: Record<string, string>,
+  auth?: { provider: OAuthClientProvider; onInsufficientScope: (scope: string) => void },
+): Transport {
+  const options = {
+    requestInit: { headers },
+    fetch: auth ? scopeWatchingFetch(abortIsolatingFetch(), auth.onInsufficientScope) : abortIsolatingFetch(),
+    ...(auth ? { authProvider: auth.provider } : {}),
+  };
   return protocol === 'sse' ? new SSEClientTransport(new URL(url), options) : new StreamableHTTPClientTransport(new URL(url), options);
 }
 
@@ -73,7 +92,8 @@ function scopeWatchingFetch(base: FetchLike, onInsufficientScope: (scope: string
 
 /** The HTTP status a failure carries, when it is one. */
 export function httpStatus(error: unknown): number | undefined {
-  if (error instanceof StreamableHTTPError || error instanceof SseError) return typeof error.code === 'number' && error.code > 0 ? error.code : undefined;
+  if (error instanceof StreamableHTTPError || error instanceof SseError)
+    return typeof error.code === 'number' && error.code > 0 ? error.code : undefined;
   return undefined;
 }
 
@@ -118,7 +138,12 @@ function networkCause(error: unknown): string | undefined {
  * What a remote server's failure to connect means, or undefined when it is not one of these
  * (the caller words it then). 401/403 is `needs authorization`: no restart loop.
  */
-export function remoteStartError(config: HttpServerConfig, protocol: RemoteProtocol, error: unknown, wantedScope?: string): McpdError | undefined {
+export function remoteStartError(
+  config: HttpServerConfig,
+  protocol: RemoteProtocol,
+  error: unknown,
+  wantedScope?: string,
+): McpdError | undefined {
   const where = `${config.url} (${protocol === 'sse' ? 'legacy SSE' : 'Streamable HTTP'})`;
   const status = httpStatus(error);
   const server = config.name;
@@ -132,14 +157,26 @@ export function remoteStartError(config: HttpServerConfig, protocol: RemoteProto
     );
   }
   if (status === 404 || status === 405) {
-    const hint = protocol === 'sse' ? 'not a legacy SSE endpoint (check the URL; for Streamable HTTP leave "type" out)' : 'wrong URL, or not a Streamable HTTP endpoint (for a legacy SSE server set "type": "sse")';
-    return new McpdError('MCPD_SERVER_HTTP_ERROR', `Server "${server}": ${where} answered ${status} ${status === 404 ? 'Not Found' : 'Method Not Allowed'}: ${hint}.`, { server, details: { status } });
+    const hint =
+      protocol === 'sse'
+        ? 'not a legacy SSE endpoint (check the URL; for Streamable HTTP leave "type" out)'
+        : 'wrong URL, or not a Streamable HTTP endpoint (for a legacy SSE server set "type": "sse")';
+    return new McpdError(
+      'MCPD_SERVER_HTTP_ERROR',
+      `Server "${server}": ${where} answered ${status} ${status === 404 ? 'Not Found' : 'Method Not Allowed'}: ${hint}.`,
+      { server, details: { status } },
+    );
   }
   if (status !== undefined) {
-    return new McpdError('MCPD_SERVER_HTTP_ERROR', `Server "${server}": ${where} answered HTTP ${status}${status >= 500 ? ' (a server error; it is retried)' : ''}.`, { server, details: { status } });
+    return new McpdError(
+      'MCPD_SERVER_HTTP_ERROR',
+      `Server "${server}": ${where} answered HTTP ${status}${status >= 500 ? ' (a server error; it is retried)' : ''}.`,
+      { server, details: { status } },
+    );
   }
   const network = networkCause(error);
-  if (network) return new McpdError('MCPD_SERVER_UNREACHABLE', `Server "${server}" cannot be reached at ${config.url}: ${network}.`, { server });
+  if (network)
+    return new McpdError('MCPD_SERVER_UNREACHABLE', `Server "${server}" cannot be reached at ${config.url}: ${network}.`, { server });
   return undefined;
 }
 
@@ -155,7 +192,12 @@ export function needsSignIn(error: unknown, server: string, wantedScope?: string
         { server: e.server },
       );
     }
-    if (e instanceof UnauthorizedError) return new McpdError('MCPD_SERVER_NEEDS_AUTH', `Server "${server}" needs authorization (${e.message}). Sign in with: mcpd auth ${server}`, { server });
+    if (e instanceof UnauthorizedError)
+      return new McpdError(
+        'MCPD_SERVER_NEEDS_AUTH',
+        `Server "${server}" needs authorization (${e.message}). Sign in with: mcpd auth ${server}`,
+        { server },
+      );
   }
   return undefined;
 }

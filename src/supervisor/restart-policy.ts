@@ -10,9 +10,7 @@ import type { RestartPolicyConfig } from '../config/types.js';
 
 export const JITTER = 0.2;
 
-export type RestartDecision =
-  | { action: 'retry'; delayMs: number; attempt: number }
-  | { action: 'give-up'; failuresInWindow: number };
+export type RestartDecision = { action: 'retry'; delayMs: number; attempt: number } | { action: 'give-up'; failuresInWindow: number };
 
 export class RestartPolicy {
   private failures: number[] = [];

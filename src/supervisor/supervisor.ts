@@ -23,7 +23,14 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> {
     private readonly deps: ConnectionDeps,
     private readonly random: () => number = Math.random,
   ) {
-    super((error, event) => deps.logs.append('daemon', 'daemon', 'error', `a listener of supervisor "${event}" failed: ${(error as Error)?.message ?? String(error)}`));
+    super((error, event) =>
+      deps.logs.append(
+        'daemon',
+        'daemon',
+        'error',
+        `a listener of supervisor "${event}" failed: ${(error as Error)?.message ?? String(error)}`,
+      ),
+    );
   }
 
   list(): ManagedServer[] {
@@ -39,7 +46,11 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> {
     if (!server) {
       const known = [...this.servers.keys()].join(', ') || 'none';
       const guess = closestWord(name, [...this.servers.keys()]);
-      throw new McpdError('MCPD_SERVER_UNKNOWN', `No server named "${name}" in the config${guess ? `; did you mean "${guess}"?` : ''} (servers: ${known}).`, { server: name });
+      throw new McpdError(
+        'MCPD_SERVER_UNKNOWN',
+        `No server named "${name}" in the config${guess ? `; did you mean "${guess}"?` : ''} (servers: ${known}).`,
+        { server: name },
+      );
     }
     return server;
   }
@@ -48,7 +59,11 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> {
   async startAll(config: ResolvedConfig): Promise<void> {
     this.assertOpen();
     for (const server of Object.values(config.servers)) this.add(server);
-    await Promise.allSettled(this.list().filter((s) => !s.config.disabled).map((s) => s.start()));
+    await Promise.allSettled(
+      this.list()
+        .filter((s) => !s.config.disabled)
+        .map((s) => s.start()),
+    );
   }
 
   /** Applies a reload: start added, stop removed, restart changed, leave the rest untouched. */

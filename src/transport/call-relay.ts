@@ -61,7 +61,9 @@ export class CallRelay {
       if (options.signal) entry.forgetAbort = whenAborted(options.signal, () => this.cancel(id, options.signal!.reason));
       // The progress token is the call's id: progress is what extends its timeout.
       const meta = typeof params['_meta'] === 'object' && params['_meta'] !== null ? (params['_meta'] as Record<string, unknown>) : {};
-      this.send({ jsonrpc: '2.0', id, method, params: { ...params, _meta: { ...meta, progressToken: id } } }).catch((error: unknown) => this.settle(id, undefined, error));
+      this.send({ jsonrpc: '2.0', id, method, params: { ...params, _meta: { ...meta, progressToken: id } } }).catch((error: unknown) =>
+        this.settle(id, undefined, error),
+      );
     });
   }
 
@@ -76,7 +78,11 @@ export class CallRelay {
       if (!this.pending.has(id)) return false;
       const error = fields['error'] as { code?: unknown; message?: unknown; data?: unknown } | undefined;
       if (error) {
-        this.settle(id, undefined, new McpError(typeof error.code === 'number' ? error.code : ErrorCode.InternalError, String(error.message ?? 'error'), error.data));
+        this.settle(
+          id,
+          undefined,
+          new McpError(typeof error.code === 'number' ? error.code : ErrorCode.InternalError, String(error.message ?? 'error'), error.data),
+        );
         return true;
       }
       const result = fields['result'];
@@ -108,18 +114,26 @@ export class CallRelay {
   /** The connection closed: every call in flight fails as the SDK's would. */
   close(): void {
     this.closed = true;
-    for (const entry of this.pending.values()) this.settle(entry.id, undefined, new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));
+    for (const entry of this.pending.values())
+      this.settle(entry.id, undefined, new McpError(ErrorCode.ConnectionClosed, 'Connection closed'));
   }
 
   private timer(id: string, timeoutMs: number): NodeJS.Timeout {
-    return setTimeout(() => this.cancel(id, new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs })), timeoutMs);
+    return setTimeout(
+      () => this.cancel(id, new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs })),
+      timeoutMs,
+    );
   }
 
   /** Tells the server the call is off (it may stop working on it), then fails it with `reason`. */
   private cancel(id: string, reason: unknown): void {
     if (!this.pending.has(id)) return;
     if (!this.closed) {
-      this.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: String(reason instanceof Error ? reason.message : reason) } }).catch(() => undefined);
+      this.send({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: id, reason: String(reason instanceof Error ? reason.message : reason) },
+      }).catch(() => undefined);
     }
     this.settle(id, undefined, reason);
   }

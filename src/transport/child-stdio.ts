@@ -73,7 +73,10 @@ export class ChildStdioTransport implements Transport {
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
       // The start of a line that came in earlier chunks is joined once, when its end arrives.
-      const line = this.partial.length === 0 ? chunk.toString('utf8', start, end) : Buffer.concat([...this.partial, chunk.subarray(start, end)]).toString('utf8');
+      const line =
+        this.partial.length === 0
+          ? chunk.toString('utf8', start, end)
+          : Buffer.concat([...this.partial, chunk.subarray(start, end)]).toString('utf8');
       this.partial = [];
       this.partialBytes = 0;
       this.receiveLine(line);

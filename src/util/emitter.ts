@@ -7,7 +7,9 @@ import { EventEmitter } from 'eventemitter3';
 export type ListenerErrorHandler = (error: unknown, event: string) => void;
 
 const reportToStderr: ListenerErrorHandler = (error, event) => {
-  process.stderr.write(`mcpd: a listener of "${event}" threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `mcpd: a listener of "${event}" threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
 };
 
 export class GuardedEmitter<Events extends EventEmitter.ValidEventTypes> extends EventEmitter<Events> {

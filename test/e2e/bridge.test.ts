@@ -20,7 +20,12 @@ const clients: Client[] = [];
 const mcpd = (args: string[]) => execa(process.execPath, [CLI, ...args, '--home', home], { reject: false, cwd: dir.path, timeout: 60_000 });
 
 async function host(args: string[] = []): Promise<{ client: Client; stderr: () => string }> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'bridge', '--home', home, '--config', configFile, ...args], cwd: dir.path, stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'bridge', '--home', home, '--config', configFile, ...args],
+    cwd: dir.path,
+    stderr: 'pipe',
+  });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new Client({ name: 'test-host', version: '1.0.0' });
@@ -32,7 +37,11 @@ async function host(args: string[] = []): Promise<{ client: Client; stderr: () =
 beforeAll(() => {
   writeFileSync(
     configFile,
-    JSON.stringify({ servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() }, plugins: [join(ROOT, 'plugins/redact-secrets.ts'), join(ROOT, 'plugins/audit-log.ts')], gateway: { profiles: { echoes: { tools: { allow: ['*__echo'] } } } } }),
+    JSON.stringify({
+      servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() },
+      plugins: [join(ROOT, 'plugins/redact-secrets.ts'), join(ROOT, 'plugins/audit-log.ts')],
+      gateway: { profiles: { echoes: { tools: { allow: ['*__echo'] } } } },
+    }),
   );
 });
 
@@ -87,7 +96,11 @@ describe('mcpd bridge', () => {
   });
 
   it('an unknown --server is refused with a clear message', async () => {
-    const result = await execa(process.execPath, [CLI, 'bridge', '--home', home, '--server', 'nope'], { reject: false, input: '', timeout: 20_000 });
+    const result = await execa(process.execPath, [CLI, 'bridge', '--home', home, '--server', 'nope'], {
+      reject: false,
+      input: '',
+      timeout: 20_000,
+    });
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('No server named "nope"');
@@ -96,18 +109,29 @@ describe('mcpd bridge', () => {
   it('relays progress, and the host’s cancel reaches the server', async () => {
     const { client } = await host();
     const progress: number[] = [];
-    await client.callTool({ name: 'fx__progress', arguments: { ms: 300, every: 60 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    await client.callTool({ name: 'fx__progress', arguments: { ms: 300, every: 60 } }, undefined, {
+      onprogress: (p) => progress.push(p.progress),
+    });
     expect(progress.length).toBeGreaterThanOrEqual(3);
     const abort = new AbortController();
     const call = client.callTool({ name: 'fx__slow', arguments: { ms: 30_000 } }, undefined, { signal: abort.signal });
     await new Promise((r) => setTimeout(r, 300));
     abort.abort();
     await expect(call).rejects.toThrow();
-    await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancel to reach the server');
+    await waitFor(
+      () => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'),
+      5_000,
+      'the cancel to reach the server',
+    );
   });
 
   it('passes an elicitation from the server to the host that made the call, and its answer back', async () => {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'bridge', '--home', home], cwd: dir.path, stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, 'bridge', '--home', home],
+      cwd: dir.path,
+      stderr: 'pipe',
+    });
     const client = new Client({ name: 'asking-host', version: '1.0.0' }, { capabilities: { elicitation: {} } });
     client.setRequestHandler(ElicitRequestSchema, async (request) => {
       expect(request.params.message).toBe('What is your name?');

@@ -16,7 +16,12 @@ const configFile = join(dir.path, 'mcp.config.json');
 let env: Record<string, string>;
 
 function mcpd(args: string[], options: { input?: string; env?: Record<string, string> } = {}) {
-  return execa(process.execPath, [CLI, ...args], { reject: false, env: options.env ?? env, timeout: 30_000, ...(options.input === undefined ? { stdin: 'ignore' } : { input: options.input }) });
+  return execa(process.execPath, [CLI, ...args], {
+    reject: false,
+    env: options.env ?? env,
+    timeout: 30_000,
+    ...(options.input === undefined ? { stdin: 'ignore' } : { input: options.input }),
+  });
 }
 
 beforeAll(async () => {
@@ -37,7 +42,12 @@ afterAll(async () => {
 describe('mcpd chat -p', () => {
   it('streams one turn, shows tool calls, exits 0', async () => {
     api.script(
-      { content: [{ type: 'text', text: 'Echoing for you.' }, { type: 'tool_use', name: 'fx__echo', input: { message: 'hello' } }] },
+      {
+        content: [
+          { type: 'text', text: 'Echoing for you.' },
+          { type: 'tool_use', name: 'fx__echo', input: { message: 'hello' } },
+        ],
+      },
       { content: [{ type: 'text', text: 'It echoed hello.' }] },
     );
     const result = await mcpd(['chat', '-p', 'echo hello']);
@@ -63,7 +73,9 @@ describe('mcpd chat -p', () => {
   it('takes piped stdin as the prompt, and --session resumes', async () => {
     api.script({ content: [{ type: 'text', text: 'first answer' }] });
     const first = await mcpd(['chat', '--json'], { input: 'remember the word kumquat\n' });
-    expect(api.requests.at(-1)!.body.messages.at(-1)!.content).toEqual([{ type: 'text', text: 'remember the word kumquat', cache_control: { type: 'ephemeral' } }]);
+    expect(api.requests.at(-1)!.body.messages.at(-1)!.content).toEqual([
+      { type: 'text', text: 'remember the word kumquat', cache_control: { type: 'ephemeral' } },
+    ]);
     const sessionId = (JSON.parse(first.stdout.split('\n').at(-1)!) as { sessionId: string }).sessionId;
     api.script({ content: [{ type: 'text', text: 'kumquat' }] });
     const second = await mcpd(['chat', '--session', sessionId, '-p', 'which word?']);
@@ -97,14 +109,23 @@ describe('mcpd chat without an API key', () => {
 
 describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
   it('chats, asks for approval, cancels with Ctrl-C, answers slash commands, quits with Ctrl-D', async () => {
-    const repl: ResultPromise = execa('script', ['-qfec', `"${process.execPath}" "${CLI}" chat`, '/dev/null'], { env: { ...env, TERM: 'dumb' }, reject: false, stdin: 'pipe', timeout: 30_000 });
+    const repl: ResultPromise = execa('script', ['-qfec', `"${process.execPath}" "${CLI}" chat`, '/dev/null'], {
+      env: { ...env, TERM: 'dumb' },
+      reject: false,
+      stdin: 'pipe',
+      timeout: 30_000,
+    });
     let screen = '';
     repl.stdout!.on('data', (d: Buffer) => {
       screen += d.toString();
     });
     const type = (text: string) => repl.stdin!.write(text);
     const see = (what: string | RegExp, timeoutMs = 10_000) =>
-      waitFor(() => (typeof what === 'string' ? screen.includes(what) : what.test(screen)), timeoutMs, `the screen to show ${String(what)}:\n${screen}`);
+      waitFor(
+        () => (typeof what === 'string' ? screen.includes(what) : what.test(screen)),
+        timeoutMs,
+        `the screen to show ${String(what)}:\n${screen}`,
+      );
     // A line typed while a turn is still ending is not the next message: type it at the prompt.
     const say = async (text: string) => {
       await see(/› $/);
@@ -116,7 +137,10 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
     await say('hello');
     await see('Hi from the stand-in.');
 
-    api.script({ content: [{ type: 'tool_use', name: 'fx__add_tool', input: { name: 'approved_tool' } }] }, { content: [{ type: 'text', text: 'Tool added.' }] });
+    api.script(
+      { content: [{ type: 'tool_use', name: 'fx__add_tool', input: { name: 'approved_tool' } }] },
+      { content: [{ type: 'text', text: 'Tool added.' }] },
+    );
     await say('add a tool');
     await see('[y]es / [n]o / [a]lways');
     type('y'); // one key, no Enter
@@ -131,7 +155,11 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
     type('Grace\r');
     await see(/✓ fx__ask .* hello Grace/);
     await see('Nice name.');
-    api.script({ content: [{ type: 'tool_use', name: 'fx__sample', input: {} }] }, { content: [{ type: 'text', text: 'sampled hi' }] }, { content: [{ type: 'text', text: 'Sampled.' }] });
+    api.script(
+      { content: [{ type: 'tool_use', name: 'fx__sample', input: {} }] },
+      { content: [{ type: 'text', text: 'sampled hi' }] },
+      { content: [{ type: 'text', text: 'Sampled.' }] },
+    );
     await say('sample');
     await see('fx (in fx__sample) asks Claude, up to 20 tokens');
     await see('Say hi');
@@ -161,7 +189,12 @@ describe('the mcpd chat REPL (on a pseudo-terminal)', () => {
 
 describe('mcpd call and a server that samples', () => {
   it('on a terminal, asks the person, then Claude answers; without one, declines with a clear message', async () => {
-    const pty = execa('script', ['-qfec', `"${process.execPath}" "${CLI}" call fx__sample`, '/dev/null'], { env: { ...env, TERM: 'dumb' }, reject: false, stdin: 'pipe', timeout: 30_000 });
+    const pty = execa('script', ['-qfec', `"${process.execPath}" "${CLI}" call fx__sample`, '/dev/null'], {
+      env: { ...env, TERM: 'dumb' },
+      reject: false,
+      stdin: 'pipe',
+      timeout: 30_000,
+    });
     let screen = '';
     pty.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
     api.script({ content: [{ type: 'text', text: 'hello from Claude' }] });

@@ -35,7 +35,9 @@ describe('catalogue commands', () => {
     expect(one.stdout).toContain('fx__echo  (server fx, its own name "echo")');
     expect(one.stdout).toContain('"required": [');
     expect(one.stdout).toContain(`Call it with: mcpd call fx__echo '{"message":"…"}'`);
-    expect((await mcpd(['server', 'restart', 'fxx'])).stderr).toBe('No server named "fxx" in the config; did you mean "fx"? (servers: fx).');
+    expect((await mcpd(['server', 'restart', 'fxx'])).stderr).toBe(
+      'No server named "fxx" in the config; did you mean "fx"? (servers: fx).',
+    );
     const typo = await mcpd(['tools', 'fx__ecko']);
     expect([typo.exitCode, typo.stderr]).toEqual([1, 'No server or tool named "fx__ecko". Did you mean "fx__echo"? See: mcpd tools']);
   });
@@ -72,7 +74,10 @@ describe('manners', () => {
   it('bash completion completes commands, tools and servers from the daemon', async () => {
     const complete = async (words: string[]) => {
       const script = `source <(mcpd completion bash); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _mcpd; printf '%s\\n' "\${COMPREPLY[@]}"`;
-      const result = await execa('bash', ['-c', script], { env: { PATH: `${bin}:${process.env['PATH']}`, MCPD_HOME: home }, reject: false });
+      const result = await execa('bash', ['-c', script], {
+        env: { PATH: `${bin}:${process.env['PATH']}`, MCPD_HOME: home },
+        reject: false,
+      });
       return result.stdout.split('\n').filter(Boolean);
     };
     expect(await complete(['mcpd', 'ca'])).toEqual(['call']);

@@ -26,7 +26,14 @@ function mcpd(args: string[], options: { env?: Record<string, string>; cwd?: str
 }
 
 beforeAll(() => {
-  writeFileSync(configFile, JSON.stringify({ servers: { fx: fixtureEntry({ FIXTURE_GRANDCHILD: grandchildFile }), off: { command: 'nothing', disabled: true } } }, null, 2));
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      { servers: { fx: fixtureEntry({ FIXTURE_GRANDCHILD: grandchildFile }), off: { command: 'nothing', disabled: true } } },
+      null,
+      2,
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -122,7 +129,13 @@ describe('a daemon started in the background', () => {
     expect([asked.exitCode, asked.stdout]).toEqual([0, 'no answer (decline)']);
     expect(asked.stderr).toContain('The server asked: "What is your name?" — declined: no terminal to answer on.');
     // On a terminal (a pseudo-terminal here), the person answers the form.
-    const pty = execa('script', ['-qfec', `"${process.execPath}" "${CLI}" call fx__ask`, '/dev/null'], { env: { MCPD_HOME: home, TERM: 'dumb' }, cwd: dir.path, reject: false, stdin: 'pipe', timeout: 30_000 });
+    const pty = execa('script', ['-qfec', `"${process.execPath}" "${CLI}" call fx__ask`, '/dev/null'], {
+      env: { MCPD_HOME: home, TERM: 'dumb' },
+      cwd: dir.path,
+      reject: false,
+      stdin: 'pipe',
+      timeout: 30_000,
+    });
     let screen = '';
     pty.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
     await waitFor(() => screen.includes('name *'), 10_000, `the form:\n${screen}`);
@@ -153,7 +166,10 @@ describe('a daemon started in the background', () => {
     const logs = await mcpd(['logs', 'fx', '-n', '20']);
     expect(logs.exitCode).toBe(0);
     expect(logs.stdout).toContain('fx | state starting → running');
-    const follower: ResultPromise = execa(process.execPath, [CLI, 'logs', 'fx', '-f', '-n', '0'], { env: { MCPD_HOME: home }, reject: false });
+    const follower: ResultPromise = execa(process.execPath, [CLI, 'logs', 'fx', '-f', '-n', '0'], {
+      env: { MCPD_HOME: home },
+      reject: false,
+    });
     let seen = '';
     follower.stdout!.on('data', (d: Buffer) => {
       seen += d.toString();
@@ -171,7 +187,10 @@ describe('a daemon started in the background', () => {
     // A reader that stops early (| head -1) ends the output quietly, every time.
     for (let i = 0; i < 5; i += 1) {
       for (const command of ['tools', 'logs']) {
-        const piped = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" ${command} | head -1`], { env: { MCPD_HOME: home }, reject: false });
+        const piped = await execa('sh', ['-c', `"${process.execPath}" "${CLI}" ${command} | head -1`], {
+          env: { MCPD_HOME: home },
+          reject: false,
+        });
         expect(piped.stderr).toBe('');
       }
     }
@@ -238,13 +257,27 @@ describe('a plugin that throws outside its hooks', () => {
   it('is blamed by name and the daemon stays up', async () => {
     const pluginHome = join(dir.path, 'plugin-home');
     const config = join(dir.path, 'stray.config.json');
-    writeFileSync(config, JSON.stringify({ servers: { fx: fixtureEntry() }, plugins: [[join(import.meta.dirname, '../fixtures/plugins/probe.ts'), { tag: 'stray', throwLaterMs: 0 }]] }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        servers: { fx: fixtureEntry() },
+        plugins: [[join(import.meta.dirname, '../fixtures/plugins/probe.ts'), { tag: 'stray', throwLaterMs: 0 }]],
+      }),
+    );
     const env = { MCPD_HOME: pluginHome };
     expect((await mcpd(['start', '--config', config], { env })).exitCode).toBe(0);
     try {
-      await waitFor(async () => (await mcpd(['logs', 'daemon', '-n', '50'], { env })).stdout.includes('plugin probe threw outside a hook'), 10_000, 'the plugin to be blamed');
+      await waitFor(
+        async () => (await mcpd(['logs', 'daemon', '-n', '50'], { env })).stdout.includes('plugin probe threw outside a hook'),
+        10_000,
+        'the plugin to be blamed',
+      );
       const status = JSON.parse((await mcpd(['status', '--json'], { env })).stdout) as DaemonStatus;
-      expect(status.plugins[0]).toMatchObject({ name: 'probe', state: 'loaded', lastError: { hook: 'outside a hook', message: 'stray throws from its own timer' } });
+      expect(status.plugins[0]).toMatchObject({
+        name: 'probe',
+        state: 'loaded',
+        lastError: { hook: 'outside a hook', message: 'stray throws from its own timer' },
+      });
       expect((await mcpd(['call', 'fx__echo', '{"message":"alive"}'], { env })).stdout).toBe('alive+stray\nafter:stray');
     } finally {
       await mcpd(['stop'], { env });

@@ -18,7 +18,12 @@ mkdirSync(nowhere);
 mkdirSync(project);
 
 function mcpd(args: string[], cwd: string) {
-  return execa(process.execPath, [CLI, ...args], { reject: false, cwd, env: { MCPD_HOME: home, XDG_CONFIG_HOME: xdg, HOME: dir.path }, timeout: 60_000 });
+  return execa(process.execPath, [CLI, ...args], {
+    reject: false,
+    cwd,
+    env: { MCPD_HOME: home, XDG_CONFIG_HOME: xdg, HOME: dir.path },
+    timeout: 60_000,
+  });
 }
 
 afterAll(async () => {
@@ -27,7 +32,7 @@ afterAll(async () => {
 });
 
 describe('config locations', () => {
-  it('mcpd init writes the user\'s config once, with comments, and it checks clean', async () => {
+  it("mcpd init writes the user's config once, with comments, and it checks clean", async () => {
     const first = await mcpd(['init'], nowhere);
     const file = join(xdg, 'mcpd', 'mcp.config.json');
     expect([first.exitCode, first.stdout]).toEqual([0, expect.stringContaining(`Wrote ${file}.`)]);
@@ -39,7 +44,7 @@ describe('config locations', () => {
     expect(check.stdout).toContain(file);
   });
 
-  it('mcpd start from a folder without a config runs the user\'s; from a folder with another, it says which runs', async () => {
+  it("mcpd start from a folder without a config runs the user's; from a folder with another, it says which runs", async () => {
     // The user's config, with a server that needs no network.
     writeFileSync(join(xdg, 'mcpd', 'mcp.config.json'), `// mine\n${JSON.stringify({ servers: { fx: fixtureEntry() } }, null, 2)}\n`);
     const started = await mcpd(['start'], nowhere);

@@ -37,8 +37,20 @@ describe.skipIf(!node)('the MCP conformance suite through the HTTP gateway', () 
 
 /** Two upstreams: the npm reference server, and our fixture of every scenario. */
 const UPSTREAMS = [
-  { name: 'server-everything', script: join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), stdio: ['stdio'], http: (port: number) => ({ args: ['streamableHttp'], env: { PORT: String(port) } }), minimum: 10 },
-  { name: 'our conformance fixture', script: join(ROOT, 'test/fixtures/conformance-server.mjs'), stdio: [], http: (port: number) => ({ args: ['http', String(port)], env: {} }), minimum: 26 },
+  {
+    name: 'server-everything',
+    script: join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'),
+    stdio: ['stdio'],
+    http: (port: number) => ({ args: ['streamableHttp'], env: { PORT: String(port) } }),
+    minimum: 10,
+  },
+  {
+    name: 'our conformance fixture',
+    script: join(ROOT, 'test/fixtures/conformance-server.mjs'),
+    stdio: [],
+    http: (port: number) => ({ args: ['http', String(port)], env: {} }),
+    minimum: 26,
+  },
 ];
 
 for (const upstream of UPSTREAMS) {
@@ -52,7 +64,11 @@ for (const upstream of UPSTREAMS) {
       const http = upstream.http(port);
       server = execa(process.execPath, [upstream.script, ...http.args], { env: http.env, reject: false });
       direct = `http://127.0.0.1:${port}/mcp`;
-      await waitFor(async () => (await fetch(direct, { method: 'GET' }).catch(() => undefined)) !== undefined, 15_000, `${upstream.name} over HTTP`);
+      await waitFor(
+        async () => (await fetch(direct, { method: 'GET' }).catch(() => undefined)) !== undefined,
+        15_000,
+        `${upstream.name} over HTTP`,
+      );
       relay = await startDaemon({
         servers: { up: { command: process.execPath, args: [upstream.script, ...upstream.stdio] }, 'up-http': { url: direct } },
         gateway: { http: { port: 0 } },
@@ -75,17 +91,31 @@ for (const upstream of UPSTREAMS) {
         expect(viaStdio.passed, `${scenario} through the stdio upstream`).toContain(scenario);
         expect(viaHttp.passed, `${scenario} through the remote upstream`).toContain(scenario);
       }
-      console.info(`conformance, ${upstream.name}: ${straight.passed.length} scenarios pass directly; through mcpd ${viaStdio.passed.length} (stdio upstream), ${viaHttp.passed.length} (remote upstream)`);
+      console.info(
+        `conformance, ${upstream.name}: ${straight.passed.length} scenarios pass directly; through mcpd ${viaStdio.passed.length} (stdio upstream), ${viaHttp.passed.length} (remote upstream)`,
+      );
     }, 600_000);
   });
 }
 
-describe.skipIf(!node)('the MCP conformance suite\'s client auth scenarios, signing mcpd in', () => {
+describe.skipIf(!node)("the MCP conformance suite's client auth scenarios, signing mcpd in", () => {
   it('every authorization-code scenario passes (discovery, CIMD, DCR, pre-registration, scopes, step-up, token endpoint auth)', async () => {
     // The adapter drives a real daemon: mcpd auth's flow, then tools through mcpd (test/conformance/auth-client.mjs).
-    const { passed, failed, output } = await runClientSuite(node!, `"${process.execPath}" "${join(ROOT, 'test/conformance/auth-client.mjs')}"`, 'auth');
+    const { passed, failed, output } = await runClientSuite(
+      node!,
+      `"${process.execPath}" "${join(ROOT, 'test/conformance/auth-client.mjs')}"`,
+      'auth',
+    );
     expect(failed, output.slice(-3000)).toEqual([]);
-    expect(passed).toEqual(expect.arrayContaining(['auth/metadata-default', 'auth/basic-cimd', 'auth/scope-step-up', 'auth/pre-registration', 'auth/token-endpoint-auth-basic']));
+    expect(passed).toEqual(
+      expect.arrayContaining([
+        'auth/metadata-default',
+        'auth/basic-cimd',
+        'auth/scope-step-up',
+        'auth/pre-registration',
+        'auth/token-endpoint-auth-basic',
+      ]),
+    );
     expect(passed.length).toBeGreaterThanOrEqual(14);
   }, 300_000);
 });

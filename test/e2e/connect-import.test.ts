@@ -35,9 +35,22 @@ beforeAll(async () => {
   writeFileSync(join(project, 'mcp.config.json'), JSON.stringify({ servers: { fx: fixtureEntry() } }));
   // Hosts with servers of their own, and VS Code's file with a comment.
   mkdirSync(dirname(files['claude-desktop']!), { recursive: true });
-  writeFileSync(files['claude-desktop']!, JSON.stringify({ mcpServers: { mine: { command: process.execPath, args: [FIXTURE, '--mine'] }, dup: { command: process.execPath, args: [FIXTURE] } }, globalShortcut: 'Ctrl+Space' }, null, 2));
+  writeFileSync(
+    files['claude-desktop']!,
+    JSON.stringify(
+      {
+        mcpServers: { mine: { command: process.execPath, args: [FIXTURE, '--mine'] }, dup: { command: process.execPath, args: [FIXTURE] } },
+        globalShortcut: 'Ctrl+Space',
+      },
+      null,
+      2,
+    ),
+  );
   mkdirSync(dirname(files.vscode!), { recursive: true });
-  writeFileSync(files.vscode!, '// my VS Code servers\n{\n  "servers": {\n    "web": { "type": "http", "url": "https://example.com/mcp" }\n  }\n}\n');
+  writeFileSync(
+    files.vscode!,
+    '// my VS Code servers\n{\n  "servers": {\n    "web": { "type": "http", "url": "https://example.com/mcp" }\n  }\n}\n',
+  );
   expect((await mcpd(['start'])).exitCode).toBe(0);
 }, 30_000);
 
@@ -49,7 +62,15 @@ afterAll(async () => {
 async function spawnAsHost(entry: { command: string; args: string[] }): Promise<string[]> {
   const client = new Client({ name: 'host', version: '1' });
   // Hosts start servers from a folder of their own, with their own PATH.
-  await client.connect(new StdioClientTransport({ command: entry.command, args: entry.args, cwd: fakeHome, env: { HOME: fakeHome, MCPD_HOME: mcpdHome, PATH: '/usr/bin:/bin' }, stderr: 'ignore' }));
+  await client.connect(
+    new StdioClientTransport({
+      command: entry.command,
+      args: entry.args,
+      cwd: fakeHome,
+      env: { HOME: fakeHome, MCPD_HOME: mcpdHome, PATH: '/usr/bin:/bin' },
+      stderr: 'ignore',
+    }),
+  );
   try {
     return (await client.listTools()).tools.map((t) => t.name);
   } finally {
@@ -65,7 +86,10 @@ describe('mcpd connect / disconnect', () => {
       expect(dry.stdout).toContain(`Would change ${file}`);
       const connected = await mcpd(['connect', host]);
       expect(connected.exitCode, connected.stderr).toBe(0);
-      const config = parse(readFileSync(file, 'utf8')) as Record<string, Record<string, { type?: string; command: string; args: string[] }>>;
+      const config = parse(readFileSync(file, 'utf8')) as Record<
+        string,
+        Record<string, { type?: string; command: string; args: string[] }>
+      >;
       const entry = (host === 'vscode' ? config['servers'] : config['mcpServers'])!['mcpd']!;
       expect(entry.args.slice(1, 2)).toEqual(['bridge']);
       if (host === 'vscode' || host === 'claude-code') expect(entry.type).toBe('stdio');
@@ -93,7 +117,7 @@ describe('mcpd connect / disconnect', () => {
 });
 
 describe('mcpd import', () => {
-  it('copies a host\'s servers, skipping what mcpd has and its own bridge; --dry-run writes nothing', async () => {
+  it("copies a host's servers, skipping what mcpd has and its own bridge; --dry-run writes nothing", async () => {
     expect((await mcpd(['connect', 'claude-desktop'])).exitCode).toBe(0);
     const before = readFileSync(join(project, 'mcp.config.json'), 'utf8');
     const dry = await mcpd(['import', '--from', 'claude-desktop', '--dry-run']);

@@ -61,7 +61,12 @@ describe('the README host snippets', () => {
       const entry = snippet(host);
       expect(entry.command).toBe('mcpd');
       // `mcpd` on PATH is this checkout's dist/bundle/mcpd.js.
-      const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...(entry.args ?? [])], env: { ...process.env, MCPD_HOME: home } as Record<string, string>, cwd: dir.path });
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI, ...(entry.args ?? [])],
+        env: { ...process.env, MCPD_HOME: home } as Record<string, string>,
+        cwd: dir.path,
+      });
       const client = new Client({ name: host, version: '1.0.0' });
       await client.connect(transport);
       await expectCatalogue(client);

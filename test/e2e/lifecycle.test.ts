@@ -25,7 +25,8 @@ function setup(servers: Record<string, unknown>): { home: string; configFile: st
   homes.push(home);
   const configFile = join(dir.path, 'mcp.config.json');
   writeFileSync(configFile, JSON.stringify({ servers }));
-  const mcpd = (args: string[]) => execa(process.execPath, [CLI, ...args, '--home', home], { reject: false, cwd: dir.path, timeout: 60_000 });
+  const mcpd = (args: string[]) =>
+    execa(process.execPath, [CLI, ...args, '--home', home], { reject: false, cwd: dir.path, timeout: 60_000 });
   return { home, configFile, mcpd };
 }
 
@@ -77,7 +78,12 @@ describe('one daemon per home', () => {
     const { pid } = await status(mcpd);
     // Exactly one serve process for this home, and it is the one that answers. (A loser that was
     // slow to even reach the lock, on a loaded machine, may still be on its way out: it exits 4.)
-    const serves = async () => String((await execa('pgrep', ['-f', `serve --home ${home}`], { reject: false })).stdout).split('\n').filter(Boolean).map(Number).filter(pidAlive);
+    const serves = async () =>
+      String((await execa('pgrep', ['-f', `serve --home ${home}`], { reject: false })).stdout)
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter(pidAlive);
     await waitFor(async () => (await serves()).length === 1, 10_000, 'the losers to exit');
     expect(await serves()).toEqual([pid]);
   }, 60_000);
@@ -89,7 +95,10 @@ describe('one daemon per home', () => {
     const socketInode = statSync(join(home, 'mcpd.sock')).ino;
     process.kill(pid, 'SIGSTOP');
     try {
-      const second = await execa(process.execPath, [CLI, 'serve', '--home', home, '--config', configFile], { reject: false, timeout: 20_000 });
+      const second = await execa(process.execPath, [CLI, 'serve', '--home', home, '--config', configFile], {
+        reject: false,
+        timeout: 20_000,
+      });
       expect(second.exitCode).toBe(4);
       expect(second.stderr).toContain('already runs');
       expect(statSync(join(home, 'mcpd.sock')).ino).toBe(socketInode);
@@ -115,7 +124,9 @@ describe('mcpd server restart', () => {
       expect(String(r.stdout)).toContain('fx: running');
     }
     const logs = await mcpd(['logs', 'fx', '-n', '500']);
-    const cycles = String(logs.stdout).split('\n').filter((l) => l.includes('state stopping → stopped')).length;
+    const cycles = String(logs.stdout)
+      .split('\n')
+      .filter((l) => l.includes('state stopping → stopped')).length;
     // Requests that arrive while a restart runs join it: fewer cycles than callers. (How many
     // depends on how far apart ten Node processes get their requests in on a loaded machine; the
     // tight bound is tested in process, in test/integration/lifecycle.test.ts.)

@@ -23,7 +23,12 @@ const ORIGINAL = `// my servers
 `;
 
 function mcpd(args: string[]) {
-  return execa(node, [CLI, ...args], { reject: false, cwd: dir.path, env: { MCPD_HOME: home, XDG_CONFIG_HOME: join(dir.path, 'xdg'), HOME: dir.path }, timeout: 60_000 });
+  return execa(node, [CLI, ...args], {
+    reject: false,
+    cwd: dir.path,
+    env: { MCPD_HOME: home, XDG_CONFIG_HOME: join(dir.path, 'xdg'), HOME: dir.path },
+    timeout: 60_000,
+  });
 }
 
 beforeAll(async () => {
@@ -66,8 +71,12 @@ describe('servers from the CLI', () => {
   });
 
   it('a remote server with headers; disable, enable, list, remove', async () => {
-    expect((await mcpd(['server', 'add', 'web', '--url', 'http://127.0.0.1:9/mcp', '--transport', 'sse', '--header', 'X-Key: k1'])).exitCode).toBe(1); // added, but nothing listens there
-    expect(readFileSync(file, 'utf8')).toMatch(/"web": \{\n\s+"url": "http:\/\/127\.0\.0\.1:9\/mcp",\n\s+"type": "sse",\n\s+"headers": \{\n\s+"X-Key": "k1"/);
+    expect(
+      (await mcpd(['server', 'add', 'web', '--url', 'http://127.0.0.1:9/mcp', '--transport', 'sse', '--header', 'X-Key: k1'])).exitCode,
+    ).toBe(1); // added, but nothing listens there
+    expect(readFileSync(file, 'utf8')).toMatch(
+      /"web": \{\n\s+"url": "http:\/\/127\.0\.0\.1:9\/mcp",\n\s+"type": "sse",\n\s+"headers": \{\n\s+"X-Key": "k1"/,
+    );
     const disabled = await mcpd(['server', 'disable', 'web']);
     expect(disabled.stdout).toContain('web: disabled');
     const list = await mcpd(['server', 'list']);

@@ -12,13 +12,25 @@ import { CLI, tempDir } from '../support/fixtures.js';
 
 const dir = tempDir('mcpd-service-');
 const home = join(dir.path, 'user');
-const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), MCPD_HOME: join(dir.path, 'mcpd-home'), ANTHROPIC_API_KEY: 'sk-ant-secret-of-the-shell' };
+const env = {
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, '.config'),
+  MCPD_HOME: join(dir.path, 'mcpd-home'),
+  ANTHROPIC_API_KEY: 'sk-ant-secret-of-the-shell',
+};
 const hasSystemdAnalyze = existsSync('/usr/bin/systemd-analyze') || existsSync('/bin/systemd-analyze');
 const hasPython = existsSync('/usr/bin/python3') || existsSync('/usr/local/bin/python3');
 
 afterAll(() => dir.cleanup());
 
-const spec = { node: '/usr/bin/node', main: '/opt/my tools/mcpd/dist/cli/main.js', home: '/home/a/.mcpd', config: '/home/a/work/mcp.config.json', envFile: '/home/a/.config/mcpd/mcpd.env', logFile: '/home/a/.mcpd/logs/daemon.log' };
+const spec = {
+  node: '/usr/bin/node',
+  main: '/opt/my tools/mcpd/dist/cli/main.js',
+  home: '/home/a/.mcpd',
+  config: '/home/a/work/mcp.config.json',
+  envFile: '/home/a/.config/mcpd/mcpd.env',
+  logFile: '/home/a/.mcpd/logs/daemon.log',
+};
 
 describe.runIf(process.platform === 'linux')('mcpd service on Linux', () => {
   it('install --no-start writes a unit that verifies, and the key only into the 0600 env file; uninstall removes it', async () => {
@@ -53,12 +65,21 @@ describe.runIf(process.platform === 'linux')('mcpd service on Linux', () => {
 });
 
 describe.runIf(hasPython)('the launchd agent', () => {
-  it('is a plist Python\'s plistlib reads, running the shell that reads the env file', async () => {
+  it("is a plist Python's plistlib reads, running the shell that reads the env file", async () => {
     const file = join(dir.path, 'dev.mcpd.daemon.plist');
     writeFileSync(file, launchdPlist(spec));
-    const read = await execa('python3', ['-c', 'import json,plistlib,sys; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))', file], { reject: false });
+    const read = await execa(
+      'python3',
+      ['-c', 'import json,plistlib,sys; print(json.dumps(plistlib.load(open(sys.argv[1],"rb"))))', file],
+      { reject: false },
+    );
     expect(read.exitCode, read.stderr).toBe(0);
-    const plist = JSON.parse(read.stdout) as { Label: string; ProgramArguments: string[]; RunAtLoad: boolean; KeepAlive: { SuccessfulExit: boolean } };
+    const plist = JSON.parse(read.stdout) as {
+      Label: string;
+      ProgramArguments: string[];
+      RunAtLoad: boolean;
+      KeepAlive: { SuccessfulExit: boolean };
+    };
     expect(plist).toMatchObject({ Label: 'dev.mcpd.daemon', RunAtLoad: true, KeepAlive: { SuccessfulExit: false } });
     expect(plist.ProgramArguments.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(plist.ProgramArguments[2]).toContain(". '/home/a/.config/mcpd/mcpd.env'");

@@ -47,7 +47,13 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
       JSON.stringify({
         servers: {
           // A visible backoff when it is killed: the page must show it.
-          fx: fixtureEntry({}, { timeouts: FAST_TIMEOUTS, restart: { maxRestarts: 5, windowMs: 60_000, initialDelayMs: 1_500, maxDelayMs: 3_000, resetAfterMs: 60_000 } }),
+          fx: fixtureEntry(
+            {},
+            {
+              timeouts: FAST_TIMEOUTS,
+              restart: { maxRestarts: 5, windowMs: 60_000, initialDelayMs: 1_500, maxDelayMs: 3_000, resetAfterMs: 60_000 },
+            },
+          ),
           everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
         },
         chat: { approval: { ask: ['fx__echo'] } },
@@ -83,7 +89,10 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     // The page as served: how long a reload takes from the daemon (reported, not asserted).
     const timing = await page.evaluate(() => {
       // (The browser's PerformanceNavigationTiming; this project's types are Node's, without the DOM.)
-      const nav = performance.getEntriesByType('navigation' as never)[0] as unknown as { domContentLoadedEventEnd: number; loadEventEnd: number };
+      const nav = performance.getEntriesByType('navigation' as never)[0] as unknown as {
+        domContentLoadedEventEnd: number;
+        loadEventEnd: number;
+      };
       return { domContentLoaded: Math.round(nav.domContentLoadedEventEnd), load: Math.round(nav.loadEventEnd) };
     });
     console.log(`dashboard load: DOMContentLoaded ${timing.domContentLoaded} ms, load ${timing.load} ms`);
@@ -131,7 +140,7 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     await shot('tools');
   });
 
-  it('shows a tool\'s progress while it runs, renders an image result, and cancels a call', async () => {
+  it("shows a tool's progress while it runs, renders an image result, and cancels a call", async () => {
     await page.goto(`${base}/ui/#/tools/fx__progress`);
     await page.getByLabel(/^ms\b/).fill('1500');
     await page.getByLabel(/^every\b/).fill('100');
@@ -141,16 +150,30 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
 
     await page.goto(`${base}/ui/#/tools/everything__get-tiny-image`);
     await page.getByRole('button', { name: 'Call' }).click();
-    await expect.poll(() => page.locator('[data-testid=tool-result] img').evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('[data-testid=tool-result] img')
+            .evaluate(
+              (img) =>
+                (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+                (img as unknown as { naturalWidth: number }).naturalWidth,
+            ),
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThan(0);
 
     await page.goto(`${base}/ui/#/tools/fx__slow`);
     await page.getByLabel(/^ms\b/).fill('60000');
     await page.getByRole('button', { name: 'Call' }).click();
     await page.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => page.locator('[data-testid=call-form] [role=alert]').textContent(), { timeout: 10_000 }).toContain('MCPD_CALL_CANCELLED');
+    await expect
+      .poll(() => page.locator('[data-testid=call-form] [role=alert]').textContent(), { timeout: 10_000 })
+      .toContain('MCPD_CALL_CANCELLED');
   });
 
-  it('answers a server\'s question during a call from the page (elicitation)', async () => {
+  it("answers a server's question during a call from the page (elicitation)", async () => {
     await page.goto(`${base}/ui/#/tools/fx__ask`);
     await page.getByRole('button', { name: 'Call' }).click();
     const question = page.getByTestId('call-question');
@@ -197,7 +220,13 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
 
   it('chats with Claude: streams the turn, and a tool call is approved in the page', async () => {
     api.script(
-      { content: [{ type: 'text', text: 'Let me echo that. ' }, { type: 'tool_use', name: 'fx__echo', input: { message: 'approved in the page' } }], stopReason: 'tool_use' },
+      {
+        content: [
+          { type: 'text', text: 'Let me echo that. ' },
+          { type: 'tool_use', name: 'fx__echo', input: { message: 'approved in the page' } },
+        ],
+        stopReason: 'tool_use',
+      },
       { content: [{ type: 'text', text: 'The server echoed it back.' }] },
     );
     await page.click('a[data-tab=chat]');
@@ -246,7 +275,9 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
 
     // A page of another origin in the signed-in browser (another loopback port: the same site,
     // so the cookie goes along): it can neither open the live connection nor read a page.
-    const evil: Server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>evil</title>'));
+    const evil: Server = createServer((_req, res) =>
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>evil</title>'),
+    );
     await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
     try {
       const evilPage = await context.newPage();

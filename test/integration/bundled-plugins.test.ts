@@ -49,7 +49,7 @@ beforeAll(async () => {
             allow: ['fx__*', 'files__read_text_file', 'everything__*'],
             deny: ['everything__get-env', 'everything__trigger-*'],
             rename: { 'everything__get-sum': 'add_numbers' },
-            descriptions: { 'fx__echo': 'Repeats what you say.' },
+            descriptions: { fx__echo: 'Repeats what you say.' },
           },
         ],
       ],
@@ -84,12 +84,19 @@ describe('tool-filter', () => {
 });
 
 describe('redact-secrets', () => {
-  it('redacts every kind of credential from a real server\'s result, and says how many', async () => {
+  it("redacts every kind of credential from a real server's result, and says how many", async () => {
     const client = await t.connect();
     const result = await client.request('tools.call', { name: 'files__read_text_file', arguments: { path: join(sandbox, 'leaky.txt') } });
     const all = JSON.stringify(result);
     for (const [kind, secret] of Object.entries(SECRETS)) {
-      const telltale = kind === 'awsSecret' ? 'wJalrXUtnFEMI' : kind === 'bearer' ? 'eyJhbGciOiJIUzI1NiJ9' : kind === 'key' ? 'MIIEowIBAAKCAQEAfake' : secret;
+      const telltale =
+        kind === 'awsSecret'
+          ? 'wJalrXUtnFEMI'
+          : kind === 'bearer'
+            ? 'eyJhbGciOiJIUzI1NiJ9'
+            : kind === 'key'
+              ? 'MIIEowIBAAKCAQEAfake'
+              : secret;
       expect(all, kind).not.toContain(telltale);
     }
     const text = String(result.content[0]!['text']);
@@ -97,7 +104,10 @@ describe('redact-secrets', () => {
     expect(text).toContain('aws_secret_access_key = [REDACTED AWS secret key]');
     expect(text).toContain('Authorization: Bearer [REDACTED bearer token]');
     expect(text).toContain('nothing secret here');
-    expect(result.content.at(-1)).toEqual({ type: 'text', text: '[redact-secrets: 6 secrets redacted: 1 private key, 1 Anthropic key, 1 AWS access key, 1 AWS secret key, 1 GitHub token, 1 bearer token]' });
+    expect(result.content.at(-1)).toEqual({
+      type: 'text',
+      text: '[redact-secrets: 6 secrets redacted: 1 private key, 1 Anthropic key, 1 AWS access key, 1 AWS secret key, 1 GitHub token, 1 bearer token]',
+    });
   });
 });
 
@@ -105,7 +115,10 @@ describe('audit-log', () => {
   it('writes one JSON line per call from every path (CLI, chat; denied too), rotated by size', async () => {
     const client = await t.connect();
     await client.request('tools.call', { name: 'fx__echo', arguments: { message: 'audited' } });
-    api.script({ content: [{ type: 'tool_use', name: 'fx__echo', input: { message: 'from chat' } }] }, { content: [{ type: 'text', text: 'ok' }] });
+    api.script(
+      { content: [{ type: 'tool_use', name: 'fx__echo', input: { message: 'from chat' } }] },
+      { content: [{ type: 'text', text: 'ok' }] },
+    );
     const turn = await client.request('chat.send', { message: 'echo from chat' });
     const file = join(t.home, 'plugins', 'audit-log', 'audit.jsonl');
     const lines = () =>
@@ -116,9 +129,23 @@ describe('audit-log', () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     await waitFor(() => lines().some((l) => l['caller'] === 'chat'), 5_000, 'the chat call in the audit log');
     expect(lines()).toContainEqual(
-      expect.objectContaining({ caller: 'cli', tool: 'fx__echo', server: 'fx', args: argumentsDigest({ message: 'audited' }), outcome: 'ok', durationMs: expect.any(Number) }),
+      expect.objectContaining({
+        caller: 'cli',
+        tool: 'fx__echo',
+        server: 'fx',
+        args: argumentsDigest({ message: 'audited' }),
+        outcome: 'ok',
+        durationMs: expect.any(Number),
+      }),
     );
-    expect(lines()).toContainEqual(expect.objectContaining({ caller: 'chat', session: turn.sessionId, tool: 'fx__echo', args: argumentsDigest({ message: 'from chat' }) }));
+    expect(lines()).toContainEqual(
+      expect.objectContaining({
+        caller: 'chat',
+        session: turn.sessionId,
+        tool: 'fx__echo',
+        args: argumentsDigest({ message: 'from chat' }),
+      }),
+    );
     // The arguments themselves are never written.
     expect(readFileSync(file, 'utf8')).not.toContain('from chat');
     // Rotation: with maxBytes 600 a handful of calls rolls the file, and keep: 2 bounds the set.
@@ -126,6 +153,10 @@ describe('audit-log', () => {
     await waitFor(() => existsSync(`${file}.2`), 5_000, 'rotated files');
     expect(existsSync(`${file}.3`)).toBe(false);
     expect(readFileSync(file, 'utf8').length).toBeLessThanOrEqual(600);
-    expect(lines().filter((l) => l['tool'] === 'fx__fail').every((l) => l['outcome'] === 'error')).toBe(true);
+    expect(
+      lines()
+        .filter((l) => l['tool'] === 'fx__fail')
+        .every((l) => l['outcome'] === 'error'),
+    ).toBe(true);
   });
 });

@@ -26,7 +26,13 @@ const config = (chat: Record<string, unknown> = {}) => ({
     fx: fixtureEntry({ FIXTURE_EVENTS: eventsFile }),
     everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
   },
-  chat: { system: 'You are a test.', approval: { ask: ['fx__add_tool'], deny: ['fx__die'] }, maxSteps: 4, maxToolResultChars: 500, ...chat },
+  chat: {
+    system: 'You are a test.',
+    approval: { ask: ['fx__add_tool'], deny: ['fx__die'] },
+    maxSteps: 4,
+    maxToolResultChars: 500,
+    ...chat,
+  },
 });
 
 beforeAll(async () => {
@@ -54,12 +60,17 @@ afterEach(() => {
 
 const lastRequest = (): RecordedRequest => api.requests.at(-1)!;
 const toolResults = (request: RecordedRequest) =>
-  (request.body.messages.at(-1)!.content as { type: string; tool_use_id?: string; content?: unknown; is_error?: boolean }[]).filter((b) => b.type === 'tool_result');
+  (request.body.messages.at(-1)!.content as { type: string; tool_use_id?: string; content?: unknown; is_error?: boolean }[]).filter(
+    (b) => b.type === 'tool_result',
+  );
 
 describe('a chat turn', () => {
   it('streams text with no tools, and keeps the session on disk', async () => {
     client = await connect();
-    api.script({ content: [{ type: 'text', text: 'Hello there, I am the stand-in.' }], usage: { input_tokens: 100, output_tokens: 9, cache_read_input_tokens: 40 } });
+    api.script({
+      content: [{ type: 'text', text: 'Hello there, I am the stand-in.' }],
+      usage: { input_tokens: 100, output_tokens: 9, cache_read_input_tokens: 40 },
+    });
     const result = await client.request('chat.send', { message: 'hi' });
     expect(result).toMatchObject({ stopReason: 'end_turn', text: 'Hello there, I am the stand-in.', steps: 1 });
     expect(result.usage).toEqual({ inputTokens: 100, outputTokens: 9, cacheCreationInputTokens: 0, cacheReadInputTokens: 40 });
@@ -83,7 +94,10 @@ describe('a chat turn', () => {
     expect(body.tools!.map((x) => x.name)).not.toContain('fx__die');
 
     // On disk as JSON Lines: the messages, then state records; loaded back whole.
-    const file = readFileSync(join(t.home, 'sessions', `${result.sessionId}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const file = readFileSync(join(t.home, 'sessions', `${result.sessionId}.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(file.filter((r) => 'm' in r)).toHaveLength(2);
     const saved = new SessionStore(join(t.home, 'sessions')).load(result.sessionId);
     expect(saved.messages).toHaveLength(2);
@@ -94,14 +108,23 @@ describe('a chat turn', () => {
   it('runs a tool and sends its result back as tool_result', async () => {
     client = await connect();
     api.script(
-      { content: [{ type: 'text', text: 'Let me echo.' }, { type: 'tool_use', id: 'toolu_echo1', name: 'fx__echo', input: { message: 'ping' } }] },
+      {
+        content: [
+          { type: 'text', text: 'Let me echo.' },
+          { type: 'tool_use', id: 'toolu_echo1', name: 'fx__echo', input: { message: 'ping' } },
+        ],
+      },
       { content: [{ type: 'text', text: 'It said ping.' }] },
     );
     const result = await client.request('chat.send', { message: 'echo ping' });
     expect(result).toMatchObject({ stopReason: 'end_turn', steps: 2 });
     // The last block of the history carries the conversation's cache breakpoint.
-    expect(toolResults(lastRequest())).toEqual([{ type: 'tool_result', tool_use_id: 'toolu_echo1', content: [{ type: 'text', text: 'ping' }], cache_control: { type: 'ephemeral' } }]);
-    expect(events.filter((e) => e.type === 'tool_start')).toEqual([expect.objectContaining({ name: 'fx__echo', input: { message: 'ping' } })]);
+    expect(toolResults(lastRequest())).toEqual([
+      { type: 'tool_result', tool_use_id: 'toolu_echo1', content: [{ type: 'text', text: 'ping' }], cache_control: { type: 'ephemeral' } },
+    ]);
+    expect(events.filter((e) => e.type === 'tool_start')).toEqual([
+      expect.objectContaining({ name: 'fx__echo', input: { message: 'ping' } }),
+    ]);
     expect(events.find((e) => e.type === 'tool_end')).toMatchObject({ ok: true, summary: 'ping' });
   });
 
@@ -130,9 +153,12 @@ describe('a chat turn', () => {
     expect(toolResults(second).map((r) => r.tool_use_id)).toEqual(['toolu_a', 'toolu_b', 'toolu_c']);
   });
 
-  it('shows a tool\'s progress to the clients watching the turn', async () => {
+  it("shows a tool's progress to the clients watching the turn", async () => {
     client = await connect();
-    api.script({ content: [{ type: 'tool_use', id: 'toolu_p', name: 'fx__progress', input: { ms: 200, every: 50 } }] }, { content: [{ type: 'text', text: 'done' }] });
+    api.script(
+      { content: [{ type: 'tool_use', id: 'toolu_p', name: 'fx__progress', input: { ms: 200, every: 50 } }] },
+      { content: [{ type: 'text', text: 'done' }] },
+    );
     await client.request('chat.send', { message: 'with progress' });
     const progress = events.filter((e): e is Extract<ChatEvent, { type: 'tool_progress' }> => e.type === 'tool_progress');
     expect(progress.map((e) => [e.id, e.progress, e.total])).toEqual([
@@ -165,7 +191,10 @@ describe('a chat turn', () => {
 
   it('keeps images as images', async () => {
     client = await connect();
-    api.script({ content: [{ type: 'tool_use', id: 'toolu_img', name: 'everything__get-tiny-image', input: {} }] }, { content: [{ type: 'text', text: 'a tiny image' }] });
+    api.script(
+      { content: [{ type: 'tool_use', id: 'toolu_img', name: 'everything__get-tiny-image', input: {} }] },
+      { content: [{ type: 'text', text: 'a tiny image' }] },
+    );
     await client.request('chat.send', { message: 'show me' });
     const [result] = toolResults(lastRequest());
     const blocks = result!.content as { type: string; source?: { type: string; media_type: string; data: string } }[];
@@ -176,7 +205,10 @@ describe('a chat turn', () => {
 
   it('cuts a long tool result with a clear marker and keeps the full text on disk', async () => {
     client = await connect();
-    api.script({ content: [{ type: 'tool_use', id: 'toolu_big', name: 'fx__big', input: { bytes: 2000 } }] }, { content: [{ type: 'text', text: 'long' }] });
+    api.script(
+      { content: [{ type: 'tool_use', id: 'toolu_big', name: 'fx__big', input: { bytes: 2000 } }] },
+      { content: [{ type: 'text', text: 'long' }] },
+    );
     const result = await client.request('chat.send', { message: 'big' });
     const [tool] = toolResults(lastRequest());
     const texts = (tool!.content as { text: string }[]).map((b) => b.text);
@@ -193,7 +225,9 @@ describe('a chat turn', () => {
     api.script(loop, loop, loop, loop);
     const result = await client.request('chat.send', { message: 'loop forever' });
     expect(result).toMatchObject({ stopReason: 'max_steps', steps: 4 });
-    expect(events.find((e) => e.type === 'notice')).toMatchObject({ message: expect.stringContaining('Stopped after 4 steps (chat.maxSteps)') });
+    expect(events.find((e) => e.type === 'notice')).toMatchObject({
+      message: expect.stringContaining('Stopped after 4 steps (chat.maxSteps)'),
+    });
   });
 });
 
@@ -222,7 +256,11 @@ describe('cancelling a turn', () => {
     await client.request('chat.cancel', { sessionId: start.sessionId });
     const result = await pending;
     expect(result.stopReason).toBe('cancelled');
-    await waitFor(() => existsSync(eventsFile) && readFileSync(eventsFile, 'utf8').includes('cancelled slow'), 5_000, 'the MCP cancellation');
+    await waitFor(
+      () => existsSync(eventsFile) && readFileSync(eventsFile, 'utf8').includes('cancelled slow'),
+      5_000,
+      'the MCP cancellation',
+    );
     api.script({ content: [{ type: 'text', text: 'ok' }] });
     await client.request('chat.send', { sessionId: start.sessionId, message: 'never mind' });
     // The tool_use got its tool_result (is_error), and the new prompt was merged after it.
@@ -237,7 +275,11 @@ describe('approval', () => {
   it('asks the client that started the turn: yes runs the tool, no tells Claude', async () => {
     client = await connect();
     client.on('chat:event', (e) => {
-      if (e.type === 'approval_request') void client.request('chat.approve', { requestId: e.requestId, decision: (e.input as { name: string }).name === 'yes_tool' ? 'yes' : 'no' });
+      if (e.type === 'approval_request')
+        void client.request('chat.approve', {
+          requestId: e.requestId,
+          decision: (e.input as { name: string }).name === 'yes_tool' ? 'yes' : 'no',
+        });
     });
     api.script(
       {
@@ -258,7 +300,10 @@ describe('approval', () => {
 
   it('denies an ask tool when no client can answer, and tells Claude why', async () => {
     client = await connect();
-    api.script({ content: [{ type: 'tool_use', id: 'toolu_q', name: 'fx__add_tool', input: { name: 'q' } }] }, { content: [{ type: 'text', text: 'ok' }] });
+    api.script(
+      { content: [{ type: 'tool_use', id: 'toolu_q', name: 'fx__add_tool', input: { name: 'q' } }] },
+      { content: [{ type: 'text', text: 'ok' }] },
+    );
     await client.request('chat.send', { message: 'add', canApprove: false });
     expect(JSON.stringify(toolResults(lastRequest())[0])).toContain('no client that can answer was attached');
   });
@@ -274,7 +319,8 @@ describe('a server asks during a chat turn', () => {
   it('elicitation: the person who started the turn fills the form, and the tool gets the answer', async () => {
     client = await connect();
     client.on('chat:event', (e) => {
-      if (e.type === 'elicitation_request') void client.request('chat.answer', { requestId: e.requestId, result: { action: 'accept', content: { name: 'Ada' } } });
+      if (e.type === 'elicitation_request')
+        void client.request('chat.answer', { requestId: e.requestId, result: { action: 'accept', content: { name: 'Ada' } } });
     });
     api.script(useFx('ask', 'toolu_ask'), { content: [{ type: 'text', text: 'ok' }] });
     await client.request('chat.send', { message: 'ask me', canApprove: true });
@@ -314,7 +360,9 @@ describe('a server asks during a chat turn', () => {
     await client.request('chat.send', { message: 'ask me', canApprove: false });
     expect(toolResults(lastRequest())[0]).toMatchObject({ content: [{ type: 'text', text: 'no answer (decline)' }] });
     const { entries } = await client.request('logs.read', { server: 'fx', lines: 20 });
-    expect(entries.map((e) => e.text).join('\n')).toMatch(/declined: server "fx" sent an elicitation and no call in flight comes from a caller that can answer it/);
+    expect(entries.map((e) => e.text).join('\n')).toMatch(
+      /declined: server "fx" sent an elicitation and no call in flight comes from a caller that can answer it/,
+    );
   });
 
   it('sampling (chat.sampling "ask", the default): asked first, then answered by Claude, and counted in the session', async () => {
@@ -322,7 +370,11 @@ describe('a server asks during a chat turn', () => {
     client.on('chat:event', (e) => {
       if (e.type === 'sampling_request') void client.request('chat.approve', { requestId: e.requestId, decision: 'yes' });
     });
-    api.script(useFx('sample', 'toolu_s'), { content: [{ type: 'text', text: 'hi from Claude' }], usage: { input_tokens: 7, output_tokens: 4 } }, { content: [{ type: 'text', text: 'done' }] });
+    api.script(
+      useFx('sample', 'toolu_s'),
+      { content: [{ type: 'text', text: 'hi from Claude' }], usage: { input_tokens: 7, output_tokens: 4 } },
+      { content: [{ type: 'text', text: 'done' }] },
+    );
     const result = await client.request('chat.send', { message: 'sample', canApprove: true });
     expect(api.requests).toHaveLength(3);
     const sampling = api.requests[1]!.body;
@@ -330,8 +382,16 @@ describe('a server asks during a chat turn', () => {
     expect(sampling.max_tokens).toBe(20);
     expect(sampling.tools).toBeUndefined();
     expect(sampling.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'Say hi' }] }]);
-    expect(toolResults(lastRequest())[0]).toMatchObject({ tool_use_id: 'toolu_s', content: [{ type: 'text', text: 'model said: hi from Claude' }] });
-    expect(events.find((e) => e.type === 'sampling_request')).toMatchObject({ server: 'fx', tool: 'fx__sample', preview: 'Say hi', maxTokens: 20 });
+    expect(toolResults(lastRequest())[0]).toMatchObject({
+      tool_use_id: 'toolu_s',
+      content: [{ type: 'text', text: 'model said: hi from Claude' }],
+    });
+    expect(events.find((e) => e.type === 'sampling_request')).toMatchObject({
+      server: 'fx',
+      tool: 'fx__sample',
+      preview: 'Say hi',
+      maxTokens: 20,
+    });
     expect(events.find((e) => e.type === 'notice')).toMatchObject({ message: 'fx sampled claude-sonnet-5-5 (7 in / 4 out tokens)' });
     // Two chat steps of 10 in / 5 out, and the sampling.
     expect(result.sessionUsage).toMatchObject({ inputTokens: 27, outputTokens: 14 });
@@ -344,10 +404,14 @@ describe('a server asks during a chat turn', () => {
     });
     api.script(useFx('sample', 'toolu_s2'), { content: [{ type: 'text', text: 'ok' }] });
     await client.request('chat.send', { message: 'sample', canApprove: true });
-    expect(JSON.stringify(toolResults(lastRequest())[0])).toContain('mcpd declined the sampling request of server \\"fx\\": the user declined it');
+    expect(JSON.stringify(toolResults(lastRequest())[0])).toContain(
+      'mcpd declined the sampling request of server \\"fx\\": the user declined it',
+    );
     api.script(useFx('sample', 'toolu_s3'), { content: [{ type: 'text', text: 'ok' }] });
     await client.request('chat.send', { message: 'sample', canApprove: false });
-    expect(JSON.stringify(toolResults(lastRequest())[0])).toMatch(/sent a sampling request and no call in flight comes from a caller that can answer it/);
+    expect(JSON.stringify(toolResults(lastRequest())[0])).toMatch(
+      /sent a sampling request and no call in flight comes from a caller that can answer it/,
+    );
     expect(api.requests).toHaveLength(4); // no sampling request reached the API
   });
 
@@ -355,7 +419,11 @@ describe('a server asks during a chat turn', () => {
     client = await connect();
     try {
       await setSampling('allow');
-      api.script(useFx('sample', 'toolu_s4'), { content: [{ type: 'text', text: 'allowed' }] }, { content: [{ type: 'text', text: 'ok' }] });
+      api.script(
+        useFx('sample', 'toolu_s4'),
+        { content: [{ type: 'text', text: 'allowed' }] },
+        { content: [{ type: 'text', text: 'ok' }] },
+      );
       await client.request('chat.send', { message: 'sample', canApprove: false });
       expect(toolResults(lastRequest())[0]).toMatchObject({ content: [{ type: 'text', text: 'model said: allowed' }] });
       expect(events.some((e) => e.type === 'sampling_request')).toBe(false);
@@ -382,7 +450,12 @@ describe('a second client', () => {
     api.script({ content: [{ type: 'text', text: 'for both of you' }] });
     await client.request('chat.send', { sessionId: id, message: 'hello both' });
     await waitFor(() => seen.some((e) => e.type === 'turn_end'), 5_000, 'the watcher to see the end');
-    expect(seen.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text).join('')).toBe('for both of you');
+    expect(
+      seen
+        .filter((e) => e.type === 'text')
+        .map((e) => (e as { text: string }).text)
+        .join(''),
+    ).toBe('for both of you');
     const { sessions } = await watcher.request('chat.sessions', {});
     expect(sessions.find((s) => s.id === id)).toMatchObject({ turns: 1, title: 'hello both' });
   });
@@ -393,14 +466,20 @@ describe('Messages API errors', () => {
     client = await connect();
     api.script({ kind: 'error', status: 401, type: 'authentication_error', message: 'invalid x-api-key' });
     const result = await client.request('chat.send', { message: 'hi' });
-    expect(result).toMatchObject({ stopReason: 'error', error: { code: 'MCPD_CHAT_AUTH_FAILED', message: expect.stringContaining('invalid x-api-key') } });
+    expect(result).toMatchObject({
+      stopReason: 'error',
+      error: { code: 'MCPD_CHAT_AUTH_FAILED', message: expect.stringContaining('invalid x-api-key') },
+    });
     api.script({ content: [{ type: 'text', text: 'fine now' }] });
     expect((await client.request('chat.send', { sessionId: result.sessionId, message: 'again' })).text).toBe('fine now');
   });
 
   it('429: waits as retry-after says, tells the client, then succeeds', async () => {
     client = await connect();
-    api.script({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'slow down', headers: { 'retry-after': '1' } }, { content: [{ type: 'text', text: 'after the wait' }] });
+    api.script(
+      { kind: 'error', status: 429, type: 'rate_limit_error', message: 'slow down', headers: { 'retry-after': '1' } },
+      { content: [{ type: 'text', text: 'after the wait' }] },
+    );
     const t0 = Date.now();
     const result = await client.request('chat.send', { message: 'hi' });
     expect(result.text).toBe('after the wait');
@@ -410,7 +489,13 @@ describe('Messages API errors', () => {
 
   it('429 until retries run out: MCPD_CHAT_RATE_LIMITED', async () => {
     client = await connect();
-    const limited = { kind: 'error' as const, status: 429, type: 'rate_limit_error', message: 'slow down', headers: { 'retry-after': '0' } };
+    const limited = {
+      kind: 'error' as const,
+      status: 429,
+      type: 'rate_limit_error',
+      message: 'slow down',
+      headers: { 'retry-after': '0' },
+    };
     api.script(limited, limited, limited, limited);
     const result = await client.request('chat.send', { message: 'hi' });
     expect(result.error).toMatchObject({ code: 'MCPD_CHAT_RATE_LIMITED', message: expect.stringContaining('tried 4 times') });
@@ -418,7 +503,13 @@ describe('Messages API errors', () => {
 
   it('529 overloaded: MCPD_CHAT_OVERLOADED after retries', async () => {
     client = await connect();
-    const overloaded = { kind: 'error' as const, status: 529, type: 'overloaded_error', message: 'Overloaded', headers: { 'retry-after': '0' } };
+    const overloaded = {
+      kind: 'error' as const,
+      status: 529,
+      type: 'overloaded_error',
+      message: 'Overloaded',
+      headers: { 'retry-after': '0' },
+    };
     api.script(overloaded, overloaded, overloaded, overloaded);
     const result = await client.request('chat.send', { message: 'hi' });
     expect(result.error).toMatchObject({ code: 'MCPD_CHAT_OVERLOADED', message: expect.stringContaining('overloaded (529)') });
@@ -449,15 +540,21 @@ describe('resume', () => {
     expect(second.sessionUsage.inputTokens).toBe(first.sessionUsage.inputTokens + second.usage.inputTokens);
   }, 30_000);
 
-  it('a daemon that stops mid-turn ends it as an error saying so, not as the user\'s cancel', async () => {
+  it("a daemon that stops mid-turn ends it as an error saying so, not as the user's cancel", async () => {
     client = await connect();
     api.script({ content: [{ type: 'tool_use', id: 'toolu_slow', name: 'fx__slow', input: { ms: 20_000 } }] });
     const pending = client.request('chat.send', { message: 'be slow' });
     await waitFor(() => events.some((e) => e.type === 'tool_start') || undefined, 10_000, 'the tool to start');
     const restarting = t.restart();
     const result = await pending;
-    expect(result).toMatchObject({ stopReason: 'error', error: { code: 'MCPD_CLOSED', message: expect.stringContaining('The daemon stopped during the turn') } });
-    expect(events.find((e) => e.type === 'tool_end')).toMatchObject({ ok: false, summary: expect.stringContaining('Stopped because the daemon is stopping, while it ran.') });
+    expect(result).toMatchObject({
+      stopReason: 'error',
+      error: { code: 'MCPD_CLOSED', message: expect.stringContaining('The daemon stopped during the turn') },
+    });
+    expect(events.find((e) => e.type === 'tool_end')).toMatchObject({
+      ok: false,
+      summary: expect.stringContaining('Stopped because the daemon is stopping, while it ran.'),
+    });
     await restarting;
   }, 30_000);
 });
@@ -470,7 +567,9 @@ describe('without an API key', () => {
       await expect(c.request('chat.send', { message: 'hi' })).rejects.toSatisfy(
         (e: unknown) => isMcpdError(e, 'MCPD_CHAT_NO_API_KEY') && (e as Error).message.includes('set ANTHROPIC_API_KEY'),
       );
-      expect((await c.request('tools.call', { name: 'fx__echo', arguments: { message: 'still works' } })).content[0]).toMatchObject({ text: 'still works' });
+      expect((await c.request('tools.call', { name: 'fx__echo', arguments: { message: 'still works' } })).content[0]).toMatchObject({
+        text: 'still works',
+      });
     } finally {
       await keyless.stop();
     }

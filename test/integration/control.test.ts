@@ -44,7 +44,9 @@ function raw(headers: Record<string, string> = {}): Promise<{ ws: WebSocket; nex
       if (waiter) waiter(message);
       else queue.push(message);
     });
-    ws.once('open', () => resolve({ ws, next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r))) }));
+    ws.once('open', () =>
+      resolve({ ws, next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r))) }),
+    );
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
   });
@@ -72,7 +74,10 @@ describe('control socket protocol', () => {
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools.call', params: { name: 42 } }));
     expect(await next()).toMatchObject({ id: 2, error: { code: -32602, message: expect.stringContaining('params.name') } });
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools.call', params: { name: 'two__echo', timeoutMs: 3_000_000_000 } }));
-    expect(await next()).toMatchObject({ id: 6, error: { code: -32602, message: expect.stringContaining('params.timeoutMs must be at most 2147483647') } });
+    expect(await next()).toMatchObject({
+      id: 6,
+      error: { code: -32602, message: expect.stringContaining('params.timeoutMs must be at most 2147483647') },
+    });
     ws.send(JSON.stringify({ id: 3, method: 'status' }));
     expect(await next()).toMatchObject({ error: { code: -32600 } });
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'hello', params: { protocolVersion: 999 } }));
@@ -87,7 +92,14 @@ describe('control socket protocol', () => {
   it('closes a connection that sends more than 1 MiB in one message, and keeps serving others', async () => {
     const { ws } = await raw();
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools.call', params: { name: 'fx_one__echo', arguments: { message: 'x'.repeat(1024 * 1024) } } }));
+    ws.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools.call',
+        params: { name: 'fx_one__echo', arguments: { message: 'x'.repeat(1024 * 1024) } },
+      }),
+    );
     expect(await closed).toBe(1009);
     const client = await t.connect();
     expect((await client.request('status', {})).ready).toBe(true);
@@ -108,8 +120,12 @@ describe('control socket protocol', () => {
 
   it('maps errors to stable codes', async () => {
     const client = await t.connect();
-    await expect(client.request('tools.call', { name: 'nope__nothing' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_TOOL_UNKNOWN'));
-    await expect(client.request('servers.restart', { name: 'ghost' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_SERVER_UNKNOWN'));
+    await expect(client.request('tools.call', { name: 'nope__nothing' })).rejects.toSatisfy((e: unknown) =>
+      isMcpdError(e, 'MCPD_TOOL_UNKNOWN'),
+    );
+    await expect(client.request('servers.restart', { name: 'ghost' })).rejects.toSatisfy((e: unknown) =>
+      isMcpdError(e, 'MCPD_SERVER_UNKNOWN'),
+    );
   });
 });
 
@@ -122,7 +138,12 @@ describe('catalogue through the socket', () => {
     expect(byOriginal['tool with spaces']).toBe('fx_one__tool_with_spaces');
     expect(byOriginal['x'.repeat(100)]).toHaveLength(64);
     for (const [original, name] of Object.entries(byOriginal)) {
-      if (['echo', 'big', 'fail', 'slow', 'die', 'add_tool', 'progress', 'ask', 'sample', 'roots', 'log', 'structured_only'].includes(original)) continue;
+      if (
+        ['echo', 'big', 'fail', 'slow', 'die', 'add_tool', 'progress', 'ask', 'sample', 'roots', 'log', 'structured_only'].includes(
+          original,
+        )
+      )
+        continue;
       const result = await client.request('tools.call', { name: name! });
       expect(result.content[0]).toMatchObject({ text: original });
     }
@@ -131,7 +152,18 @@ describe('catalogue through the socket', () => {
   it('applies allow/deny globs per server', async () => {
     const client = await t.connect();
     const { tools } = await client.request('tools.list', { server: 'two' });
-    expect(tools.map((tool) => tool.originalName).sort()).toEqual(['add_tool', 'ask', 'echo', 'fail', 'log', 'progress', 'roots', 'sample', 'slow', 'structured_only']);
+    expect(tools.map((tool) => tool.originalName).sort()).toEqual([
+      'add_tool',
+      'ask',
+      'echo',
+      'fail',
+      'log',
+      'progress',
+      'roots',
+      'sample',
+      'slow',
+      'structured_only',
+    ]);
     await expect(client.request('tools.call', { name: 'two__die' })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_TOOL_UNKNOWN'));
   });
 
@@ -161,7 +193,9 @@ describe('cancellation', () => {
   it('cancels a call when the client sends $/cancel, or disconnects', async () => {
     const client = await t.connect();
     const abort = new AbortController();
-    const call = client.request('tools.call', { name: 'fx_one__slow', arguments: { ms: 10_000 } }, { signal: abort.signal }).catch((e: unknown) => e);
+    const call = client
+      .request('tools.call', { name: 'fx_one__slow', arguments: { ms: 10_000 } }, { signal: abort.signal })
+      .catch((e: unknown) => e);
     setTimeout(() => abort.abort(new Error('user cancelled')), 150);
     expect(await call).toBeInstanceOf(Error);
     await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').split('\n').filter(Boolean).length === 1, 5_000, 'first cancel');
@@ -189,7 +223,10 @@ describe('reload', () => {
 
     t.writeConfig({ servers: { 'fx.one': { command: 42 }, three: { url: 'not a url' } } });
     await expect(client.request('config.reload', {})).rejects.toSatisfy(
-      (e: unknown) => isMcpdError(e, 'MCPD_CONFIG_INVALID') && /servers\.fx\.one\.command/.test((e as Error).message) && /servers\.three\.url/.test((e as Error).message),
+      (e: unknown) =>
+        isMcpdError(e, 'MCPD_CONFIG_INVALID') &&
+        /servers\.fx\.one\.command/.test((e as Error).message) &&
+        /servers\.three\.url/.test((e as Error).message),
     );
     const still = await client.request('status', {});
     expect(still.servers.map((s) => [s.name, s.state])).toEqual([
@@ -202,7 +239,11 @@ describe('reload', () => {
 describe('busy readers', () => {
   it('a client with many large results in flight is not dropped while it keeps reading', async () => {
     const client = await t.connect();
-    const results = await Promise.all(Array.from({ length: 24 }, () => client.request('tools.call', { name: 'fx_one__echo', arguments: { message: 'y'.repeat(900 * 1024) } })));
+    const results = await Promise.all(
+      Array.from({ length: 24 }, () =>
+        client.request('tools.call', { name: 'fx_one__echo', arguments: { message: 'y'.repeat(900 * 1024) } }),
+      ),
+    );
     expect(results.every((r) => (r.content[0] as unknown as { text: string }).text.length === 900 * 1024)).toBe(true);
   });
 });
@@ -239,7 +280,10 @@ describe('slow readers', () => {
 });
 
 describe('connection limits', () => {
-  async function withServer(limits: Record<string, number>, body: (socketPath: string, server: ControlServer, logs: string[]) => Promise<void>): Promise<void> {
+  async function withServer(
+    limits: Record<string, number>,
+    body: (socketPath: string, server: ControlServer, logs: string[]) => Promise<void>,
+  ): Promise<void> {
     const dir = tempDir('mcpd-lim-');
     const socketPath = join(dir.path, 's.sock');
     const logs: string[] = [];

@@ -37,7 +37,10 @@ describe('work that arrives while the daemon stops', () => {
     const dir = tempDir('mcpd-dl-');
     cleanups.push(dir.cleanup);
     const configFile = join(dir.path, 'mcp.config.json');
-    writeFileSync(configFile, JSON.stringify({ servers: { slow: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '4000' }, { timeouts: { startupMs: 20_000 } }) } }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({ servers: { slow: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '4000' }, { timeouts: { startupMs: 20_000 } }) } }),
+    );
     const home = join(dir.path, 'home');
     let daemon: Daemon | undefined;
     let pids = new Set<number>();
@@ -156,7 +159,10 @@ describe('plugins on reload, and on resources and prompts', () => {
   });
 
   it('a reload loads the new guard before the old one goes; a guard that fails to load fails calls closed', async () => {
-    const config = (options: Record<string, unknown>) => ({ servers: { fx: fixtureEntry() }, plugins: [[probe, { tag: 'g', deny: ['fx__echo'], ...options }]] });
+    const config = (options: Record<string, unknown>) => ({
+      servers: { fx: fixtureEntry() },
+      plugins: [[probe, { tag: 'g', deny: ['fx__echo'], ...options }]],
+    });
     t = await startDaemon(config({}));
     const client = await t.connect();
     const denied = async () => JSON.stringify(await client.request('tools.call', { name: 'fx__echo', arguments: { message: 'x' } }));
@@ -212,7 +218,10 @@ describe('one daemon per home', () => {
     if (process.getuid?.() === 0) {
       chmodSync(home, 0o700);
       chownSync(home, 65534, 65534);
-      await expect(start()).rejects.toMatchObject({ code: 'MCPD_HOME_UNSAFE', message: expect.stringContaining('belongs to another user') });
+      await expect(start()).rejects.toMatchObject({
+        code: 'MCPD_HOME_UNSAFE',
+        message: expect.stringContaining('belongs to another user'),
+      });
     }
   });
 

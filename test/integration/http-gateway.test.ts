@@ -22,17 +22,29 @@ const clients: Client[] = [];
 
 async function connect(path: string, name = 'http-host'): Promise<Client> {
   const client = new Client({ name, version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}${path}`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${base}${path}`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }),
+  );
   clients.push(client);
   return client;
 }
 
 /** A raw POST (node:http, so that Host can be set as an attacker's page would have it). */
-function post(path: string, headers: Record<string, string>, body: unknown = { jsonrpc: '2.0', id: 1, method: 'ping' }): Promise<{ status: number }> {
+function post(
+  path: string,
+  headers: Record<string, string>,
+  body: unknown = { jsonrpc: '2.0', id: 1, method: 'ping' },
+): Promise<{ status: number }> {
   const url = new URL(`${base}${path}`);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
@@ -46,7 +58,9 @@ function post(path: string, headers: Record<string, string>, body: unknown = { j
 beforeAll(async () => {
   const dir = tempDir('mcpd-gw-');
   events = join(dir.path, 'events.log');
-  t = await startDaemon({ servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() }, gateway: {
+  t = await startDaemon({
+    servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() },
+    gateway: {
       http: { port: 0, token: TOKEN },
       profiles: { small: { servers: ['fx'], tools: { deny: ['fx__big', 'fx__die'] } }, echoes: { tools: { allow: ['*__echo'] } } },
     },
@@ -67,12 +81,17 @@ describe('the HTTP gateway', () => {
   it('serves the merged catalogue at /mcp and one server under its own names at /servers/NAME/mcp', async () => {
     const merged = await connect('/mcp');
     expect((await merged.listTools()).tools.map((x) => x.name)).toEqual(expect.arrayContaining(['fx__echo', 'other__echo']));
-    expect((await merged.callTool({ name: 'other__echo', arguments: { message: 'over http' } })).content).toEqual([{ type: 'text', text: 'over http' }]);
+    expect((await merged.callTool({ name: 'other__echo', arguments: { message: 'over http' } })).content).toEqual([
+      { type: 'text', text: 'over http' },
+    ]);
     const one = await connect('/servers/fx/mcp');
     const oneTools = (await one.listTools()).tools;
     expect(oneTools.map((x) => x.name)).toEqual(expect.arrayContaining(['echo', 'big']));
     // What the relay passes on as the server gave it: annotations and _meta.
-    expect(oneTools.find((x) => x.name === 'echo')).toMatchObject({ annotations: { readOnlyHint: true }, _meta: { 'dev.mcpd/kept': 'yes' } });
+    expect(oneTools.find((x) => x.name === 'echo')).toMatchObject({
+      annotations: { readOnlyHint: true },
+      _meta: { 'dev.mcpd/kept': 'yes' },
+    });
     expect((await one.readResource({ uri: 'fixture://secret' })).contents).toHaveLength(1);
     expect((await one.getPrompt({ name: 'secret_prompt' })).messages).toHaveLength(1);
     // A 16 MiB result passes (gateways that refuse 100 KiB exist).
@@ -92,7 +111,9 @@ describe('the HTTP gateway', () => {
     control.on('client:connected', (c) => seen.push(`+${c.name}@${c.endpoint}`));
     control.on('client:disconnected', (c) => seen.push(`-${c.name}@${c.endpoint}`));
     const client = new Client({ name: 'watched', version: '2.0.0' });
-    const transport = new StreamableHTTPClientTransport(new URL(`${base}/profiles/echoes/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } });
+    const transport = new StreamableHTTPClientTransport(new URL(`${base}/profiles/echoes/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } },
+    });
     await client.connect(transport);
     await waitFor(() => seen.includes('+watched@/profiles/echoes/mcp'), 5_000, 'client:connected');
     // An HTTP client leaves by ending its session (DELETE); one that just vanishes is closed when idle.
@@ -122,14 +143,20 @@ describe('the HTTP gateway', () => {
     a.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changed.a += 1));
     b.setNotificationHandler(ToolListChangedNotificationSchema, () => void (changed.b += 1));
     const progress: number[] = [];
-    await a.callTool({ name: 'fx__progress', arguments: { ms: 300, every: 60 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    await a.callTool({ name: 'fx__progress', arguments: { ms: 300, every: 60 } }, undefined, {
+      onprogress: (p) => progress.push(p.progress),
+    });
     expect(progress.length).toBeGreaterThanOrEqual(3);
     const abort = new AbortController();
     const slow = a.callTool({ name: 'fx__slow', arguments: { ms: 30_000 } }, undefined, { signal: abort.signal });
     await new Promise((r) => setTimeout(r, 300));
     abort.abort();
     await expect(slow).rejects.toThrow();
-    await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancel to reach the server');
+    await waitFor(
+      () => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'),
+      5_000,
+      'the cancel to reach the server',
+    );
     await a.callTool({ name: 'other__add_tool', arguments: { name: 'added_over_http' } });
     await waitFor(() => changed.a > 0 && changed.b > 0, 5_000, 'list_changed on both clients');
     expect((await b.listTools()).tools.map((x) => x.name)).toContain('added_over_http');
@@ -140,22 +167,34 @@ describe('the HTTP gateway', () => {
       const client = new Client({ name, version: '1.0.0' }, { capabilities: answers ? { elicitation: {}, sampling: {} } : {} });
       if (answers) {
         client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name } }));
-        client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', model: `model-of-${name}`, content: { type: 'text', text: `hi from ${name}` } }));
+        client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+          role: 'assistant',
+          model: `model-of-${name}`,
+          content: { type: 'text', text: `hi from ${name}` },
+        }));
       }
-      await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }),
+      );
       clients.push(client);
       return client;
     };
     const ada = await make('ada', true);
     const bob = await make('bob', true);
     const mute = await make('mute', false);
-    const text = (result: unknown) => ((result as { content: { text: string }[] }).content[0]!.text);
+    const text = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
     expect(text(await ada.callTool({ name: 'fx__ask', arguments: {} }))).toBe('hello ada');
     expect(text(await bob.callTool({ name: 'fx__ask', arguments: {} }))).toBe('hello bob');
     expect(text(await bob.callTool({ name: 'fx__sample', arguments: {} }))).toBe('model said: hi from bob');
     // A client that cannot answer gets the request declined, with a log line saying why.
     expect(text(await mute.callTool({ name: 'fx__ask', arguments: {} }))).toBe('no answer (decline)');
-    expect(t.daemon.readLogs('fx', 200).some((e) => e.text.includes('declined: server "fx" sent an elicitation and no call in flight comes from a caller that can answer it'))).toBe(true);
+    expect(
+      t.daemon
+        .readLogs('fx', 200)
+        .some((e) =>
+          e.text.includes('declined: server "fx" sent an elicitation and no call in flight comes from a caller that can answer it'),
+        ),
+    ).toBe(true);
   });
 
   it('refuses DNS rebinding (Host), foreign Origins, missing or wrong tokens, and unknown sessions', async () => {
@@ -181,13 +220,16 @@ describe('the HTTP gateway', () => {
     const result = validateConfig({ servers: {}, gateway: { http: { host: '0.0.0.0', port: 7331 } } }, '/');
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.problems[0]).toMatchObject({ path: 'gateway.http.token', message: expect.stringContaining('is required when gateway.http.host (0.0.0.0) is not loopback') });
+    expect(result.problems[0]).toMatchObject({
+      path: 'gateway.http.token',
+      message: expect.stringContaining('is required when gateway.http.host (0.0.0.0) is not loopback'),
+    });
     expect(validateConfig({ servers: {}, gateway: { http: { host: '0.0.0.0', port: 7331, token: TOKEN } } }, '/').ok).toBe(true);
   });
 });
 
 /** Raw Streamable HTTP, as the spec words it: what the SDK client does not show. */
-describe('the gateway\'s Streamable HTTP transport', () => {
+describe("the gateway's Streamable HTTP transport", () => {
   interface Answer {
     status: number;
     headers: Record<string, string | string[] | undefined>;
@@ -197,7 +239,13 @@ describe('the gateway\'s Streamable HTTP transport', () => {
   const accept = 'application/json, text/event-stream';
 
   /** One HTTP exchange; `until` ends it early (the client drops the connection) once the body so far passes. */
-  function exchange(method: string, path: string, headers: Record<string, string>, body?: unknown, until?: (body: string) => boolean): Promise<Answer> {
+  function exchange(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+    until?: (body: string) => boolean,
+  ): Promise<Answer> {
     const url = new URL(`${base}${path}`);
     return new Promise((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, path: url.pathname, method, headers: { ...auth, ...headers } }, (res) => {
@@ -217,19 +265,47 @@ describe('the gateway\'s Streamable HTTP transport', () => {
     });
   }
 
-  const events = (sse: string) => [...sse.matchAll(/(?:^|\n)id: (\S+)\ndata: (.*)\n/g)].map((m) => ({ id: m[1]!, message: JSON.parse(m[2]!) as Record<string, unknown> }));
+  const events = (sse: string) =>
+    [...sse.matchAll(/(?:^|\n)id: (\S+)\ndata: (.*)\n/g)].map((m) => ({
+      id: m[1]!,
+      message: JSON.parse(m[2]!) as Record<string, unknown>,
+    }));
 
   async function session(path = '/servers/fx/mcp'): Promise<{ headers: Record<string, string> }> {
-    const init = await exchange('POST', path, { 'Content-Type': 'application/json', Accept: accept }, { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    const init = await exchange(
+      'POST',
+      path,
+      { 'Content-Type': 'application/json', Accept: accept },
+      {
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+      },
+    );
     expect(init.status).toBe(200);
     const headers = { 'Mcp-Session-Id': String(init.headers['mcp-session-id']), 'Mcp-Protocol-Version': '2025-11-25' };
-    expect((await exchange('POST', path, { 'Content-Type': 'application/json', Accept: accept, ...headers }, { jsonrpc: '2.0', method: 'notifications/initialized' })).status).toBe(202);
+    expect(
+      (
+        await exchange(
+          'POST',
+          path,
+          { 'Content-Type': 'application/json', Accept: accept, ...headers },
+          { jsonrpc: '2.0', method: 'notifications/initialized' },
+        )
+      ).status,
+    ).toBe(202);
     return { headers };
   }
 
   it('answers a call as plain JSON when the result is all there is, and as an SSE stream when progress goes first', async () => {
     const { headers } = await session();
-    const plain = await exchange('POST', '/servers/fx/mcp', { 'Content-Type': 'application/json', Accept: accept, ...headers }, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'json' } } });
+    const plain = await exchange(
+      'POST',
+      '/servers/fx/mcp',
+      { 'Content-Type': 'application/json', Accept: accept, ...headers },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'json' } } },
+    );
     expect(plain.headers['content-type']).toBe('application/json');
     expect(JSON.parse(plain.body)).toEqual({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'json' }] } });
 
@@ -239,7 +315,17 @@ describe('the gateway\'s Streamable HTTP transport', () => {
     ]);
     expect((JSON.parse(batch.body) as { id: number }[]).map((m) => m.id).sort()).toEqual([2, 3]);
 
-    const streamed = await exchange('POST', '/servers/fx/mcp', { 'Content-Type': 'application/json', Accept: accept, ...headers }, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'progress', arguments: { ms: 150, every: 50 }, _meta: { progressToken: 'p' } } });
+    const streamed = await exchange(
+      'POST',
+      '/servers/fx/mcp',
+      { 'Content-Type': 'application/json', Accept: accept, ...headers },
+      {
+        jsonrpc: '2.0',
+        id: 4,
+        method: 'tools/call',
+        params: { name: 'progress', arguments: { ms: 150, every: 50 }, _meta: { progressToken: 'p' } },
+      },
+    );
     expect(streamed.headers['content-type']).toBe('text/event-stream');
     const messages = events(streamed.body).map((e) => e.message);
     expect(messages.filter((m) => m['method'] === 'notifications/progress').length).toBeGreaterThanOrEqual(2);
@@ -248,19 +334,34 @@ describe('the gateway\'s Streamable HTTP transport', () => {
 
   it('resumes a stream the client lost: GET with Last-Event-ID gives what it missed, then the result', async () => {
     const { headers } = await session();
-    const call = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'progress', arguments: { ms: 600, every: 100 }, _meta: { progressToken: 'r' } } };
+    const call = {
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'progress', arguments: { ms: 600, every: 100 }, _meta: { progressToken: 'r' } },
+    };
     // The client drops the connection after the first event.
-    const first = await exchange('POST', '/servers/fx/mcp', { 'Content-Type': 'application/json', Accept: accept, ...headers }, call, (body) => events(body).length >= 1);
+    const first = await exchange(
+      'POST',
+      '/servers/fx/mcp',
+      { 'Content-Type': 'application/json', Accept: accept, ...headers },
+      call,
+      (body) => events(body).length >= 1,
+    );
     const [seen] = events(first.body);
     expect(seen!.message).toMatchObject({ method: 'notifications/progress', params: { progressToken: 'r', progress: 1 } });
     await new Promise((r) => setTimeout(r, 200));
     const rest = await exchange('GET', '/servers/fx/mcp', { Accept: 'text/event-stream', 'Last-Event-ID': seen!.id, ...headers });
     expect(rest.status).toBe(200);
     const missed = events(rest.body).map((e) => e.message);
-    expect(missed.filter((m) => m['method'] === 'notifications/progress').map((m) => (m['params'] as { progress: number }).progress)).toEqual([2, 3, 4, 5, 6]);
+    expect(
+      missed.filter((m) => m['method'] === 'notifications/progress').map((m) => (m['params'] as { progress: number }).progress),
+    ).toEqual([2, 3, 4, 5, 6]);
     expect(missed.at(-1)).toMatchObject({ id: 7, result: { content: [{ type: 'text', text: 'worked 600 ms' }] } });
     // An event id it never sent: 404.
-    expect((await exchange('GET', '/servers/fx/mcp', { Accept: 'text/event-stream', 'Last-Event-ID': 'nope_1', ...headers })).status).toBe(404);
+    expect((await exchange('GET', '/servers/fx/mcp', { Accept: 'text/event-stream', 'Last-Event-ID': 'nope_1', ...headers })).status).toBe(
+      404,
+    );
   });
 
   it('refuses what the spec refuses, and DELETE ends the session', async () => {
@@ -268,14 +369,27 @@ describe('the gateway\'s Streamable HTTP transport', () => {
     const json = { 'Content-Type': 'application/json', ...headers };
     const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
     expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: 'application/json' }, ping)).status).toBe(406);
-    expect((await exchange('POST', '/servers/fx/mcp', { ...headers, 'Content-Type': 'text/plain', Accept: accept }, ping)).status).toBe(415);
-    expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept, 'Mcp-Protocol-Version': '1999-01-01' }, ping)).status).toBe(400);
+    expect((await exchange('POST', '/servers/fx/mcp', { ...headers, 'Content-Type': 'text/plain', Accept: accept }, ping)).status).toBe(
+      415,
+    );
+    expect(
+      (await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept, 'Mcp-Protocol-Version': '1999-01-01' }, ping)).status,
+    ).toBe(400);
     expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept }, { hello: 'world' })).status).toBe(400);
-    expect((await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept }, { jsonrpc: '2.0', id: 9, method: 'initialize', params: {} })).status).toBe(400);
+    expect(
+      (await exchange('POST', '/servers/fx/mcp', { ...json, Accept: accept }, { jsonrpc: '2.0', id: 9, method: 'initialize', params: {} }))
+        .status,
+    ).toBe(400);
     expect((await exchange('PUT', '/servers/fx/mcp', { ...json, Accept: accept }, ping)).status).toBe(405);
     // One GET stream per session.
     const url = new URL(`${base}/servers/fx/mcp`);
-    const open = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'GET', headers: { ...auth, Accept: 'text/event-stream', ...headers } });
+    const open = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'GET',
+      headers: { ...auth, Accept: 'text/event-stream', ...headers },
+    });
     open.on('error', () => undefined);
     const opened = await new Promise<number>((resolve) => open.on('response', (res) => resolve(res.statusCode ?? 0)).end());
     expect(opened).toBe(200);

@@ -114,7 +114,10 @@ describe('actions that race', () => {
       for (const action of [() => w.server.start(), () => w.server.restart(), () => w.server.stop()]) {
         await expect(action()).rejects.toMatchObject({ code: 'MCPD_CLOSED' });
       }
-      expect(w.pids().every((p) => !pidAlive(p)), `round ${round}`).toBe(true);
+      expect(
+        w.pids().every((p) => !pidAlive(p)),
+        `round ${round}`,
+      ).toBe(true);
     }
   });
 });
@@ -122,7 +125,13 @@ describe('actions that race', () => {
 describe('a failed attempt is torn down before the next', () => {
   it('a hung server that ignores SIGTERM is gone before its retry starts; its call in flight failed at once', async () => {
     const w = managed(
-      serverConfig('hung', fixtureEntry({ FIXTURE_HANG_AFTER_MS: '400', FIXTURE_IGNORE_SIGTERM: '1' }, { timeouts: { ...HANG_FAST, startupMs: 5_000, callMs: 60_000 } })),
+      serverConfig(
+        'hung',
+        fixtureEntry(
+          { FIXTURE_HANG_AFTER_MS: '400', FIXTURE_IGNORE_SIGTERM: '1' },
+          { timeouts: { ...HANG_FAST, startupMs: 5_000, callMs: 60_000 } },
+        ),
+      ),
     );
     await w.server.start();
     const firstPid = w.server.status().pid!;
@@ -149,7 +158,15 @@ describe('a failed attempt is torn down before the next', () => {
 
 describe('a connection that breaks while the process lives', () => {
   it('stdout closed: calls fail at once, the server restarts, and the cause is in status and logs', async () => {
-    const w = managed(serverConfig('mute', fixtureEntry({ FIXTURE_CLOSE_STDOUT_AFTER_MS: '500' }, { timeouts: { startupMs: 5_000, callMs: 60_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } })));
+    const w = managed(
+      serverConfig(
+        'mute',
+        fixtureEntry(
+          { FIXTURE_CLOSE_STDOUT_AFTER_MS: '500' },
+          { timeouts: { startupMs: 5_000, callMs: 60_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } },
+        ),
+      ),
+    );
     await w.server.start();
     const firstPid = w.server.status().pid!;
     const t0 = Date.now();
@@ -167,7 +184,12 @@ describe('a connection that breaks while the process lives', () => {
   });
 
   it('a result over 64 MiB: the call fails at once and the server is restarted', async () => {
-    const w = managed(serverConfig('huge', fixtureEntry({}, { timeouts: { startupMs: 5_000, callMs: 60_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } })));
+    const w = managed(
+      serverConfig(
+        'huge',
+        fixtureEntry({}, { timeouts: { startupMs: 5_000, callMs: 60_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } }),
+      ),
+    );
     await w.server.start();
     const error = await w.server.callTool('big', { bytes: 65 * 1024 * 1024 }).catch((e: unknown) => e);
     expect(isMcpdError(error, 'MCPD_CALL_FAILED')).toBe(true);
@@ -179,14 +201,30 @@ describe('a connection that breaks while the process lives', () => {
 
 describe('start-up deadlines', () => {
   it('startupMs bounds the whole start: initialize and listing together', async () => {
-    const w = managed(serverConfig('slowboth', fixtureEntry({ FIXTURE_SLOW_INIT_MS: '400', FIXTURE_SLOW_LIST_MS: '400' }, { timeouts: { startupMs: 600 }, restart: { maxRestarts: 0 } })));
+    const w = managed(
+      serverConfig(
+        'slowboth',
+        fixtureEntry(
+          { FIXTURE_SLOW_INIT_MS: '400', FIXTURE_SLOW_LIST_MS: '400' },
+          { timeouts: { startupMs: 600 }, restart: { maxRestarts: 0 } },
+        ),
+      ),
+    );
     await w.server.start();
     expect(w.server.state).toBe('failed');
     expect(w.server.status().lastError!.message).toContain('did not finish starting (initialize and listing) within 600 ms');
   });
 
   it('the failure is recorded when startupMs elapses, not after the slow teardown', async () => {
-    const w = managed(serverConfig('deaf', fixtureEntry({ FIXTURE_HANG_INIT: '1', FIXTURE_IGNORE_SIGTERM: '1' }, { timeouts: { startupMs: 300 }, restart: { maxRestarts: 0 } })));
+    const w = managed(
+      serverConfig(
+        'deaf',
+        fixtureEntry(
+          { FIXTURE_HANG_INIT: '1', FIXTURE_IGNORE_SIGTERM: '1' },
+          { timeouts: { startupMs: 300 }, restart: { maxRestarts: 0 } },
+        ),
+      ),
+    );
     const t0 = Date.now();
     const start = w.server.start();
     await waitFor(() => w.server.state !== 'starting', 5_000, 'the failure');
@@ -202,16 +240,32 @@ describe('a server that stops reading its stdin', () => {
     const onWarning = (w: Error) => warnings.push(w.name);
     process.on('warning', onWarning);
     try {
-      const w = managed(serverConfig('deafin', fixtureEntry({ FIXTURE_HANG_AFTER_MS: '200' }, { timeouts: { startupMs: 5_000, callMs: 3_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } })));
+      const w = managed(
+        serverConfig(
+          'deafin',
+          fixtureEntry(
+            { FIXTURE_HANG_AFTER_MS: '200' },
+            { timeouts: { startupMs: 5_000, callMs: 3_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } },
+          ),
+        ),
+      );
       await w.server.start();
       await new Promise((r) => setTimeout(r, 400));
       const message = 'x'.repeat(1024 * 1024);
-      const outcomes = await Promise.all(Array.from({ length: 80 }, () => w.server.callTool('echo', { message }).then(() => 'ok', (e: unknown) => e)));
+      const outcomes = await Promise.all(
+        Array.from({ length: 80 }, () =>
+          w.server.callTool('echo', { message }).then(
+            () => 'ok',
+            (e: unknown) => e,
+          ),
+        ),
+      );
       const notReading = outcomes.filter((e) => isMcpdError(e, 'MCPD_SERVER_NOT_READING'));
       expect(notReading.length).toBeGreaterThan(10);
       expect((notReading[0] as Error).message).toContain('not reading its stdin');
       expect(outcomes.filter((e) => isMcpdError(e, 'MCPD_CALL_TIMEOUT')).length + notReading.length).toBe(80);
-      const stdin = (w.server as unknown as { attempt: { connection: { process: { stdin: NodeJS.WritableStream } } } }).attempt.connection.process.stdin;
+      const stdin = (w.server as unknown as { attempt: { connection: { process: { stdin: NodeJS.WritableStream } } } }).attempt.connection
+        .process.stdin;
       expect(stdin.listenerCount('drain')).toBeLessThanOrEqual(1);
       expect(warnings).not.toContain('MaxListenersExceededWarning');
     } finally {

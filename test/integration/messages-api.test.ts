@@ -14,7 +14,12 @@ afterAll(() => api.stop());
 
 describe('the Messages API stand-in', () => {
   it('answers plain JSON that the SDK parses', async () => {
-    api.script({ content: [{ type: 'text', text: 'plain' }, { type: 'tool_use', id: 'toolu_1', name: 't', input: { a: [1, 2] } }] });
+    api.script({
+      content: [
+        { type: 'text', text: 'plain' },
+        { type: 'tool_use', id: 'toolu_1', name: 't', input: { a: [1, 2] } },
+      ],
+    });
     const message = await anthropic.messages.create({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
     expect(message.content).toEqual([
       { type: 'text', text: 'plain' },
@@ -25,7 +30,13 @@ describe('the Messages API stand-in', () => {
   });
 
   it('streams the event sequence the SDK accumulates, tool input as input_json_delta', async () => {
-    api.script({ content: [{ type: 'text', text: 'streamed text in pieces' }, { type: 'tool_use', id: 'toolu_2', name: 't', input: { deep: { list: ['a', 'b'] } } }], usage: { input_tokens: 7, output_tokens: 3 } });
+    api.script({
+      content: [
+        { type: 'text', text: 'streamed text in pieces' },
+        { type: 'tool_use', id: 'toolu_2', name: 't', input: { deep: { list: ['a', 'b'] } } },
+      ],
+      usage: { input_tokens: 7, output_tokens: 3 },
+    });
     const stream = anthropic.messages.stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
     const types: string[] = [];
     stream.on('streamEvent', (e) => types.push(e.type));
@@ -39,6 +50,8 @@ describe('the Messages API stand-in', () => {
 
   it('answers errors the SDK maps to its error classes', async () => {
     api.script({ kind: 'error', status: 529, type: 'overloaded_error', message: 'Overloaded' });
-    await expect(anthropic.messages.create({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 529 });
+    await expect(
+      anthropic.messages.create({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 529 });
   });
 });

@@ -56,7 +56,10 @@ describe('the npm servers through mcpd', () => {
     const echo = await client.request('tools.call', { name: 'everything__echo', arguments: { message: 'hi' } });
     expect(echo.content[0]).toMatchObject({ type: 'text', text: 'Echo: hi' });
 
-    const file = await client.request('tools.call', { name: 'filesystem__read_text_file', arguments: { path: join(sandbox, 'hello.txt') } });
+    const file = await client.request('tools.call', {
+      name: 'filesystem__read_text_file',
+      arguments: { path: join(sandbox, 'hello.txt') },
+    });
     expect(JSON.stringify(file.content)).toContain('hello from the sandbox');
 
     await client.request('tools.call', {
@@ -109,7 +112,10 @@ describe('the npm servers through mcpd', () => {
       expect(env).not.toContain('must-not-leak');
       expect(env).not.toContain('ANTHROPIC_API_KEY');
     } finally {
-      for (const [name, value] of [['ANTHROPIC_API_KEY', saved.key], ['MCPD_TOKEN', saved.token]] as const) {
+      for (const [name, value] of [
+        ['ANTHROPIC_API_KEY', saved.key],
+        ['MCPD_TOKEN', saved.token],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
@@ -117,7 +123,7 @@ describe('the npm servers through mcpd', () => {
     }
   });
 
-  it('keeps each server\'s stderr for logs.read', async () => {
+  it("keeps each server's stderr for logs.read", async () => {
     const { entries } = await client.request('logs.read', { server: 'everything', lines: 50 });
     expect(entries.some((e) => e.stream === 'stderr')).toBe(true);
   });

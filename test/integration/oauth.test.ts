@@ -22,8 +22,10 @@ let t: TestDaemon;
 let client: ControlClient;
 
 const status = (): ServerStatus => t.daemon.status().servers.find((s) => s.name === 'secure')!;
-const settled = (state: ServerStatus['state']) => waitFor(() => status().state === state || undefined, 10_000, `secure to be ${state}: ${JSON.stringify(status())}`);
-const control = (path: string, method = 'POST') => fetch(`${base}${path}`, { method }).then((r) => r.json() as Promise<Record<string, unknown>>);
+const settled = (state: ServerStatus['state']) =>
+  waitFor(() => status().state === state || undefined, 10_000, `secure to be ${state}: ${JSON.stringify(status())}`);
+const control = (path: string, method = 'POST') =>
+  fetch(`${base}${path}`, { method }).then((r) => r.json() as Promise<Record<string, unknown>>);
 
 /** What a person's browser does: open the authorization URL, follow the redirect to the callback. */
 async function browse(authorizationUrl: string): Promise<string> {
@@ -68,7 +70,9 @@ describe('OAuth sign-in to a remote server', () => {
   it('before: needs-auth, and auth.list says so', async () => {
     await settled('needs-auth');
     expect(status().lastError!.message).toContain('Sign in with: mcpd auth secure');
-    expect((await client.request('auth.list', {})).servers).toContainEqual(expect.objectContaining({ server: 'secure', state: 'needs-sign-in', pending: false }));
+    expect((await client.request('auth.list', {})).servers).toContainEqual(
+      expect.objectContaining({ server: 'secure', state: 'needs-sign-in', pending: false }),
+    );
   });
 
   it('signs in: discovery, registration, PKCE, the redirect, the resource; tokens kept 0600 and never shown', async () => {
@@ -79,7 +83,9 @@ describe('OAuth sign-in to a remote server', () => {
     expect(url.searchParams.get('redirect_uri')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
     expect(page).toContain('Signed in to secure');
     await settled('running');
-    expect(await client.request('tools.call', { name: 'secure__echo', arguments: { message: 'authorized' } })).toEqual({ content: [{ type: 'text', text: 'authorized' }] });
+    expect(await client.request('tools.call', { name: 'secure__echo', arguments: { message: 'authorized' } })).toEqual({
+      content: [{ type: 'text', text: 'authorized' }],
+    });
     const stats = await control('/test/stats', 'GET');
     expect(stats).toMatchObject({ registrations: 1, codeExchanges: 1, resources: [`${base}/mcp`] });
     const file = join(t.home, 'auth', 'secure.json');
@@ -87,24 +93,40 @@ describe('OAuth sign-in to a remote server', () => {
     expect(statSync(join(t.home, 'auth')).mode & 0o777).toBe(0o700);
     const { readFileSync } = await import('node:fs');
     const token = (JSON.parse(readFileSync(file, 'utf8')) as { tokens: { access_token: string; refresh_token: string } }).tokens;
-    const shown = JSON.stringify([await client.request('status', {}), await client.request('auth.list', {}), t.daemon.readLogs(undefined, 5_000)]);
+    const shown = JSON.stringify([
+      await client.request('status', {}),
+      await client.request('auth.list', {}),
+      t.daemon.readLogs(undefined, 5_000),
+    ]);
     expect(shown).not.toContain(token.access_token);
     expect(shown).not.toContain(token.refresh_token);
-    expect((await client.request('auth.list', {})).servers.find((s) => s.server === 'secure')).toMatchObject({ state: 'signed-in', scope: 'mcp:tools', expiresAt: expect.any(String) });
+    expect((await client.request('auth.list', {})).servers.find((s) => s.server === 'secure')).toMatchObject({
+      state: 'signed-in',
+      scope: 'mcp:tools',
+      expiresAt: expect.any(String),
+    });
   });
 
   it('an expired access token is refreshed on the 401, and the call goes through', async () => {
     await control('/test/expire');
-    expect(await client.request('tools.call', { name: 'secure__echo', arguments: { message: 'after expiry' } })).toEqual({ content: [{ type: 'text', text: 'after expiry' }] });
+    expect(await client.request('tools.call', { name: 'secure__echo', arguments: { message: 'after expiry' } })).toEqual({
+      content: [{ type: 'text', text: 'after expiry' }],
+    });
     expect((await control('/test/stats', 'GET'))['refreshes']).toBe(1);
   });
 
   it('a token about to expire is refreshed before it does', async () => {
     await signIn('short');
-    await waitFor(() => t.daemon.readLogs('short', 100).some((e) => e.text.includes('refreshed the OAuth access token before it expired')) || undefined, 10_000, 'the early refresh');
+    await waitFor(
+      () => t.daemon.readLogs('short', 100).some((e) => e.text.includes('refreshed the OAuth access token before it expired')) || undefined,
+      10_000,
+      'the early refresh',
+    );
     const stats = await fetch(`${shortBase}/test/stats`).then((r) => r.json() as Promise<{ refreshes: number }>);
     expect(stats.refreshes).toBeGreaterThanOrEqual(1);
-    expect(await client.request('tools.call', { name: 'short__echo', arguments: { message: 'fresh' } })).toEqual({ content: [{ type: 'text', text: 'fresh' }] });
+    expect(await client.request('tools.call', { name: 'short__echo', arguments: { message: 'fresh' } })).toEqual({
+      content: [{ type: 'text', text: 'fresh' }],
+    });
   });
 
   it('the sign-in survives a daemon restart', async () => {
@@ -112,12 +134,16 @@ describe('OAuth sign-in to a remote server', () => {
     await t.restart();
     client = await t.connect();
     await settled('running');
-    expect(await client.request('tools.call', { name: 'secure__echo', arguments: { message: 'again' } })).toEqual({ content: [{ type: 'text', text: 'again' }] });
+    expect(await client.request('tools.call', { name: 'secure__echo', arguments: { message: 'again' } })).toEqual({
+      content: [{ type: 'text', text: 'again' }],
+    });
   });
 
   it('a revoked sign-in: the call fails saying to sign in, the server waits in needs-auth', async () => {
     await control('/test/revoke');
-    await expect(client.request('tools.call', { name: 'secure__echo', arguments: { message: 'x' } })).rejects.toThrow(/needs authorization.*mcpd auth secure/);
+    await expect(client.request('tools.call', { name: 'secure__echo', arguments: { message: 'x' } })).rejects.toThrow(
+      /needs authorization.*mcpd auth secure/,
+    );
     await settled('needs-auth');
     await signIn();
     await settled('running');
@@ -127,12 +153,16 @@ describe('OAuth sign-in to a remote server', () => {
     await control('/test/require?scope=mcp:tools%20mcp:admin');
     // The token the fixture gave covers both already (it grants scopes_supported); narrow it first.
     await control('/test/require?scope=mcp:special');
-    await expect(client.request('tools.call', { name: 'secure__echo', arguments: { message: 'x' } })).rejects.toThrow(/needs authorization: its sign-in must cover more \(scope mcp:special\)/);
+    await expect(client.request('tools.call', { name: 'secure__echo', arguments: { message: 'x' } })).rejects.toThrow(
+      /needs authorization: its sign-in must cover more \(scope mcp:special\)/,
+    );
     await settled('needs-auth');
     const { authorizationUrl } = await signIn();
     expect(new URL(authorizationUrl).searchParams.get('scope')).toBe('mcp:special');
     await settled('running');
-    expect(await client.request('tools.call', { name: 'secure__whoami', arguments: {} })).toMatchObject({ content: [{ text: expect.stringContaining('scopes mcp:special') }] });
+    expect(await client.request('tools.call', { name: 'secure__whoami', arguments: {} })).toMatchObject({
+      content: [{ text: expect.stringContaining('scopes mcp:special') }],
+    });
     await control('/test/require?scope=mcp:tools');
   });
 
@@ -144,7 +174,12 @@ describe('OAuth sign-in to a remote server', () => {
   });
 
   it('mcpd auth NAME on the command line: prints the URL, waits, and says when signed in', async () => {
-    const cli = execa(process.execPath, [CLI, 'auth', 'secure', '--no-browser', '--home', t.home], { reject: false, buffer: true, stdin: 'ignore', timeout: 30_000 });
+    const cli = execa(process.execPath, [CLI, 'auth', 'secure', '--no-browser', '--home', t.home], {
+      reject: false,
+      buffer: true,
+      stdin: 'ignore',
+      timeout: 30_000,
+    });
     const url = await new Promise<string>((resolve) => cli.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
     await browse(url);

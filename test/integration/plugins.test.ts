@@ -23,7 +23,7 @@ async function daemonWith(plugins: unknown[]): Promise<TestDaemon> {
 const texts = (result: { content: Array<Record<string, unknown>> }) => result.content.map((c) => c['text']);
 
 describe('hook order and chaining', () => {
-  it('runs catalogue, beforeToolCall and afterToolCall in plugin order, each seeing the last one\'s change', async () => {
+  it("runs catalogue, beforeToolCall and afterToolCall in plugin order, each seeing the last one's change", async () => {
     const t = await daemonWith([
       [PROBE, { tag: 'a' }],
       [PROBE, { tag: 'b' }],
@@ -63,7 +63,9 @@ describe('faults', () => {
     const client = await t.connect();
     const result = await client.request('tools.call', { name: 'fx__echo', arguments: { message: 'x' } });
     expect(result.isError).toBe(true);
-    expect(texts(result)[0]).toContain('plugin probe failed while checking the call (x fails in beforeToolCall on purpose), so the call was denied');
+    expect(texts(result)[0]).toContain(
+      'plugin probe failed while checking the call (x fails in beforeToolCall on purpose), so the call was denied',
+    );
     const status = await client.request('status', {});
     expect(status.plugins[0]).toMatchObject({ failures: 1, lastError: { hook: 'beforeToolCall' } });
   });
@@ -127,7 +129,7 @@ describe('faults', () => {
 });
 
 describe('package plugins', () => {
-  it('loads a plugin by package name, resolved from the config file\'s folder', async () => {
+  it("loads a plugin by package name, resolved from the config file's folder", async () => {
     const t = await startDaemon(
       { servers: { fx: fixtureEntry() }, plugins: [['mcpd-plugin-hello', { greeting: 'hola' }]] },
       {
@@ -144,7 +146,9 @@ describe('package plugins', () => {
     );
     running.push(t);
     const client = await t.connect();
-    expect((await client.request('status', {})).plugins).toMatchObject([{ name: 'hello', specifier: 'mcpd-plugin-hello', state: 'loaded' }]);
+    expect((await client.request('status', {})).plugins).toMatchObject([
+      { name: 'hello', specifier: 'mcpd-plugin-hello', state: 'loaded' },
+    ]);
     expect(texts(await client.request('tools.call', { name: 'fx__echo', arguments: { message: 'm' } }))).toEqual(['m', 'hola']);
   });
 });
@@ -175,7 +179,10 @@ describe('events', () => {
     await client.request('servers.restart', { name: 'fx' });
     const file = join(t.home, 'plugins', 'probe', 'events.jsonl');
     await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('server:state'), 5_000, 'events');
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toContainEqual({ via: 'onEvent', type: 'tool:called', caller: 'cli', outcome: 'ok' });
     expect(lines).toContainEqual({ via: 'ctx.events', type: 'tool:called' });
     expect(lines).toContainEqual({ via: 'onEvent', type: 'server:state' });

@@ -37,7 +37,7 @@ describe('relayed results', () => {
     }
   });
 
-  it('go out as the server\'s own text (no second encoding), unless the daemon changed the result', async () => {
+  it("go out as the server's own text (no second encoding), unless the daemon changed the result", async () => {
     const ws = new WebSocket(`ws+unix://${t.daemon.paths.socket}:/`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const replies: string[] = [];
@@ -57,10 +57,14 @@ describe('relayed results', () => {
     await send(1, 'hello', { protocolVersion: 1 });
     for (const server of ['ts', 'py']) {
       // The raw form: the result first, then the reply's own members.
-      expect(await send(2, 'tools.call', { name: `${server}__echo`, arguments: { message: 'hi' } })).toBe('{"result":{"content":[{"type":"text","text":"hi"}]},"jsonrpc":"2.0","id":2}');
+      expect(await send(2, 'tools.call', { name: `${server}__echo`, arguments: { message: 'hi' } })).toBe(
+        '{"result":{"content":[{"type":"text","text":"hi"}]},"jsonrpc":"2.0","id":2}',
+      );
       replies.length = 0;
       // The daemon added the missing content list: the result is written out afresh.
-      expect(await send(3, 'tools.call', { name: `${server}__structured_only`, arguments: {} })).toBe('{"jsonrpc":"2.0","id":3,"result":{"structuredContent":{"only":true,"answer":42},"content":[]}}');
+      expect(await send(3, 'tools.call', { name: `${server}__structured_only`, arguments: {} })).toBe(
+        '{"jsonrpc":"2.0","id":3,"result":{"structuredContent":{"only":true,"answer":42},"content":[]}}',
+      );
       replies.length = 0;
     }
     ws.close();
@@ -70,7 +74,9 @@ describe('relayed results', () => {
     const calls = ['ts', 'py'].flatMap((server) => [
       client.request('tools.call', { name: `${server}__fail`, arguments: {} }),
       client.request('tools.call', { name: `${server}__big`, arguments: { bytes: 1024 * 1024 } }),
-      ...Array.from({ length: 8 }, (_, i) => client.request('tools.call', { name: `${server}__echo`, arguments: { message: `${server}-${i}` } })),
+      ...Array.from({ length: 8 }, (_, i) =>
+        client.request('tools.call', { name: `${server}__echo`, arguments: { message: `${server}-${i}` } }),
+      ),
     ]);
     const results = (await Promise.all(calls)) as unknown as { isError?: boolean; content: { text: string }[] }[];
     for (const [k, server] of ['ts', 'py'].entries()) {

@@ -27,7 +27,12 @@ async function sseFixture(env: Record<string, string> = {}): Promise<{ port: num
   return { port };
 }
 
-const remote = (url: string, extra: Record<string, unknown> = {}) => ({ url, timeouts: { startupMs: 5_000 }, restart: FAST_RESTART, ...extra });
+const remote = (url: string, extra: Record<string, unknown> = {}) => ({
+  url,
+  timeouts: { startupMs: 5_000 },
+  restart: FAST_RESTART,
+  ...extra,
+});
 
 beforeAll(async () => {
   open = await sseFixture();
@@ -43,8 +48,14 @@ beforeAll(async () => {
       locked: remote(`http://127.0.0.1:${(unauthorized.address() as AddressInfo).port}/mcp`),
       wrong: remote(`http://127.0.0.1:${open.port}/nope`, { type: 'http' }),
       refused: remote(`http://127.0.0.1:${refused}/mcp`),
-      helper: remote(`http://127.0.0.1:${guarded.port}/sse`, { type: 'sse', headers: { Authorization: { command: [node, '-e', `console.log(${JSON.stringify(SECRET)})`], prefix: 'Bearer ' } } }),
-      badhelper: remote(`http://127.0.0.1:${guarded.port}/sse`, { type: 'sse', headers: { Authorization: { command: [node, '-e', 'process.exit(3)'] } } }),
+      helper: remote(`http://127.0.0.1:${guarded.port}/sse`, {
+        type: 'sse',
+        headers: { Authorization: { command: [node, '-e', `console.log(${JSON.stringify(SECRET)})`], prefix: 'Bearer ' } },
+      }),
+      badhelper: remote(`http://127.0.0.1:${guarded.port}/sse`, {
+        type: 'sse',
+        headers: { Authorization: { command: [node, '-e', 'process.exit(3)'] } },
+      }),
     },
   });
 }, 30_000);
@@ -56,7 +67,8 @@ afterAll(async () => {
 });
 
 const status = (name: string): ServerStatus => t.daemon.status().servers.find((s) => s.name === name)!;
-const settled = (name: string, state: ServerStatus['state']) => waitFor(() => status(name).state === state || undefined, 10_000, `${name} to be ${state}: ${JSON.stringify(status(name))}`);
+const settled = (name: string, state: ServerStatus['state']) =>
+  waitFor(() => status(name).state === state || undefined, 10_000, `${name} to be ${state}: ${JSON.stringify(status(name))}`);
 
 describe('remote servers', () => {
   it('a legacy SSE server works with "type": "sse", and is found by the fallback without a type', async () => {
@@ -65,8 +77,15 @@ describe('remote servers', () => {
     expect(status('legacy')).toMatchObject({ transport: 'sse', toolCount: 1 });
     expect(status('fallback')).toMatchObject({ transport: 'sse', toolCount: 1 });
     const client = await t.connect();
-    expect(await client.request('tools.call', { name: 'fallback__echo', arguments: { message: 'over sse' } })).toEqual({ content: [{ type: 'text', text: 'over sse' }] });
-    expect(t.daemon.readLogs('fallback', 50).map((e) => e.text).join('\n')).toContain('Streamable HTTP answered 405; trying the legacy SSE transport');
+    expect(await client.request('tools.call', { name: 'fallback__echo', arguments: { message: 'over sse' } })).toEqual({
+      content: [{ type: 'text', text: 'over sse' }],
+    });
+    expect(
+      t.daemon
+        .readLogs('fallback', 50)
+        .map((e) => e.text)
+        .join('\n'),
+    ).toContain('Streamable HTTP answered 405; trying the legacy SSE transport');
   });
 
   it('401: needs-auth, says what to run, and does not loop', async () => {
@@ -83,20 +102,30 @@ describe('remote servers', () => {
   it('a wrong URL and a refused port say so, by name', async () => {
     await waitFor(() => status('wrong').lastError ?? undefined, 10_000, 'wrong to fail');
     // Retried with backoff (on a loaded machine the crash-loop limit may already have been hit: it names the cause then).
-    expect(status('wrong').lastError).toMatchObject({ code: expect.stringMatching(/^MCPD_SERVER_(HTTP_ERROR|CRASH_LOOP)$/), message: expect.stringContaining('answered 404 Not Found: wrong URL, or not a Streamable HTTP endpoint') });
+    expect(status('wrong').lastError).toMatchObject({
+      code: expect.stringMatching(/^MCPD_SERVER_(HTTP_ERROR|CRASH_LOOP)$/),
+      message: expect.stringContaining('answered 404 Not Found: wrong URL, or not a Streamable HTTP endpoint'),
+    });
     await waitFor(() => status('refused').lastError ?? undefined, 10_000, 'refused to fail');
-    expect(status('refused').lastError).toMatchObject({ code: expect.stringMatching(/^MCPD_SERVER_(UNREACHABLE|CRASH_LOOP)$/), message: expect.stringContaining('the connection was refused') });
+    expect(status('refused').lastError).toMatchObject({
+      code: expect.stringMatching(/^MCPD_SERVER_(UNREACHABLE|CRASH_LOOP)$/),
+      message: expect.stringContaining('the connection was refused'),
+    });
     expect(status('refused').state).not.toBe('needs-auth');
   });
 
   it('a header from a command: the server gets it, and it shows nowhere', async () => {
     await settled('helper', 'running');
     const client = await t.connect();
-    expect(await client.request('tools.call', { name: 'helper__echo', arguments: { message: 'authorized' } })).toEqual({ content: [{ type: 'text', text: 'authorized' }] });
+    expect(await client.request('tools.call', { name: 'helper__echo', arguments: { message: 'authorized' } })).toEqual({
+      content: [{ type: 'text', text: 'authorized' }],
+    });
     const everything = JSON.stringify([await client.request('status', {}), t.daemon.readLogs(undefined, 5_000)]);
     expect(everything).not.toContain(SECRET);
     await waitFor(() => status('badhelper').lastError ?? undefined, 10_000, 'badhelper to fail');
-    expect(status('badhelper').lastError!.message).toContain('the command for header Authorization (servers.badhelper.headers.Authorization.command:');
+    expect(status('badhelper').lastError!.message).toContain(
+      'the command for header Authorization (servers.badhelper.headers.Authorization.command:',
+    );
     expect(status('badhelper').lastError!.message).toContain('exited with 3');
   });
 });

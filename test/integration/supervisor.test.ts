@@ -63,17 +63,25 @@ describe('ManagedServer with a well-behaved server', () => {
   it('refreshes only its tools on list_changed', async () => {
     const { server } = managed(serverConfig('fx', fixtureEntry()));
     await server.start();
-    const changed = new Promise<string[]>((resolve) => server.once('lists', (_s, kind, lists) => kind === 'tools' && resolve(lists.tools.map((t) => t.name))));
+    const changed = new Promise<string[]>((resolve) =>
+      server.once('lists', (_s, kind, lists) => kind === 'tools' && resolve(lists.tools.map((t) => t.name))),
+    );
     await server.callTool('add_tool', { name: 'brand_new' });
     expect(await changed).toContain('brand_new');
   });
 
-  it('answers the server\'s roots/list from the config (paths as file:// URIs)', async () => {
-    const config = resolveConfig({ servers: { fx: fixtureEntry({}, { roots: ['.', { uri: 'file:///srv/data', name: 'data' }] }) } }, dir.path).servers['fx']!;
+  it("answers the server's roots/list from the config (paths as file:// URIs)", async () => {
+    const config = resolveConfig(
+      { servers: { fx: fixtureEntry({}, { roots: ['.', { uri: 'file:///srv/data', name: 'data' }] }) } },
+      dir.path,
+    ).servers['fx']!;
     const { server } = managed(config);
     await server.start();
     const result = await server.callTool('roots', {});
-    expect(JSON.parse((result.content[0] as { text: string }).text)).toEqual([{ uri: pathToFileURL(dir.path).href }, { uri: 'file:///srv/data', name: 'data' }]);
+    expect(JSON.parse((result.content[0] as { text: string }).text)).toEqual([
+      { uri: pathToFileURL(dir.path).href },
+      { uri: 'file:///srv/data', name: 'data' },
+    ]);
   });
 
   it('skips and counts non-JSON lines on stdout', async () => {
@@ -100,17 +108,28 @@ describe('ManagedServer failures', () => {
     await server.start();
     expect(server.state).toBe('failed');
     expect(states).toEqual(['starting', 'failed']);
-    expect(server.status().lastError).toMatchObject({ code: 'MCPD_SERVER_COMMAND_NOT_FOUND', message: expect.stringContaining('not found on PATH') });
+    expect(server.status().lastError).toMatchObject({
+      code: 'MCPD_SERVER_COMMAND_NOT_FOUND',
+      message: expect.stringContaining('not found on PATH'),
+    });
   });
 
   it('fails at once when the command is not executable', async () => {
     const { server } = managed(serverConfig('noexec', { command: './package.json' }));
     await server.start();
-    expect(server.status().lastError).toMatchObject({ code: 'MCPD_SERVER_COMMAND_NOT_FOUND', message: expect.stringContaining('not executable') });
+    expect(server.status().lastError).toMatchObject({
+      code: 'MCPD_SERVER_COMMAND_NOT_FOUND',
+      message: expect.stringContaining('not executable'),
+    });
   });
 
   it('goes to failed after a crash loop, with the reason and the stderr tail', async () => {
-    const { server, states } = managed(serverConfig('crashy', fixtureEntry({ FIXTURE_EXIT_AT_START: '1' }, { restart: { maxRestarts: 3, windowMs: 60_000, initialDelayMs: 20, maxDelayMs: 40 } })));
+    const { server, states } = managed(
+      serverConfig(
+        'crashy',
+        fixtureEntry({ FIXTURE_EXIT_AT_START: '1' }, { restart: { maxRestarts: 3, windowMs: 60_000, initialDelayMs: 20, maxDelayMs: 40 } }),
+      ),
+    );
     await server.start();
     await waitFor(() => server.state === 'failed', 15_000, 'failed');
     expect(states.filter((s) => s === 'starting')).toHaveLength(4);
@@ -137,7 +156,9 @@ describe('ManagedServer failures', () => {
   });
 
   it('times out a server that hangs on initialize, and kills it', async () => {
-    const { server } = managed(serverConfig('hang', fixtureEntry({ FIXTURE_HANG_INIT: '1' }, { timeouts: { startupMs: 500 }, restart: { maxRestarts: 0 } })));
+    const { server } = managed(
+      serverConfig('hang', fixtureEntry({ FIXTURE_HANG_INIT: '1' }, { timeouts: { startupMs: 500 }, restart: { maxRestarts: 0 } })),
+    );
     await server.start();
     expect(server.state).toBe('failed');
     expect(server.status().lastError!.message).toContain('did not finish starting (initialize and listing) within 500 ms');
@@ -145,7 +166,10 @@ describe('ManagedServer failures', () => {
   });
 
   it('restarts a server that stops answering pings (hung)', async () => {
-    const config = serverConfig('hung', fixtureEntry({ FIXTURE_HANG_AFTER_MS: '200' }, { timeouts: { pingIntervalMs: 150, pingTimeoutMs: 100 } }));
+    const config = serverConfig(
+      'hung',
+      fixtureEntry({ FIXTURE_HANG_AFTER_MS: '200' }, { timeouts: { pingIntervalMs: 150, pingTimeoutMs: 100 } }),
+    );
     const { server, states } = managed(config);
     await server.start();
     await waitFor(() => states.includes('backoff'), 10_000, 'backoff after missed pings');
@@ -168,14 +192,22 @@ describe('ManagedServer failures', () => {
     await server.start();
     const error = await server.callTool('slow', { ms: 5_000 }, { timeoutMs: 200 }).catch((e: unknown) => e);
     expect(isMcpdError(error, 'MCPD_CALL_TIMEOUT')).toBe(true);
-    await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancellation at the server');
+    await waitFor(
+      () => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'),
+      5_000,
+      'the cancellation at the server',
+    );
   });
 
   it('lets progress notifications extend a call past its timeout', async () => {
     const { server } = managed(serverConfig('busy', fixtureEntry()));
     await server.start();
     const progress: number[] = [];
-    const result = await server.callTool('progress', { ms: 1_200, every: 100 }, { timeoutMs: 400, onProgress: (p) => progress.push(p.progress) });
+    const result = await server.callTool(
+      'progress',
+      { ms: 1_200, every: 100 },
+      { timeoutMs: 400, onProgress: (p) => progress.push(p.progress) },
+    );
     expect(result.content).toEqual([{ type: 'text', text: 'worked 1200 ms' }]);
     expect(progress.length).toBeGreaterThanOrEqual(10);
     // Without progress the same timeout ends the call.
@@ -191,7 +223,11 @@ describe('ManagedServer failures', () => {
     const pending = server.callTool('slow', { ms: 5_000 }, { signal: abort.signal }).catch((e: unknown) => e);
     setTimeout(() => abort.abort(), 100);
     expect(isMcpdError(await pending, 'MCPD_CALL_CANCELLED')).toBe(true);
-    await waitFor(() => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'), 5_000, 'the cancellation at the server');
+    await waitFor(
+      () => existsSync(events) && readFileSync(events, 'utf8').includes('cancelled slow'),
+      5_000,
+      'the cancellation at the server',
+    );
   });
 });
 
@@ -237,7 +273,12 @@ describe('ManagedServer stop', () => {
 
   it('leaves nothing behind for a server started through npx', async () => {
     // npx finds the locally installed bin: nothing is downloaded.
-    const config = serverConfig('vianpx', { command: 'npx', args: ['--no-install', 'mcp-server-memory'], env: { MEMORY_FILE_PATH: join(dir.path, 'm.jsonl') }, timeouts: { startupMs: 20_000 } });
+    const config = serverConfig('vianpx', {
+      command: 'npx',
+      args: ['--no-install', 'mcp-server-memory'],
+      env: { MEMORY_FILE_PATH: join(dir.path, 'm.jsonl') },
+      timeouts: { startupMs: 20_000 },
+    });
     const { server } = managed(config);
     await server.start();
     expect(server.state).toBe('running');
@@ -258,7 +299,9 @@ describe('ManagedServer stop', () => {
   });
 
   it('can be stopped while in backoff', async () => {
-    const { server } = managed(serverConfig('b', fixtureEntry({ FIXTURE_EXIT_AT_START: '1' }, { restart: { initialDelayMs: 10_000, maxDelayMs: 10_000 } })));
+    const { server } = managed(
+      serverConfig('b', fixtureEntry({ FIXTURE_EXIT_AT_START: '1' }, { restart: { initialDelayMs: 10_000, maxDelayMs: 10_000 } })),
+    );
     await server.start();
     expect(server.state).toBe('backoff');
     expect(server.status().nextRetryMs).toBeGreaterThan(5_000);

@@ -127,7 +127,14 @@ describe('the dashboard on its own loopback port', () => {
   });
 
   it('serves nothing outside ui/, and only GET', async () => {
-    for (const path of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/..%2fpackage.json', '/ui/%E0%A4%A', '/ui/nothing.js', '/package.json']) {
+    for (const path of [
+      '/ui/../package.json',
+      '/ui/%2e%2e/package.json',
+      '/ui/..%2fpackage.json',
+      '/ui/%E0%A4%A',
+      '/ui/nothing.js',
+      '/package.json',
+    ]) {
       const answer = await get(port, path, { cookie });
       expect(answer.status, path).toBe(404);
     }
@@ -142,7 +149,7 @@ describe('the dashboard on its own loopback port', () => {
     expect((await get(port, '/ui/', { cookie, origin: `http://127.0.0.1:${port}` })).status).toBe(200);
   });
 
-  it('takes the live connection only with the cookie and this page\'s own Origin', async () => {
+  it("takes the live connection only with the cookie and this page's own Origin", async () => {
     expect(await live(port, { cookie })).toEqual({ status: 403 }); // no Origin: not a page of ours
     expect(await live(port, { cookie, origin: `http://127.0.0.1:${port + 1}` })).toEqual({ status: 403 });
     expect(await live(port, { cookie, origin: `http://127.0.0.1:${port}`, host: `evil.example:${port}` })).toEqual({ status: 403 });
@@ -153,7 +160,9 @@ describe('the dashboard on its own loopback port', () => {
     const status = (await rpc(ws, 'status', {}, 2)).result as { fronts: { name: string; sessions: number }[] };
     expect(status.fronts.find((f) => f.name === 'ui')).toMatchObject({ sessions: 1 });
     // The config a person is shown has its secrets masked.
-    const { config } = (await rpc(ws, 'servers.config', { name: 'fx' }, 3)).result as { config: { command: string; env: Record<string, string> } };
+    const { config } = (await rpc(ws, 'servers.config', { name: 'fx' }, 3)).result as {
+      config: { command: string; env: Record<string, string> };
+    };
     expect(config.command).toBe(process.execPath);
     expect(config.env['SECRET_KEY']).toBe('••••••');
     expect(JSON.stringify(config)).not.toContain('sk-live-123');
@@ -184,11 +193,13 @@ describe('the dashboard on the HTTP gateway', () => {
       expect((await get(gatewayPort, '/ui/', { cookie, origin: 'http://evil.example' })).status).toBe(403);
       expect('ws' in (await live(gatewayPort, { cookie, origin: `http://127.0.0.1:${gatewayPort}` }))).toBe(true);
       // Only the dashboard takes WebSockets here.
-      await expect(new Promise((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}/mcp`, { headers: { cookie } });
-        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode));
-        ws.once('open', () => reject(new Error('opened')));
-      })).resolves.toBe(404);
+      await expect(
+        new Promise((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${gatewayPort}/mcp`, { headers: { cookie } });
+          ws.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+          ws.once('open', () => reject(new Error('opened')));
+        }),
+      ).resolves.toBe(404);
       // The MCP endpoint is untouched.
       const mcp = await get(gatewayPort, '/mcp');
       expect(mcp.status).toBe(400);

@@ -26,7 +26,11 @@ export interface ScenarioResult {
 
 /** Runs one server scenario against `url`; passed when every check passed. */
 export async function runScenario(node: string, url: string, scenario: string): Promise<ScenarioResult> {
-  const result = await execa(node, [conformanceBin(), 'server', '--url', url, '--scenario', scenario], { reject: false, timeout: 60_000, env: { NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const result = await execa(node, [conformanceBin(), 'server', '--url', url, '--scenario', scenario], {
+    reject: false,
+    timeout: 60_000,
+    env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
   const output = `${result.stdout}\n${result.stderr}`;
   const summary = /Passed: \d+\/\d+, \d+ failed[^\n]*/.exec(output)?.[0] ?? output.trim().split('\n').slice(-3).join(' | ');
   return { scenario, passed: result.exitCode === 0 && / 0 failed/.test(summary), summary };
@@ -34,7 +38,11 @@ export async function runScenario(node: string, url: string, scenario: string): 
 
 /** Runs the whole active server suite against `url`; the scenarios that passed, and all. */
 export async function runSuite(node: string, url: string): Promise<{ passed: string[]; failed: string[] }> {
-  const result = await execa(node, [conformanceBin(), 'server', '--url', url], { reject: false, timeout: 300_000, env: { NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const result = await execa(node, [conformanceBin(), 'server', '--url', url], {
+    reject: false,
+    timeout: 300_000,
+    env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
   const output = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   const passed: string[] = [];
   const failed: string[] = [];
@@ -43,12 +51,21 @@ export async function runSuite(node: string, url: string): Promise<{ passed: str
 }
 
 /** Runs a client suite (e.g. `auth`) with `command` as the client; the scenarios that passed, and those that did not. */
-export async function runClientSuite(node: string, command: string, suite: string): Promise<{ passed: string[]; failed: string[]; output: string }> {
-  const result = await execa(node, [conformanceBin(), 'client', '--command', command, '--suite', suite], { reject: false, timeout: 300_000, env: { NO_COLOR: '1', FORCE_COLOR: '0' } });
+export async function runClientSuite(
+  node: string,
+  command: string,
+  suite: string,
+): Promise<{ passed: string[]; failed: string[]; output: string }> {
+  const result = await execa(node, [conformanceBin(), 'client', '--command', command, '--suite', suite], {
+    reject: false,
+    timeout: 300_000,
+    env: { NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
   const output = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
   const summary = output.slice(output.indexOf('=== SUITE SUMMARY ==='));
   const passed: string[] = [];
   const failed: string[] = [];
-  for (const match of summary.matchAll(/^\s*([✓✗])\s+(\S+): (\d+) passed, (\d+) failed/gm)) (match[1] === '✓' && match[4] === '0' ? passed : failed).push(match[2]!);
+  for (const match of summary.matchAll(/^\s*([✓✗])\s+(\S+): (\d+) passed, (\d+) failed/gm))
+    (match[1] === '✓' && match[4] === '0' ? passed : failed).push(match[2]!);
   return { passed: passed.sort(), failed: failed.sort(), output };
 }

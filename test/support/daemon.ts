@@ -27,7 +27,8 @@ export async function startDaemon(
   const writeConfig = (c: unknown) => writeFileSync(configFile, JSON.stringify(c, null, 2));
   writeConfig(config);
   const home = join(dir.path, 'home');
-  const start = () => Daemon.start({ home, configFile, watchConfig: options.watchConfig ?? false, random: () => 0.5, env: options.env ?? {} });
+  const start = () =>
+    Daemon.start({ home, configFile, watchConfig: options.watchConfig ?? false, random: () => 0.5, env: options.env ?? {} });
   const clients: ControlClient[] = [];
   const t: TestDaemon = {
     daemon: await start(),

@@ -35,7 +35,11 @@ export function tempDir(prefix = 'mcpd-'): { path: string; cleanup: () => void }
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

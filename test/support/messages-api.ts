@@ -7,7 +7,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type ScriptedBlock = { type: 'text'; text: string } | { type: 'tool_use'; id?: string; name: string; input: Record<string, unknown> };
+export type ScriptedBlock =
+  { type: 'text'; text: string } | { type: 'tool_use'; id?: string; name: string; input: Record<string, unknown> };
 
 export interface ScriptedUsage {
   input_tokens: number;
@@ -119,38 +120,78 @@ export class MessagesApiStandIn {
 
   private message(model: string, reply: Extract<ScriptedReply, { content: ScriptedBlock[] }>) {
     const content = reply.content.map((block) =>
-      block.type === 'text' ? { type: 'text', text: block.text } : { type: 'tool_use', id: block.id ?? nextId('toolu'), name: block.name, input: block.input },
+      block.type === 'text'
+        ? { type: 'text', text: block.text }
+        : { type: 'tool_use', id: block.id ?? nextId('toolu'), name: block.name, input: block.input },
     );
-    const usage = { cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...(reply.usage ?? { input_tokens: 10, output_tokens: 5 }) };
+    const usage = {
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      ...(reply.usage ?? { input_tokens: 10, output_tokens: 5 }),
+    };
     const stopReason = reply.stopReason ?? (content.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');
     return { id: nextId('msg'), type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage };
   }
 
-  private async stream(res: ServerResponse, message: ReturnType<MessagesApiStandIn['message']>, reply: Extract<ScriptedReply, { content: ScriptedBlock[] }>): Promise<void> {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': nextId('req') });
+  private async stream(
+    res: ServerResponse,
+    message: ReturnType<MessagesApiStandIn['message']>,
+    reply: Extract<ScriptedReply, { content: ScriptedBlock[] }>,
+  ): Promise<void> {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'request-id': nextId('req'),
+    });
     const events: { event: string; data: unknown }[] = [];
     const { usage } = message;
     events.push({
       event: 'message_start',
-      data: { type: 'message_start', message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } },
+      data: {
+        type: 'message_start',
+        message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+      },
     });
     message.content.forEach((block, index) => {
       if (block.type === 'text') {
-        events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: { type: 'text', text: '' } } });
+        events.push({
+          event: 'content_block_start',
+          data: { type: 'content_block_start', index, content_block: { type: 'text', text: '' } },
+        });
         if (index === 0) events.push({ event: 'ping', data: { type: 'ping' } });
         for (const part of chunks(block.text as string, 8)) {
-          events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'text_delta', text: part } } });
+          events.push({
+            event: 'content_block_delta',
+            data: { type: 'content_block_delta', index, delta: { type: 'text_delta', text: part } },
+          });
         }
       } else {
-        events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } } });
-        events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } } });
+        events.push({
+          event: 'content_block_start',
+          data: { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } },
+        });
+        events.push({
+          event: 'content_block_delta',
+          data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } },
+        });
         for (const part of chunks(JSON.stringify(block.input), 10)) {
-          events.push({ event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } } });
+          events.push({
+            event: 'content_block_delta',
+            data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } },
+          });
         }
       }
       events.push({ event: 'content_block_stop', data: { type: 'content_block_stop', index } });
     });
-    events.push({ event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: message.stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } } });
+    events.push({
+      event: 'message_delta',
+      data: {
+        type: 'message_delta',
+        delta: { stop_reason: message.stop_reason, stop_sequence: null },
+        usage: { output_tokens: usage.output_tokens },
+      },
+    });
     events.push({ event: 'message_stop', data: { type: 'message_stop' } });
     for (let i = 0; i < events.length; i += 1) {
       if (reply.hangAfterEvents !== undefined && i >= reply.hangAfterEvents) return; // keep the connection open, send nothing more

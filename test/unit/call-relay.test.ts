@@ -21,13 +21,27 @@ describe('CallRelay', () => {
   it('sends a request with its id as the progress token, and takes only its own answers', async () => {
     const { calls, sent } = relay();
     const progress: unknown[] = [];
-    const answer = calls.request('tools/call', { name: 'echo', arguments: { message: 'hi' } }, { timeoutMs: 5_000, onProgress: (p) => progress.push(p) });
+    const answer = calls.request(
+      'tools/call',
+      { name: 'echo', arguments: { message: 'hi' } },
+      { timeoutMs: 5_000, onProgress: (p) => progress.push(p) },
+    );
     const id = idOf(sent[0]!);
-    expect(sent[0]).toMatchObject({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'echo', arguments: { message: 'hi' }, _meta: { progressToken: id } } });
+    expect(sent[0]).toMatchObject({
+      jsonrpc: '2.0',
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { message: 'hi' }, _meta: { progressToken: id } },
+    });
     // The SDK's numeric ids and other tokens are not ours.
     expect(calls.take({ jsonrpc: '2.0', id: 1, result: {} })).toBe(false);
     expect(calls.take({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 7, progress: 1 } })).toBe(false);
-    expect(calls.take({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: id, progress: 1, total: 2, message: 'half' } })).toBe(true);
+    expect(
+      calls.take({
+        jsonrpc: '2.0',
+        method: 'notifications/progress',
+        params: { progressToken: id, progress: 1, total: 2, message: 'half' },
+      }),
+    ).toBe(true);
     expect(calls.take({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: 'hi' }] } })).toBe(true);
     await expect(answer).resolves.toEqual({ content: [{ type: 'text', text: 'hi' }] });
     expect(progress).toEqual([{ progress: 1, total: 2, message: 'half' }]);
@@ -35,11 +49,13 @@ describe('CallRelay', () => {
     expect(calls.inFlight).toBe(0);
   });
 
-  it('fails with the server\'s error as an McpError', async () => {
+  it("fails with the server's error as an McpError", async () => {
     const { calls, sent } = relay();
     const answer = calls.request('tools/call', { name: 'x' }, { timeoutMs: 5_000 });
     calls.take({ jsonrpc: '2.0', id: idOf(sent[0]!), error: { code: -32602, message: 'Unknown tool: x' } });
-    await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === -32602 && e.message.includes('Unknown tool: x'));
+    await expect(answer).rejects.toSatisfy(
+      (e: unknown) => e instanceof McpError && e.code === -32602 && e.message.includes('Unknown tool: x'),
+    );
   });
 
   it('times out, tells the server, and progress pushes the deadline back', async () => {
@@ -53,16 +69,22 @@ describe('CallRelay', () => {
     expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: id } });
   });
 
-  it('cancels on a control request\'s LazyAbort and on a plain signal, telling the server', async () => {
+  it("cancels on a control request's LazyAbort and on a plain signal, telling the server", async () => {
     const reason = new Error('cancelled by the client');
     const lazy = new LazyAbort();
     const plain = new AbortController();
-    for (const [signal, abort] of [[lazy, () => lazy.abort(reason)], [plain.signal, () => plain.abort(reason)]] as const) {
+    for (const [signal, abort] of [
+      [lazy, () => lazy.abort(reason)],
+      [plain.signal, () => plain.abort(reason)],
+    ] as const) {
       const { calls, sent } = relay();
       const answer = calls.request('tools/call', { name: 'slow' }, { timeoutMs: 5_000, signal });
       abort();
       await expect(answer).rejects.toBe(reason);
-      expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: idOf(sent[0]!), reason: 'cancelled by the client' } });
+      expect(sent[1]).toMatchObject({
+        method: 'notifications/cancelled',
+        params: { requestId: idOf(sent[0]!), reason: 'cancelled by the client' },
+      });
     }
     // Already aborted: nothing is sent.
     const { calls, sent } = relay();

@@ -26,9 +26,17 @@ describe.runIf(existsSync(metaFile))('the CLI bundle', () => {
     for (const i of outputs[file]!.imports) if (i.kind === 'import-statement' && outputs[i.path]) loadedWith(i.path, seen);
     return seen;
   };
-  const heavyIn = (files: Set<string>) => [...new Set([...files].flatMap((f) => Object.keys(outputs[f]!.inputs)).filter((input) => HEAVY.test(input)).map((input) => HEAVY.exec(input)![1]))];
+  const heavyIn = (files: Set<string>) => [
+    ...new Set(
+      [...files]
+        .flatMap((f) => Object.keys(outputs[f]!.inputs))
+        .filter((input) => HEAVY.test(input))
+        .map((input) => HEAVY.exec(input)![1]),
+    ),
+  ];
   /** The chunk a command's lazy import loads (found by the command's source file). */
-  const commandChunk = (source: string) => Object.keys(outputs).find((k) => k.endsWith('.js') && Object.keys(outputs[k]!.inputs).includes(source))!;
+  const commandChunk = (source: string) =>
+    Object.keys(outputs).find((k) => k.endsWith('.js') && Object.keys(outputs[k]!.inputs).includes(source))!;
 
   it('the entry (--version, --help, parsing) loads none of them', () => {
     expect(heavyIn(loadedWith(entry))).toEqual([]);

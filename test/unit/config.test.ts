@@ -20,15 +20,24 @@ function dir(): string {
 }
 
 describe('validateConfig', () => {
-  it('refuses durations Node\'s timers cannot hold (2^31 ms and more), naming each path', () => {
+  it("refuses durations Node's timers cannot hold (2^31 ms and more), naming each path", () => {
     const huge = 3_000_000_000;
     const result = validateConfig(
-      { servers: { gh: { command: 'gh-mcp', timeouts: { callMs: huge, startupMs: huge, pingIntervalMs: huge }, restart: { maxDelayMs: huge } } } },
+      {
+        servers: {
+          gh: { command: 'gh-mcp', timeouts: { callMs: huge, startupMs: huge, pingIntervalMs: huge }, restart: { maxDelayMs: huge } },
+        },
+      },
       '/base',
     );
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.problems.map((p) => p.path).sort()).toEqual(['servers.gh.restart.maxDelayMs', 'servers.gh.timeouts.callMs', 'servers.gh.timeouts.pingIntervalMs', 'servers.gh.timeouts.startupMs']);
+    expect(result.problems.map((p) => p.path).sort()).toEqual([
+      'servers.gh.restart.maxDelayMs',
+      'servers.gh.timeouts.callMs',
+      'servers.gh.timeouts.pingIntervalMs',
+      'servers.gh.timeouts.startupMs',
+    ]);
     expect(result.problems[0]!.message).toContain('at most 2147483647 ms');
     expect(validateConfig({ servers: { gh: { command: 'x', timeouts: { callMs: 2 ** 31 - 1 } } } }, '/base').ok).toBe(true);
   });
@@ -104,13 +113,27 @@ describe('validateConfig', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const paths = result.problems.map((p) => p.path);
-    expect(paths).toEqual(expect.arrayContaining(['servers.github.env.TOKEN', 'servers.both', 'servers.none', 'servers.bad.url', 'servers.timing.timeouts.callMs', 'chat.maxSteps']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'servers.github.env.TOKEN',
+        'servers.both',
+        'servers.none',
+        'servers.bad.url',
+        'servers.timing.timeouts.callMs',
+        'chat.maxSteps',
+      ]),
+    );
   });
 
   it('takes unknown keys as warnings, so Claude Desktop files load as is', () => {
-    const result = validateConfig({ mcpServers: { fs: { command: 'npx', args: ['-y', 'x'], type: 'stdio', extra: 1 } }, globalShortcut: 'Ctrl+Space' }, '/');
+    const result = validateConfig(
+      { mcpServers: { fs: { command: 'npx', args: ['-y', 'x'], type: 'stdio', extra: 1 } }, globalShortcut: 'Ctrl+Space' },
+      '/',
+    );
     expect(result.ok).toBe(true);
-    expect(result.warnings).toEqual(expect.arrayContaining(['globalShortcut: unknown key, ignored', 'mcpServers.fs.extra: unknown key, ignored']));
+    expect(result.warnings).toEqual(
+      expect.arrayContaining(['globalShortcut: unknown key, ignored', 'mcpServers.fs.extra: unknown key, ignored']),
+    );
   });
 
   it('refuses servers and mcpServers together', () => {
@@ -124,7 +147,11 @@ describe('validateConfig', () => {
         servers: {
           sse: { type: 'sse', url: 'http://x/sse' },
           cursor: { url: 'http://x/mcp' },
-          code: { type: 'http', url: 'http://x/mcp', headers: { Authorization: { command: ['gh', 'auth', 'token'], prefix: 'Bearer ' }, 'X-Plain': 'v' } },
+          code: {
+            type: 'http',
+            url: 'http://x/mcp',
+            headers: { Authorization: { command: ['gh', 'auth', 'token'], prefix: 'Bearer ' }, 'X-Plain': 'v' },
+          },
         },
       },
       '/',
@@ -184,7 +211,11 @@ describe('loadConfig (cosmiconfig)', () => {
       JSON.stringify({
         mcpServers: {
           filesystem: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/Users/me/Desktop'] },
-          github: { command: 'docker', args: ['run', '-i', '--rm', 'ghcr.io/github/github-mcp-server'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'x' } },
+          github: {
+            command: 'docker',
+            args: ['run', '-i', '--rm', 'ghcr.io/github/github-mcp-server'],
+            env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'x' },
+          },
         },
       }),
     );
@@ -215,9 +246,13 @@ describe('loadConfig (cosmiconfig)', () => {
     const file = join(d, 'mcp.config.json');
     writeFileSync(file, '');
     // A reload names the file it runs on.
-    await expect(loadConfig({ file, env: {} })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('is empty'));
+    await expect(loadConfig({ file, env: {} })).rejects.toSatisfy(
+      (e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('is empty'),
+    );
     // A search stops at it too, rather than fall through to another config.
-    await expect(loadConfig({ cwd: d, env: {} })).rejects.toSatisfy((e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('is empty'));
+    await expect(loadConfig({ cwd: d, env: {} })).rejects.toSatisfy(
+      (e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('is empty'),
+    );
   });
 
   it('lists every problem (checkConfig) and throws MCPD_CONFIG_INVALID (loadConfig)', async () => {
@@ -256,13 +291,15 @@ describe('where the config is, and the formats it comes in', () => {
     await expect(loadConfig({ cwd: d, env: {} })).rejects.toThrow(/mcp\.config\.json:5:1: CloseBraceExpected/);
   });
 
-  it('the project\'s config first (Claude Code\'s .mcp.json too), else the user\'s ($XDG_CONFIG_HOME/mcpd)', async () => {
+  it("the project's config first (Claude Code's .mcp.json too), else the user's ($XDG_CONFIG_HOME/mcpd)", async () => {
     const xdg = dir();
     const project = dir();
     writeFileSync(join(project, 'package.json'), '{"name":"p"}');
     const env = { XDG_CONFIG_HOME: xdg, HOME: project };
     // Nothing anywhere: the error says where it looked and what to run.
-    await expect(loadConfig({ cwd: project, env })).rejects.toThrow(new RegExp(`no user config at ${join(xdg, 'mcpd', 'mcp.config.json')}\\. Create one with: mcpd init`));
+    await expect(loadConfig({ cwd: project, env })).rejects.toThrow(
+      new RegExp(`no user config at ${join(xdg, 'mcpd', 'mcp.config.json')}\\. Create one with: mcpd init`),
+    );
     mkdirSync(join(xdg, 'mcpd'));
     writeFileSync(join(xdg, 'mcpd', 'mcp.config.json'), JSON.stringify({ servers: { user: { command: 'x' } } }));
     expect((await loadConfig({ cwd: project, env })).file).toBe(join(xdg, 'mcpd', 'mcp.config.json'));
@@ -273,14 +310,20 @@ describe('where the config is, and the formats it comes in', () => {
     expect((await loadConfig({ cwd: project, env })).file).toBe(join(project, 'mcp.config.json'));
   });
 
-  it('VS Code\'s .vscode/mcp.json: ${workspaceFolder}, ${userHome}, ${env:VAR}, envFile; ${input:...} is refused where it is', async () => {
+  it("VS Code's .vscode/mcp.json: ${workspaceFolder}, ${userHome}, ${env:VAR}, envFile; ${input:...} is refused where it is", async () => {
     const workspace = dir();
     mkdirSync(join(workspace, '.vscode'));
     writeFileSync(join(workspace, '.env.mcp'), '# keys\nexport API_KEY="from-file"\nMODE=file # comment\n');
     const vscodeConfig = {
       inputs: [{ type: 'promptString', id: 'token', description: 'Token', password: true }],
       servers: {
-        fs: { type: 'stdio', command: 'node', args: ['${workspaceFolder}/server.js', '${userHome}'], env: { MODE: 'explicit', TOKEN: '${env:MY_TOKEN}' }, envFile: '${workspaceFolder}/.env.mcp' },
+        fs: {
+          type: 'stdio',
+          command: 'node',
+          args: ['${workspaceFolder}/server.js', '${userHome}'],
+          env: { MODE: 'explicit', TOKEN: '${env:MY_TOKEN}' },
+          envFile: '${workspaceFolder}/.env.mcp',
+        },
         remote: { type: 'http', url: 'https://example.com/mcp' },
       },
     };
@@ -293,9 +336,15 @@ describe('where the config is, and the formats it comes in', () => {
     expect(fs.cwd).toBe(workspace);
     expect(config.servers['remote']).toMatchObject({ transport: 'http', protocol: 'streamable-http' });
 
-    vscodeConfig.servers.remote = { type: 'http', url: 'https://example.com/mcp', headers: { Authorization: 'Bearer ${input:token}' } } as never;
+    vscodeConfig.servers.remote = {
+      type: 'http',
+      url: 'https://example.com/mcp',
+      headers: { Authorization: 'Bearer ${input:token}' },
+    } as never;
     writeFileSync(join(workspace, '.vscode', 'mcp.json'), JSON.stringify(vscodeConfig));
     const checked = await checkConfig({ cwd: workspace, env: { MY_TOKEN: 't0k' } });
-    expect(checked.problems).toEqual([{ path: 'servers.remote.headers.Authorization', message: expect.stringContaining('uses ${input:token}, a value VS Code asks for') }]);
+    expect(checked.problems).toEqual([
+      { path: 'servers.remote.headers.Authorization', message: expect.stringContaining('uses ${input:token}, a value VS Code asks for') },
+    ]);
   });
 });

@@ -12,7 +12,7 @@ function relayed(line: string, ourId: number): unknown {
 describe('raw results', () => {
   const result = { content: [{ type: 'text', text: 'héllo "quoted" \\u2028 \n' }], structuredContent: { n: 1 } };
 
-  it('takes the result\'s text in both orders servers write, and the reply reads as the result', () => {
+  it("takes the result's text in both orders servers write, and the reply reads as the result", () => {
     const tsOrder = JSON.stringify({ result, jsonrpc: '2.0', id: 'mcpd-5' });
     const pyOrder = JSON.stringify({ jsonrpc: '2.0', id: 'mcpd-5', result });
     for (const line of [tsOrder, pyOrder]) {

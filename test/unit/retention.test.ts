@@ -30,7 +30,13 @@ function makeService(): ChatService {
 function saved(store: SessionStore, text = 'hello'): ChatSession {
   const session = store.create('m');
   session.messages.push({ role: 'user', content: text }, { role: 'assistant', content: [{ type: 'text', text: 'ok' }] });
-  session.turns.push({ id: 't1', startedAt: new Date().toISOString(), stopReason: 'end_turn', steps: 1, usage: { inputTokens: 1, outputTokens: 1, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 } });
+  session.turns.push({
+    id: 't1',
+    startedAt: new Date().toISOString(),
+    stopReason: 'end_turn',
+    steps: 1,
+    usage: { inputTokens: 1, outputTokens: 1, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+  });
   store.save(session);
   return session;
 }
@@ -102,7 +108,13 @@ describe('session files', () => {
   it('sessions saved by older builds (ID.json) still load', () => {
     const store = new SessionStore(join(dir.path, 'sessions'));
     const legacy = store.create('m');
-    legacy.turns.push({ id: 't1', startedAt: '', stopReason: 'end_turn', steps: 1, usage: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 } });
+    legacy.turns.push({
+      id: 't1',
+      startedAt: '',
+      stopReason: 'end_turn',
+      steps: 1,
+      usage: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+    });
     mkdirSync(store.dir, { recursive: true });
     writeFileSync(join(store.dir, `${legacy.id}.json`), JSON.stringify(legacy));
     expect(store.load(legacy.id).turns).toHaveLength(1);
@@ -142,7 +154,12 @@ describe('the daemon log file', () => {
     const log = new RotatingFile(file, 1_000, 2);
     for (let i = 0; i < 100; i += 1) log.write(`${'line'.padEnd(48, '.')} ${String(i).padStart(3)}\n`);
     log.close();
-    expect(readdirSync(dir.path).filter((n) => n.startsWith('daemon.log')).sort()).toEqual(['daemon.log', 'daemon.log.1', 'daemon.log.2']);
-    for (const name of ['daemon.log', 'daemon.log.1', 'daemon.log.2']) expect(statSync(join(dir.path, name)).size).toBeLessThanOrEqual(1_000);
+    expect(
+      readdirSync(dir.path)
+        .filter((n) => n.startsWith('daemon.log'))
+        .sort(),
+    ).toEqual(['daemon.log', 'daemon.log.1', 'daemon.log.2']);
+    for (const name of ['daemon.log', 'daemon.log.1', 'daemon.log.2'])
+      expect(statSync(join(dir.path, name)).size).toBeLessThanOrEqual(1_000);
   });
 });

@@ -19,16 +19,29 @@ export function LogsView({ source: initialSource }) {
   useEffect(() => {
     setOlder([]);
     if (!source) return;
-    daemon.request('logs.read', { server: source, lines: SHOWN }).then((r) => setOlder(r.entries), () => undefined);
+    daemon.request('logs.read', { server: source, lines: SHOWN }).then(
+      (r) => setOlder(r.entries),
+      () => undefined,
+    );
   }, [source]);
 
   const sources = [...new Set(['daemon', ...(status?.servers ?? []).map((s) => s.name), ...logs.map((e) => e.source)])];
   // Paused: the lines stay as they were at the pause; new ones are counted.
   const all = paused ? paused : logs;
-  const merged = source ? mergeBySeq(older, all.filter((e) => e.source === source)) : all;
+  const merged = source
+    ? mergeBySeq(
+        older,
+        all.filter((e) => e.source === source),
+      )
+    : all;
   const min = LEVELS.indexOf(level);
   const needle = text.toLowerCase();
-  const shown = merged.filter((e) => LEVELS.indexOf(e.level) >= min && (!needle || e.text.toLowerCase().includes(needle) || e.source.toLowerCase().includes(needle))).slice(-SHOWN);
+  const shown = merged
+    .filter(
+      (e) =>
+        LEVELS.indexOf(e.level) >= min && (!needle || e.text.toLowerCase().includes(needle) || e.source.toLowerCase().includes(needle)),
+    )
+    .slice(-SHOWN);
   const waiting = paused ? logs.length - paused.length : 0;
 
   useEffect(() => {
@@ -45,8 +58,16 @@ export function LogsView({ source: initialSource }) {
       <select value=${level} onChange=${(e) => setLevel(e.target.value)} aria-label="Level">
         ${LEVELS.map((l) => html`<option value=${l}>${l} and above</option>`)}
       </select>
-      <input type="search" placeholder="Filter text…" value=${text} onInput=${(e) => setText(e.target.value)} aria-label="Filter log text" />
-      <button onClick=${() => setPaused(paused ? null : [...logs])}>${paused ? `Resume${waiting > 0 ? ` (${waiting} new)` : ''}` : 'Pause'}</button>
+      <input
+        type="search"
+        placeholder="Filter text…"
+        value=${text}
+        onInput=${(e) => setText(e.target.value)}
+        aria-label="Filter log text"
+      />
+      <button onClick=${() => setPaused(paused ? null : [...logs])}>
+        ${paused ? `Resume${waiting > 0 ? ` (${waiting} new)` : ''}` : 'Pause'}
+      </button>
       <span class="muted">${shown.length} lines</span>
     </div>
     <div class="log-lines" ref=${box} data-testid="log-lines">

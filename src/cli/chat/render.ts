@@ -14,7 +14,10 @@ export function shortJson(value: unknown, max = 60): string {
 
 export function usageLine(usage: TokenUsage): string {
   const n = (x: number) => x.toLocaleString('en-US');
-  const cache = usage.cacheReadInputTokens || usage.cacheCreationInputTokens ? ` (cache: ${n(usage.cacheReadInputTokens)} read, ${n(usage.cacheCreationInputTokens)} written)` : '';
+  const cache =
+    usage.cacheReadInputTokens || usage.cacheCreationInputTokens
+      ? ` (cache: ${n(usage.cacheReadInputTokens)} read, ${n(usage.cacheCreationInputTokens)} written)`
+      : '';
   return `${n(usage.inputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens)} in${cache} / ${n(usage.outputTokens)} out`;
 }
 
@@ -81,7 +84,8 @@ export class TurnRenderer {
         break;
       case 'tool_progress': {
         const running = this.running.get(event.id);
-        if (running) running.progress = `${event.progress}${event.total !== undefined ? `/${event.total}` : ''}${event.message ? ` ${event.message}` : ''}`;
+        if (running)
+          running.progress = `${event.progress}${event.total !== undefined ? `/${event.total}` : ''}${event.message ? ` ${event.message}` : ''}`;
         break;
       }
       case 'tool_end': {
@@ -135,7 +139,9 @@ export class TurnRenderer {
         if (this.running.size === 0) this.stopTicker();
         return;
       }
-      const text = long.map((r) => `${r.name} ${Math.floor((Date.now() - r.startedAt) / 1000)}s${r.progress ? ` (${r.progress})` : ''}`).join(', ');
+      const text = long
+        .map((r) => `${r.name} ${Math.floor((Date.now() - r.startedAt) / 1000)}s${r.progress ? ` (${r.progress})` : ''}`)
+        .join(', ');
       if (!this.atLineStart) {
         this.out.write('\n');
         this.atLineStart = true;

@@ -38,7 +38,12 @@ function parse(line: string): Parsed | undefined {
 
 function connect(url: string, timeoutMs: number): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES, handshakeTimeout: timeoutMs, generateMask: (mask: Buffer) => mask.fill(0) });
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: timeoutMs,
+      generateMask: (mask: Buffer) => mask.fill(0),
+    });
     ws.once('open', () => {
       ws.removeAllListeners('error');
       resolve(ws);
@@ -59,9 +64,14 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
   // stdout is the host's MCP channel: anything else printed there would break it.
   const say = (text: string) => process.stderr.write(`mcpd bridge: ${text}\n`);
   const { server, profile } = ctx.args;
-  if (server !== undefined && profile !== undefined) throw new McpdError('MCPD_USAGE', 'mcpd bridge takes --server or --profile, not both.');
+  if (server !== undefined && profile !== undefined)
+    throw new McpdError('MCPD_USAGE', 'mcpd bridge takes --server or --profile, not both.');
   const path =
-    server !== undefined ? `/servers/${encodeURIComponent(server)}/mcp` : profile !== undefined ? `/profiles/${encodeURIComponent(profile)}/mcp` : '/mcp';
+    server !== undefined
+      ? `/servers/${encodeURIComponent(server)}/mcp`
+      : profile !== undefined
+        ? `/profiles/${encodeURIComponent(profile)}/mcp`
+        : '/mcp';
   const url = `ws+unix://${ctx.paths.mcpSocket}:${path}`;
 
   let ws: WebSocket | undefined;
@@ -95,7 +105,8 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
       if (ws !== socket) return;
       ws = undefined;
       // Answers to these will never come: the host hears so now, rather than waiting forever.
-      for (const id of inFlight) fail(id, 'mcpd went away (its daemon stopped or restarted) while this request was in flight; it was not retried.');
+      for (const id of inFlight)
+        fail(id, 'mcpd went away (its daemon stopped or restarted) while this request was in flight; it was not retried.');
       inFlight.clear();
       if (!stdinEnded) void reconnect();
     });
@@ -151,7 +162,11 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
         }
         flushWaiting();
         // Whatever the host listed before may have changed under it.
-        for (const method of ['notifications/tools/list_changed', 'notifications/resources/list_changed', 'notifications/prompts/list_changed']) {
+        for (const method of [
+          'notifications/tools/list_changed',
+          'notifications/resources/list_changed',
+          'notifications/prompts/list_changed',
+        ]) {
           toHost(JSON.stringify({ jsonrpc: '2.0', method }));
         }
         say('reconnected');

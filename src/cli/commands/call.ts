@@ -14,7 +14,11 @@ export function renderContent(result: CallToolResultJson): string {
       parts.push(`[${item.type}: ${String(item['mimeType'])}, ${bytes} bytes]`);
     } else if (item.type === 'resource') {
       const resource = item['resource'] as { uri?: string; text?: string; mimeType?: string };
-      parts.push(resource.text !== undefined ? `[resource ${resource.uri}]\n${resource.text}` : `[resource ${resource.uri} (${resource.mimeType ?? 'binary'})]`);
+      parts.push(
+        resource.text !== undefined
+          ? `[resource ${resource.uri}]\n${resource.text}`
+          : `[resource ${resource.uri} (${resource.mimeType ?? 'binary'})]`,
+      );
     } else if (item.type === 'resource_link') {
       parts.push(`[link ${String(item['uri'])}${item['name'] ? ` "${String(item['name'])}"` : ''}]`);
     } else parts.push(JSON.stringify(item));
@@ -25,7 +29,8 @@ export function renderContent(result: CallToolResultJson): string {
 
 export async function callCommand(ctx: CliContext): Promise<number> {
   const [, tool, rawArgs, extra] = ctx.args.positionals;
-  if (!tool || extra !== undefined) throw new McpdError('MCPD_USAGE', 'Usage: mcpd call TOOL [ARGS_JSON] [--json]. List tools with: mcpd tools');
+  if (!tool || extra !== undefined)
+    throw new McpdError('MCPD_USAGE', 'Usage: mcpd call TOOL [ARGS_JSON] [--json]. List tools with: mcpd tools');
   const args = parseJsonObject(rawArgs, `mcpd call everything__echo '{"message":"hi"}'`);
   const client = await connectDaemon(ctx);
   const abort = new AbortController();
@@ -54,18 +59,29 @@ export async function callCommand(ctx: CliContext): Promise<number> {
   client.handle(SAMPLE_REQUEST, async (params, signal) => {
     const request = params as SampleRequestParams;
     if (!process.stdin.isTTY) {
-      ctx.err(`Server ${request.server} asked to sample Claude — declined: no terminal to approve it on (chat.sampling "allow" lets it through without asking).`);
+      ctx.err(
+        `Server ${request.server} asked to sample Claude — declined: no terminal to approve it on (chat.sampling "allow" lets it through without asking).`,
+      );
       return { decision: 'no' };
     }
     if (progressShown && live) process.stderr.write('\r\x1b[2K');
     const { confirmOnTerminal } = await import('../elicit-form.js');
-    process.stderr.write(`\nServer ${request.server} asks Claude (up to ${request.maxTokens} tokens, on your API key):\n  ${request.preview}\n${request.systemPrompt ? `  (system prompt: ${request.systemPrompt.slice(0, 200)})\n` : ''}`);
+    process.stderr.write(
+      `\nServer ${request.server} asks Claude (up to ${request.maxTokens} tokens, on your API key):\n  ${request.preview}\n${request.systemPrompt ? `  (system prompt: ${request.systemPrompt.slice(0, 200)})\n` : ''}`,
+    );
     return { decision: (await confirmOnTerminal('Allow? [y/N] ', signal)) ? 'yes' : 'no' };
   });
   try {
     const result = await client.request(
       'tools.call',
-      { name: tool, progressToken: 'cli', canElicit: true, canSample: true, ...(args ? { arguments: args } : {}), ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}) },
+      {
+        name: tool,
+        progressToken: 'cli',
+        canElicit: true,
+        canSample: true,
+        ...(args ? { arguments: args } : {}),
+        ...(ctx.args.timeoutMs ? { timeoutMs: ctx.args.timeoutMs } : {}),
+      },
       { signal: abort.signal },
     );
     if (progressShown && live) process.stderr.write('\r\x1b[2K');

@@ -27,7 +27,12 @@ export async function resourcesCommand(ctx: CliContext): Promise<number> {
     if (ctx.args.json) ctx.out(JSON.stringify(resources, null, 2));
     else if (resources.length === 0) ctx.out(server ? `Server "${server}" lists no resources.` : 'No resources (see: mcpd status).');
     else {
-      ctx.out(table(['URI', 'SERVER', 'NAME', 'TYPE'], resources.map((r) => [r.uri, r.server, firstLine(r.title ?? r.name, 40), r.mimeType ?? '-'])));
+      ctx.out(
+        table(
+          ['URI', 'SERVER', 'NAME', 'TYPE'],
+          resources.map((r) => [r.uri, r.server, firstLine(r.title ?? r.name, 40), r.mimeType ?? '-']),
+        ),
+      );
       ctx.out(`\n${plural(resources.length, 'resource')}. Read one: mcpd resource read URI`);
     }
     return 0;
@@ -58,7 +63,12 @@ export async function promptsCommand(ctx: CliContext): Promise<number> {
     else if (prompts.length === 0) ctx.out(server ? `Server "${server}" has no prompts.` : 'No prompts (see: mcpd status).');
     else {
       const args = (p: (typeof prompts)[number]) => (p.arguments ?? []).map((a) => `${a.name}${a.required ? '' : '?'}`).join(', ') || '-';
-      ctx.out(table(['PROMPT', 'SERVER', 'ARGUMENTS', 'DESCRIPTION'], prompts.map((p) => [p.name, p.server, args(p), firstLine(p.description, 60)])));
+      ctx.out(
+        table(
+          ['PROMPT', 'SERVER', 'ARGUMENTS', 'DESCRIPTION'],
+          prompts.map((p) => [p.name, p.server, args(p), firstLine(p.description, 60)]),
+        ),
+      );
       ctx.out(`\n${plural(prompts.length, 'prompt')}. Get one: mcpd prompt get NAME '{"arg": "value"}'`);
     }
     return 0;
@@ -69,7 +79,11 @@ export async function promptsCommand(ctx: CliContext): Promise<number> {
 
 export async function promptCommand(ctx: CliContext): Promise<number> {
   const [, action, name, rawArgs] = ctx.args.positionals;
-  if (action !== 'get' || !name) throw new McpdError('MCPD_USAGE', "Usage: mcpd prompt get NAME [ARGS_JSON] [--json], e.g. mcpd prompt get everything__simple-prompt '{}'");
+  if (action !== 'get' || !name)
+    throw new McpdError(
+      'MCPD_USAGE',
+      "Usage: mcpd prompt get NAME [ARGS_JSON] [--json], e.g. mcpd prompt get everything__simple-prompt '{}'",
+    );
   const given = parseJsonObject(rawArgs, `mcpd prompt get ${name} '{"name":"value"}'`);
   // Prompt arguments are strings: other values are passed as their JSON.
   const args = given && Object.fromEntries(Object.entries(given).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
@@ -80,7 +94,10 @@ export async function promptCommand(ctx: CliContext): Promise<number> {
     else {
       if (result.description) ctx.out(`${result.description}\n`);
       for (const message of result.messages as Array<{ role: string; content: Record<string, unknown> }>) {
-        const content = message.content['type'] === 'resource' ? renderContents([message.content['resource'] as Record<string, unknown>]) : renderContents([message.content]);
+        const content =
+          message.content['type'] === 'resource'
+            ? renderContents([message.content['resource'] as Record<string, unknown>])
+            : renderContents([message.content]);
         ctx.out(`${message.role}: ${content}`);
       }
     }

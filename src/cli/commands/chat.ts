@@ -64,7 +64,12 @@ async function oneTurn(ctx: CliContext, client: ControlClient, prompt: string): 
   process.once('SIGINT', onSigint);
   try {
     if (!sessionId) sessionId = (await client.request('chat.new', ctx.args.model ? { model: ctx.args.model } : {})).id;
-    const pending = client.request('chat.send', { sessionId, message: prompt, ...(ctx.args.model ? { model: ctx.args.model } : {}), canApprove: false });
+    const pending = client.request('chat.send', {
+      sessionId,
+      message: prompt,
+      ...(ctx.args.model ? { model: ctx.args.model } : {}),
+      canApprove: false,
+    });
     abort.signal.addEventListener('abort', () => void client.request('chat.cancel', { sessionId: sessionId! }).catch(() => undefined));
     const result = await pending;
     if (ctx.args.json) ctx.out(JSON.stringify({ type: 'result', ...result }));
@@ -100,7 +105,8 @@ class Repl {
       this.sessionId = attached.session.id;
       const { messages } = await this.client.request('chat.history', { sessionId: this.sessionId });
       this.ctx.out(`Resuming session ${this.sessionId} (${attached.session.turns} turns, ${attached.session.model}).`);
-      for (const m of messages.slice(-4)) this.ctx.out(`${m.role === 'user' ? '› ' : ''}${m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text}`);
+      for (const m of messages.slice(-4))
+        this.ctx.out(`${m.role === 'user' ? '› ' : ''}${m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text}`);
       if (attached.runningTurnId) this.ctx.out(`(a turn is running; its output follows)\n${attached.partialText}`);
     } else {
       const session = await this.client.request('chat.new', this.model ? { model: this.model } : {});
@@ -108,7 +114,8 @@ class Repl {
       const { toolCount, servers } = await this.client.request('status', {});
       this.ctx.out(`mcpd chat · session ${session.id} · ${session.model} · ${plural(toolCount, 'tool')} · /help for commands`);
       // Tools of a server that waits for a sign-in are missing: say how to get them.
-      for (const s of servers.filter((x) => x.state === 'needs-auth')) this.ctx.err(`  ! ${s.name} needs a sign-in (its tools are missing): run mcpd auth ${s.name}`);
+      for (const s of servers.filter((x) => x.state === 'needs-auth'))
+        this.ctx.err(`  ! ${s.name} needs a sign-in (its tools are missing): run mcpd auth ${s.name}`);
     }
     this.client.on('chat:event', (event) => this.onEvent(event));
   }
@@ -126,15 +133,25 @@ class Repl {
       case 'sampling_request':
         this.enqueue(event.requestId, async (signal) => {
           const system = event.systemPrompt ? `\n    system: ${event.systemPrompt.slice(0, 200)}` : '';
-          const decision = await this.decide(`  ? ${event.server} (in ${event.tool}) asks Claude, up to ${event.maxTokens} tokens:\n    ${event.preview}${system}\n    Allow? [y]es / [n]o / [a]lways for ${event.server}: `, signal);
+          const decision = await this.decide(
+            `  ? ${event.server} (in ${event.tool}) asks Claude, up to ${event.maxTokens} tokens:\n    ${event.preview}${system}\n    Allow? [y]es / [n]o / [a]lways for ${event.server}: `,
+            signal,
+          );
           await this.client.request('chat.approve', { requestId: event.requestId, decision });
         });
         break;
       case 'elicitation_request':
         this.enqueue(event.requestId, async (signal) => {
           const result = await askForm(
-            { message: `  ? ${event.server} (in ${event.tool}) asks: ${event.message}`, requestedSchema: event.requestedSchema as Parameters<typeof askForm>[0]['requestedSchema'] },
-            { question: (prompt, s) => this.question(`    ${prompt}`, s), write: (text) => process.stdout.write(text), hint: '    (type the answers; !decline declines, !cancel or Ctrl-C cancels)' },
+            {
+              message: `  ? ${event.server} (in ${event.tool}) asks: ${event.message}`,
+              requestedSchema: event.requestedSchema as Parameters<typeof askForm>[0]['requestedSchema'],
+            },
+            {
+              question: (prompt, s) => this.question(`    ${prompt}`, s),
+              write: (text) => process.stdout.write(text),
+              hint: '    (type the answers; !decline declines, !cancel or Ctrl-C cancels)',
+            },
             signal,
           );
           if (!signal.aborted) await this.client.request('chat.answer', { requestId: event.requestId, result });
@@ -211,7 +228,12 @@ class Repl {
     if (text.startsWith('/')) return this.command(text);
     this.turnRunning = true;
     try {
-      await this.client.request('chat.send', { sessionId: this.sessionId, message: text, canApprove: true, ...(this.model ? { model: this.model } : {}) });
+      await this.client.request('chat.send', {
+        sessionId: this.sessionId,
+        message: text,
+        canApprove: true,
+        ...(this.model ? { model: this.model } : {}),
+      });
     } catch (error) {
       this.ctx.err(error instanceof Error ? error.message : String(error));
     } finally {
@@ -231,12 +253,24 @@ class Repl {
         return 'quit';
       case 'tools': {
         const { tools } = await this.client.request('tools.list', {});
-        this.ctx.out(tools.length === 0 ? 'No tools (see /servers).' : table(['TOOL', 'DESCRIPTION'], tools.map((t) => [t.name, (t.description ?? '').split('\n')[0]!.slice(0, 70)])));
+        this.ctx.out(
+          tools.length === 0
+            ? 'No tools (see /servers).'
+            : table(
+                ['TOOL', 'DESCRIPTION'],
+                tools.map((t) => [t.name, (t.description ?? '').split('\n')[0]!.slice(0, 70)]),
+              ),
+        );
         return;
       }
       case 'servers': {
         const { servers } = await this.client.request('servers.list', {});
-        this.ctx.out(table(['SERVER', 'STATE', 'TOOLS', 'LAST ERROR'], servers.map((s) => [s.name, s.state, String(s.toolCount), s.lastError?.message.split('\n')[0] ?? '-'])));
+        this.ctx.out(
+          table(
+            ['SERVER', 'STATE', 'TOOLS', 'LAST ERROR'],
+            servers.map((s) => [s.name, s.state, String(s.toolCount), s.lastError?.message.split('\n')[0] ?? '-']),
+          ),
+        );
         return;
       }
       case 'new': {
@@ -247,18 +281,35 @@ class Repl {
       }
       case 'sessions': {
         const { sessions } = await this.client.request('chat.sessions', {});
-        this.ctx.out(sessions.length === 0 ? 'No saved sessions yet.' : table(['SESSION', 'TURNS', 'UPDATED', 'TITLE'], sessions.map((s) => [`${s.id}${s.id === this.sessionId ? ' *' : ''}`, String(s.turns), s.updatedAt.slice(0, 16).replace('T', ' '), s.title])));
+        this.ctx.out(
+          sessions.length === 0
+            ? 'No saved sessions yet.'
+            : table(
+                ['SESSION', 'TURNS', 'UPDATED', 'TITLE'],
+                sessions.map((s) => [
+                  `${s.id}${s.id === this.sessionId ? ' *' : ''}`,
+                  String(s.turns),
+                  s.updatedAt.slice(0, 16).replace('T', ' '),
+                  s.title,
+                ]),
+              ),
+        );
         return;
       }
       case 'usage': {
         const session = (await this.client.request('chat.history', { sessionId: this.sessionId }).catch(() => undefined))?.session;
-        this.ctx.out(session ? `Session ${session.id}: ${session.turns} turns · ${usageLine(session.usage)}` : 'No turns yet in this session.');
+        this.ctx.out(
+          session ? `Session ${session.id}: ${session.turns} turns · ${usageLine(session.usage)}` : 'No turns yet in this session.',
+        );
         return;
       }
       case 'model': {
         if (!arg) {
-          const current = this.model ?? (await this.client.request('chat.history', { sessionId: this.sessionId }).catch(() => undefined))?.session.model;
-          this.ctx.out(`Model: ${current ?? 'the daemon\'s default (chat.model)'}. Change it with /model NAME (e.g. /model claude-opus-5-5).`);
+          const current =
+            this.model ?? (await this.client.request('chat.history', { sessionId: this.sessionId }).catch(() => undefined))?.session.model;
+          this.ctx.out(
+            `Model: ${current ?? "the daemon's default (chat.model)"}. Change it with /model NAME (e.g. /model claude-opus-5-5).`,
+          );
           return;
         }
         this.model = arg;

@@ -50,7 +50,12 @@ async function live(ctx: CliContext): Promise<{ servers: string[]; remote: strin
         client.request('tools.list', {}, { timeoutMs: 1_000 }),
         client.request('prompts.list', {}, { timeoutMs: 1_000 }),
       ]);
-      return { servers: servers.map((s) => s.name), remote: servers.filter((s) => s.transport !== 'stdio').map((s) => s.name), tools: tools.map((t) => t.name), prompts: prompts.map((p) => p.name) };
+      return {
+        servers: servers.map((s) => s.name),
+        remote: servers.filter((s) => s.transport !== 'stdio').map((s) => s.name),
+        tools: tools.map((t) => t.name),
+        prompts: prompts.map((p) => p.name),
+      };
     } finally {
       client.close();
     }
@@ -60,7 +65,28 @@ async function live(ctx: CliContext): Promise<{ servers: string[]; remote: strin
 }
 
 /** Options whose next word is their value, not a word of the command. */
-const TAKES_VALUE = new Set(['--home', '--config', '-c', '--lines', '-n', '--timeout', '--prompt', '-p', '--session', '--model', '--log-file', '--server', '--profile', '--env', '-e', '--header', '--url', '--cwd', '--transport', '--from']);
+const TAKES_VALUE = new Set([
+  '--home',
+  '--config',
+  '-c',
+  '--lines',
+  '-n',
+  '--timeout',
+  '--prompt',
+  '-p',
+  '--session',
+  '--model',
+  '--log-file',
+  '--server',
+  '--profile',
+  '--env',
+  '-e',
+  '--header',
+  '--url',
+  '--cwd',
+  '--transport',
+  '--from',
+]);
 
 /** The candidates for the word after `words` (the words typed so far, without `mcpd`). */
 export async function completeCommand(ctx: CliContext): Promise<number> {
@@ -81,7 +107,9 @@ export async function completeCommand(ctx: CliContext): Promise<number> {
   let candidates: string[] = [];
   if (words.length === 0) candidates = Object.keys(COMMAND_HELP);
   else if (words.length === 1) {
-    const known = await (['server', 'tools', 'resources', 'prompts', 'logs', 'call', 'auth'].includes(command!) ? live(ctx) : Promise.resolve(undefined));
+    const known = await (['server', 'tools', 'resources', 'prompts', 'logs', 'call', 'auth'].includes(command!)
+      ? live(ctx)
+      : Promise.resolve(undefined));
     switch (command) {
       case 'server':
         candidates = ['start', 'stop', 'restart', 'add', 'remove', 'enable', 'disable', 'list'];

@@ -7,7 +7,19 @@ export async function configCheckCommand(ctx: CliContext): Promise<number> {
   const { checkConfig } = await import('../../config/load.js');
   const checked = await checkConfig({ file: file ?? ctx.args.config });
   if (ctx.args.json) {
-    ctx.out(JSON.stringify({ file: checked.file, ok: checked.problems.length === 0, problems: checked.problems, warnings: checked.warnings, servers: checked.config ? Object.keys(checked.config.servers) : [] }, null, 2));
+    ctx.out(
+      JSON.stringify(
+        {
+          file: checked.file,
+          ok: checked.problems.length === 0,
+          problems: checked.problems,
+          warnings: checked.warnings,
+          servers: checked.config ? Object.keys(checked.config.servers) : [],
+        },
+        null,
+        2,
+      ),
+    );
     return checked.problems.length === 0 ? 0 : 1;
   }
   if (checked.problems.length > 0) {
@@ -18,7 +30,9 @@ export async function configCheckCommand(ctx: CliContext): Promise<number> {
   }
   const servers = Object.values(checked.config!.servers);
   const enabled = servers.filter((s) => !s.disabled).length;
-  ctx.out(`${checked.file}: OK — ${servers.length} server${servers.length === 1 ? '' : 's'} (${enabled} enabled): ${servers.map((s) => s.name).join(', ') || 'none'}`);
+  ctx.out(
+    `${checked.file}: OK — ${servers.length} server${servers.length === 1 ? '' : 's'} (${enabled} enabled): ${servers.map((s) => s.name).join(', ') || 'none'}`,
+  );
   for (const w of checked.warnings) ctx.out(`  warning: ${w}`);
   return 0;
 }

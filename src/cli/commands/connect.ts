@@ -22,7 +22,11 @@ function backup(file: string): string | undefined {
 export async function connectCommand(ctx: CliContext): Promise<number> {
   const [command, name] = ctx.args.positionals;
   const host = parseHost(name, CONNECTABLE);
-  if (!host) throw new McpdError('MCPD_USAGE', `${name === undefined ? 'Which host?' : `Unknown host "${name}".`} Usage: mcpd ${command} ${CONNECTABLE.join('|')}${command === 'connect' ? ' [--profile P | --server S]' : ''} [--dry-run]`);
+  if (!host)
+    throw new McpdError(
+      'MCPD_USAGE',
+      `${name === undefined ? 'Which host?' : `Unknown host "${name}".`} Usage: mcpd ${command} ${CONNECTABLE.join('|')}${command === 'connect' ? ' [--profile P | --server S]' : ''} [--dry-run]`,
+    );
   if (ctx.args.profile && ctx.args.server) throw new McpdError('MCPD_USAGE', 'Give --profile or --server, not both.');
   const target = hostConfig(host);
   const { readDocument, edited, writeDocument } = await import('../../config/edit.js');
@@ -69,8 +73,9 @@ export async function connectCommand(ctx: CliContext): Promise<number> {
   }
   const saved = backup(target.file);
   writeDocument(target.file, text);
-  ctx.out(`${command === 'connect' ? 'Connected' : 'Disconnected'} ${target.label}: ${changes.join('; ')} in ${target.file}${saved ? ` (backup: ${saved})` : ''}.`);
+  ctx.out(
+    `${command === 'connect' ? 'Connected' : 'Disconnected'} ${target.label}: ${changes.join('; ')} in ${target.file}${saved ? ` (backup: ${saved})` : ''}.`,
+  );
   ctx.out(`Restart ${target.label} (or reload its MCP servers) to pick it up.`);
   return 0;
 }
-

@@ -15,7 +15,9 @@ type Entry = Record<string, unknown>;
 
 /** What makes two entries the same server, whatever they are called. */
 function identity(entry: Entry): string {
-  return typeof entry['url'] === 'string' ? `url:${entry['url']}` : `cmd:${JSON.stringify([entry['command'], ...((entry['args'] as unknown[]) ?? [])])}`;
+  return typeof entry['url'] === 'string'
+    ? `url:${entry['url']}`
+    : `cmd:${JSON.stringify([entry['command'], ...((entry['args'] as unknown[]) ?? [])])}`;
 }
 
 function serversOf(file: string): Record<string, Entry> {
@@ -28,7 +30,8 @@ function serversOf(file: string): Record<string, Entry> {
 
 export async function importCommand(ctx: CliContext): Promise<number> {
   const given = ctx.args.positionals[1];
-  if ((given === undefined) === (ctx.args.from === undefined)) throw new McpdError('MCPD_USAGE', `Usage: mcpd import FILE, or mcpd import --from ${HOSTS.join('|')} [--dry-run]`);
+  if ((given === undefined) === (ctx.args.from === undefined))
+    throw new McpdError('MCPD_USAGE', `Usage: mcpd import FILE, or mcpd import --from ${HOSTS.join('|')} [--dry-run]`);
   let source: string;
   if (ctx.args.from !== undefined) {
     const host = parseHost(ctx.args.from);
@@ -52,7 +55,9 @@ export async function importCommand(ctx: CliContext): Promise<number> {
     }
     const written = JSON.stringify(raw);
     if (/\$\{(input|workspaceFolder)[:}]/.test(written)) {
-      skipped.push(`${name} (it uses VS Code's \${input:…} or \${workspaceFolder}, which only VS Code can fill in; add it by hand: mcpd server add)`);
+      skipped.push(
+        `${name} (it uses VS Code's \${input:…} or \${workspaceFolder}, which only VS Code can fill in; add it by hand: mcpd server add)`,
+      );
       continue;
     }
     if (Object.hasOwn(doc.servers, name)) {
@@ -64,7 +69,9 @@ export async function importCommand(ctx: CliContext): Promise<number> {
       continue;
     }
     // VS Code's ${env:VAR} and ${userHome} in mcpd's terms.
-    const entry = JSON.parse(written.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, '${$1}').replace(/\$\{userHome\}/g, '${HOME}')) as Entry;
+    const entry = JSON.parse(
+      written.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, '${$1}').replace(/\$\{userHome\}/g, '${HOME}'),
+    ) as Entry;
     const next = edited({ ...doc, text }, [name], entry);
     try {
       checkEdited(doc, next, name);

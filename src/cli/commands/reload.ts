@@ -10,7 +10,9 @@ export async function reloadCommand(ctx: CliContext): Promise<number> {
     }
     const list = (names: string[]) => (names.length === 0 ? 'none' : names.join(', '));
     ctx.out(`Reloaded ${result.file ?? 'the config'}`);
-    ctx.out(`  added: ${list(result.added)}; removed: ${list(result.removed)}; changed: ${list(result.changed)}; unchanged: ${result.unchanged.length}`);
+    ctx.out(
+      `  added: ${list(result.added)}; removed: ${list(result.removed)}; changed: ${list(result.changed)}; unchanged: ${result.unchanged.length}`,
+    );
     if (result.pluginsChanged) ctx.out('  plugins: the list changed; reloaded (see mcpd status)');
     for (const warning of result.warnings) ctx.out(`  warning: ${warning}`);
     return 0;

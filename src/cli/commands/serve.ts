@@ -24,7 +24,10 @@ export function readyBanner(daemon: Daemon): string {
   const example = tools.find((t) => t.originalName === 'echo') ?? tools[0];
   if (example) {
     const properties = Object.keys((example.inputSchema['properties'] as Record<string, unknown> | undefined) ?? {});
-    const args = example.originalName === 'echo' && properties.includes('message') ? '{"message":"hi"}' : JSON.stringify(Object.fromEntries(properties.map((k) => [k, '…'])));
+    const args =
+      example.originalName === 'echo' && properties.includes('message')
+        ? '{"message":"hi"}'
+        : JSON.stringify(Object.fromEntries(properties.map((k) => [k, '…'])));
     lines.push(`  npx mcpd call ${example.name} '${args}'${homeFlag}`);
   }
   lines.push(`  npx mcpd logs -f${homeFlag}`);
@@ -85,7 +88,9 @@ export async function serveCommand(ctx: CliContext): Promise<number> {
       process.on('SIGTERM', onSignal);
       process.on('SIGHUP', () => {
         if (created.closed) return;
-        created.reload('signal').catch((error: unknown) => created.log.error(`reload refused, the running config stays: ${(error as Error).message}`));
+        created
+          .reload('signal')
+          .catch((error: unknown) => created.log.error(`reload refused, the running config stays: ${(error as Error).message}`));
       });
     },
   });
@@ -97,7 +102,9 @@ export async function serveCommand(ctx: CliContext): Promise<number> {
   // Everything is closed; should anything still hold the event loop, it must not keep a
   // stopped daemon alive (a process no CLI can reach).
   setTimeout(() => {
-    write(`mcpd: something still held the event loop after the daemon stopped (${process.getActiveResourcesInfo().join(', ')}); exiting anyway.\n`);
+    write(
+      `mcpd: something still held the event loop after the daemon stopped (${process.getActiveResourcesInfo().join(', ')}); exiting anyway.\n`,
+    );
     process.exit(0);
   }, EXIT_GRACE_MS).unref();
   return 0;

@@ -59,13 +59,24 @@ function entryFromArgs(ctx: CliContext): Record<string, unknown> {
   const { url, rest, env, headers, cwd, transport } = ctx.args;
   if (url !== undefined) {
     if (rest.length > 0) throw new McpdError('MCPD_USAGE', `A server has a --url or a command, not both. ${USAGE}`);
-    if (transport !== undefined && transport !== 'http' && transport !== 'sse') throw new McpdError('MCPD_USAGE', '--transport is http or sse.');
-    return { url, ...(transport ? { type: transport } : {}), ...(headers.length > 0 ? { headers: keyValues(headers, ':', '--header') } : {}) };
+    if (transport !== undefined && transport !== 'http' && transport !== 'sse')
+      throw new McpdError('MCPD_USAGE', '--transport is http or sse.');
+    return {
+      url,
+      ...(transport ? { type: transport } : {}),
+      ...(headers.length > 0 ? { headers: keyValues(headers, ':', '--header') } : {}),
+    };
   }
   if (rest.length === 0) throw new McpdError('MCPD_USAGE', `Give the server's command after --, or its --url. ${USAGE}`);
-  if (headers.length > 0 || transport !== undefined) throw new McpdError('MCPD_USAGE', '--header and --transport are for remote servers (--url).');
+  if (headers.length > 0 || transport !== undefined)
+    throw new McpdError('MCPD_USAGE', '--header and --transport are for remote servers (--url).');
   const [command, ...args] = rest;
-  return { command, ...(args.length > 0 ? { args } : {}), ...(env.length > 0 ? { env: keyValues(env, '=', '--env') } : {}), ...(cwd ? { cwd } : {}) };
+  return {
+    command,
+    ...(args.length > 0 ? { args } : {}),
+    ...(env.length > 0 ? { env: keyValues(env, '=', '--env') } : {}),
+    ...(cwd ? { cwd } : {}),
+  };
 }
 
 async function editCommand(ctx: CliContext, action: (typeof EDITS)[number], name: string | undefined): Promise<number> {
@@ -82,11 +93,16 @@ async function editCommand(ctx: CliContext, action: (typeof EDITS)[number], name
   let said: string;
   if (action === 'add') {
     const entry = entryFromArgs(ctx);
-    if (exists && !ctx.args.force) throw new McpdError('MCPD_USAGE', `A server named "${name}" is in ${file} already; --force replaces it.`);
+    if (exists && !ctx.args.force)
+      throw new McpdError('MCPD_USAGE', `A server named "${name}" is in ${file} already; --force replaces it.`);
     text = edited(doc, [name], entry);
     said = `${exists ? 'Replaced' : 'Added'} server "${name}" in ${file}.`;
   } else {
-    if (!exists) throw new McpdError('MCPD_SERVER_UNKNOWN', `No server named "${name}" in ${file} (servers: ${Object.keys(doc.servers).join(', ') || 'none'}).`);
+    if (!exists)
+      throw new McpdError(
+        'MCPD_SERVER_UNKNOWN',
+        `No server named "${name}" in ${file} (servers: ${Object.keys(doc.servers).join(', ') || 'none'}).`,
+      );
     if (action === 'remove') {
       text = edited(doc, [name], undefined);
       said = `Removed server "${name}" from ${file}.`;
@@ -124,7 +140,11 @@ async function reloadIfRunning(ctx: CliContext, file: string, name: string, acti
 }
 
 async function listServers(ctx: CliContext, file: string | undefined): Promise<number> {
-  if (!file) throw new McpdError('MCPD_CONFIG_NOT_FOUND', 'No config found here or in your user config; add a server with: mcpd server add NAME -- COMMAND, or run mcpd init');
+  if (!file)
+    throw new McpdError(
+      'MCPD_CONFIG_NOT_FOUND',
+      'No config found here or in your user config; add a server with: mcpd server add NAME -- COMMAND, or run mcpd init',
+    );
   const { readDocument } = await import('../../config/edit.js');
   const doc = readDocument(file);
   const client = await daemonIfRunning(ctx);
@@ -142,10 +162,14 @@ async function listServers(ctx: CliContext, file: string | undefined): Promise<n
   const rows = Object.entries(doc.servers).map(([name, entry]) => {
     const remote = typeof entry['url'] === 'string';
     const what = remote ? String(entry['url']) : [entry['command'], ...((entry['args'] as string[] | undefined) ?? [])].join(' ');
-    const state = states.get(name)?.state ?? (entry['disabled'] === true ? 'disabled' : client && runningFile === file ? '-' : 'not running');
+    const state =
+      states.get(name)?.state ?? (entry['disabled'] === true ? 'disabled' : client && runningFile === file ? '-' : 'not running');
     return [name, remote ? String(entry['type'] ?? 'http') : 'stdio', state, what.length > 70 ? `${what.slice(0, 69)}…` : what];
   });
   if (ctx.args.json) ctx.out(JSON.stringify({ file, servers: doc.servers }, null, 2));
-  else ctx.out(`${file}\n${rows.length === 0 ? '(no servers)' : table(['SERVER', 'TYPE', 'STATE', 'COMMAND / URL'], rows, undefined, { 2: stateColor })}`);
+  else
+    ctx.out(
+      `${file}\n${rows.length === 0 ? '(no servers)' : table(['SERVER', 'TYPE', 'STATE', 'COMMAND / URL'], rows, undefined, { 2: stateColor })}`,
+    );
   return 0;
 }

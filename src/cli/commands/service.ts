@@ -25,9 +25,14 @@ function run(command: string, args: string[]): { ok: true; out: string } | { ok:
 
 export async function serviceCommand(ctx: CliContext): Promise<number> {
   const action = ctx.args.positionals[1];
-  if (action !== 'install' && action !== 'uninstall' && action !== 'status') throw new McpdError('MCPD_USAGE', 'Usage: mcpd service install [--no-start] [--dry-run] | uninstall | status');
+  if (action !== 'install' && action !== 'uninstall' && action !== 'status')
+    throw new McpdError('MCPD_USAGE', 'Usage: mcpd service install [--no-start] [--dry-run] | uninstall | status');
   const platform = process.platform;
-  if (platform !== 'linux' && platform !== 'darwin') throw new McpdError('MCPD_USAGE', `mcpd service knows systemd (Linux) and launchd (macOS); on ${platform}, start mcpd at login another way (mcpd start).`);
+  if (platform !== 'linux' && platform !== 'darwin')
+    throw new McpdError(
+      'MCPD_USAGE',
+      `mcpd service knows systemd (Linux) and launchd (macOS); on ${platform}, start mcpd at login another way (mcpd start).`,
+    );
   const files = serviceFiles();
   const target = platform === 'linux' ? files.unit : files.plist;
   if (action === 'status') return status(ctx, platform, target);
@@ -56,11 +61,16 @@ export async function serviceCommand(ctx: CliContext): Promise<number> {
     // The key this shell has goes into the 0600 file, never into the unit.
     const key = process.env['ANTHROPIC_API_KEY'];
     writeFileSync(files.envFile, `${ENV_TEMPLATE}${key ? `ANTHROPIC_API_KEY=${key}\n` : ''}`, { mode: 0o600 });
-    ctx.out(`Wrote ${files.envFile} (0600)${key ? ', with the ANTHROPIC_API_KEY of this shell' : '; put ANTHROPIC_API_KEY there for chat'}.`);
+    ctx.out(
+      `Wrote ${files.envFile} (0600)${key ? ', with the ANTHROPIC_API_KEY of this shell' : '; put ANTHROPIC_API_KEY there for chat'}.`,
+    );
   }
   chmodSync(files.envFile, 0o600);
   ctx.out(`Wrote ${target}.`);
-  const enable = platform === 'linux' ? ['systemctl --user daemon-reload', 'systemctl --user enable --now mcpd.service'] : [`launchctl bootstrap gui/${process.getuid?.() ?? 501} ${target}`];
+  const enable =
+    platform === 'linux'
+      ? ['systemctl --user daemon-reload', 'systemctl --user enable --now mcpd.service']
+      : [`launchctl bootstrap gui/${process.getuid?.() ?? 501} ${target}`];
   if (ctx.args.noStart) {
     ctx.out(`To start it now and at every login: ${enable.join(' && ')}`);
     return 0;
@@ -76,7 +86,9 @@ export async function serviceCommand(ctx: CliContext): Promise<number> {
       return 1;
     }
   }
-  ctx.out(`The mcpd service runs now and at every login (${platform === 'linux' ? 'journalctl --user -u mcpd for its log' : `log: ${spec.logFile}`}).`);
+  ctx.out(
+    `The mcpd service runs now and at every login (${platform === 'linux' ? 'journalctl --user -u mcpd for its log' : `log: ${spec.logFile}`}).`,
+  );
   return 0;
 }
 
@@ -85,7 +97,10 @@ function status(ctx: CliContext, platform: 'linux' | 'darwin', target: string): 
     ctx.out(`The mcpd service is not installed (${target} does not exist). Install it with: mcpd service install`);
     return 1;
   }
-  const result = platform === 'linux' ? run('systemctl', ['--user', 'status', '--no-pager', 'mcpd.service']) : run('launchctl', ['print', `gui/${process.getuid?.() ?? 501}/${LAUNCHD_LABEL}`]);
+  const result =
+    platform === 'linux'
+      ? run('systemctl', ['--user', 'status', '--no-pager', 'mcpd.service'])
+      : run('launchctl', ['print', `gui/${process.getuid?.() ?? 501}/${LAUNCHD_LABEL}`]);
   ctx.out(`Installed: ${target}`);
   ctx.out(result.ok ? result.out.trimEnd() : `(the service manager says: ${result.why})`);
   return 0;
@@ -100,6 +115,8 @@ function uninstall(ctx: CliContext, platform: 'linux' | 'darwin', target: string
   else run('launchctl', ['bootout', `gui/${process.getuid?.() ?? 501}/${LAUNCHD_LABEL}`]);
   rmSync(target, { force: true });
   if (platform === 'linux') run('systemctl', ['--user', 'daemon-reload']);
-  ctx.out(`Removed ${target}; the service is stopped and will not start at login. (Your environment file stays: ${serviceFiles().envFile}.)`);
+  ctx.out(
+    `Removed ${target}; the service is stopped and will not start at login. (Your environment file stays: ${serviceFiles().envFile}.)`,
+  );
   return 0;
 }

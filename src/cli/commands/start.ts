@@ -45,7 +45,15 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
     }
   }
   const main = cliEntry();
-  const args = [main, 'serve', '--home', ctx.paths.home, '--log-file', ctx.paths.daemonLog, ...(ctx.args.config ? ['--config', ctx.args.config] : [])];
+  const args = [
+    main,
+    'serve',
+    '--home',
+    ctx.paths.home,
+    '--log-file',
+    ctx.paths.daemonLog,
+    ...(ctx.args.config ? ['--config', ctx.args.config] : []),
+  ];
   const log = openSync(ctx.paths.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
   closeSync(log);
@@ -58,7 +66,10 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
   while (Date.now() < deadline) {
     // Another `mcpd start` won the race for the home: wait for its daemon instead.
     if (exitCode !== undefined && exitCode !== EXIT_ALREADY_RUNNING) {
-      throw new McpdError('MCPD_DAEMON_START_FAILED', `The daemon exited (code ${exitCode}) before it was ready. Its log (${ctx.paths.daemonLog}):\n${logTail(ctx.paths.daemonLog)}`);
+      throw new McpdError(
+        'MCPD_DAEMON_START_FAILED',
+        `The daemon exited (code ${exitCode}) before it was ready. Its log (${ctx.paths.daemonLog}):\n${logTail(ctx.paths.daemonLog)}`,
+      );
     }
     const client = await tryConnect(ctx.paths.socket);
     if (client) {
@@ -73,7 +84,10 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
     }
     await delay(100);
   }
-  throw new McpdError('MCPD_DAEMON_START_FAILED', `The daemon was not ready within ${READY_TIMEOUT_MS / 1000} s. See its log: ${ctx.paths.daemonLog}`);
+  throw new McpdError(
+    'MCPD_DAEMON_START_FAILED',
+    `The daemon was not ready within ${READY_TIMEOUT_MS / 1000} s. See its log: ${ctx.paths.daemonLog}`,
+  );
 }
 
 export async function startCommand(ctx: CliContext): Promise<number> {
@@ -94,7 +108,9 @@ export async function startCommand(ctx: CliContext): Promise<number> {
     if (!started) ctx.out(`mcpd is already running (pid ${status.pid}).`);
     ctx.out(JSON.stringify(status, null, 2));
   } else if (started) {
-    ctx.out(`mcpd started (pid ${status.pid}); log: ${ctx.paths.daemonLog}\n\n${renderStatus(status)}\n\nNext: mcpd tools · mcpd call TOOL '{...}' · mcpd logs -f · mcpd stop`);
+    ctx.out(
+      `mcpd started (pid ${status.pid}); log: ${ctx.paths.daemonLog}\n\n${renderStatus(status)}\n\nNext: mcpd tools · mcpd call TOOL '{...}' · mcpd logs -f · mcpd stop`,
+    );
   } else {
     ctx.out(`mcpd is already running (pid ${status.pid}).\n${renderStatus(status)}`);
   }

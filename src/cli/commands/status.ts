@@ -8,7 +8,12 @@ export function renderStatus(status: DaemonStatus): string {
   const lines = [
     `mcpd ${status.version}  pid ${status.pid}  up ${duration(status.uptimeMs)}  ${status.ready ? 'ready' : 'starting servers…'}`,
     `config  ${status.configFile ?? '(none)'}`,
-    ...(status.configError ? [`        the file on disk failed to load (${status.configError.time}); the running config stays:`, ...status.configError.message.split('\n').map((l) => `          ${l}`)] : []),
+    ...(status.configError
+      ? [
+          `        the file on disk failed to load (${status.configError.time}); the running config stays:`,
+          ...status.configError.message.split('\n').map((l) => `          ${l}`),
+        ]
+      : []),
     `socket  ${status.socket}`,
     ...status.fronts
       .filter((f) => f.name !== 'control' && f.address !== '')
@@ -32,13 +37,23 @@ export function renderStatus(status: DaemonStatus): string {
     s.state === 'running' ? String(s.toolCount) : '-',
     s.lastError ? s.lastError.message.split('\n')[0]! : '-',
   ]);
-  lines.push(rows.length === 0 ? '(no servers configured)' : table(['SERVER', 'STATE', 'VIA', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows, undefined, { 1: stateColor }));
+  lines.push(
+    rows.length === 0
+      ? '(no servers configured)'
+      : table(['SERVER', 'STATE', 'VIA', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows, undefined, { 1: stateColor }),
+  );
   if (status.clients.length > 0) {
     lines.push('');
     lines.push(
       table(
         ['MCP CLIENT', 'VERSION', 'ENDPOINT', 'VIA', 'CONNECTED'],
-        status.clients.map((c) => [c.name, c.version || '-', c.endpoint, c.front === 'mcp-http' ? 'http' : 'bridge', `${duration(Date.now() - Date.parse(c.since))} ago`]),
+        status.clients.map((c) => [
+          c.name,
+          c.version || '-',
+          c.endpoint,
+          c.front === 'mcp-http' ? 'http' : 'bridge',
+          `${duration(Date.now() - Date.parse(c.since))} ago`,
+        ]),
       ),
     );
   }

@@ -13,7 +13,8 @@ export async function stopCommand(ctx: CliContext): Promise<number> {
   const closed = await client.closed(STOP_TIMEOUT_MS);
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (processAlive(pid) && Date.now() < deadline) await delay(10);
-  if (!closed || processAlive(pid)) throw new McpdError('MCPD_TIMEOUT', `The daemon (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s.`);
+  if (!closed || processAlive(pid))
+    throw new McpdError('MCPD_TIMEOUT', `The daemon (pid ${pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s.`);
   ctx.out(`mcpd stopped (pid ${pid}).`);
   return 0;
 }

@@ -20,7 +20,9 @@ export async function toolsCommand(ctx: CliContext): Promise<number> {
         if (tool.annotations && Object.keys(tool.annotations).length > 0) ctx.out(`\nannotations: ${JSON.stringify(tool.annotations)}`);
         ctx.out(`\ninput schema:\n${JSON.stringify(tool.inputSchema, null, 2)}`);
         if (tool.outputSchema) ctx.out(`\noutput schema:\n${JSON.stringify(tool.outputSchema, null, 2)}`);
-        ctx.out(`\nCall it with: mcpd call ${tool.name} '${JSON.stringify(Object.fromEntries(Object.keys((tool.inputSchema['properties'] as Record<string, unknown> | undefined) ?? {}).map((k) => [k, '…'])))}'`);
+        ctx.out(
+          `\nCall it with: mcpd call ${tool.name} '${JSON.stringify(Object.fromEntries(Object.keys((tool.inputSchema['properties'] as Record<string, unknown> | undefined) ?? {}).map((k) => [k, '…'])))}'`,
+        );
       }
       return 0;
     }
@@ -29,7 +31,10 @@ export async function toolsCommand(ctx: CliContext): Promise<number> {
       const { servers } = await client.request('servers.list', {});
       if (!servers.some((s) => s.name === name)) {
         const guess = closestWord(name, [...servers.map((s) => s.name), ...all.map((t) => t.name)]);
-        throw new McpdError('MCPD_SERVER_UNKNOWN', `No server or tool named "${name}".${guess ? ` Did you mean "${guess}"?` : ''} See: mcpd tools`);
+        throw new McpdError(
+          'MCPD_SERVER_UNKNOWN',
+          `No server or tool named "${name}".${guess ? ` Did you mean "${guess}"?` : ''} See: mcpd tools`,
+        );
       }
       tools = all.filter((t) => t.server === name);
     }
@@ -38,10 +43,17 @@ export async function toolsCommand(ctx: CliContext): Promise<number> {
       return 0;
     }
     if (tools.length === 0) {
-      ctx.out(name === undefined ? 'No tools: no server is running yet (see: mcpd status).' : `Server "${name}" has no tools (see: mcpd status).`);
+      ctx.out(
+        name === undefined ? 'No tools: no server is running yet (see: mcpd status).' : `Server "${name}" has no tools (see: mcpd status).`,
+      );
       return 0;
     }
-    ctx.out(table(['TOOL', 'SERVER', 'DESCRIPTION'], tools.map((t) => [t.name, t.server, firstLine(t.description)])));
+    ctx.out(
+      table(
+        ['TOOL', 'SERVER', 'DESCRIPTION'],
+        tools.map((t) => [t.name, t.server, firstLine(t.description)]),
+      ),
+    );
     ctx.out(`\n${plural(tools.length, 'tool')}. One in full: mcpd tools TOOL. Call one: mcpd call TOOL '{"arg": "value"}'`);
     return 0;
   } finally {

@@ -14,7 +14,11 @@ export async function uiCommand(ctx: CliContext): Promise<number> {
       return 0;
     }
     const opened = !ctx.args.noBrowser && openBrowser(url);
-    ctx.err(opened ? 'Opening the dashboard in your browser. If it does not open, visit:' : 'Open the dashboard in a browser on this machine (the link signs that browser in; keep it to yourself):');
+    ctx.err(
+      opened
+        ? 'Opening the dashboard in your browser. If it does not open, visit:'
+        : 'Open the dashboard in a browser on this machine (the link signs that browser in; keep it to yourself):',
+    );
     ctx.out(url);
     return 0;
   } finally {

@@ -10,7 +10,15 @@ import type { DaemonHost, Front, HostEvents } from '../host.js';
 import { createHandlers, toRpcError } from './handlers.js';
 import { ControlServer } from './server.js';
 
-const FORWARDED: (keyof HostEvents)[] = ['server:state', 'catalogue:changed', 'log:line', 'config:reloaded', 'daemon:stopping', 'client:connected', 'client:disconnected'];
+const FORWARDED: (keyof HostEvents)[] = [
+  'server:state',
+  'catalogue:changed',
+  'log:line',
+  'config:reloaded',
+  'daemon:stopping',
+  'client:connected',
+  'client:disconnected',
+];
 
 export class ControlFront implements Front {
   readonly name = 'control';

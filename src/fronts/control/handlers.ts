@@ -3,7 +3,14 @@ import type { ChatWatcher } from '../../chat/service.js';
 import type { RpcErrorObject } from '../../control/jsonrpc.js';
 import { ElicitResultSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { samplingPreview } from '../../chat/sampling.js';
-import { ELICIT_REQUEST, JSONRPC_ERRORS, PROTOCOL_VERSION, SAMPLE_REQUEST, type MethodName, type SampleRequestParams } from '../../control/protocol.js';
+import {
+  ELICIT_REQUEST,
+  JSONRPC_ERRORS,
+  PROTOCOL_VERSION,
+  SAMPLE_REQUEST,
+  type MethodName,
+  type SampleRequestParams,
+} from '../../control/protocol.js';
 import { McpdError, isMcpdError } from '../../errors.js';
 import type { ApprovalDecision } from '../../model.js';
 import type { LazyAbort } from '../../util/abort.js';
@@ -45,14 +52,16 @@ function optObject(params: Record<string, unknown>, key: string): Record<string,
 function optPositive(params: Record<string, unknown>, key: string): number | undefined {
   const value = params[key];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidParams(`params.${key} must be a positive number`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new InvalidParams(`params.${key} must be a positive number`);
   return value;
 }
 
 /** A duration Node's timers can hold (below 2^31 ms, about 24.8 days). */
 function optTimeout(params: Record<string, unknown>, key: string): number | undefined {
   const value = optPositive(params, key);
-  if (value !== undefined && value > MAX_TIMER_MS) throw new InvalidParams(`params.${key} must be at most ${MAX_TIMER_MS} (about 24.8 days)`);
+  if (value !== undefined && value > MAX_TIMER_MS)
+    throw new InvalidParams(`params.${key} must be at most ${MAX_TIMER_MS} (about 24.8 days)`);
   return value;
 }
 
@@ -66,7 +75,11 @@ export function toRpcError(error: unknown): RpcErrorObject {
       data: { code: error.code, ...(error.server ? { server: error.server } : {}), ...(error.details ? { details: error.details } : {}) },
     };
   }
-  return { code: JSONRPC_ERRORS.INTERNAL_ERROR, message: `Internal error: ${(error as Error)?.message ?? String(error)}`, data: { code: 'MCPD_INTERNAL' } };
+  return {
+    code: JSONRPC_ERRORS.INTERNAL_ERROR,
+    message: `Internal error: ${(error as Error)?.message ?? String(error)}`,
+    data: { code: 'MCPD_INTERNAL' },
+  };
 }
 
 export function createHandlers(daemon: DaemonHost): RequestHandler {
@@ -109,7 +122,10 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
     hello: async (p) => {
       const version = p['protocolVersion'];
       if (version !== PROTOCOL_VERSION) {
-        throw new McpdError('MCPD_CONTROL_PROTOCOL', `Protocol version ${String(version)} is not supported; this daemon speaks ${PROTOCOL_VERSION}.`);
+        throw new McpdError(
+          'MCPD_CONTROL_PROTOCOL',
+          `Protocol version ${String(version)} is not supported; this daemon speaks ${PROTOCOL_VERSION}.`,
+        );
       }
       return { protocolVersion: PROTOCOL_VERSION, daemon: { version: daemon.status().version, pid: process.pid } };
     },
@@ -126,29 +142,55 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
       const tool = str(p, 'name');
       const serverRequests: ServerRequestHandler = {
         // A person at a terminal answers what the server asks during the call.
-        ...(p['canElicit'] === true ? { elicit: async (params, elicitSignal) => (await connection.request(ELICIT_REQUEST, params, { signal: elicitSignal, timeoutMs: ELICIT_TIMEOUT_MS })) as ElicitResult } : {}),
+        ...(p['canElicit'] === true
+          ? {
+              elicit: async (params, elicitSignal) =>
+                (await connection.request(ELICIT_REQUEST, params, { signal: elicitSignal, timeoutMs: ELICIT_TIMEOUT_MS })) as ElicitResult,
+            }
+          : {}),
         // Sampling is answered by the daemon with Claude, under chat.sampling; the person approves it when asked to.
-        ...(p['canSample'] === true || daemon.chat.samplingRule === 'allow' ? { sample: async (params, sampleSignal, server) => {
-          const question: SampleRequestParams = { server, tool, preview: samplingPreview(params), ...(params.systemPrompt ? { systemPrompt: params.systemPrompt } : {}), maxTokens: params.maxTokens };
-          const ask = p['canSample'] === true
-            ? async () => {
-                const answer = (await connection.request(SAMPLE_REQUEST, question, { signal: sampleSignal, timeoutMs: ELICIT_TIMEOUT_MS })) as { decision?: unknown };
-                return answer?.decision === 'yes' ? ('yes' as const) : ('no' as const);
-              }
-            : undefined;
-          return (await daemon.chat.sample(params, { server, signal: sampleSignal, ask })).result;
-        } } satisfies ServerRequestHandler : {}),
+        ...(p['canSample'] === true || daemon.chat.samplingRule === 'allow'
+          ? ({
+              sample: async (params, sampleSignal, server) => {
+                const question: SampleRequestParams = {
+                  server,
+                  tool,
+                  preview: samplingPreview(params),
+                  ...(params.systemPrompt ? { systemPrompt: params.systemPrompt } : {}),
+                  maxTokens: params.maxTokens,
+                };
+                const ask =
+                  p['canSample'] === true
+                    ? async () => {
+                        const answer = (await connection.request(SAMPLE_REQUEST, question, {
+                          signal: sampleSignal,
+                          timeoutMs: ELICIT_TIMEOUT_MS,
+                        })) as { decision?: unknown };
+                        return answer?.decision === 'yes' ? ('yes' as const) : ('no' as const);
+                      }
+                    : undefined;
+                return (await daemon.chat.sample(params, { server, signal: sampleSignal, ask })).result;
+              },
+            } satisfies ServerRequestHandler)
+          : {}),
       };
       return daemon.callTool(tool, optObject(p, 'arguments'), {
         signal: cancel,
         timeoutMs: optTimeout(p, 'timeoutMs'),
         caller: 'cli',
-        ...(progressToken === undefined ? {} : { onProgress: (progress: { progress: number; total?: number; message?: string }) => connection.notify('call:progress', { progressToken, ...progress }) }),
+        ...(progressToken === undefined
+          ? {}
+          : {
+              onProgress: (progress: { progress: number; total?: number; message?: string }) =>
+                connection.notify('call:progress', { progressToken, ...progress }),
+            }),
         serverRequests,
       });
     }),
     'resources.list': async (p) => ({ resources: daemon.resources(serverFilter(p)) }),
-    'resources.read': work((p: Record<string, unknown>, cancel: LazyAbort) => daemon.readResource(str(p, 'uri'), optStr(p, 'server'), { signal: cancel, caller: 'cli' })),
+    'resources.read': work((p: Record<string, unknown>, cancel: LazyAbort) =>
+      daemon.readResource(str(p, 'uri'), optStr(p, 'server'), { signal: cancel, caller: 'cli' }),
+    ),
     'prompts.list': async (p) => ({ prompts: daemon.prompts(serverFilter(p)) }),
     'prompts.get': work((p: Record<string, unknown>, cancel: LazyAbort) =>
       daemon.getPrompt(str(p, 'name'), optObject(p, 'arguments') as Record<string, string> | undefined, { signal: cancel, caller: 'cli' }),
@@ -173,18 +215,28 @@ export function createHandlers(daemon: DaemonHost): RequestHandler {
       cancel.onAbort(() => {
         if (!isMcpdError(cancel.reason, 'MCPD_CONTROL_CLOSED')) daemon.chat.cancel(sessionId);
       });
-      return daemon.chat.send({ sessionId, message, model: optStr(p, 'model'), watcher: watcherOf(connection), canApprove: p['canApprove'] === true });
+      return daemon.chat.send({
+        sessionId,
+        message,
+        model: optStr(p, 'model'),
+        watcher: watcherOf(connection),
+        canApprove: p['canApprove'] === true,
+      });
     },
     'chat.cancel': async (p) => ({ cancelled: daemon.chat.cancel(str(p, 'sessionId')) }),
     'chat.attach': async (p, _signal, connection) => daemon.chat.attach(str(p, 'sessionId'), watcherOf(connection)),
     'chat.approve': async (p, _signal, connection) => {
       const decision = p['decision'];
-      if (decision !== 'yes' && decision !== 'no' && decision !== 'always') throw new InvalidParams('params.decision must be "yes", "no" or "always"');
+      if (decision !== 'yes' && decision !== 'no' && decision !== 'always')
+        throw new InvalidParams('params.decision must be "yes", "no" or "always"');
       return { ok: daemon.chat.approve(str(p, 'requestId'), decision as ApprovalDecision, watcherOf(connection)) };
     },
     'chat.answer': async (p, _signal, connection) => {
       const parsed = ElicitResultSchema.safeParse(p['result']);
-      if (!parsed.success) throw new InvalidParams('params.result must be an elicitation result: { action: "accept", content } | { action: "decline" } | { action: "cancel" }');
+      if (!parsed.success)
+        throw new InvalidParams(
+          'params.result must be an elicitation result: { action: "accept", content } | { action: "decline" } | { action: "cancel" }',
+        );
       return { ok: daemon.chat.answer(str(p, 'requestId'), parsed.data, watcherOf(connection)) };
     },
     'chat.sessions': async () => ({ sessions: daemon.chat.list() }),

@@ -99,7 +99,6 @@ interface Client extends ControlConnection {
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
 
-
 export class ControlServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
@@ -113,7 +112,9 @@ export class ControlServer {
   constructor(private readonly options: ControlServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.http = createServer((_req, res) => {
-      res.writeHead(426, { 'Content-Type': 'text/plain' }).end('mcpd control socket: connect with a WebSocket (see docs/control-protocol.md)\n');
+      res
+        .writeHead(426, { 'Content-Type': 'text/plain' })
+        .end('mcpd control socket: connect with a WebSocket (see docs/control-protocol.md)\n');
     });
     this.http.headersTimeout = this.limits.handshakeTimeoutMs;
     this.http.requestTimeout = this.limits.handshakeTimeoutMs;
@@ -129,7 +130,12 @@ export class ControlServer {
         this.handshaking.delete(socket);
       });
     });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_INCOMING_MESSAGE_BYTES, perMessageDeflate: false, skipUTF8Validation: true });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_INCOMING_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+    });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
@@ -218,10 +224,14 @@ export class ControlServer {
     for (const client of this.clients) {
       if (!this.isIdle(client)) continue;
       // Never greeted counts as older than anything that did.
-      if (!oldest || (!client.greeted && oldest.greeted) || (client.greeted === oldest.greeted && client.lastActive < oldest.lastActive)) oldest = client;
+      if (!oldest || (!client.greeted && oldest.greeted) || (client.greeted === oldest.greeted && client.lastActive < oldest.lastActive))
+        oldest = client;
     }
     if (!oldest) return false;
-    this.options.log('warn', `closed idle control connection ${oldest.id} to make room for a new one (limit ${this.limits.maxConnections})`);
+    this.options.log(
+      'warn',
+      `closed idle control connection ${oldest.id} to make room for a new one (limit ${this.limits.maxConnections})`,
+    );
     this.drop(oldest, 1013, 'closed to make room: too many connections, this one idle');
     return true;
   }
@@ -256,7 +266,10 @@ export class ControlServer {
   private armTimer(client: Client): void {
     clearTimeout(client.timer);
     if (!client.greeted) {
-      client.timer = setTimeout(() => this.drop(client, 1008, `no hello within ${this.limits.helloTimeoutMs} ms`), this.limits.helloTimeoutMs);
+      client.timer = setTimeout(
+        () => this.drop(client, 1008, `no hello within ${this.limits.helloTimeoutMs} ms`),
+        this.limits.helloTimeoutMs,
+      );
     } else {
       const check = () => {
         const quietFor = Date.now() - client.lastActive;
@@ -295,14 +308,18 @@ export class ControlServer {
       hold: () => {
         client.held = true;
       },
-      request: (method: string, params: unknown, options: { signal?: AbortSignal; timeoutMs?: number }) => client.peer.request(method, params, options),
+      request: (method: string, params: unknown, options: { signal?: AbortSignal; timeoutMs?: number }) =>
+        client.peer.request(method, params, options),
     } as unknown as Client;
     // Every answer goes through the slow-reader check (events go through notify above).
     client.peer = new JsonRpcPeer((text) => this.sendTo(client, text), {
       onRequest: async (method, params, context) => {
         client.lastActive = Date.now();
         if (client.peer.requestsInFlight > this.limits.maxRequestsInFlight) {
-          throw new McpdError('MCPD_CONTROL_PROTOCOL', `Too many requests in flight on this connection (limit ${this.limits.maxRequestsInFlight}); wait for answers before sending more.`);
+          throw new McpdError(
+            'MCPD_CONTROL_PROTOCOL',
+            `Too many requests in flight on this connection (limit ${this.limits.maxRequestsInFlight}); wait for answers before sending more.`,
+          );
         }
         if (method === 'events.subscribe' || method === 'events.unsubscribe') return this.subscribe(client, method, params);
         const result = await this.options.handle(method, params, context, client);
@@ -319,7 +336,11 @@ export class ControlServer {
     this.armTimer(client);
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        const text = JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: JSONRPC_ERRORS.INVALID_REQUEST, message: 'Binary messages are not supported; send JSON text' } });
+        const text = JSON.stringify({
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: JSONRPC_ERRORS.INVALID_REQUEST, message: 'Binary messages are not supported; send JSON text' },
+        });
         this.sendTo(client, text);
         return;
       }
@@ -397,7 +418,10 @@ export class ControlServer {
       if (!furthest || c.ws.bufferedAmount > furthest.ws.bufferedAmount) furthest = c;
     }
     if (total > this.limits.maxTotalBufferedBytes && furthest) {
-      this.options.log('warn', `dropped control connection ${furthest.id}: clients hold ${total} unread bytes in all (limit ${this.limits.maxTotalBufferedBytes}); it was furthest behind`);
+      this.options.log(
+        'warn',
+        `dropped control connection ${furthest.id}: clients hold ${total} unread bytes in all (limit ${this.limits.maxTotalBufferedBytes}); it was furthest behind`,
+      );
       furthest.ws.terminate();
       this.forget(furthest);
     }

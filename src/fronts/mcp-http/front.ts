@@ -81,7 +81,13 @@ export class McpHttpFront implements Front {
   async start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', (error) =>
-        reject(new McpdError('MCPD_GATEWAY_LISTEN_FAILED', `The HTTP gateway cannot listen on ${this.options.host}:${this.options.port} (gateway.http): ${error.message}`, { cause: error })),
+        reject(
+          new McpdError(
+            'MCPD_GATEWAY_LISTEN_FAILED',
+            `The HTTP gateway cannot listen on ${this.options.host}:${this.options.port} (gateway.http): ${error.message}`,
+            { cause: error },
+          ),
+        ),
       );
       this.http.listen(this.options.port, this.options.host, () => {
         this.http.removeAllListeners('error');
@@ -117,7 +123,8 @@ export class McpHttpFront implements Front {
     const loopback = isLoopbackHost(this.options.host);
     const allowedHosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `${this.options.host}:${port}`]);
     const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (loopback && !allowedHosts.has(hostHeader)) return { status: 403, message: `Forbidden: Host "${hostHeader}" is not this gateway (DNS rebinding protection)` };
+    if (loopback && !allowedHosts.has(hostHeader))
+      return { status: 403, message: `Forbidden: Host "${hostHeader}" is not this gateway (DNS rebinding protection)` };
     const origin = req.headers.origin;
     if (origin !== undefined) {
       let originHost: string;
@@ -133,7 +140,11 @@ export class McpHttpFront implements Front {
       const given = header.startsWith('Bearer ') ? header.slice(7) : '';
       // Digests of equal length, compared in constant time: neither length nor content leaks.
       if (!timingSafeEqual(digest(given), digest(this.options.token))) {
-        return { status: 401, message: 'Unauthorized: send Authorization: Bearer TOKEN (gateway.http.token)', headers: { 'WWW-Authenticate': 'Bearer realm="mcpd"' } };
+        return {
+          status: 401,
+          message: 'Unauthorized: send Authorization: Bearer TOKEN (gateway.http.token)',
+          headers: { 'WWW-Authenticate': 'Bearer realm="mcpd"' },
+        };
       }
     }
     return null;
@@ -142,7 +153,8 @@ export class McpHttpFront implements Front {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       // The dashboard has its own guard (a cookie, not the bearer token).
-      if (this.options.ui && isUiPath(new URL(req.url ?? '/', 'http://localhost').pathname)) return await this.options.ui.handle(req, res, this.port());
+      if (this.options.ui && isUiPath(new URL(req.url ?? '/', 'http://localhost').pathname))
+        return await this.options.ui.handle(req, res, this.port());
       const refused = this.refusal(req);
       if (refused) return this.reply(res, refused.status, refused.message, refused.headers);
       if (this.closing) return this.reply(res, 503, 'Daemon stopping');
@@ -229,6 +241,8 @@ export class McpHttpFront implements Front {
 
   /** A JSON-RPC error body with an HTTP status, as the Streamable HTTP transport answers. */
   private reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code = -32000): void {
-    res.writeHead(status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+    res
+      .writeHead(status, { 'Content-Type': 'application/json', ...headers })
+      .end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
   }
 }

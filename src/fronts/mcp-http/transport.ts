@@ -16,12 +16,22 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type MessageExtraInfo, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import {
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { BoundedEventStore } from './event-store.js';
 
 const MAX_BATCH = 1_000;
 const STANDALONE = '_GET_stream';
-const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' };
+const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+};
 
 /** One POST that carried requests, until every one of them is answered. */
 interface Exchange {
@@ -85,7 +95,9 @@ export class HttpServerTransport implements Transport {
     const refusal = this.closed ? { status: 404, code: -32001, message: 'Session not found' } : this.route(req, res, body);
     if (refusal) {
       this.onerror?.(new Error(refusal.message));
-      res.writeHead(refusal.status, { 'Content-Type': 'application/json', ...refusal.headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.code, message: refusal.message }, id: null }));
+      res
+        .writeHead(refusal.status, { 'Content-Type': 'application/json', ...refusal.headers })
+        .end(JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.code, message: refusal.message }, id: null }));
     }
   }
 
@@ -105,7 +117,11 @@ export class HttpServerTransport implements Transport {
   private checkVersion(req: IncomingMessage): HttpError | undefined {
     const version = req.headers['mcp-protocol-version'];
     if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(String(version))) {
-      return { status: 400, code: -32000, message: `Bad Request: Unsupported protocol version: ${String(version)} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})` };
+      return {
+        status: 400,
+        code: -32000,
+        message: `Bad Request: Unsupported protocol version: ${String(version)} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      };
     }
     return undefined;
   }
@@ -116,10 +132,12 @@ export class HttpServerTransport implements Transport {
       return { status: 406, code: -32000, message: 'Not Acceptable: Client must accept both application/json and text/event-stream' };
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType !== 'application/json') return { status: 415, code: -32000, message: 'Unsupported Media Type: Content-Type must be application/json' };
+    if (contentType !== 'application/json')
+      return { status: 415, code: -32000, message: 'Unsupported Media Type: Content-Type must be application/json' };
     const batch = Array.isArray(body);
     const messages: unknown[] = batch ? body : [body];
-    if (messages.length === 0 || messages.length > MAX_BATCH) return { status: 400, code: -32600, message: `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages` };
+    if (messages.length === 0 || messages.length > MAX_BATCH)
+      return { status: 400, code: -32600, message: `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages` };
     if (!messages.every(isMessage)) return { status: 400, code: -32700, message: 'Parse error: Invalid JSON-RPC message' };
     const valid = messages as JSONRPCMessage[];
     const initialize = valid.some((m) => isRequest(m) && m.method === 'initialize');
@@ -154,13 +172,15 @@ export class HttpServerTransport implements Transport {
   }
 
   private get(req: IncomingMessage, res: ServerResponse): HttpError | undefined {
-    if (!(req.headers.accept ?? '').includes('text/event-stream')) return { status: 406, code: -32000, message: 'Not Acceptable: Client must accept text/event-stream' };
+    if (!(req.headers.accept ?? '').includes('text/event-stream'))
+      return { status: 406, code: -32000, message: 'Not Acceptable: Client must accept text/event-stream' };
     if (this.sessionId === undefined) return { status: 400, code: -32000, message: 'Bad Request: Server not initialized' };
     const versionError = this.checkVersion(req);
     if (versionError) return versionError;
     const lastEventId = req.headers['last-event-id'];
     if (typeof lastEventId === 'string' && lastEventId !== '') return this.resume(lastEventId, res);
-    if (this.connections.has(STANDALONE)) return { status: 409, code: -32000, message: 'Conflict: Only one SSE stream is allowed per session' };
+    if (this.connections.has(STANDALONE))
+      return { status: 409, code: -32000, message: 'Conflict: Only one SSE stream is allowed per session' };
     this.openStream(STANDALONE, res);
     return undefined;
   }
@@ -168,7 +188,12 @@ export class HttpServerTransport implements Transport {
   /** The rest of a stream the client lost: what it missed, then what comes next. */
   private resume(lastEventId: string, res: ServerResponse): HttpError | undefined {
     const streamId = this.options.eventStore.streamOf(lastEventId);
-    if (streamId === undefined) return { status: 404, code: -32000, message: `Not Found: no event ${lastEventId} to resume after (it is too old, or of another session)` };
+    if (streamId === undefined)
+      return {
+        status: 404,
+        code: -32000,
+        message: `Not Found: no event ${lastEventId} to resume after (it is too old, or of another session)`,
+      };
     if (this.connections.has(streamId)) return { status: 409, code: -32000, message: 'Conflict: Stream already has an active connection' };
     res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId! });
     for (const event of this.options.eventStore.eventsAfter(lastEventId)) res.write(sseEvent(event.id, event.message));
@@ -232,7 +257,9 @@ export class HttpServerTransport implements Transport {
       exchange.res?.end();
     } else if (exchange.res) {
       const body = JSON.stringify(exchange.batch ? exchange.responses : exchange.responses[0]);
-      exchange.res.writeHead(200, { 'Content-Type': 'application/json', ...(this.sessionId ? { 'mcp-session-id': this.sessionId } : {}) }).end(body);
+      exchange.res
+        .writeHead(200, { 'Content-Type': 'application/json', ...(this.sessionId ? { 'mcp-session-id': this.sessionId } : {}) })
+        .end(body);
     }
     exchange.res = undefined;
   }
@@ -256,7 +283,11 @@ export class HttpServerTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     for (const res of this.connections.values()) res.end();
-    for (const exchange of new Set(this.byRequest.values())) if (exchange.res && !exchange.res.headersSent) exchange.res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session closed' }, id: null }));
+    for (const exchange of new Set(this.byRequest.values()))
+      if (exchange.res && !exchange.res.headersSent)
+        exchange.res
+          .writeHead(404, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session closed' }, id: null }));
     this.connections.clear();
     this.byRequest.clear();
     this.byStream.clear();

@@ -22,7 +22,6 @@ export const MAX_MCP_MESSAGE_BYTES = 16 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const MAX_SESSIONS = 64;
 
-
 export class McpSocketFront implements Front {
   readonly name = 'mcp-socket';
   private readonly http: Server;
@@ -35,12 +34,19 @@ export class McpSocketFront implements Front {
     private readonly options: { socketPath: string; log: Logger },
   ) {
     this.http = createServer((_req, res) => {
-      res.writeHead(426, { 'Content-Type': 'text/plain' }).end('mcpd MCP socket: connect with a WebSocket to /mcp or /servers/NAME/mcp (mcpd bridge does)\n');
+      res
+        .writeHead(426, { 'Content-Type': 'text/plain' })
+        .end('mcpd MCP socket: connect with a WebSocket to /mcp or /servers/NAME/mcp (mcpd bridge does)\n');
     });
     this.http.headersTimeout = 5_000;
     this.http.requestTimeout = 5_000;
     // Its clients are mcpd bridge processes on a 0600 socket: no UTF-8 re-validation of every frame.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MCP_MESSAGE_BYTES, perMessageDeflate: false, skipUTF8Validation: true });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: MAX_MCP_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+    });
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 

@@ -47,7 +47,13 @@ export interface McpSession {
 /** Errors that mean "no such thing" (a protocol error) rather than "it failed" (a tool error). */
 const LOG_RANK: Record<LoggingLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4, critical: 5, alert: 6, emergency: 7 };
 
-const NOT_FOUND = new Set(['MCPD_TOOL_UNKNOWN', 'MCPD_RESOURCE_UNKNOWN', 'MCPD_PROMPT_UNKNOWN', 'MCPD_SERVER_UNKNOWN', 'MCPD_PROFILE_UNKNOWN']);
+const NOT_FOUND = new Set([
+  'MCPD_TOOL_UNKNOWN',
+  'MCPD_RESOURCE_UNKNOWN',
+  'MCPD_PROMPT_UNKNOWN',
+  'MCPD_SERVER_UNKNOWN',
+  'MCPD_PROFILE_UNKNOWN',
+]);
 
 /**
  * A JSON-RPC error for the client. Not an McpError: its message carries an "MCP error N:" prefix
@@ -74,11 +80,22 @@ export interface McpSessionOptions {
   onClosed?: () => void;
 }
 
-export function createMcpSession(host: DaemonHost, view: CatalogueView, transport: Transport, { front, onClosed }: McpSessionOptions): Promise<McpSession> {
+export function createMcpSession(
+  host: DaemonHost,
+  view: CatalogueView,
+  transport: Transport,
+  { front, onClosed }: McpSessionOptions,
+): Promise<McpSession> {
   const server = new Server(
     { name: 'mcpd', version: VERSION },
     {
-      capabilities: { tools: { listChanged: true }, resources: { listChanged: true, subscribe: true }, prompts: { listChanged: true }, logging: {}, completions: {} },
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+        prompts: { listChanged: true },
+        logging: {},
+        completions: {},
+      },
       instructions: `mcpd: ${view.spec.kind === 'server' ? `the server "${view.spec.server}", run by mcpd` : 'tools of the servers mcpd runs, named SERVER__TOOL'}.`,
     },
   );
@@ -108,7 +125,8 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
     const name = await view.resolveTool(request.params.name);
     // One server's endpoint passes a tool it does not list on to it: the server answers as it would.
     const unlisted = !name && view.spec.kind === 'server' ? view.spec.server : undefined;
-    if (!name && !unlisted) throw new ProtocolError(ErrorCode.InvalidParams, `No tool named "${request.params.name}" here (${view.label}).`);
+    if (!name && !unlisted)
+      throw new ProtocolError(ErrorCode.InvalidParams, `No tool named "${request.params.name}" here (${view.label}).`);
     const token = extra._meta?.progressToken;
     const call = (args: Record<string, unknown> | undefined, options: RoutedCallOptions) =>
       unlisted ? host.callUnlisted(unlisted, request.params.name, args, options) : host.callTool(name!, args, options);
@@ -119,7 +137,10 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
         ? { elicit: (params, signal) => extra.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, { signal }) }
         : {}),
       ...(capabilities?.sampling
-        ? { sample: (params, signal) => extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema, { signal }) }
+        ? {
+            sample: (params, signal) =>
+              extra.sendRequest({ method: 'sampling/createMessage', params }, CreateMessageResultSchema, { signal }),
+          }
         : {}),
     };
     try {
@@ -131,7 +152,9 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
           ? {}
           : {
               onProgress: (progress: { progress: number; total?: number; message?: string }) =>
-                void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...progress } }).catch(() => undefined),
+                void extra
+                  .sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...progress } })
+                  .catch(() => undefined),
             }),
       })) as CallToolResult;
     } catch (error) {
@@ -146,7 +169,11 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
   }));
   // Templates are not in the catalogue: each server of the view is asked.
   const templatesOf = async (name: string, signal: AbortSignal): Promise<ResourceTemplate[]> => {
-    const result = (await host.forward(name, { method: 'resources/templates/list', params: {} }, { signal })) as ListResourceTemplatesResult;
+    const result = (await host.forward(
+      name,
+      { method: 'resources/templates/list', params: {} },
+      { signal },
+    )) as ListResourceTemplatesResult;
     return result.resourceTemplates;
   };
   const templateServers = () => view.servers().filter((s) => s.capabilities.resources);
@@ -177,7 +204,11 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
   server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {
     logLevel = request.params.level;
     const targets = view.servers().filter((s) => s.capabilities.logging);
-    await Promise.allSettled(targets.map((s) => host.forward(s.name, { method: 'logging/setLevel', params: { level: request.params.level } }, { signal: extra.signal })));
+    await Promise.allSettled(
+      targets.map((s) =>
+        host.forward(s.name, { method: 'logging/setLevel', params: { level: request.params.level } }, { signal: extra.signal }),
+      ),
+    );
     return {};
   });
 
@@ -211,7 +242,8 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
     }
   });
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    if (!view.allowsResource(request.params.uri)) throw new ProtocolError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
+    if (!view.allowsResource(request.params.uri))
+      throw new ProtocolError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
     try {
       return await host.readResource(request.params.uri, view.resourceServer(), { ...caller(), signal: extra.signal });
     } catch (error) {
@@ -220,7 +252,9 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
   });
 
   server.setRequestHandler(ListPromptsRequestSchema, async () => ({
-    prompts: view.prompts().map(({ exposed, server: _server, originalName: _original, name: _name, ...prompt }) => ({ name: exposed, ...prompt })),
+    prompts: view
+      .prompts()
+      .map(({ exposed, server: _server, originalName: _original, name: _name, ...prompt }) => ({ name: exposed, ...prompt })),
   }));
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
     const name = view.resolvePrompt(request.params.name);
@@ -248,7 +282,11 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
   const off = host.on('catalogue:changed', (event) => {
     if (!view.includes(event.server)) return;
     const send =
-      event.kind === 'tools' ? server.sendToolListChanged() : event.kind === 'resources' ? server.sendResourceListChanged() : server.sendPromptListChanged();
+      event.kind === 'tools'
+        ? server.sendToolListChanged()
+        : event.kind === 'resources'
+          ? server.sendResourceListChanged()
+          : server.sendPromptListChanged();
     void send.catch(() => undefined);
   });
 
@@ -256,7 +294,13 @@ export function createMcpSession(host: DaemonHost, view: CatalogueView, transpor
   let announced: McpClientStatus | undefined;
   server.oninitialized = () => {
     const info = server.getClientVersion();
-    announced = { front, endpoint: view.label, name: info?.name ?? 'unknown', version: info?.version ?? '', since: new Date().toISOString() };
+    announced = {
+      front,
+      endpoint: view.label,
+      name: info?.name ?? 'unknown',
+      version: info?.version ?? '',
+      since: new Date().toISOString(),
+    };
     host.clientEvent('connected', announced);
   };
 

@@ -54,7 +54,9 @@ export class UiAssets {
     if (path.startsWith('vendor/')) {
       const locate = VENDOR[path.slice('vendor/'.length)];
       if (!locate) return null;
-      const text = (await readFile(locate(), 'utf8')).replace(/from\s*"preact"/g, 'from"./preact.js"').replace(/\/\/# sourceMappingURL=.*$/m, '');
+      const text = (await readFile(locate(), 'utf8'))
+        .replace(/from\s*"preact"/g, 'from"./preact.js"')
+        .replace(/\/\/# sourceMappingURL=.*$/m, '');
       return { body: Buffer.from(text), type: TYPES['.js']! };
     }
     const file = normalize(join(this.folder, path === '' ? 'index.html' : path));

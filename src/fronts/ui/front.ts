@@ -51,7 +51,9 @@ export class DashboardFront implements Front {
     if (this.options.gatewayUrl) return;
     const port = await UiServer.previousPort(this.options.home);
     if (port === undefined) return;
-    await this.ensureOwn(port).catch((error: unknown) => this.options.log.warn(`dashboard: could not open port ${port} again: ${errorMessage(error)}`));
+    await this.ensureOwn(port).catch((error: unknown) =>
+      this.options.log.warn(`dashboard: could not open port ${port} again: ${errorMessage(error)}`),
+    );
   }
 
   /** The URL that logs a browser in (`mcpd ui`), opening the dashboard's own port if needed. */
@@ -73,7 +75,11 @@ export class DashboardFront implements Front {
   private ensureOwn(port: number): Promise<UiServer> {
     if (this.own) return Promise.resolve(this.own);
     this.opening ??= (async () => {
-      const server = new UiServer(this.handler, { home: this.options.home, log: this.options.log, ...(this.options.idleMs ? { idleMs: this.options.idleMs } : {}) });
+      const server = new UiServer(this.handler, {
+        home: this.options.home,
+        log: this.options.log,
+        ...(this.options.idleMs ? { idleMs: this.options.idleMs } : {}),
+      });
       try {
         await server.listen(port);
       } finally {

@@ -73,7 +73,10 @@ export class UiServer {
 
   async listen(port: number): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const failed = (error: Error) => reject(new McpdError('MCPD_UI_LISTEN_FAILED', `The dashboard cannot listen on 127.0.0.1:${port}: ${error.message}`, { cause: error }));
+      const failed = (error: Error) =>
+        reject(
+          new McpdError('MCPD_UI_LISTEN_FAILED', `The dashboard cannot listen on 127.0.0.1:${port}: ${error.message}`, { cause: error }),
+        );
       this.http.once('error', failed);
       this.http.listen(port, '127.0.0.1', () => {
         this.http.off('error', failed);
@@ -82,7 +85,9 @@ export class UiServer {
       });
     });
     await writeFile(UiServer.stateFile(this.options.home), `${JSON.stringify({ port: this.port })}\n`, { mode: 0o600 });
-    this.options.log.info(`dashboard at ${this.url}${UI_PATH}/ (closes after ${Math.round((this.options.idleMs ?? UI_IDLE_MS) / 60_000)} min with no page open)`);
+    this.options.log.info(
+      `dashboard at ${this.url}${UI_PATH}/ (closes after ${Math.round((this.options.idleMs ?? UI_IDLE_MS) / 60_000)} min with no page open)`,
+    );
     this.armIdle();
   }
 
