@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { ControlClient } from '../src/control/client.js';
+import { ControlClient } from '../src/client/control-client.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

@@ -26,7 +26,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { execa } from 'execa';
-import { ControlClient } from '../src/control/client.js';
+import { ControlClient } from '../src/client/control-client.js';
 import { startBenchDaemon } from './daemon.js';
 import { freePort } from '../test/support/fixtures.js';
 import { abortIsolatingFetch } from '../src/transport/isolated-fetch.js';

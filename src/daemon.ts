@@ -17,7 +17,7 @@ import type { HttpServerConfig, ProfileConfig, ResolvedConfig } from './config/t
 import { SignIns } from './auth/sign-in.js';
 import { AuthStore } from './auth/store.js';
 import type { RoutedCallOptions } from './calls/router.js';
-import { PROTOCOL_VERSION, type CallToolResultJson } from './control/protocol.js';
+import { PROTOCOL_VERSION, type CallToolResultJson } from './protocol/control.js';
 import { ControlFront } from './fronts/control/front.js';
 import { McpHttpFront } from './fronts/mcp-http/front.js';
 import { McpSocketFront } from './fronts/mcp-socket/front.js';
@@ -39,7 +39,7 @@ import type {
   ResourceEntry,
   ServerStatus,
   ToolEntry,
-} from './model.js';
+} from './protocol/types.js';
 import type { GetPromptResult, ReadResourceResult, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOptions, ForwardedRequest } from './supervisor/managed-server.js';
 import { lockHome, type HomeLock } from './home-lock.js';

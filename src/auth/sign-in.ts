@@ -11,7 +11,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
 import type { Logger } from '../logs/store.js';
-import type { AuthStatus, ServerState } from '../model.js';
+import type { AuthStatus, ServerState } from '../protocol/types.js';
 import { resolveHeaders } from '../supervisor/remote.js';
 import { ServerAuthProvider } from './provider.js';
 import { AuthStore } from './store.js';

@@ -18,7 +18,7 @@ function nextCallId(): string {
 import type { CallToolResult, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import { SEPARATOR, sanitize } from '../catalogue/naming.js';
-import type { CallToolResultJson } from '../control/protocol.js';
+import type { CallToolResultJson } from '../protocol/control.js';
 import { McpdError, errorMessage } from '../errors.js';
 import type { Caller, PromptGet, PromptGetResult, ResourceRead, ResourceReadResult, ToolCall } from '../plugins/api.js';
 import type { PluginHost } from '../plugins/host.js';

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { mcpContent, type MCPPromptContentLike } from '@anthropic-ai/sdk/helpers/beta/mcp';
-import type { CallToolResultJson } from '../control/protocol.js';
+import type { CallToolResultJson } from '../protocol/control.js';
 
 export const DEFAULT_MAX_TOOL_RESULT_CHARS = 100_000;
 

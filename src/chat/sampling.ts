@@ -7,7 +7,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, ImageBlockParam, Message, MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import type { CreateMessageRequest, CreateMessageResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ChatConfig, SamplingRule } from '../config/types.js';
-import type { TokenUsage } from '../model.js';
+import type { TokenUsage } from '../protocol/types.js';
 import { chatError, isAbort } from './anthropic.js';
 
 export type SamplingParams = CreateMessageRequest['params'];

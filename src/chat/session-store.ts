@@ -11,7 +11,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync,
 import { join } from 'node:path';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { McpdError } from '../errors.js';
-import type { ChatSessionSummary, TokenUsage } from '../model.js';
+import type { ChatSessionSummary, TokenUsage } from '../protocol/types.js';
 
 export interface TurnRecord {
   id: string;

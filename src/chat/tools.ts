@@ -1,6 +1,6 @@
 /** The catalogue as Claude's tool list, with a cache breakpoint after the last tool. */
 import type { Tool } from '@anthropic-ai/sdk/resources/messages';
-import type { ToolEntry } from '../model.js';
+import type { ToolEntry } from '../protocol/types.js';
 
 export function toClaudeTools(entries: readonly ToolEntry[]): Tool[] {
   const tools = entries.map((entry): Tool => {

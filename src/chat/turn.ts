@@ -15,9 +15,9 @@ import type {
   ToolUseBlock,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ChatConfig } from '../config/types.js';
-import type { CallToolResultJson } from '../control/protocol.js';
+import type { CallToolResultJson } from '../protocol/control.js';
 import { McpdError, errorMessage, isMcpdError } from '../errors.js';
-import type { ApprovalDecision, ChatEvent, ChatTurnResult, ErrorInfo, StopReason, TokenUsage, ToolEntry } from '../model.js';
+import type { ApprovalDecision, ChatEvent, ChatTurnResult, ErrorInfo, StopReason, TokenUsage, ToolEntry } from '../protocol/types.js';
 import { delay } from '../util/time.js';
 import { DEFAULT_MAX_STEPS, DEFAULT_MAX_TOKENS, chatError, isAbort, isRetryable, retryAfterMs } from './anthropic.js';
 import { approvalFor } from './approval.js';

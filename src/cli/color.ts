@@ -2,7 +2,7 @@
  * Colour on a terminal that takes it: never with NO_COLOR (https://no-color.org), --no-color, a
  * pipe or TERM=dumb; FORCE_COLOR forces it.
  */
-import type { ServerState } from '../model.js';
+import type { ServerState } from '../protocol/types.js';
 
 export function colorEnabled(
   stream: { isTTY?: boolean } = process.stdout,

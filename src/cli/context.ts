@@ -1,6 +1,6 @@
 /** What every command gets: its arguments, where the daemon lives, and how to reach it. */
 import { realpathSync } from 'node:fs';
-import { ControlClient } from '../control/client.js';
+import { ControlClient } from '../client/control-client.js';
 import { McpdError } from '../errors.js';
 import { homePaths, resolveHome, type HomePaths } from '../paths.js';
 import type { CliArgs } from './args.js';

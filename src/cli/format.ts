@@ -1,5 +1,5 @@
 /** Human output: durations, tables, one-line summaries. */
-import type { ServerStatus } from '../model.js';
+import type { ServerStatus } from '../protocol/types.js';
 import { colorEnabled, paint, plural, stateColor, type Color } from './color.js';
 
 export function duration(ms: number): string {

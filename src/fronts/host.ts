@@ -8,7 +8,7 @@ import type { RoutedCallOptions } from '../calls/router.js';
 import type { ChatService } from '../chat/service.js';
 import type { ProfileConfig } from '../config/types.js';
 import type { CallOptions, ForwardedRequest } from '../supervisor/managed-server.js';
-import type { CallToolResultJson, Events } from '../control/protocol.js';
+import type { CallToolResultJson, Events } from '../protocol/control.js';
 import type {
   AuthStatus,
   DaemonStatus,
@@ -20,7 +20,7 @@ import type {
   ResourceEntry,
   ServerStatus,
   ToolEntry,
-} from '../model.js';
+} from '../protocol/types.js';
 
 /** The daemon's events, as fronts hear them (chat events go to attached clients instead). */
 export type HostEvents = { [E in Exclude<keyof Events, 'chat:event' | 'call:progress'>]: (params: Events[E]) => void };

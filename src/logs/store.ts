@@ -1,6 +1,6 @@
 /** The daemon's and servers' captured log lines: one bounded ring per source, and a live stream. */
 import { GuardedEmitter } from '../util/emitter.js';
-import type { LogEntry, LogLevel, LogStream } from '../model.js';
+import type { LogEntry, LogLevel, LogStream } from '../protocol/types.js';
 import { Ring } from './ring.js';
 
 export const MAX_LINE_LENGTH = 8 * 1024;

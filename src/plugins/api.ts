@@ -14,10 +14,10 @@
  * counts as failing.
  */
 import type { ResolvedConfig } from '../config/types.js';
-import type { CallToolResultJson } from '../control/protocol.js';
-import type { CatalogueChangedEvent, ReloadResult, ServerState, ToolEntry } from '../model.js';
+import type { CallToolResultJson } from '../protocol/control.js';
+import type { CatalogueChangedEvent, ReloadResult, ServerState, ToolEntry } from '../protocol/types.js';
 
-export type { ToolEntry } from '../model.js';
+export type { ToolEntry } from '../protocol/types.js';
 export type ToolResult = CallToolResultJson;
 
 /** Who made a tool call. */

@@ -9,7 +9,7 @@ import { isValidName } from '../catalogue/naming.js';
 import type { PluginSpec, ResolvedConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
 import type { LogStore, Logger } from '../logs/store.js';
-import type { PluginStatus, ToolEntry } from '../model.js';
+import type { PluginStatus, ToolEntry } from '../protocol/types.js';
 import type {
   DaemonEvent,
   PluginContext,

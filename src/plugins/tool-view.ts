@@ -4,7 +4,7 @@
  */
 import { GuardedEmitter } from '../util/emitter.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
-import type { ToolEntry } from '../model.js';
+import type { ToolEntry } from '../protocol/types.js';
 import type { PluginHost } from './host.js';
 
 export class ToolView extends GuardedEmitter<{ refreshed: () => void }> {

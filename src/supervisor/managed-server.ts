@@ -21,7 +21,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
-import type { ServerState, ServerStateEvent, ServerStatus } from '../model.js';
+import type { ServerState, ServerStateEvent, ServerStatus } from '../protocol/types.js';
 import { NotReadingError } from '../transport/child-stdio.js';
 import { GuardedEmitter } from '../util/emitter.js';
 import { ActionQueue } from './action-queue.js';

@@ -1,5 +1,5 @@
 /** The server state machine: every transition is checked here, illegal ones throw. */
-import type { ServerState } from '../model.js';
+import type { ServerState } from '../protocol/types.js';
 
 const TRANSITIONS: Readonly<Record<ServerState, readonly ServerState[]>> = {
   stopped: ['starting', 'disabled', 'disposed'],

@@ -2,7 +2,7 @@
 import type { ConfigDiff } from '../config/diff.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { McpdError } from '../errors.js';
-import type { ServerStateEvent } from '../model.js';
+import type { ServerStateEvent } from '../protocol/types.js';
 import { GuardedEmitter } from '../util/emitter.js';
 import type { ConnectionDeps, ListKind, ServerLists } from './connection.js';
 import { closestWord } from '../util/suggest.js';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DaemonStatus, ToolEntry } from '../../src/model.js';
+import type { DaemonStatus, ToolEntry } from '../../src/protocol/types.js';
 import { CLI, fixtureEntry, pidAlive, tempDir, waitFor } from '../support/fixtures.js';
 
 const dir = tempDir('mcpd-e2e-');

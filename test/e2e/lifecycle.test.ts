@@ -7,7 +7,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DaemonStatus } from '../../src/model.js';
+import type { DaemonStatus } from '../../src/protocol/types.js';
 import { CLI, fixtureEntry, pidAlive, tempDir, waitFor } from '../support/fixtures.js';
 
 const homes: string[] = [];

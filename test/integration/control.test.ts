@@ -6,10 +6,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ControlClient } from '../../src/control/client.js';
+import { ControlClient } from '../../src/client/control-client.js';
 import { ControlServer } from '../../src/fronts/control/server.js';
 import { isMcpdError } from '../../src/errors.js';
-import type { CatalogueChangedEvent, ServerStateEvent } from '../../src/model.js';
+import type { CatalogueChangedEvent, ServerStateEvent } from '../../src/protocol/types.js';
 import { fixtureEntry, tempDir, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 

@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ControlClient } from '../../src/control/client.js';
+import { ControlClient } from '../../src/client/control-client.js';
 import { Daemon } from '../../src/daemon.js';
 import { isMcpdError } from '../../src/errors.js';
-import type { ServerStateEvent } from '../../src/model.js';
+import type { ServerStateEvent } from '../../src/protocol/types.js';
 import { fixtureEntry, pidAlive, ROOT, tempDir, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 

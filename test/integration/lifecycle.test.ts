@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../../src/config/types.js';
 import { isMcpdError } from '../../src/errors.js';
 import { LogStore } from '../../src/logs/store.js';
-import type { ServerState, ServerStateEvent } from '../../src/model.js';
+import type { ServerState, ServerStateEvent } from '../../src/protocol/types.js';
 import { ManagedServer } from '../../src/supervisor/managed-server.js';
 import { ChildRegistry } from '../../src/supervisor/reaper.js';
 import { fixtureEntry, pidAlive, serverConfig, tempDir, waitFor } from '../support/fixtures.js';

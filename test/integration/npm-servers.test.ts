@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidName } from '../../src/catalogue/naming.js';
-import type { ControlClient } from '../../src/control/client.js';
+import type { ControlClient } from '../../src/client/control-client.js';
 import { ROOT } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 

@@ -9,8 +9,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ControlClient } from '../../src/control/client.js';
-import type { ServerStatus } from '../../src/model.js';
+import type { ControlClient } from '../../src/client/control-client.js';
+import type { ServerStatus } from '../../src/protocol/types.js';
 import { CLI, FAST_RESTART, ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 

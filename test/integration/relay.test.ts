@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ControlClient } from '../../src/control/client.js';
+import type { ControlClient } from '../../src/client/control-client.js';
 import { fixtureEntry } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 

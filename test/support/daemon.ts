@@ -1,7 +1,7 @@
 /** Starting a real Daemon in a temp home on a config written to disk, for integration tests. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ControlClient } from '../../src/control/client.js';
+import { ControlClient } from '../../src/client/control-client.js';
 import { Daemon } from '../../src/daemon.js';
 import { tempDir } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 /** How a chat turn looks in a terminal: streamed text, one line per tool call, a usage line. */
-import type { ChatEvent, TokenUsage } from '../../model.js';
+import type { ChatEvent, TokenUsage } from '../../protocol/types.js';
 
 const DIM = '\u001b[2m';
 const RED = '\u001b[31m';

@@ -4,7 +4,7 @@
  * opens the browser when there is one, and waits until the server runs. `--logout` forgets.
  */
 import { McpdError } from '../../errors.js';
-import type { AuthStatus } from '../../model.js';
+import type { AuthStatus } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { serverLine, table } from '../format.js';
 import { openBrowser } from '../browser.js';

@@ -1,4 +1,4 @@
-import { ELICIT_REQUEST, SAMPLE_REQUEST, type CallToolResultJson, type SampleRequestParams } from '../../control/protocol.js';
+import { ELICIT_REQUEST, SAMPLE_REQUEST, type CallToolResultJson, type SampleRequestParams } from '../../protocol/control.js';
 import type { ElicitParams } from '../elicit-form.js';
 import { McpdError } from '../../errors.js';
 import { connectDaemon, type CliContext } from '../context.js';

@@ -4,9 +4,9 @@
  * approvals, a server's elicitation (a form), a server's sampling request (may Claude answer it?).
  */
 import { createInterface, type Interface } from 'node:readline';
-import type { ControlClient } from '../../control/client.js';
+import type { ControlClient } from '../../client/control-client.js';
 import { McpdError } from '../../errors.js';
-import type { ApprovalDecision, ChatEvent, ChatTurnResult } from '../../model.js';
+import type { ApprovalDecision, ChatEvent, ChatTurnResult } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { table } from '../format.js';
 import { TurnRenderer, shortJson, usageLine } from '../chat/render.js';

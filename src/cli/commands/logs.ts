@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../model.js';
+import type { LogEntry } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
 
 export function renderLog(entry: LogEntry): string {

@@ -1,6 +1,6 @@
 /** `mcpd serve`: the daemon in the foreground. Logs to stderr; SIGINT/SIGTERM stop it cleanly. */
 import type { Daemon } from '../../daemon.js';
-import type { LogEntry } from '../../model.js';
+import type { LogEntry } from '../../protocol/types.js';
 import type { CliContext } from '../context.js';
 import { RotatingFile } from '../../logs/rotating-file.js';
 import { renderLog } from './logs.js';

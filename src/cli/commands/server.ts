@@ -3,9 +3,9 @@
  * servers (add, remove, enable, disable; comments and formatting kept) and reload the daemon
  * when it runs on that file, and list the config's servers with their states.
  */
-import type { ControlClient } from '../../control/client.js';
+import type { ControlClient } from '../../client/control-client.js';
 import { McpdError } from '../../errors.js';
-import type { ServerStatus } from '../../model.js';
+import type { ServerStatus } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { stateColor } from '../color.js';
 import { serverLine, table } from '../format.js';

@@ -1,9 +1,9 @@
 /** `mcpd start`: the daemon in the background, then a one-screen summary once it is ready. */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { ControlClient } from '../../control/client.js';
+import { ControlClient } from '../../client/control-client.js';
 import { McpdError } from '../../errors.js';
-import type { DaemonStatus } from '../../model.js';
+import type { DaemonStatus } from '../../protocol/types.js';
 import { ensureHome } from '../../paths.js';
 import { delay } from '../../util/time.js';
 import { cliEntry, EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';

@@ -1,4 +1,4 @@
-import type { DaemonStatus } from '../../model.js';
+import type { DaemonStatus } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { duration, table } from '../format.js';
 import { stateColor } from '../color.js';

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../logs/store.js';
-import type { FrontStatus } from '../../model.js';
+import type { FrontStatus } from '../../protocol/types.js';
 import type { DaemonHost, Front, HostEvents } from '../host.js';
 import { createHandlers, toRpcError } from './handlers.js';
 import { ControlServer } from './server.js';

@@ -1,6 +1,6 @@
 /** The control methods, each a thin call into the daemon host. Parameters are checked here. */
 import type { ChatWatcher } from '../../chat/service.js';
-import type { RpcErrorObject } from '../../control/jsonrpc.js';
+import type { RpcErrorObject } from '../../protocol/jsonrpc.js';
 import { ElicitResultSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { samplingPreview } from '../../chat/sampling.js';
 import {
@@ -10,9 +10,9 @@ import {
   SAMPLE_REQUEST,
   type MethodName,
   type SampleRequestParams,
-} from '../../control/protocol.js';
+} from '../../protocol/control.js';
 import { McpdError, isMcpdError } from '../../errors.js';
-import type { ApprovalDecision } from '../../model.js';
+import type { ApprovalDecision } from '../../protocol/types.js';
 import type { LazyAbort } from '../../util/abort.js';
 import { MAX_TIMER_MS } from '../../util/limits.js';
 import type { ServerRequestHandler } from '../../supervisor/managed-server.js';

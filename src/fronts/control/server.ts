@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { McpdError } from '../../errors.js';
-import { JsonRpcPeer, type RequestContext, type RpcErrorObject } from '../../control/jsonrpc.js';
+import { JsonRpcPeer, type RequestContext, type RpcErrorObject } from '../../protocol/jsonrpc.js';
 import {
   EVENT_NAMES,
   HANDSHAKE_TIMEOUT_MS,
@@ -27,7 +27,7 @@ import {
   MAX_TOTAL_BUFFERED_BYTES,
   type EventName,
   type Events,
-} from '../../control/protocol.js';
+} from '../../protocol/control.js';
 
 export interface ControlConnection {
   readonly id: number;

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { isLoopbackHost } from '../../config/schema.js';
 import { McpdError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logs/store.js';
-import type { FrontStatus } from '../../model.js';
+import type { FrontStatus } from '../../protocol/types.js';
 import type { DaemonHost, Front } from '../host.js';
 import { createMcpSession, type McpSession } from '../mcp/session.js';
 import { CatalogueView, parseViewPath } from '../mcp/view.js';

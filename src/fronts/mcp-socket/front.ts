@@ -11,7 +11,7 @@ import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logs/store.js';
-import type { FrontStatus } from '../../model.js';
+import type { FrontStatus } from '../../protocol/types.js';
 import type { DaemonHost, Front } from '../host.js';
 import { createMcpSession, type McpSession } from '../mcp/session.js';
 import { CatalogueView, parseViewPath } from '../mcp/view.js';

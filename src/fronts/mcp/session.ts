@@ -30,7 +30,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { isMcpdError, errorMessage } from '../../errors.js';
-import type { McpClientStatus } from '../../model.js';
+import type { McpClientStatus } from '../../protocol/types.js';
 import { VERSION } from '../../version.js';
 import type { RoutedCallOptions } from '../../calls/router.js';
 import type { ServerRequestHandler } from '../../supervisor/managed-server.js';

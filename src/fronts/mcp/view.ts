@@ -7,7 +7,7 @@
 import { isAllowed } from '../../catalogue/glob.js';
 import type { ProfileConfig } from '../../config/types.js';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { PromptEntry, ResourceEntry, ToolEntry } from '../../model.js';
+import type { PromptEntry, ResourceEntry, ToolEntry } from '../../protocol/types.js';
 import type { DaemonHost } from '../host.js';
 
 export type ViewSpec = { kind: 'merged' } | { kind: 'server'; server: string } | { kind: 'profile'; profile: string };

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { McpdError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../logs/store.js';
-import type { FrontStatus } from '../../model.js';
+import type { FrontStatus } from '../../protocol/types.js';
 import type { Front } from '../host.js';
 import { UiGuard } from './guard.js';
 import { UI_PATH, UiHandler } from './handler.js';

@@ -2,7 +2,7 @@
  * A small JSON-RPC 2.0 peer over any text channel. Both ends of the control socket use it.
  * Requests have timeouts and can be cancelled; a malformed message gets a JSON-RPC error.
  */
-import { JSONRPC_ERRORS, CANCEL_NOTIFICATION } from './protocol.js';
+import { JSONRPC_ERRORS, CANCEL_NOTIFICATION } from './control.js';
 import { LazyAbort } from '../util/abort.js';
 import { IdTable } from '../util/id-table.js';
 import { rawJsonOf, responseWithRawResult } from '../util/raw-json.js';

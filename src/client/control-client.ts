@@ -5,7 +5,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { UnixWebSocket } from './unix-websocket.js';
 import { McpdError } from '../errors.js';
-import { JsonRpcPeer, RpcError } from './jsonrpc.js';
+import { JsonRpcPeer, RpcError } from '../protocol/jsonrpc.js';
 import {
   JSONRPC_ERRORS,
   PROTOCOL_VERSION,
@@ -14,7 +14,7 @@ import {
   type MethodName,
   type ParamsOf,
   type ResultOf,
-} from './protocol.js';
+} from '../protocol/control.js';
 
 export interface ConnectOptions {
   socketPath: string;

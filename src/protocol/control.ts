@@ -18,7 +18,7 @@ import type {
   ServerStateEvent,
   ServerStatus,
   ToolEntry,
-} from '../model.js';
+} from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest message the daemon accepts from a client. */
