@@ -29,7 +29,7 @@ import { execa } from 'execa';
 import { ControlClient } from '../src/client/control-client.js';
 import { startBenchDaemon } from './daemon.js';
 import { freePort } from '../test/support/fixtures.js';
-import { abortIsolatingFetch } from '../src/transport/isolated-fetch.js';
+import { abortIsolatingFetch } from '../src/upstream/http/isolated-fetch.js';
 import { memoryBench } from './memory.js';
 import { uiLoadBench } from './ui-load.js';
 

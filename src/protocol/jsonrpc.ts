@@ -3,9 +3,9 @@
  * Requests have timeouts and can be cancelled; a malformed message gets a JSON-RPC error.
  */
 import { JSONRPC_ERRORS, CANCEL_NOTIFICATION } from './control.js';
-import { LazyAbort } from '../util/abort.js';
-import { IdTable } from '../util/id-table.js';
-import { rawJsonOf, responseWithRawResult } from '../util/raw-json.js';
+import { LazyAbort } from '../hotpath/lazy-abort.js';
+import { IdTable } from '../hotpath/id-table.js';
+import { rawJsonOf, responseWithRawResult } from '../hotpath/raw-json.js';
 
 export interface RpcErrorObject {
   code: number;
@@ -59,7 +59,7 @@ interface Pending {
 
 export class JsonRpcPeer {
   private nextId = 1;
-  // Id tables, not Maps: they churn on every request (util/id-table.ts says why that matters).
+  // Id tables, not Maps: they churn on every request (hotpath/id-table.ts says why that matters).
   private readonly pending = new IdTable<Pending>();
   private readonly incoming = new IdTable<LazyAbort>();
   private closedWith: Error | undefined;

@@ -22,17 +22,17 @@ import {
 import type { ServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
 import type { ServerState, ServerStateEvent, ServerStatus } from '../protocol/types.js';
-import { NotReadingError } from '../transport/child-stdio.js';
+import { NotReadingError } from '../upstream/stdio/transport.js';
 import { GuardedEmitter } from '../util/emitter.js';
 import { ActionQueue } from './action-queue.js';
-import { Connection, type ConnectionDeps, type ListKind, type ServerLists } from './connection.js';
+import { Connection, type ConnectionDeps, type ListKind, type ServerLists } from '../upstream/connection.js';
 import { HealthMonitor } from './health.js';
-import type { ExitInfo } from './process.js';
+import type { ExitInfo } from '../upstream/stdio/process.js';
 import { RestartPolicy } from './restart-policy.js';
-import { abortSignalOf, type Cancellation } from '../util/abort.js';
-import { forgetRawJson } from '../util/raw-json.js';
+import { abortSignalOf, type Cancellation } from '../hotpath/lazy-abort.js';
+import { forgetRawJson } from '../hotpath/raw-json.js';
 import { plural } from '../util/plural.js';
-import { needsSignIn, remoteStartError, type RemoteProtocol } from './remote.js';
+import { needsSignIn, remoteStartError, type RemoteProtocol } from '../upstream/http/remote.js';
 import { assertTransition } from './state.js';
 import { z } from 'zod';
 
@@ -118,7 +118,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   private lists: ServerLists = EMPTY_LISTS;
   /**
    * The callers of the calls in flight that can answer the server's requests. A list, not a Set:
-   * it churns on every call (util/id-table.ts says why that matters).
+   * it churns on every call (hotpath/id-table.ts says why that matters).
    */
   private readonly callers: ServerRequestHandler[] = [];
   /** Set once dispose was asked for: from then on every action is refused. */

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { McpdError } from '../errors.js';
 import type { ServerStateEvent } from '../protocol/types.js';
 import { GuardedEmitter } from '../util/emitter.js';
-import type { ConnectionDeps, ListKind, ServerLists } from './connection.js';
+import type { ConnectionDeps, ListKind, ServerLists } from '../upstream/connection.js';
 import { closestWord } from '../util/suggest.js';
 import { ManagedServer } from './managed-server.js';
 

@@ -10,7 +10,7 @@ import { isMcpdError } from '../../src/errors.js';
 import { LogStore } from '../../src/logs/store.js';
 import type { ServerState, ServerStateEvent } from '../../src/protocol/types.js';
 import { ManagedServer } from '../../src/supervisor/managed-server.js';
-import { ChildRegistry } from '../../src/supervisor/reaper.js';
+import { ChildRegistry } from '../../src/upstream/stdio/reaper.js';
 import { fixtureEntry, pidAlive, serverConfig, tempDir, waitFor } from '../support/fixtures.js';
 
 let dir: ReturnType<typeof tempDir>;

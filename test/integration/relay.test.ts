@@ -1,5 +1,5 @@
 /**
- * Results relayed to the control socket as the server wrote them (util/raw-json.ts): whichever
+ * Results relayed to the control socket as the server wrote them (hotpath/raw-json.ts): whichever
  * order a server writes a response's members in, the client reads the result the server sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

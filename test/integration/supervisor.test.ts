@@ -10,8 +10,8 @@ import { isMcpdError } from '../../src/errors.js';
 import { LogStore } from '../../src/logs/store.js';
 import type { ServerState } from '../../src/protocol/types.js';
 import { ManagedServer } from '../../src/supervisor/managed-server.js';
-import { groupAlive } from '../../src/supervisor/process.js';
-import { ChildRegistry } from '../../src/supervisor/reaper.js';
+import { groupAlive } from '../../src/upstream/stdio/process.js';
+import { ChildRegistry } from '../../src/upstream/stdio/reaper.js';
 import { fixtureEntry, pidAlive, resolveConfig, serverConfig, tempDir, waitFor } from '../support/fixtures.js';
 
 let dir: ReturnType<typeof tempDir>;

@@ -4,8 +4,8 @@
  */
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { CallRelay } from '../../src/transport/call-relay.js';
-import { LazyAbort, abortSignalOf, whenAborted } from '../../src/util/abort.js';
+import { CallRelay } from '../../src/hotpath/call-relay.js';
+import { LazyAbort, abortSignalOf, whenAborted } from '../../src/hotpath/lazy-abort.js';
 
 function relay() {
   const sent: Record<string, unknown>[] = [];

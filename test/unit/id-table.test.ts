@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdTable } from '../../src/util/id-table.js';
+import { IdTable } from '../../src/hotpath/id-table.js';
 
 describe('IdTable', () => {
   it('keeps the JSON-RPC ids 1 and "1" apart, and counts what it holds', () => {

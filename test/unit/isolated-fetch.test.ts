@@ -7,7 +7,7 @@ import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortIsolatingFetch } from '../../src/transport/isolated-fetch.js';
+import { abortIsolatingFetch } from '../../src/upstream/http/isolated-fetch.js';
 
 let server: Server;
 let base: string;

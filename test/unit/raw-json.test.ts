@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attachRawJson, forgetRawJson, rawJsonOf, rawResultOf, responseWithRawResult } from '../../src/util/raw-json.js';
+import { attachRawJson, forgetRawJson, rawJsonOf, rawResultOf, responseWithRawResult } from '../../src/hotpath/raw-json.js';
 
 /** What a control client reads from the reply the daemon writes around a line's raw result. */
 function relayed(line: string, ourId: number): unknown {

@@ -13,7 +13,7 @@ import {
 } from '../../protocol/control.js';
 import { McpdError, isMcpdError } from '../../errors.js';
 import type { ApprovalDecision } from '../../protocol/types.js';
-import type { LazyAbort } from '../../util/abort.js';
+import type { LazyAbort } from '../../hotpath/lazy-abort.js';
 import { MAX_TIMER_MS } from '../../util/limits.js';
 import type { ServerRequestHandler } from '../../supervisor/managed-server.js';
 import type { DaemonHost } from '../host.js';

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { WebSocket } from 'ws';
-import { isJsonRpcMessage } from '../../transport/message-shape.js';
+import { isJsonRpcMessage } from '../../hotpath/message-shape.js';
 
 export class WebSocketServerTransport implements Transport {
   onclose?: () => void;

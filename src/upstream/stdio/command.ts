@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { McpdError } from '../errors.js';
+import { McpdError } from '../../errors.js';
 
 function isExecutableFile(path: string): boolean {
   try {

@@ -17,19 +17,19 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpServerConfig, ServerConfig, StdioServerConfig } from '../config/types.js';
 import type { LogStore } from '../logs/store.js';
-import { ChildStdioTransport } from '../transport/child-stdio.js';
-import type { CallRelay } from '../transport/call-relay.js';
-import { resolveCommand } from './command.js';
-import { childEnvironment } from './env.js';
+import { ChildStdioTransport } from './stdio/transport.js';
+import type { CallRelay } from '../hotpath/call-relay.js';
+import { resolveCommand } from './stdio/command.js';
+import { childEnvironment } from './stdio/env.js';
 import { delay } from '../util/time.js';
-import { ServerProcess, type ExitInfo } from './process.js';
-import type { ServerRequestHandler } from './managed-server.js';
-import { INSTANCE_VARIABLE, type ChildRegistry } from './reaper.js';
+import { ServerProcess, type ExitInfo } from './stdio/process.js';
+import type { ServerRequestHandler } from '../supervisor/managed-server.js';
+import { INSTANCE_VARIABLE, type ChildRegistry } from './stdio/reaper.js';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
-import { ServerAuthProvider } from '../auth/provider.js';
-import { AuthStore } from '../auth/store.js';
+import { ServerAuthProvider } from './http/auth/provider.js';
+import { AuthStore } from './http/auth/store.js';
 import { errorMessage } from '../errors.js';
-import { hasCommandHeaders, httpStatus, looksLegacy, remoteTransport, resolveHeaders, type RemoteProtocol } from './remote.js';
+import { hasCommandHeaders, httpStatus, looksLegacy, remoteTransport, resolveHeaders, type RemoteProtocol } from './http/remote.js';
 
 export type ListKind = 'tools' | 'resources' | 'prompts';
 
@@ -86,7 +86,7 @@ export class Connection {
     return this.process?.pid ?? null;
   }
 
-  /** A local server's tool calls go beside the SDK's Client (transport/call-relay.ts); a remote one's through it. */
+  /** A local server's tool calls go beside the SDK's Client (hotpath/call-relay.ts); a remote one's through it. */
   get calls(): CallRelay | undefined {
     return this.transport instanceof ChildStdioTransport ? this.transport.calls : undefined;
   }

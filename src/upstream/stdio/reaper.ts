@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { procStat } from '../util/proc.js';
+import { procStat } from '../../util/proc.js';
 import { groupAlive, groupMembers, signalGroup } from './process.js';
 
 /** The environment variable that marks a server process as spawned by one daemon instance. */

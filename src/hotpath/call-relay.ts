@@ -9,9 +9,9 @@
  * Everything else (initialize, lists, pings, the server's own requests) stays with the SDK.
  */
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { whenAborted, type Cancellation } from '../util/abort.js';
-import { IdTable } from '../util/id-table.js';
-import { attachRawJson, rawResultOf } from '../util/raw-json.js';
+import { whenAborted, type Cancellation } from './lazy-abort.js';
+import { IdTable } from './id-table.js';
+import { attachRawJson, rawResultOf } from './raw-json.js';
 
 export interface RelayOptions {
   timeoutMs: number;
@@ -25,7 +25,7 @@ interface Pending {
   reject: (error: unknown) => void;
   timer: NodeJS.Timeout;
   options: RelayOptions;
-  /** Forgets the abort callback (a plain set for a control request's LazyAbort: util/abort.ts). */
+  /** Forgets the abort callback (a plain set for a control request's LazyAbort: hotpath/lazy-abort.ts). */
   forgetAbort: (() => void) | undefined;
 }
 
@@ -33,7 +33,7 @@ interface Pending {
 const ID_PREFIX = 'mcpd-';
 
 export class CallRelay {
-  /** Not a Map: it churns on every call (util/id-table.ts says why that matters). */
+  /** Not a Map: it churns on every call (hotpath/id-table.ts says why that matters). */
   private readonly pending = new IdTable<Pending>();
   private nextId = 0;
   private closed = false;
@@ -69,7 +69,7 @@ export class CallRelay {
 
   /**
    * Takes a message that is ours (a response to one of our calls, or progress of one); false for
-   * the rest. With the line it was parsed from, a result carries its own text (util/raw-json.ts).
+   * the rest. With the line it was parsed from, a result carries its own text (hotpath/raw-json.ts).
    */
   take(message: JSONRPCMessage, line?: string): boolean {
     const fields = message as Record<string, unknown>;

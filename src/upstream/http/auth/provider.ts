@@ -12,8 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuthClientProvider, OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { HttpServerConfig } from '../config/types.js';
-import { VERSION } from '../version.js';
+import type { HttpServerConfig } from '../../../config/types.js';
+import { VERSION } from '../../../version.js';
 import { AuthStore, type AuthRecord } from './store.js';
 
 /** A sign-in is needed: what the connection ran into. `scope` is what the server asked for. */

@@ -8,11 +8,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { auth, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import type { HttpServerConfig } from '../config/types.js';
-import { McpdError, errorMessage } from '../errors.js';
-import type { Logger } from '../logs/store.js';
-import type { AuthStatus, ServerState } from '../protocol/types.js';
-import { resolveHeaders } from '../supervisor/remote.js';
+import type { HttpServerConfig } from '../../../config/types.js';
+import { McpdError, errorMessage } from '../../../errors.js';
+import type { Logger } from '../../../logs/store.js';
+import type { AuthStatus, ServerState } from '../../../protocol/types.js';
+import { resolveHeaders } from '../remote.js';
 import { ServerAuthProvider } from './provider.js';
 import { AuthStore } from './store.js';
 

@@ -10,10 +10,10 @@ import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.
 import { extractWWWAuthenticateParams, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { execa } from 'execa';
-import { NeedsSignIn } from '../auth/provider.js';
-import type { HeaderValue, HttpServerConfig } from '../config/types.js';
-import { McpdError } from '../errors.js';
-import { abortIsolatingFetch } from '../transport/isolated-fetch.js';
+import { NeedsSignIn } from './auth/provider.js';
+import type { HeaderValue, HttpServerConfig } from '../../config/types.js';
+import { McpdError } from '../../errors.js';
+import { abortIsolatingFetch } from './isolated-fetch.js';
 
 export type RemoteProtocol = 'streamable-http' | 'sse';
 

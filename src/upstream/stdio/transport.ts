@@ -13,9 +13,9 @@ import type { Readable, Writable } from 'node:stream';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { CallRelay } from './call-relay.js';
-import { isJsonRpcMessage } from './message-shape.js';
-import { reclaimAfter } from '../util/reclaim.js';
+import { CallRelay } from '../../hotpath/call-relay.js';
+import { isJsonRpcMessage } from '../../hotpath/message-shape.js';
+import { reclaimAfter } from '../../hotpath/reclaim.js';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /**

@@ -5,9 +5,9 @@
 import { readdirSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
-import { McpdError } from '../errors.js';
-import { procStat } from '../util/proc.js';
-import { delay } from '../util/time.js';
+import { McpdError } from '../../errors.js';
+import { procStat } from '../../util/proc.js';
+import { delay } from '../../util/time.js';
 
 export interface ExitInfo {
   code: number | null;
