@@ -77,9 +77,7 @@ function App() {
   }
   return html`<header>
       <a class="brand" href="#/servers"><img src="icon.svg" alt="" width="22" height="22" /> mcpd</a>
-      <nav>
-        ${TABS.map(([tab, label]) => html`<a href=${`#/${tab}`} class=${route.tab === tab || (tab === 'servers' && !TABS.some(([t]) => t === route.tab)) ? 'active' : ''} data-tab=${tab}>${label}${counts[tab] != null ? html` <span class="count">${counts[tab]}</span>` : ''}</a>`)}
-      </nav>
+      <nav>${TABS.map(([tab, label]) => html`<a href=${`#/${tab}`} class=${route.tab === tab || (tab === 'servers' && !TABS.some(([t]) => t === route.tab)) ? 'active' : ''} data-tab=${tab}>${label}${counts[tab] != null ? html` <span class="count">${counts[tab]}</span>` : ''}</a>`)}</nav>
       <${Connection} />
     </header>
     <main>${view}</main>`;

@@ -16,10 +16,7 @@ export function Json({ value }) {
 }
 
 export function Collapsible({ title, open = false, children }) {
-  return html`<details open=${open}>
-    <summary>${title}</summary>
-    ${children}
-  </details>`;
+  return html`<details open=${open}><summary>${title}</summary>${children}</details>`;
 }
 
 function dataUrl(mimeType, data) {
@@ -36,16 +33,9 @@ export function ContentBlock({ block }) {
     case 'audio':
       return html`<audio class="content-audio" controls src=${dataUrl(block.mimeType, block.data)}></audio>`;
     case 'resource_link':
-      return html`<div class="content-link">
-        🔗 <a href=${`#/resources?uri=${encodeURIComponent(block.uri)}`}>${block.name ?? block.uri}</a>
-        <code>${block.uri}</code
-        >${block.mimeType ? html` <span class="muted">${block.mimeType}</span>` : ''}${block.description ? html`<div class="muted">${block.description}</div>` : ''}
-      </div>`;
+      return html`<div class="content-link">🔗 <a href=${`#/resources?uri=${encodeURIComponent(block.uri)}`}>${block.name ?? block.uri}</a> <code>${block.uri}</code>${block.mimeType ? html` <span class="muted">${block.mimeType}</span>` : ''}${block.description ? html`<div class="muted">${block.description}</div>` : ''}</div>`;
     case 'resource':
-      return html`<div class="content-resource">
-        <div class="muted">resource <code>${block.resource.uri}</code> ${block.resource.mimeType ?? ''}</div>
-        <${ResourceContents} contents=${[block.resource]} />
-      </div>`;
+      return html`<div class="content-resource"><div class="muted">resource <code>${block.resource.uri}</code> ${block.resource.mimeType ?? ''}</div><${ResourceContents} contents=${[block.resource]} /></div>`;
     default:
       return html`<${Json} value=${block} />`;
   }
@@ -68,9 +58,7 @@ export function ResourceContents({ contents }) {
 /** A CallToolResult: its content blocks, its structured content, and whether it is an error. */
 export function ToolResult({ result, durationMs }) {
   return html`<div class=${`result ${result.isError ? 'result-error' : 'result-ok'}`} data-testid="tool-result">
-    <div class="result-head">
-      ${result.isError ? 'Tool error' : 'Result'}${durationMs != null ? html` <span class="muted">in ${durationMs} ms</span>` : ''}
-    </div>
+    <div class="result-head">${result.isError ? 'Tool error' : 'Result'}${durationMs != null ? html` <span class="muted">in ${durationMs} ms</span>` : ''}</div>
     ${(result.content ?? []).map((block) => html`<${ContentBlock} block=${block} />`)}
     ${result.structuredContent ? html`<${Collapsible} title="structuredContent" open=${true}><${Json} value=${result.structuredContent} /><//>` : ''}
   </div>`;
@@ -149,28 +137,15 @@ export function SchemaFields({ schema, values, onChange, idPrefix = 'f' }) {
   return properties.map(([name, prop]) => {
     const kind = kindOf(prop);
     const id = `${idPrefix}-${name}`;
-    const label = html`<label for=${id}
-      >${prop.title ?? name}${required.has(name) ? html`<span class="required" title="required">*</span>` : ''}
-      <span class="muted">${kind === 'json' ? 'JSON' : kind === 'list' ? `one ${prop.items.type} per line` : kind}</span></label
-    >`;
+    const label = html`<label for=${id}>${prop.title ?? name}${required.has(name) ? html`<span class="required" title="required">*</span>` : ''} <span class="muted">${kind === 'json' ? 'JSON' : kind === 'list' ? `one ${prop.items.type} per line` : kind}</span></label>`;
     let input;
     if (kind === 'boolean') input = html`<input id=${id} name=${name} type="checkbox" checked=${values[name]} onChange=${set(name)} />`;
     else if (kind === 'enum')
-      input = html`<select id=${id} name=${name} value=${values[name]} onChange=${set(name)}>
-        <option value="">—</option>
-        ${prop.enum.map((v) => html`<option value=${v}>${v}</option>`)}
-      </select>`;
+      input = html`<select id=${id} name=${name} value=${values[name]} onChange=${set(name)}><option value="">—</option>${prop.enum.map((v) => html`<option value=${v}>${v}</option>`)}</select>`;
     else if (kind === 'json' || kind === 'list')
       input = html`<textarea id=${id} name=${name} rows="3" value=${values[name]} onInput=${set(name)} />`;
     else
-      input = html`<input
-        id=${id}
-        name=${name}
-        type=${kind === 'string' ? (prop.format === 'email' ? 'email' : 'text') : 'number'}
-        step=${kind === 'number' ? 'any' : '1'}
-        value=${values[name]}
-        onInput=${set(name)}
-      />`;
+      input = html`<input id=${id} name=${name} type=${kind === 'string' ? (prop.format === 'email' ? 'email' : 'text') : 'number'} step=${kind === 'number' ? 'any' : '1'} value=${values[name]} onInput=${set(name)} />`;
     return html`<div class="field">${label}${input}${prop.description ? html`<div class="hint">${prop.description}</div>` : ''}</div>`;
   });
 }

@@ -143,9 +143,7 @@ async function send(message) {
 
 function Usage({ usage }) {
   if (!usage) return null;
-  return html`<span class="muted"
-    >${usage.inputTokens} in, ${usage.outputTokens} out${usage.cacheReadInputTokens ? `, ${usage.cacheReadInputTokens} cached` : ''}</span
-  >`;
+  return html`<span class="muted">${usage.inputTokens} in, ${usage.outputTokens} out${usage.cacheReadInputTokens ? `, ${usage.cacheReadInputTokens} cached` : ''}</span>`;
 }
 
 function ElicitationAnswer({ part }) {
@@ -171,11 +169,7 @@ function ElicitationAnswer({ part }) {
   };
   return html`<form onSubmit=${accept}>
     <${SchemaFields} schema=${event.requestedSchema} values=${values} onChange=${setValues} idPrefix=${`el-${event.requestId}`} />
-    <div class="actions">
-      <button type="submit" class="primary">Send</button
-      ><button type="button" onClick=${() => answer({ action: 'decline' })}>Decline</button
-      ><button type="button" onClick=${() => answer({ action: 'cancel' })}>Cancel</button>
-    </div>
+    <div class="actions"><button type="submit" class="primary">Send</button><button type="button" onClick=${() => answer({ action: 'decline' })}>Decline</button><button type="button" onClick=${() => answer({ action: 'cancel' })}>Cancel</button></div>
     <${ErrorBox} error=${error} />
   </form>`;
 }
@@ -191,17 +185,11 @@ function RequestPart({ part }) {
     }
     changed();
   };
-  const buttons = html`<div class="actions">
-    <button class="primary" onClick=${() => decide('yes')}>Yes</button><button onClick=${() => decide('no')}>No</button
-    ><button onClick=${() => decide('always')}>Always</button>
-  </div>`;
+  const buttons = html`<div class="actions"><button class="primary" onClick=${() => decide('yes')}>Yes</button><button onClick=${() => decide('no')}>No</button><button onClick=${() => decide('always')}>Always</button></div>`;
   let body;
-  if (event.type === 'approval_request')
-    body = html`<div>Run <code>${event.name}</code>?</div>
-      <${Json} value=${event.input} />`;
+  if (event.type === 'approval_request') body = html`<div>Run <code>${event.name}</code>?</div><${Json} value=${event.input} />`;
   else if (event.type === 'sampling_request')
-    body = html`<div><b>${event.server}</b> (tool <code>${event.tool}</code>) asks Claude, up to ${event.maxTokens} tokens:</div>
-      <pre class="content-text">${event.preview}</pre>`;
+    body = html`<div><b>${event.server}</b> (tool <code>${event.tool}</code>) asks Claude, up to ${event.maxTokens} tokens:</div><pre class="content-text">${event.preview}</pre>`;
   else body = html`<div><b>${event.server}</b> (tool <code>${event.tool}</code>) asks: ${event.message}</div>`;
   return html`<div class="request" data-testid="chat-request">
     ${body}
@@ -211,25 +199,14 @@ function RequestPart({ part }) {
 
 function Turn({ turn }) {
   return html`<div class="turn">
-    ${
-      turn.prompt
-        ? html`<div class="message user">
-            <div class="role">you</div>
-            <div class="content-text">${turn.prompt}</div>
-          </div>`
-        : ''
-    }
-    <div class="message assistant">
-      <div class="role">claude</div>
+    ${turn.prompt ? html`<div class="message user"><div class="role">you</div><div class="content-text">${turn.prompt}</div></div>` : ''}
+    <div class="message assistant"><div class="role">claude</div>
       ${turn.parts.map((part) => {
         if (part.kind === 'text') return html`<div class="content-text">${part.text}</div>`;
         if (part.kind === 'notice') return html`<div class="muted">${part.text}</div>`;
         if (part.kind === 'request') return html`<${RequestPart} part=${part} />`;
         return html`<details class=${`tool-call ${part.end ? (part.end.ok ? 'ok' : 'failed') : 'running'}`}>
-          <summary>
-            <code>${part.name}</code>
-            ${part.end ? `${part.end.ok ? '✓' : '✗'} ${part.end.durationMs} ms` : part.progress ? `… ${part.progress.progress}${part.progress.total ? `/${part.progress.total}` : ''}` : '…'}
-          </summary>
+          <summary><code>${part.name}</code> ${part.end ? `${part.end.ok ? '✓' : '✗'} ${part.end.durationMs} ms` : part.progress ? `… ${part.progress.progress}${part.progress.total ? `/${part.progress.total}` : ''}` : '…'}</summary>
           <${Json} value=${part.input} />
           ${part.end ? html`<pre class="content-text">${part.end.summary}${part.end.truncated ? '\n(shortened)' : ''}</pre>` : ''}
         </details>`;
@@ -266,39 +243,22 @@ export function ChatView({ sessionId }) {
       <button class="primary" onClick=${() => (location.hash = '#/chat')}>New chat</button>
       <${ErrorBox} error=${chat.loadError} />
       <ul data-testid="chat-sessions">
-        ${chat.sessions.map(
-          (s) =>
-            html`<li key=${s.id} class=${s.id === chat.sessionId ? 'selected' : ''}>
-              <a href=${href('chat', s.id)}>${s.title || '(untitled)'}</a>
-              <div class="muted">${s.model} · ${s.turns} turns · ${since(s.updatedAt)} ago${s.running ? ' · running' : ''}</div>
-            </li>`,
-        )}
+        ${chat.sessions.map((s) => html`<li key=${s.id} class=${s.id === chat.sessionId ? 'selected' : ''}><a href=${href('chat', s.id)}>${s.title || '(untitled)'}</a><div class="muted">${s.model} · ${s.turns} turns · ${since(s.updatedAt)} ago${s.running ? ' · running' : ''}</div></li>`)}
       </ul>
     </div>
     <div class="pane chat-pane">
       <div class="transcript" ref=${box} data-testid="chat-transcript">
-        ${chat.history.map(
-          (m) =>
-            html`<div class=${`message ${m.role}`}>
-              <div class="role">${m.role === 'user' ? 'you' : 'claude'}</div>
-              <div class="content-text">${m.text}</div>
-            </div>`,
-        )}
+        ${chat.history.map((m) => html`<div class=${`message ${m.role}`}><div class="role">${m.role === 'user' ? 'you' : 'claude'}</div><div class="content-text">${m.text}</div></div>`)}
         ${chat.turns.map((t) => html`<${Turn} key=${t.turnId} turn=${t} />`)}
         ${!chat.sessionId && chat.turns.length === 0 ? html`<p class="muted">A new chat with Claude over every tool of the catalogue. Approvals and servers' questions are answered here.</p>` : ''}
       </div>
       <${ErrorBox} error=${chat.error} />
       <form class="composer" onSubmit=${submit}>
-        <textarea
-          rows="3"
-          placeholder="Message Claude… (Ctrl+Enter sends)"
-          value=${draft}
-          onInput=${(e) => setDraft(e.target.value)}
-          onKeyDown=${(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit(e);
-          }}
-          aria-label="Message"
-        />
+        <textarea rows="3" placeholder="Message Claude… (Ctrl+Enter sends)" value=${draft} onInput=${(e) => setDraft(e.target.value)} onKeyDown=${(
+          e,
+        ) => {
+          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit(e);
+        }} aria-label="Message" />
         <div class="actions">
           <button type="submit" class="primary" disabled=${running || !draft.trim()}>Send</button>
           ${chat.running ? html`<button type="button" onClick=${() => daemon.request('chat.cancel', { sessionId: chat.sessionId })}>Cancel turn</button>` : ''}

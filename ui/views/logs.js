@@ -58,16 +58,8 @@ export function LogsView({ source: initialSource }) {
       <select value=${level} onChange=${(e) => setLevel(e.target.value)} aria-label="Level">
         ${LEVELS.map((l) => html`<option value=${l}>${l} and above</option>`)}
       </select>
-      <input
-        type="search"
-        placeholder="Filter text…"
-        value=${text}
-        onInput=${(e) => setText(e.target.value)}
-        aria-label="Filter log text"
-      />
-      <button onClick=${() => setPaused(paused ? null : [...logs])}>
-        ${paused ? `Resume${waiting > 0 ? ` (${waiting} new)` : ''}` : 'Pause'}
-      </button>
+      <input type="search" placeholder="Filter text…" value=${text} onInput=${(e) => setText(e.target.value)} aria-label="Filter log text" />
+      <button onClick=${() => setPaused(paused ? null : [...logs])}>${paused ? `Resume${waiting > 0 ? ` (${waiting} new)` : ''}` : 'Pause'}</button>
       <span class="muted">${shown.length} lines</span>
     </div>
     <div class="log-lines" ref=${box} data-testid="log-lines">

@@ -20,13 +20,9 @@ function Actions({ server }) {
   };
   const down = ['stopped', 'failed', 'disabled', 'needs-auth'].includes(server.state);
   return html`<div class="actions">
-    <button onClick=${() => act('start')} disabled=${busy || !down || server.state === 'disposed'}>
-      ${busy === 'start' ? 'Starting…' : 'Start'}
-    </button>
+    <button onClick=${() => act('start')} disabled=${busy || !down || server.state === 'disposed'}>${busy === 'start' ? 'Starting…' : 'Start'}</button>
     <button onClick=${() => act('stop')} disabled=${busy || down}>${busy === 'stop' ? 'Stopping…' : 'Stop'}</button>
-    <button onClick=${() => act('restart')} disabled=${busy || server.state === 'disposed'}>
-      ${busy === 'restart' ? 'Restarting…' : 'Restart'}
-    </button>
+    <button onClick=${() => act('restart')} disabled=${busy || server.state === 'disposed'}>${busy === 'restart' ? 'Restarting…' : 'Restart'}</button>
     <${ErrorBox} error=${error} />
   </div>`;
 }
@@ -51,24 +47,12 @@ function ServerDetail({ server }) {
     ...logs.filter((e) => e.source === server.name && e.stream === 'stderr' && e.seq > (stderr.at(-1)?.seq ?? Infinity)),
   ].slice(-20);
   return html`<div class="detail" data-testid="server-detail">
-    <h3>
-      ${server.name} ${server.serverInfo ? html`<span class="muted">${server.serverInfo.name} ${server.serverInfo.version}</span>` : ''}
-    </h3>
-    ${
-      server.lastError
-        ? html`<h4>Last error</h4>
-            <${ErrorBox} error=${server.lastError} />`
-        : ''
-    }
+    <h3>${server.name} ${server.serverInfo ? html`<span class="muted">${server.serverInfo.name} ${server.serverInfo.version}</span>` : ''}</h3>
+    ${server.lastError ? html`<h4>Last error</h4><${ErrorBox} error=${server.lastError} />` : ''}
     <h4>stderr, last lines</h4>
     ${tail.length === 0 ? html`<p class="muted">Nothing on stderr.</p>` : html`<pre class="log-tail">${tail.map((e) => `${time(e.time)}  ${e.text}\n`)}</pre>`}
-    <p>
-      <a href=${`#/logs?source=${encodeURIComponent(server.name)}`}>All of its logs →</a> ·
-      <a href=${`#/tools?q=${encodeURIComponent(`${server.name}__`)}`}>Its tools →</a>
-    </p>
-    <${Collapsible} title="Config (secrets masked)" open=${true}
-      >${config ? html`<${Json} value=${config} />` : html`<p class="muted">Loading…</p>`}<//
-    >
+    <p><a href=${`#/logs?source=${encodeURIComponent(server.name)}`}>All of its logs →</a> · <a href=${`#/tools?q=${encodeURIComponent(`${server.name}__`)}`}>Its tools →</a></p>
+    <${Collapsible} title="Config (secrets masked)" open=${true}>${config ? html`<${Json} value=${config} />` : html`<p class="muted">Loading…</p>`}<//>
   </div>`;
 }
 
@@ -86,63 +70,34 @@ export function ServersView({ selected }) {
   return html`<section>
     <div class="summary">
       <span>mcpd ${status.version}, pid ${status.pid}, up ${duration(status.uptimeMs)}</span>
-      <span
-        >${plural(status.servers.length, 'server')}:
-        ${
-          Object.entries(counts)
-            .map(([s, n]) => `${n} ${s}`)
-            .join(', ') || 'none'
-        }</span
-      >
+      <span>${plural(status.servers.length, 'server')}: ${
+        Object.entries(counts)
+          .map(([s, n]) => `${n} ${s}`)
+          .join(', ') || 'none'
+      }</span>
       <span>${plural(status.toolCount, 'tool')}</span>
       <span>memory ${bytes(status.memory.rss)}</span>
       <span title=${status.configFile ?? ''}>config <code>${status.configFile ?? '(none)'}</code></span>
     </div>
-    ${
-      status.configError
-        ? html`<div class="error" role="alert">
-            The config on disk failed to load (${status.configError.time}); the running config stays:
-            <pre>${status.configError.message}</pre>
-          </div>`
-        : ''
-    }
+    ${status.configError ? html`<div class="error" role="alert">The config on disk failed to load (${status.configError.time}); the running config stays:<pre>${status.configError.message}</pre></div>` : ''}
     ${status.servers.length === 0 ? html`<p class="muted">No servers configured. Add one with <code>mcpd server add</code>.</p>` : ''}
     <table class="servers" data-testid="servers">
-      <thead>
-        <tr>
-          <th>Server</th>
-          <th>State</th>
-          <th>Via</th>
-          <th>PID</th>
-          <th>Uptime</th>
-          <th>Restarts</th>
-          <th>Tools</th>
-          <th>Resources</th>
-          <th>Prompts</th>
-          <th>Last error</th>
-          <th></th>
-        </tr>
-      </thead>
+      <thead><tr><th>Server</th><th>State</th><th>Via</th><th>PID</th><th>Uptime</th><th>Restarts</th><th>Tools</th><th>Resources</th><th>Prompts</th><th>Last error</th><th></th></tr></thead>
       <tbody>
         ${status.servers.map(
-          (s) =>
-            html`<tr key=${s.name} data-server=${s.name} class=${s.name === selected ? 'selected' : ''}>
-              <td><a href=${href('servers', s.name)}>${s.name}</a></td>
-              <td>
-                <${StateBadge}
-                  state=${s.state}
-                />${s.state === 'backoff' && s.nextRetryMs != null ? html` <span class="muted">retry in ${duration(s.nextRetryMs)}</span>` : ''}
-              </td>
-              <td>${s.transport}</td>
-              <td class="num" data-col="pid">${s.pid ?? '-'}</td>
-              <td class="num">${since(s.runningSince)}</td>
-              <td class="num" data-col="restarts">${s.restarts}</td>
-              <td class="num">${s.state === 'running' ? s.toolCount : '-'}</td>
-              <td class="num">${s.state === 'running' ? s.resourceCount : '-'}</td>
-              <td class="num">${s.state === 'running' ? s.promptCount : '-'}</td>
-              <td class="last-error">${s.lastError ? s.lastError.message.split('\n')[0] : ''}</td>
-              <td><${Actions} server=${s} /></td>
-            </tr>`,
+          (s) => html`<tr key=${s.name} data-server=${s.name} class=${s.name === selected ? 'selected' : ''}>
+          <td><a href=${href('servers', s.name)}>${s.name}</a></td>
+          <td><${StateBadge} state=${s.state} />${s.state === 'backoff' && s.nextRetryMs != null ? html` <span class="muted">retry in ${duration(s.nextRetryMs)}</span>` : ''}</td>
+          <td>${s.transport}</td>
+          <td class="num" data-col="pid">${s.pid ?? '-'}</td>
+          <td class="num">${since(s.runningSince)}</td>
+          <td class="num" data-col="restarts">${s.restarts}</td>
+          <td class="num">${s.state === 'running' ? s.toolCount : '-'}</td>
+          <td class="num">${s.state === 'running' ? s.resourceCount : '-'}</td>
+          <td class="num">${s.state === 'running' ? s.promptCount : '-'}</td>
+          <td class="last-error">${s.lastError ? s.lastError.message.split('\n')[0] : ''}</td>
+          <td><${Actions} server=${s} /></td>
+        </tr>`,
         )}
       </tbody>
     </table>

@@ -25,10 +25,7 @@ function Question({ question }) {
     return html`<div class="request" data-testid="call-question">
       <div><b>${params.server}</b> (tool <code>${params.tool}</code>) asks Claude, up to ${params.maxTokens} tokens:</div>
       <pre class="content-text">${params.preview}</pre>
-      <div class="actions">
-        <button type="button" class="primary" onClick=${() => answer({ decision: 'yes' })}>Yes</button
-        ><button type="button" onClick=${() => answer({ decision: 'no' })}>No</button>
-      </div>
+      <div class="actions"><button type="button" class="primary" onClick=${() => answer({ decision: 'yes' })}>Yes</button><button type="button" onClick=${() => answer({ decision: 'no' })}>No</button></div>
     </div>`;
   }
   const accept = () => {
@@ -41,11 +38,7 @@ function Question({ question }) {
   return html`<div class="request" data-testid="call-question">
     <div>The server asks: ${params.message}</div>
     <${SchemaFields} schema=${params.requestedSchema} values=${values} onChange=${setValues} idPrefix="question" />
-    <div class="actions">
-      <button type="button" class="primary" onClick=${accept}>Send</button
-      ><button type="button" onClick=${() => answer({ action: 'decline' })}>Decline</button
-      ><button type="button" onClick=${() => answer({ action: 'cancel' })}>Cancel</button>
-    </div>
+    <div class="actions"><button type="button" class="primary" onClick=${accept}>Send</button><button type="button" onClick=${() => answer({ action: 'decline' })}>Decline</button><button type="button" onClick=${() => answer({ action: 'cancel' })}>Cancel</button></div>
     <${ErrorBox} error=${error} />
   </div>`;
 }
@@ -64,9 +57,7 @@ function Annotations({ annotations }) {
   if (!annotations) return null;
   const hints = Object.entries(annotations).filter(([key]) => key !== 'title');
   if (hints.length === 0) return null;
-  return html`<div class="chips">
-    ${hints.map(([key, value]) => html`<span class=${`chip ${value === true ? 'on' : ''}`}>${key.replace(/Hint$/, '')}${value === true ? '' : `: ${JSON.stringify(value)}`}</span>`)}
-  </div>`;
+  return html`<div class="chips">${hints.map(([key, value]) => html`<span class=${`chip ${value === true ? 'on' : ''}`}>${key.replace(/Hint$/, '')}${value === true ? '' : `: ${JSON.stringify(value)}`}</span>`)}</div>`;
 }
 
 function CallForm({ tool }) {
@@ -143,10 +134,7 @@ function CallForm({ tool }) {
 function ToolDetail({ tool }) {
   return html`<div class="detail" data-testid="tool-detail">
     <h3>${tool.title ?? tool.name}</h3>
-    <div class="muted">
-      <code>${tool.name}</code> · server <a href=${href('servers', tool.server)}>${tool.server}</a> (its name:
-      <code>${tool.originalName}</code>)
-    </div>
+    <div class="muted"><code>${tool.name}</code> · server <a href=${href('servers', tool.server)}>${tool.server}</a> (its name: <code>${tool.originalName}</code>)</div>
     <${Annotations} annotations=${tool.annotations} />
     ${tool.description ? html`<p class="description">${tool.description}</p>` : ''}
     <${Collapsible} title="Input schema"><${Json} value=${tool.inputSchema} /><//>
@@ -162,26 +150,12 @@ export function ToolsView({ selected, query: initialQuery }) {
   const tool = tools.find((t) => t.name === selected);
   return html`<section class="split">
     <div class="list">
-      <input
-        type="search"
-        placeholder=${`Search ${tools.length} tools…`}
-        value=${query}
-        onInput=${(e) => setQuery(e.target.value)}
-        aria-label="Search tools"
-      />
+      <input type="search" placeholder=${`Search ${tools.length} tools…`} value=${query} onInput=${(e) => setQuery(e.target.value)} aria-label="Search tools" />
       <ul data-testid="tool-list">
-        ${shown.map(
-          (t) =>
-            html`<li key=${t.name} class=${t.name === selected ? 'selected' : ''}>
-              <a href=${href('tools', t.name)}><code>${t.name}</code></a
-              >${t.description ? html`<div class="muted clamp">${t.description}</div>` : ''}
-            </li>`,
-        )}
+        ${shown.map((t) => html`<li key=${t.name} class=${t.name === selected ? 'selected' : ''}><a href=${href('tools', t.name)}><code>${t.name}</code></a>${t.description ? html`<div class="muted clamp">${t.description}</div>` : ''}</li>`)}
       </ul>
       ${shown.length === 0 ? html`<p class="muted">No tool matches.</p>` : ''}
     </div>
-    <div class="pane">
-      ${tool ? html`<${ToolDetail} tool=${tool} />` : selected ? html`<p class="muted">No tool named <code>${selected}</code> in the catalogue now.</p>` : html`<p class="muted">Choose a tool.</p>`}
-    </div>
+    <div class="pane">${tool ? html`<${ToolDetail} tool=${tool} />` : selected ? html`<p class="muted">No tool named <code>${selected}</code> in the catalogue now.</p>` : html`<p class="muted">Choose a tool.</p>`}</div>
   </section>`;
 }
