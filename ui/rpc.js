@@ -2,15 +2,6 @@
 // WebSocket at /ui/ws, authenticated by the dashboard's cookie. Reconnects by itself.
 
 const PROTOCOL_VERSION = 1;
-export const EVENTS = [
-  'server:state',
-  'catalogue:changed',
-  'log:line',
-  'config:reloaded',
-  'daemon:stopping',
-  'client:connected',
-  'client:disconnected',
-];
 const REQUEST_TIMEOUT_MS = 120_000;
 
 export class RpcError extends Error {
@@ -67,11 +58,9 @@ export class Daemon {
     this.ws = ws;
     ws.onopen = async () => {
       try {
-        // Sent back to back: the daemon handles a connection's requests in order, hello first.
-        const [hello] = await Promise.all([
-          this.request('hello', { protocolVersion: PROTOCOL_VERSION, client: 'mcpd-ui' }),
-          this.request('events.subscribe', { events: EVENTS }),
-        ]);
+        const hello = await this.request('hello', { protocolVersion: PROTOCOL_VERSION, client: 'mcpd-ui' });
+        // Every event the daemon has (hello names them): the page shows them all.
+        await this.request('events.subscribe', { events: hello.events });
         const previous = this.info;
         this.info = hello.daemon;
         this.attempt = 0;

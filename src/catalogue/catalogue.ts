@@ -6,7 +6,7 @@ import { GuardedEmitter } from '../util/emitter.js';
 import type { Prompt, Resource, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolFilter } from '../config/types.js';
 import type { CatalogueChangedEvent, PromptEntry, ResourceEntry, ToolEntry } from '../protocol/types.js';
-import { isAllowed } from './glob.js';
+import { isAllowed } from '../util/glob.js';
 import { assignNames } from './naming.js';
 
 type Kind = 'tools' | 'resources' | 'prompts';

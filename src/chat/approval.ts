@@ -1,5 +1,5 @@
 /** Which tool calls run at once, which ask the person first, which never run. */
-import { matchesAny } from '../catalogue/glob.js';
+import { matchesAny } from '../util/glob.js';
 import type { ApprovalAction, ChatConfig } from '../config/types.js';
 
 export function approvalFor(tool: string, config: ChatConfig['approval'], alwaysAllowed: readonly string[]): ApprovalAction {

@@ -7,20 +7,22 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, ImageBlockParam, Message, MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import type { CreateMessageRequest, CreateMessageResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ChatConfig, SamplingRule } from '../config/types.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logs/store.js';
+import type { SampleRequestParams } from '../protocol/control.js';
+import { JsonRpcError } from '../protocol/jsonrpc.js';
 import type { TokenUsage } from '../protocol/types.js';
-import { chatError, isAbort } from './anthropic.js';
+import type { ApprovalDecision } from '../protocol/types.js';
+import { chatError, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, isAbort } from './anthropic.js';
 
 export type SamplingParams = CreateMessageRequest['params'];
 
 /** JSON-RPC code the MCP spec gives for "the user rejected the sampling request". */
 export const USER_REJECTED = -1;
 
-/**
- * A refusal the server's SDK turns into a JSON-RPC error with this code and message. A plain
- * Error (not an McpError) so the message does not get a second "MCP error N:" prefix.
- */
-export function samplingRefusal(message: string, code = USER_REJECTED): Error {
-  return Object.assign(new Error(message), { code });
+/** A refusal the server's SDK turns into a JSON-RPC error with this code and message. */
+export function samplingRefusal(message: string, code = USER_REJECTED): JsonRpcError {
+  return new JsonRpcError(code, message);
 }
 
 export function samplingRule(config: ChatConfig): SamplingRule {
@@ -117,4 +119,57 @@ export function samplingPreview(params: SamplingParams, max = 300): string {
     .replace(/\s+/g, ' ')
     .trim();
   return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** The question put to a person before a server's sampling request goes to Claude. */
+export function samplingQuestion(server: string, tool: string, params: SamplingParams): SampleRequestParams {
+  return {
+    server,
+    tool,
+    preview: samplingPreview(params),
+    ...(params.systemPrompt ? { systemPrompt: params.systemPrompt } : {}),
+    maxTokens: params.maxTokens,
+  };
+}
+
+export interface SampleOptions {
+  server: string;
+  model?: string | undefined;
+  signal: AbortSignal;
+  /** Puts the request to a person (chat.sampling "ask"): null when nobody answered. */
+  ask?: (() => Promise<ApprovalDecision | null>) | undefined;
+  config: ChatConfig;
+  client: () => Promise<Anthropic>;
+  log: Logger;
+}
+
+/**
+ * A server's sampling request under chat.sampling: refused (`deny`), put to the person first
+ * (`ask`, through `ask`; refused when there is nobody to ask), then answered with Claude.
+ */
+export async function sampleUnderRule(params: SamplingParams, options: SampleOptions): Promise<SampledAnswer> {
+  const { config } = options;
+  const rule = samplingRule(config);
+  const declined = `mcpd declined the sampling request of server "${options.server}"`;
+  if (rule === 'deny') throw samplingRefusal(`${declined}: its config forbids sampling (chat.sampling is "deny")`);
+  if (rule === 'ask') {
+    if (!options.ask) {
+      throw samplingRefusal(
+        `${declined}: it needs a person's approval (chat.sampling is "ask") and nobody can answer here; set chat.sampling to "allow" to sample without asking`,
+      );
+    }
+    const decision = await options.ask();
+    if (decision === null) throw samplingRefusal(`${declined}: nobody answered`);
+    if (decision === 'no') throw samplingRefusal(`${declined}: the user declined it`);
+  }
+  let anthropic: Anthropic;
+  try {
+    anthropic = await options.client();
+  } catch (error) {
+    throw samplingRefusal(`${declined}: ${errorMessage(error)}`, -32603);
+  }
+  const model = options.model ?? config.model ?? DEFAULT_MODEL;
+  const answer = await sampleWithClaude(anthropic, params, model, config.maxTokens ?? DEFAULT_MAX_TOKENS, options.signal);
+  options.log.info(`server ${options.server} sampled ${model}: ${answer.usage.inputTokens} in / ${answer.usage.outputTokens} out tokens`);
+  return answer;
 }

@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { ControlClient } from '../client/control-client.js';
 import { McpdError } from '../errors.js';
-import { homePaths, resolveHome, type HomePaths } from '../paths.js';
+import { homePaths, resolveHome, type HomePaths } from '../home/paths.js';
 import type { CliArgs } from './args.js';
 
 export { EXIT_ALREADY_RUNNING } from './exit-codes.js';

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { MAX_TIMER_MS } from '../util/limits.js';
+import { isLoopbackHost } from '../util/loopback.js';
 import {
   type ApprovalAction,
   type SamplingRule,
@@ -129,11 +130,6 @@ function schemas(strict: boolean) {
 
 const STRICT = schemas(true);
 const LOOSE = schemas(false);
-
-/** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
 
 function joinPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
   let out = prefix;

@@ -14,14 +14,14 @@
  * counts as failing.
  */
 import type { ResolvedConfig } from '../config/types.js';
-import type { CallToolResultJson } from '../protocol/control.js';
+import type { Caller, CallToolResultJson } from '../protocol/calls.js';
 import type { CatalogueChangedEvent, ReloadResult, ServerState, ToolEntry } from '../protocol/types.js';
 
 export type { ToolEntry } from '../protocol/types.js';
 export type ToolResult = CallToolResultJson;
 
 /** Who made a tool call. */
-export type Caller = 'chat' | 'cli' | 'mcp-client';
+export type { Caller };
 
 export interface ToolCall {
   /** Unique per call: pairs a beforeToolCall with its afterToolCall and its `tool:called` event. */
@@ -148,4 +148,4 @@ export function definePlugin<Options = Record<string, unknown>>(definition: Plug
   return definition;
 }
 
-export { globToRegExp, matchesAny } from '../catalogue/glob.js';
+export { globToRegExp, matchesAny } from '../util/glob.js';

@@ -19,6 +19,9 @@ import type {
   ServerStatus,
   ToolEntry,
 } from './types.js';
+import type { CallToolResultJson } from './calls.js';
+
+export type { CallToolResultJson };
 
 export const PROTOCOL_VERSION = 1;
 /** Largest message the daemon accepts from a client. */
@@ -59,17 +62,11 @@ export const JSONRPC_ERRORS = {
   MCPD_ERROR: -32000,
 } as const;
 
-export interface CallToolResultJson {
-  content: Array<Record<string, unknown> & { type: string }>;
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  [key: string]: unknown;
-}
-
 export interface Methods {
+  /** The daemon names its version and the events `events.subscribe` takes. */
   hello: {
     params: { protocolVersion: number; client?: string };
-    result: { protocolVersion: number; daemon: { version: string; pid: number } };
+    result: { protocolVersion: number; daemon: { version: string; pid: number }; events: readonly SubscribableEvent[] };
   };
   status: { params: Record<string, never>; result: DaemonStatus };
   'servers.list': { params: Record<string, never>; result: { servers: ServerStatus[] } };
@@ -158,7 +155,7 @@ export interface Events {
 
 export type EventName = keyof Events;
 /** The events `events.subscribe` takes (chat events come by attaching to a session instead). */
-export const EVENT_NAMES: readonly EventName[] = [
+export const EVENT_NAMES = [
   'server:state',
   'catalogue:changed',
   'log:line',
@@ -166,7 +163,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'daemon:stopping',
   'client:connected',
   'client:disconnected',
-];
+] as const satisfies readonly EventName[];
+export type SubscribableEvent = (typeof EVENT_NAMES)[number];
 
 /**
  * Daemon → client request, during a `tools.call` with `canElicit: true`: the server asks the

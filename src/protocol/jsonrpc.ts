@@ -13,6 +13,22 @@ export interface RpcErrorObject {
   data?: { code?: string; server?: string; details?: Record<string, unknown> };
 }
 
+/**
+ * An error to answer a request with: its JSON-RPC code and data go to the peer as they are (the
+ * MCP SDK's Protocol sends a handler's thrown `code`, `message` and `data`). Not the SDK's
+ * McpError, whose message carries an "MCP error N:" prefix that the peer's SDK adds again.
+ */
+export class JsonRpcError extends Error {
+  override readonly name = 'JsonRpcError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
 /** An error answered by the other end. `mcpdCode` is the stable MCPD_* code when there is one. */
 export class RpcError extends Error {
   override readonly name = 'RpcError';

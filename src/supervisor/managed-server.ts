@@ -4,49 +4,24 @@
  * Actions asked for from outside (start, stop, restart, dispose) run one at a time through an
  * ActionQueue; stop, restart and dispose cut short a start in progress. `disposed` is final.
  */
-import {
-  ErrorCode as McpErrorCode,
-  McpError,
-  type CallToolResult,
-  type CompleteRequest,
-  type CreateMessageRequest,
-  type CreateMessageResult,
-  type ElicitRequest,
-  type ElicitResult,
-  type GetPromptResult,
-  type ListResourceTemplatesRequest,
-  type LoggingLevel,
-  type ReadResourceResult,
-  type ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { GetPromptResult, ReadResourceResult, ServerCapabilities, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
-import type { ServerState, ServerStateEvent, ServerStatus } from '../protocol/types.js';
-import { NotReadingError } from '../upstream/stdio/transport.js';
-import { GuardedEmitter } from '../util/emitter.js';
-import { ActionQueue } from './action-queue.js';
-import { Connection, type ConnectionDeps, type ListKind, type ServerLists } from '../upstream/connection.js';
-import { HealthMonitor } from './health.js';
-import type { ExitInfo } from '../upstream/stdio/process.js';
-import { RestartPolicy } from './restart-policy.js';
-import { abortSignalOf, type Cancellation } from '../hotpath/lazy-abort.js';
 import { forgetRawJson } from '../hotpath/raw-json.js';
+import type { Cancellation } from '../hotpath/lazy-abort.js';
+import type { CallOptions, ForwardedRequest } from '../protocol/calls.js';
+import type { ServerState, ServerStateEvent, ServerStatus } from '../protocol/types.js';
+import { GuardedEmitter } from '../util/emitter.js';
 import { plural } from '../util/plural.js';
-import { needsSignIn, remoteStartError, type RemoteProtocol } from '../upstream/http/remote.js';
+import { needsSignIn } from '../upstream/http/errors.js';
+import { openUpstream } from '../upstream/open.js';
+import type { ExitInfo } from '../upstream/stdio/process.js';
+import type { ListKind, ServerLists, Upstream, UpstreamDeps, UpstreamTransport } from '../upstream/types.js';
+import { ActionQueue } from './action-queue.js';
+import { callError, lostError, startError } from './failures.js';
+import { HealthMonitor } from './health.js';
+import { RestartPolicy } from './restart-policy.js';
 import { assertTransition } from './state.js';
-import { z } from 'zod';
-
-/** What mcpd checks of a tool result it relays: an object (content defaults to none). */
-const RELAYED_RESULT = z.custom<CallToolResult>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
-  message: 'a tool result must be an object',
-});
-
-/** The same check as RELAYED_RESULT, for a result that came through the call relay. */
-function checkRelayed(result: unknown): CallToolResult {
-  if (typeof result !== 'object' || result === null || Array.isArray(result))
-    throw new McpError(McpErrorCode.InvalidParams, 'a tool result must be an object');
-  return result as CallToolResult;
-}
 
 export interface ManagedServerEvents {
   state: (event: ServerStateEvent) => void;
@@ -54,48 +29,18 @@ export interface ManagedServerEvents {
   'resource:updated': (server: string, uri: string) => void;
 }
 
-export interface CallOptions {
-  /** A control request's LazyAbort, or any AbortSignal. */
-  signal?: Cancellation | undefined;
-  timeoutMs?: number | undefined;
-  onProgress?: ((progress: { progress: number; total?: number; message?: string }) => void) | undefined;
-  /**
-   * How the caller answers what the server asks while this call runs (elicitation, sampling).
-   * Without it, such requests are declined.
-   */
-  serverRequests?: ServerRequestHandler | undefined;
-}
-
-/** A caller's answers to a server's requests; undefined for a kind it cannot take. */
-export interface ServerRequestHandler {
-  elicit?: (params: ElicitRequest['params'], signal: AbortSignal, server: string) => Promise<ElicitResult>;
-  sample?: (params: CreateMessageRequest['params'], signal: AbortSignal, server: string) => Promise<CreateMessageResult>;
-}
-
 type Action = 'start' | 'stop' | 'restart' | 'dispose';
-
-export type ForwardedRequest =
-  | { method: 'logging/setLevel'; params: { level: LoggingLevel } }
-  | { method: 'resources/subscribe' | 'resources/unsubscribe'; params: { uri: string } }
-  | { method: 'resources/templates/list'; params: NonNullable<ListResourceTemplatesRequest['params']> }
-  | { method: 'completion/complete'; params: CompleteRequest['params'] };
 
 interface Attempt {
   generation: number;
   abort: AbortController;
-  connection?: Connection;
+  upstream?: Upstream;
   health?: HealthMonitor;
   /** Why it ended, once it failed: named in the error of every call it cut short. */
   failure?: McpdError;
 }
 
 const EMPTY_LISTS: ServerLists = { tools: [], resources: [], prompts: [] };
-
-function describeExit(exit: ExitInfo | null, reason?: string): string {
-  if (!exit) return reason ? `${reason} while its process was still running` : 'its connection closed';
-  if (exit.signal) return `it was killed by ${exit.signal}`;
-  return `it exited with code ${exit.code}`;
-}
 
 export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   private currentState: ServerState;
@@ -114,19 +59,14 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   private skippedLines = 0;
   private lastError: McpdError | null = null;
   /** How a remote server was last reached (kept while it is down, for status). */
-  private remoteProtocol: RemoteProtocol | undefined;
+  private lastTransport: UpstreamTransport | undefined;
   private lists: ServerLists = EMPTY_LISTS;
-  /**
-   * The callers of the calls in flight that can answer the server's requests. A list, not a Set:
-   * it churns on every call (hotpath/id-table.ts says why that matters).
-   */
-  private readonly callers: ServerRequestHandler[] = [];
   /** Set once dispose was asked for: from then on every action is refused. */
   private disposing = false;
 
   constructor(
     readonly config: ServerConfig,
-    private readonly deps: ConnectionDeps,
+    private readonly deps: UpstreamDeps,
     random: () => number = Math.random,
   ) {
     super((error, event) => deps.logs.append(config.name, 'daemon', 'error', `a listener of "${event}" failed: ${errorMessage(error)}`));
@@ -147,15 +87,14 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   }
 
   status(): ServerStatus {
-    const connection = this.attempt?.connection;
-    const info = connection?.client.getServerVersion();
+    const upstream = this.attempt?.upstream;
+    const info = upstream?.serverInfo();
     return {
       name: this.name,
       // A remote server shows the transport it was reached with (Streamable HTTP or legacy SSE).
-      transport:
-        this.config.transport === 'stdio' ? 'stdio' : (connection?.remoteProtocol ?? this.remoteProtocol) === 'sse' ? 'sse' : 'http',
+      transport: this.config.transport === 'stdio' ? 'stdio' : (upstream?.transport ?? this.lastTransport) === 'sse' ? 'sse' : 'http',
       state: this.currentState,
-      pid: this.currentState === 'running' || this.currentState === 'starting' ? (connection?.pid ?? null) : null,
+      pid: this.currentState === 'running' || this.currentState === 'starting' ? (upstream?.pid ?? null) : null,
       runningSince: this.currentState === 'running' && this.runningSince ? new Date(this.runningSince).toISOString() : null,
       restarts: this.restarts,
       toolCount: this.lists.tools.length,
@@ -268,88 +207,26 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
-    const [attempt, connection] = this.requireRunning();
-    const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
-    const caller = options.serverRequests;
-    if (caller) this.callers.push(caller);
-    try {
-      // A relay passes the server's result on as it came: no schema parse of every content block
-      // (the client at the end validates what it uses), only the shape the daemon relies on.
-      const params = { name, ...(args === undefined ? {} : { arguments: args }) };
-      const relay = connection.calls;
-      const result = relay
-        ? checkRelayed(
-            await relay.request('tools/call', params, { timeoutMs: timeout, signal: options.signal, onProgress: options.onProgress }),
-          )
-        : await connection.client.request({ method: 'tools/call', params }, RELAYED_RESULT, {
-            timeout,
-            resetTimeoutOnProgress: true,
-            // Always ask for progress: progress notifications are what extend the timeout.
-            onprogress: (progress) => options.onProgress?.(progress),
-            ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}),
-          });
-      this.lastActivity = Date.now();
-      if (!Array.isArray(result.content)) {
-        result.content = [];
-        forgetRawJson(result);
-      }
-      return result;
-    } catch (error) {
-      throw this.callError(attempt, error, `tool "${name}"`, timeout, options.signal);
-    } finally {
-      if (caller) this.callers.splice(this.callers.indexOf(caller), 1);
+    const result = await this.call(`tool "${name}"`, options, (upstream, timeoutMs) =>
+      upstream.callTool(name, args, { timeoutMs, signal: options.signal, onProgress: options.onProgress }),
+    );
+    if (!Array.isArray(result.content)) {
+      result.content = [];
+      forgetRawJson(result);
     }
+    return result;
   }
 
-  /**
-   * Who answers a request the server sends (elicitation, sampling): the caller of the one call in
-   * flight that can take it. A stdio server does not say which of its calls asked, so with
-   * several such calls in flight it cannot be told, and the request is declined rather than sent
-   * to the wrong client.
-   */
-  serverRequestTarget(kind: keyof ServerRequestHandler): { handler?: ServerRequestHandler; why?: string } {
-    const able = [...new Set(this.callers)].filter((c) => c[kind] !== undefined);
-    if (able.length === 1) return { handler: able[0]! };
-    const what = kind === 'elicit' ? 'an elicitation' : 'a sampling request';
-    if (able.length === 0) {
-      return {
-        why: `server "${this.name}" sent ${what} and no call in flight comes from a caller that can answer it (MCP clients of mcpd bridge or the HTTP gateway that declare ${kind === 'elicit' ? 'elicitation' : 'sampling'}, mcpd call and mcpd chat on a terminal${kind === 'sample' ? ', or any call when chat.sampling is "allow"' : ''})`,
-      };
-    }
-    return {
-      why: `server "${this.name}" sent ${what} while ${able.length} calls that could answer it were in flight; which one asked cannot be told`,
-    };
+  readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
+    return this.call(`resource ${uri}`, options, (upstream, timeoutMs) =>
+      upstream.readResource(uri, { timeoutMs, signal: options.signal }),
+    );
   }
 
-  async readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
-    const [attempt, connection] = this.requireRunning();
-    const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
-    try {
-      return await connection.client.readResource(
-        { uri },
-        { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) },
-      );
-    } catch (error) {
-      throw this.callError(attempt, error, `resource ${uri}`, timeout, options.signal);
-    }
-  }
-
-  async getPrompt(name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
-    const [attempt, connection] = this.requireRunning();
-    const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
-    try {
-      return await connection.client.getPrompt(
-        { name, ...(args ? { arguments: args } : {}) },
-        { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) },
-      );
-    } catch (error) {
-      throw this.callError(attempt, error, `prompt "${name}"`, timeout, options.signal);
-    }
-  }
-
-  /** What the server says it can do (from its `initialize`), while it runs. */
-  capabilities(): ServerCapabilities | undefined {
-    return this.currentState === 'running' ? this.attempt?.connection?.client.getServerCapabilities() : undefined;
+  getPrompt(name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
+    return this.call(`prompt "${name}"`, options, (upstream, timeoutMs) =>
+      upstream.getPrompt(name, args, { timeoutMs, signal: options.signal }),
+    );
   }
 
   /**
@@ -357,86 +234,52 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
    * `logging/setLevel`, `resources/subscribe` and `unsubscribe`, `resources/templates/list`,
    * `completion/complete`.
    */
-  async forward(request: ForwardedRequest, options: CallOptions = {}): Promise<unknown> {
-    const [attempt, connection] = this.requireRunning();
-    const timeout = options.timeoutMs ?? this.config.timeouts.callMs;
-    const requestOptions = { timeout, ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}) };
+  forward(request: ForwardedRequest, options: CallOptions = {}): Promise<unknown> {
+    return this.call(request.method, options, (upstream, timeoutMs) => upstream.forward(request, { timeoutMs, signal: options.signal }));
+  }
+
+  /** What the server says it can do (from its `initialize`), while it runs. */
+  capabilities(): ServerCapabilities | undefined {
+    return this.currentState === 'running' ? this.attempt?.upstream?.capabilities() : undefined;
+  }
+
+  /** One request to the running server, its failure in words (failures.ts). */
+  private async call<T>(what: string, options: CallOptions, run: (upstream: Upstream, timeoutMs: number) => Promise<T>): Promise<T> {
+    const [attempt, upstream] = this.requireRunning();
+    const timeoutMs = options.timeoutMs ?? this.config.timeouts.callMs;
     try {
-      switch (request.method) {
-        case 'logging/setLevel':
-          return await connection.client.setLoggingLevel(request.params.level, requestOptions);
-        case 'resources/subscribe':
-          return await connection.client.subscribeResource(request.params, requestOptions);
-        case 'resources/unsubscribe':
-          return await connection.client.unsubscribeResource(request.params, requestOptions);
-        case 'resources/templates/list':
-          return await connection.client.listResourceTemplates(request.params, requestOptions);
-        case 'completion/complete':
-          return await connection.client.complete(request.params, requestOptions);
-      }
+      const result = await run(upstream, timeoutMs);
+      this.lastActivity = Date.now();
+      return result;
     } catch (error) {
-      throw this.callError(attempt, error, request.method, timeout, options.signal);
+      throw this.callFailed(attempt, error, what, timeoutMs, options.signal);
     }
   }
 
-  private requireRunning(): [Attempt, Connection] {
+  private requireRunning(): [Attempt, Upstream] {
     const attempt = this.attempt;
-    const connection = attempt?.connection;
-    if (this.currentState !== 'running' || !attempt || !connection) {
+    const upstream = attempt?.upstream;
+    if (this.currentState !== 'running' || !attempt || !upstream) {
       const why =
         (this.currentState === 'failed' || this.currentState === 'backoff' || this.currentState === 'needs-auth') && this.lastError
           ? ` (${this.lastError.message})`
           : '';
       throw new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is ${this.currentState}${why}.`, { server: this.name });
     }
-    return [attempt, connection];
+    return [attempt, upstream];
   }
 
-  private callError(attempt: Attempt, error: unknown, what: string, timeoutMs: number, signal: Cancellation | undefined): McpdError {
+  private callFailed(attempt: Attempt, error: unknown, what: string, timeoutMs: number, signal: Cancellation | undefined): McpdError {
     if (error instanceof McpdError) return error;
-    if (signal?.aborted) {
-      return new McpdError('MCPD_CALL_CANCELLED', `Call to ${what} on server "${this.name}" was cancelled.`, {
-        server: this.name,
-        cause: error,
-      });
-    }
+    const cancelled = signal?.aborted === true;
     // The sign-in ran out (refresh failed, token revoked, more scope wanted): the server waits for one.
-    const signIn = this.config.transport === 'http' ? needsSignIn(error, this.name, attempt.connection?.wantedScope()) : undefined;
+    const signIn =
+      !cancelled && this.config.transport === 'http' ? needsSignIn(error, this.name, attempt.upstream?.wantedScope()) : undefined;
     if (signIn) {
       void this.fail(attempt, signIn);
       return new McpdError('MCPD_SERVER_NEEDS_AUTH', `Call to ${what} failed: ${signIn.message}`, { server: this.name, cause: error });
     }
-    if (error instanceof NotReadingError) {
-      return new McpdError('MCPD_SERVER_NOT_READING', `Call to ${what} on server "${this.name}" failed: ${error.message}.`, {
-        server: this.name,
-        cause: error,
-      });
-    }
-    if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
-      return new McpdError(
-        'MCPD_CALL_TIMEOUT',
-        `Call to ${what} on server "${this.name}" timed out after ${timeoutMs} ms (the server was told to cancel it).`,
-        {
-          server: this.name,
-          cause: error,
-        },
-      );
-    }
-    if ((error instanceof McpError && error.code === McpErrorCode.ConnectionClosed) || attempt.failure) {
-      const why = attempt.failure ? ` (${attempt.failure.message})` : '';
-      return new McpdError(
-        'MCPD_CALL_FAILED',
-        `Server "${this.name}" went away while the call to ${what} was in flight${why}; the call was not retried.`,
-        {
-          server: this.name,
-          cause: error,
-        },
-      );
-    }
-    return new McpdError('MCPD_CALL_FAILED', `Call to ${what} on server "${this.name}" failed: ${errorMessage(error)}`, {
-      server: this.name,
-      cause: error,
-    });
+    return callError(this.name, { error, what, timeoutMs, cancelled, attemptFailure: attempt.failure });
   }
 
   private launch(): Promise<void> {
@@ -469,23 +312,14 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
     const onAbort = () => startup.abort(attempt.abort.signal.reason);
     attempt.abort.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const connection = await Connection.open(this.config, this.deps, {
-        serverRequestTarget: (kind) => this.serverRequestTarget(kind),
+      const upstream = await openUpstream(this.config, this.deps, {
         onClosed: (info, reason) => {
           exit = info;
           closeReason = reason;
           if (this.isCurrent(attempt) && this.currentState === 'running') {
-            const lost = info === null && this.config.transport === 'stdio';
             void this.fail(
               attempt,
-              new McpdError(
-                lost ? 'MCPD_SERVER_CONNECTION_LOST' : 'MCPD_SERVER_EXITED',
-                this.withStderr(`Server "${this.name}" stopped unexpectedly: ${describeExit(info, reason)}.`),
-                {
-                  server: this.name,
-                  details: { exitCode: info?.code ?? null, signal: info?.signal ?? null, ...(reason ? { reason } : {}) },
-                },
-              ),
+              lostError(this.config, info, reason, (m) => this.withStderr(m)),
             );
           }
         },
@@ -500,10 +334,10 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
           this.skippedLines += 1;
         },
       });
-      attempt.connection = connection;
+      attempt.upstream = upstream;
       if (!this.isCurrent(attempt)) return; // the action that made it stale tears it down
-      await connection.initialize(startupMs, startup.signal);
-      const lists = await connection.listAll(startupMs, startup.signal);
+      await upstream.initialize(startupMs, startup.signal);
+      const lists = await upstream.listAll(startupMs, startup.signal);
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
       if (exit !== undefined) throw new Error('closed during listing');
       clearTimeout(timer);
@@ -516,7 +350,7 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       attempt.health = new HealthMonitor({
         intervalMs: this.config.timeouts.pingIntervalMs,
         timeoutMs: this.config.timeouts.pingTimeoutMs,
-        ping: (timeout) => connection.client.ping({ timeout }),
+        ping: (timeout) => upstream.ping(timeout),
         lastActivity: () => this.lastActivity,
         onHung: (missed) =>
           void this.fail(
@@ -537,56 +371,17 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
       // Cut short by stop/restart/dispose: the action that did it tears the attempt down.
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
       const reason = startup.signal.aborted && startup.signal.reason === timedOut ? timedOut : error;
-      if (attempt.connection?.remoteProtocol) this.remoteProtocol = attempt.connection.remoteProtocol;
-      await this.fail(attempt, this.startError(reason, exit, closeReason, attempt.connection?.remoteProtocol));
+      const transport = attempt.upstream?.transport;
+      if (transport) this.lastTransport = transport;
+      const failure = { error: reason, exit, closeReason, transport, wantedScope: attempt.upstream?.wantedScope() };
+      await this.fail(
+        attempt,
+        startError(this.config, failure, (m) => this.withStderr(m)),
+      );
     } finally {
       clearTimeout(timer);
       attempt.abort.signal.removeEventListener('abort', onAbort);
     }
-  }
-
-  private startError(
-    error: unknown,
-    exit: ExitInfo | null | undefined,
-    closeReason: string | undefined,
-    protocol: RemoteProtocol | undefined,
-  ): McpdError {
-    // Checked before the exit: a server that timed out is killed by us, which is not its crash.
-    if (
-      (error instanceof McpdError && error.code === 'MCPD_SERVER_INIT_TIMEOUT') ||
-      (error instanceof McpError && error.code === McpErrorCode.RequestTimeout)
-    ) {
-      return new McpdError(
-        'MCPD_SERVER_INIT_TIMEOUT',
-        this.withStderr(
-          `Server "${this.name}" did not finish starting (initialize and listing) within ${this.config.timeouts.startupMs} ms.`,
-        ),
-        {
-          server: this.name,
-          cause: error,
-        },
-      );
-    }
-    if (error instanceof McpdError && error.code !== 'MCPD_TIMEOUT') return error;
-    if (this.config.transport === 'http') {
-      const remote = remoteStartError(this.config, protocol ?? 'streamable-http', error, this.attempt?.connection?.wantedScope());
-      if (remote) return remote;
-    }
-    if (exit !== undefined) {
-      return new McpdError(
-        'MCPD_SERVER_EXITED',
-        this.withStderr(`Server "${this.name}" stopped during startup: ${describeExit(exit, closeReason)}.`),
-        {
-          server: this.name,
-          details: { exitCode: exit?.code ?? null, signal: exit?.signal ?? null },
-          cause: error,
-        },
-      );
-    }
-    return new McpdError('MCPD_SERVER_INIT_FAILED', this.withStderr(`Server "${this.name}" failed to initialize: ${errorMessage(error)}`), {
-      server: this.name,
-      cause: error,
-    });
   }
 
   private withStderr(message: string): string {
@@ -652,14 +447,14 @@ export class ManagedServer extends GuardedEmitter<ManagedServerEvents> {
   private async teardown(attempt: Attempt | undefined): Promise<void> {
     if (!attempt) return;
     attempt.health?.stop();
-    await attempt.connection?.close();
+    await attempt.upstream?.close();
   }
 
   private async refreshList(attempt: Attempt, kind: ListKind): Promise<void> {
-    const connection = attempt.connection;
-    if (!connection || !this.isCurrent(attempt) || this.currentState !== 'running') return;
+    const upstream = attempt.upstream;
+    if (!upstream || !this.isCurrent(attempt) || this.currentState !== 'running') return;
     try {
-      const items = await connection.list(kind, this.config.timeouts.callMs, attempt.abort.signal);
+      const items = await upstream.list(kind, this.config.timeouts.callMs, attempt.abort.signal);
       if (!this.isCurrent(attempt)) return;
       this.setLists({ ...this.lists, [kind]: items }, kind);
     } catch (error) {

@@ -4,7 +4,11 @@ import type { ResolvedConfig } from '../config/types.js';
 import { McpdError } from '../errors.js';
 import type { ServerStateEvent } from '../protocol/types.js';
 import { GuardedEmitter } from '../util/emitter.js';
-import type { ConnectionDeps, ListKind, ServerLists } from '../upstream/connection.js';
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { maskServerConfig } from '../config/mask.js';
+import type { ServerAction, ServersPort } from '../ports/servers.js';
+import type { ServerStatus } from '../protocol/types.js';
+import type { ListKind, ServerLists, UpstreamDeps } from '../upstream/types.js';
 import { closestWord } from '../util/suggest.js';
 import { ManagedServer } from './managed-server.js';
 
@@ -15,12 +19,12 @@ export interface SupervisorEvents {
   'resource:updated': (server: string, uri: string) => void;
 }
 
-export class Supervisor extends GuardedEmitter<SupervisorEvents> {
+export class Supervisor extends GuardedEmitter<SupervisorEvents> implements ServersPort {
   private readonly servers = new Map<string, ManagedServer>();
   private closed = false;
 
   constructor(
-    private readonly deps: ConnectionDeps,
+    private readonly deps: UpstreamDeps,
     private readonly random: () => number = Math.random,
   ) {
     super((error, event) =>
@@ -53,6 +57,27 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> {
       );
     }
     return server;
+  }
+
+  async act(name: string, action: ServerAction): Promise<ServerStatus> {
+    const server = this.get(name);
+    await server[action]();
+    return server.status();
+  }
+
+  assertKnown(name: string): void {
+    this.get(name);
+  }
+
+  maskedConfig(name: string): Record<string, unknown> {
+    return maskServerConfig(this.get(name).config);
+  }
+
+  running(): { name: string; capabilities: ServerCapabilities }[] {
+    return this.list().flatMap((s) => {
+      const capabilities = s.capabilities();
+      return capabilities ? [{ name: s.name, capabilities }] : [];
+    });
   }
 
   /** Starts every enabled server of `config` in parallel; resolves when each attempt settled. */

@@ -1,7 +1,13 @@
 /** "Did you mean …": the closest of some words to a typo. */
 
-/** The word a typo most likely meant (at most two edits away), if any is that close. */
+/**
+ * The word a typo most likely meant: the same word in other case, a namespaced name that ends in
+ * it (`echo` for `everything__echo`), or one at most two edits away.
+ */
 export function closestWord(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  const same = candidates.find((c) => c.toLowerCase() === lower) ?? candidates.find((c) => c.toLowerCase().endsWith(`__${lower}`));
+  if (same !== undefined) return same;
   // Edits, with two swapped letters counting as one (optimal string alignment).
   const distance = (a: string, b: string): number => {
     const d = Array.from({ length: a.length + 1 }, (_, i) =>

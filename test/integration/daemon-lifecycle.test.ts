@@ -8,7 +8,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../src/client/control-client.js';
-import { Daemon } from '../../src/daemon.js';
+import { Daemon } from '../../src/daemon/daemon.js';
 import { isMcpdError } from '../../src/errors.js';
 import type { ServerStateEvent } from '../../src/protocol/types.js';
 import { fixtureEntry, pidAlive, ROOT, tempDir, waitFor } from '../support/fixtures.js';

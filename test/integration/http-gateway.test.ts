@@ -189,8 +189,8 @@ describe('the HTTP gateway', () => {
     // A client that cannot answer gets the request declined, with a log line saying why.
     expect(text(await mute.callTool({ name: 'fx__ask', arguments: {} }))).toBe('no answer (decline)');
     expect(
-      t.daemon
-        .readLogs('fx', 200)
+      t.daemon.logs
+        .read('fx', 200)
         .some((e) =>
           e.text.includes('declined: server "fx" sent an elicitation and no call in flight comes from a caller that can answer it'),
         ),

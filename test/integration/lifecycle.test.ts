@@ -264,7 +264,7 @@ describe('a server that stops reading its stdin', () => {
       expect(notReading.length).toBeGreaterThan(10);
       expect((notReading[0] as Error).message).toContain('not reading its stdin');
       expect(outcomes.filter((e) => isMcpdError(e, 'MCPD_CALL_TIMEOUT')).length + notReading.length).toBe(80);
-      const stdin = (w.server as unknown as { attempt: { connection: { process: { stdin: NodeJS.WritableStream } } } }).attempt.connection
+      const stdin = (w.server as unknown as { attempt: { upstream: { process: { stdin: NodeJS.WritableStream } } } }).attempt.upstream
         .process.stdin;
       expect(stdin.listenerCount('drain')).toBeLessThanOrEqual(1);
       expect(warnings).not.toContain('MaxListenersExceededWarning');

@@ -96,7 +96,7 @@ describe('OAuth sign-in to a remote server', () => {
     const shown = JSON.stringify([
       await client.request('status', {}),
       await client.request('auth.list', {}),
-      t.daemon.readLogs(undefined, 5_000),
+      t.daemon.logs.read(undefined, 5_000),
     ]);
     expect(shown).not.toContain(token.access_token);
     expect(shown).not.toContain(token.refresh_token);
@@ -118,7 +118,8 @@ describe('OAuth sign-in to a remote server', () => {
   it('a token about to expire is refreshed before it does', async () => {
     await signIn('short');
     await waitFor(
-      () => t.daemon.readLogs('short', 100).some((e) => e.text.includes('refreshed the OAuth access token before it expired')) || undefined,
+      () =>
+        t.daemon.logs.read('short', 100).some((e) => e.text.includes('refreshed the OAuth access token before it expired')) || undefined,
       10_000,
       'the early refresh',
     );

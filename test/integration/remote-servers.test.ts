@@ -81,8 +81,8 @@ describe('remote servers', () => {
       content: [{ type: 'text', text: 'over sse' }],
     });
     expect(
-      t.daemon
-        .readLogs('fallback', 50)
+      t.daemon.logs
+        .read('fallback', 50)
         .map((e) => e.text)
         .join('\n'),
     ).toContain('Streamable HTTP answered 405; trying the legacy SSE transport');
@@ -120,7 +120,7 @@ describe('remote servers', () => {
     expect(await client.request('tools.call', { name: 'helper__echo', arguments: { message: 'authorized' } })).toEqual({
       content: [{ type: 'text', text: 'authorized' }],
     });
-    const everything = JSON.stringify([await client.request('status', {}), t.daemon.readLogs(undefined, 5_000)]);
+    const everything = JSON.stringify([await client.request('status', {}), t.daemon.logs.read(undefined, 5_000)]);
     expect(everything).not.toContain(SECRET);
     await waitFor(() => status('badhelper').lastError ?? undefined, 10_000, 'badhelper to fail');
     expect(status('badhelper').lastError!.message).toContain(

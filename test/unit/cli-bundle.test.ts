@@ -53,7 +53,7 @@ describe.runIf(existsSync(metaFile))('the CLI bundle', () => {
   it('the daemon (serve) is only loaded by serve, lazily', () => {
     const serve = commandChunk('src/cli/commands/serve.ts');
     expect(heavyIn(loadedWith(serve))).toEqual([]); // serve imports the daemon when it runs
-    const daemon = commandChunk('src/daemon.ts');
+    const daemon = commandChunk('src/daemon/daemon.ts');
     expect(heavyIn(loadedWith(daemon))).toContain('@modelcontextprotocol/sdk');
   });
 });

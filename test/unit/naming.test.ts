@@ -57,7 +57,7 @@ describe('assignNames', () => {
 
 describe('globs (picomatch)', () => {
   it('keep the documented syntax: * any run (a / too), ? one character, whole names; and add [..] and {a,b}', async () => {
-    const { matchesAny, globToRegExp } = await import('../../src/catalogue/glob.js');
+    const { matchesAny, globToRegExp } = await import('../../src/util/glob.js');
     expect(matchesAny('fs__write_file', ['fs__write_*'])).toBe(true);
     expect(matchesAny('fs__read_file', ['*delete*'])).toBe(false);
     expect(matchesAny('api/v1__call', ['*__call'])).toBe(true);

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ChatService, MAX_CACHED_SESSIONS, SESSION_IDLE_MS } from '../../src/chat/service.js';
+import { Chat, MAX_CACHED_SESSIONS, SESSION_IDLE_MS } from '../../src/chat/chat.js';
 import { SessionStore, type ChatSession } from '../../src/chat/session-store.js';
 import type { ChatConfig } from '../../src/config/types.js';
 import { LogStore } from '../../src/logs/store.js';
@@ -14,10 +14,10 @@ import { tempDir } from '../support/fixtures.js';
 
 let dir: ReturnType<typeof tempDir>;
 let chatConfig: ChatConfig;
-let service: ChatService;
+let service: Chat;
 
-function makeService(): ChatService {
-  return new ChatService({
+function makeService(): Chat {
+  return new Chat({
     home: dir.path,
     config: () => chatConfig,
     tools: () => [],

@@ -5,7 +5,7 @@
  */
 import { copyFileSync, existsSync } from 'node:fs';
 import { McpdError } from '../../errors.js';
-import { resolveHome } from '../../paths.js';
+import { resolveHome } from '../../home/paths.js';
 import { cliEntry, type CliContext } from '../context.js';
 import { hostConfig, isBridge, parseHost, type Host } from '../hosts.js';
 

@@ -1,5 +1,5 @@
 /** `mcpd serve`: the daemon in the foreground. Logs to stderr; SIGINT/SIGTERM stop it cleanly. */
-import type { Daemon } from '../../daemon.js';
+import type { Daemon } from '../../daemon/daemon.js';
 import type { LogEntry } from '../../protocol/types.js';
 import type { CliContext } from '../context.js';
 import { RotatingFile } from '../../logs/rotating-file.js';
@@ -20,7 +20,7 @@ export function readyBanner(daemon: Daemon): string {
   lines.push(`  npx mcpd status${homeFlag}`);
   lines.push(`  npx mcpd tools${homeFlag}`);
   // An example call of a tool that exists: an echo if there is one, else the first tool.
-  const tools = daemon.toolView.list();
+  const tools = daemon.published.list();
   const example = tools.find((t) => t.originalName === 'echo') ?? tools[0];
   if (example) {
     const properties = Object.keys((example.inputSchema['properties'] as Record<string, unknown> | undefined) ?? {});
@@ -40,7 +40,7 @@ export function readyBanner(daemon: Daemon): string {
 const EXIT_GRACE_MS = 2_000;
 
 export async function serveCommand(ctx: CliContext): Promise<number> {
-  const { Daemon: DaemonClass } = await import('../../daemon.js');
+  const { Daemon: DaemonClass } = await import('../../daemon/daemon.js');
   const verbose = process.env['MCPD_DEBUG'] === '1';
   const logFile = ctx.args.logFile ? new RotatingFile(ctx.args.logFile) : undefined;
   const write = (text: string) => (logFile ? logFile.write(text) : process.stderr.write(text));

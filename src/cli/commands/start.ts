@@ -4,7 +4,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { ControlClient } from '../../client/control-client.js';
 import { McpdError } from '../../errors.js';
 import type { DaemonStatus } from '../../protocol/types.js';
-import { ensureHome } from '../../paths.js';
+import { ensureHome } from '../../home/paths.js';
 import { delay } from '../../util/time.js';
 import { cliEntry, EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
 import { renderStatus } from './status.js';

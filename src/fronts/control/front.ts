@@ -1,37 +1,27 @@
 /**
  * The control socket as a front: the WebSocket server on MCPD_HOME/mcpd.sock, its JSON-RPC
- * handlers over the daemon host, and the daemon's events passed on to subscribed clients.
+ * methods over the daemon's ports, and the daemon's events passed on to subscribed clients.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../../logs/store.js';
+import type { DaemonEvents, Front, Logger, Ports } from '../../ports/index.js';
+import { EVENT_NAMES } from '../../protocol/control.js';
 import type { FrontStatus } from '../../protocol/types.js';
-import type { DaemonHost, Front, HostEvents } from '../host.js';
-import { createHandlers, toRpcError } from './handlers.js';
+import { createHandlers, type ControlPorts } from './methods.js';
+import { toRpcError } from './params.js';
 import { ControlServer } from './server.js';
-
-const FORWARDED: (keyof HostEvents)[] = [
-  'server:state',
-  'catalogue:changed',
-  'log:line',
-  'config:reloaded',
-  'daemon:stopping',
-  'client:connected',
-  'client:disconnected',
-];
 
 export class ControlFront implements Front {
   readonly name = 'control';
   private readonly server: ControlServer;
   private readonly unsubscribers: (() => void)[] = [];
+  private readonly events: Ports['events'];
 
-  constructor(
-    private readonly host: DaemonHost,
-    options: { socketPath: string; log: Logger },
-  ) {
+  constructor(ports: ControlPorts & Pick<Ports, 'events'>, options: { socketPath: string; log: Logger }) {
+    this.events = ports.events;
     this.server = new ControlServer({
       socketPath: options.socketPath,
-      handle: createHandlers(host),
+      handle: createHandlers(ports),
       toError: toRpcError,
       log: (level, text) => options.log[level](text),
     });
@@ -43,8 +33,9 @@ export class ControlFront implements Front {
 
   async start(): Promise<void> {
     await this.server.listen();
-    for (const event of FORWARDED) {
-      this.unsubscribers.push(this.host.on(event, ((params: never) => this.server.broadcast(event, params)) as HostEvents[typeof event]));
+    for (const event of EVENT_NAMES) {
+      const forward = ((params: never) => this.server.broadcast(event, params)) as DaemonEvents[typeof event];
+      this.unsubscribers.push(this.events.on(event, forward));
     }
   }
 

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { refusal, refusalText, type DoorPolicy } from '../door.js';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { McpdError } from '../../errors.js';
@@ -97,7 +98,8 @@ interface Client extends ControlConnection {
   stall: { timer: NodeJS.Timeout; bufferedAtStart: number; sentSince: number } | undefined;
 }
 
-const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/i;
+/** No browser page may drive the daemon, and no name but loopback (DNS rebinding). */
+const CONTROL_DOOR: DoorPolicy = { label: 'loopback', host: 'loopback', origin: 'refuse' };
 
 export class ControlServer {
   private readonly http: Server;
@@ -186,14 +188,10 @@ export class ControlServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (req.headers.origin !== undefined) {
-      refuseUpgrade(socket, 403, 'Forbidden: requests with an Origin header are refused');
-      this.options.log('warn', `refused a control connection with Origin ${req.headers.origin}`);
-      return;
-    }
-    const host = req.headers.host;
-    if (host !== undefined && host !== '' && !LOOPBACK_HOST.test(host)) {
-      refuseUpgrade(socket, 403, 'Forbidden: non-loopback Host');
+    const refused = refusal(req.headers, CONTROL_DOOR);
+    if (refused) {
+      refuseUpgrade(socket, refused.status, refusalText(refused));
+      if (req.headers.origin !== undefined) this.options.log('warn', `refused a control connection with Origin ${req.headers.origin}`);
       return;
     }
     this.accept(req, socket, head);
@@ -354,7 +352,7 @@ export class ControlServer {
 
   private subscribe(client: Client, method: string, params: unknown): { subscribed: EventName[] } {
     const events = (params as { events?: unknown }).events;
-    if (!Array.isArray(events) || events.some((e) => !EVENT_NAMES.includes(e as EventName))) {
+    if (!Array.isArray(events) || events.some((e) => !(EVENT_NAMES as readonly unknown[]).includes(e))) {
       throw new McpdError('MCPD_CONTROL_PROTOCOL', `events must be a list of: ${EVENT_NAMES.join(', ')}`);
     }
     for (const event of events as EventName[]) {

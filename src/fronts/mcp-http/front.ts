@@ -6,20 +6,18 @@
  * Guarded like the control socket: loopback by default; `Host` and `Origin` checked against DNS
  * rebinding; a bearer token, compared in constant time, required off loopback.
  */
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isLoopbackHost } from '../../config/schema.js';
 import { McpdError, errorMessage } from '../../errors.js';
-import type { Logger } from '../../logs/store.js';
+import type { Front, HttpMount, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
-import type { DaemonHost, Front } from '../host.js';
-import { createMcpSession, type McpSession } from '../mcp/session.js';
-import { CatalogueView, parseViewPath } from '../mcp/view.js';
+import { isLoopbackHost } from '../../util/loopback.js';
+import { listenerNames, refusal, refusalText } from '../door.js';
+import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
+import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
+import { refuseUpgrade } from '../unix-socket.js';
 import { BoundedEventStore } from './event-store.js';
 import { HttpServerTransport } from './transport.js';
-import { isUiPath, type UiHandler } from '../ui/handler.js';
-import { refuseUpgrade } from '../unix-socket.js';
 
 export interface McpHttpOptions {
   host: string;
@@ -27,7 +25,7 @@ export interface McpHttpOptions {
   token?: string | undefined;
   log: Logger;
   /** The dashboard, served at /ui/ (only when the gateway listens on loopback). */
-  ui?: UiHandler | undefined;
+  ui?: HttpMount | undefined;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -42,10 +40,6 @@ interface HttpSession {
   lastSeen: number;
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 export class McpHttpFront implements Front {
   readonly name = 'mcp-http';
   private readonly http: Server;
@@ -54,7 +48,7 @@ export class McpHttpFront implements Front {
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly host: DaemonHost,
+    private readonly ports: SessionPorts & ViewPorts,
     private readonly options: McpHttpOptions,
   ) {
     this.http = createServer((req, res) => void this.handle(req, res));
@@ -117,46 +111,21 @@ export class McpHttpFront implements Front {
     return (this.http.address() as AddressInfo | null)?.port ?? this.options.port;
   }
 
-  /** Host and Origin against DNS rebinding; the bearer token when one is set. Null when fine. */
-  private refusal(req: IncomingMessage): { status: number; message: string; headers?: Record<string, string> } | null {
-    const port = this.port();
-    const loopback = isLoopbackHost(this.options.host);
-    const allowedHosts = new Set([`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `${this.options.host}:${port}`]);
-    const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (loopback && !allowedHosts.has(hostHeader))
-      return { status: 403, message: `Forbidden: Host "${hostHeader}" is not this gateway (DNS rebinding protection)` };
-    const origin = req.headers.origin;
-    if (origin !== undefined) {
-      let originHost: string;
-      try {
-        originHost = new URL(origin).host.toLowerCase();
-      } catch {
-        return { status: 403, message: 'Forbidden: malformed Origin' };
-      }
-      if (!allowedHosts.has(originHost)) return { status: 403, message: `Forbidden: Origin ${origin} may not use this gateway` };
-    }
-    if (this.options.token !== undefined) {
-      const header = req.headers.authorization ?? '';
-      const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-      // Digests of equal length, compared in constant time: neither length nor content leaks.
-      if (!timingSafeEqual(digest(given), digest(this.options.token))) {
-        return {
-          status: 401,
-          message: 'Unauthorized: send Authorization: Bearer TOKEN (gateway.http.token)',
-          headers: { 'WWW-Authenticate': 'Bearer realm="mcpd"' },
-        };
-      }
-    }
-    return null;
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       // The dashboard has its own guard (a cookie, not the bearer token).
-      if (this.options.ui && isUiPath(new URL(req.url ?? '/', 'http://localhost').pathname))
+      if (this.options.ui?.owns(new URL(req.url ?? '/', 'http://localhost').pathname))
         return await this.options.ui.handle(req, res, this.port());
-      const refused = this.refusal(req);
-      if (refused) return this.reply(res, refused.status, refused.message, refused.headers);
+      // Host and Origin against DNS rebinding (Host only on loopback); the bearer token when set.
+      const refused = refusal(req.headers, {
+        label: 'this gateway',
+        host: isLoopbackHost(this.options.host) ? 'names' : 'any',
+        names: listenerNames(this.options.host, this.port()),
+        origin: 'listener',
+        token: this.options.token,
+        tokenSetting: 'gateway.http.token',
+      });
+      if (refused) return this.reply(res, refused.status, refusalText(refused), refused.headers);
       if (this.closing) return this.reply(res, 503, 'Daemon stopping');
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const spec = parseViewPath(path);
@@ -172,7 +141,7 @@ export class McpHttpFront implements Front {
         return;
       }
       if (req.method !== 'POST') return this.reply(res, 400, 'Bad request: no Mcp-Session-Id (initialize first with a POST)');
-      const view = new CatalogueView(spec, this.host);
+      const view = new EndpointView(spec, this.ports);
       try {
         view.check();
       } catch (error) {
@@ -188,7 +157,7 @@ export class McpHttpFront implements Front {
     }
   }
 
-  private async openSession(path: string, view: CatalogueView, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  private async openSession(path: string, view: EndpointView, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     let entry: HttpSession | undefined;
     const transport = new HttpServerTransport({
       eventStore: new BoundedEventStore(),
@@ -196,7 +165,7 @@ export class McpHttpFront implements Front {
         if (entry) this.sessions.set(id, entry);
       },
     });
-    const session = await createMcpSession(this.host, view, transport, {
+    const session = await createMcpSession(this.ports, view, transport, {
       front: 'mcp-http',
       onClosed: () => {
         if (transport.sessionId) this.sessions.delete(transport.sessionId);

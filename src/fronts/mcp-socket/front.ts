@@ -10,17 +10,19 @@ import type { Duplex } from 'node:stream';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../logs/store.js';
+import type { Front, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
-import type { DaemonHost, Front } from '../host.js';
-import { createMcpSession, type McpSession } from '../mcp/session.js';
-import { CatalogueView, parseViewPath } from '../mcp/view.js';
+import { refusal, refusalText, type DoorPolicy } from '../door.js';
+import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
+import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
 import { WebSocketServerTransport } from './ws-transport.js';
 
 /** A tool's arguments may be large; results are bounded by the servers' own 64 MiB. */
 export const MAX_MCP_MESSAGE_BYTES = 16 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const MAX_SESSIONS = 64;
+/** File permissions authenticate; no browser page may come in. */
+const SOCKET_DOOR: DoorPolicy = { label: 'this socket', host: 'any', origin: 'refuse' };
 
 export class McpSocketFront implements Front {
   readonly name = 'mcp-socket';
@@ -30,7 +32,7 @@ export class McpSocketFront implements Front {
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly host: DaemonHost,
+    private readonly ports: SessionPorts & ViewPorts,
     private readonly options: { socketPath: string; log: Logger },
   ) {
     this.http = createServer((_req, res) => {
@@ -73,8 +75,9 @@ export class McpSocketFront implements Front {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (req.headers.origin !== undefined) {
-      refuseUpgrade(socket, 403, 'Forbidden: requests with an Origin header are refused');
+    const refused = refusal(req.headers, SOCKET_DOOR);
+    if (refused) {
+      refuseUpgrade(socket, refused.status, refusalText(refused));
       return;
     }
     if (this.closing) {
@@ -90,7 +93,7 @@ export class McpSocketFront implements Front {
       refuseUpgrade(socket, 404, 'Not found: use /mcp or /servers/NAME/mcp');
       return;
     }
-    const view = new CatalogueView(spec, this.host);
+    const view = new EndpointView(spec, this.ports);
     try {
       view.check();
     } catch (error) {
@@ -100,11 +103,11 @@ export class McpSocketFront implements Front {
     this.wss.handleUpgrade(req, socket, head, (ws) => void this.onConnection(ws, socket as Socket, view));
   }
 
-  private async onConnection(ws: WebSocket, socket: Socket, view: CatalogueView): Promise<void> {
+  private async onConnection(ws: WebSocket, socket: Socket, view: EndpointView): Promise<void> {
     const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES);
     try {
       let session: McpSession | undefined;
-      session = await createMcpSession(this.host, view, transport, {
+      session = await createMcpSession(this.ports, view, transport, {
         front: 'mcp-socket',
         onClosed: () => {
           if (session) this.sessions.delete(session);

@@ -1,7 +1,7 @@
 /**
  * The MCP server side of the daemon, written once and used by every MCP front (the bridge's
  * socket, the HTTP gateway): one SDK `Server` per client session, over a view of the catalogue.
- * Calls go through the daemon host as caller `mcp-client`, so plugins and timeouts apply; a
+ * Calls go through the router as caller `mcp-client`, so plugins and timeouts apply; a
  * client's cancellation reaches the upstream server, and upstream progress reaches the client
  * under the client's own progress token. `list_changed` is sent when the view's part changes.
  */
@@ -32,10 +32,13 @@ import {
 import { isMcpdError, errorMessage } from '../../errors.js';
 import type { McpClientStatus } from '../../protocol/types.js';
 import { VERSION } from '../../version.js';
-import type { RoutedCallOptions } from '../../calls/router.js';
-import type { ServerRequestHandler } from '../../supervisor/managed-server.js';
-import type { DaemonHost } from '../host.js';
-import type { CatalogueView } from './view.js';
+import type { Ports } from '../../ports/index.js';
+import type { Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
+import { JsonRpcError } from '../../protocol/jsonrpc.js';
+import type { EndpointView } from './view.js';
+
+/** What an MCP session uses of the daemon, beside its view. */
+export type SessionPorts = Pick<Ports, 'calls' | 'clients' | 'events'>;
 
 export interface McpSession {
   readonly server: Server;
@@ -55,23 +58,10 @@ const NOT_FOUND = new Set([
   'MCPD_PROFILE_UNKNOWN',
 ]);
 
-/**
- * A JSON-RPC error for the client. Not an McpError: its message carries an "MCP error N:" prefix
- * that the client's SDK would add a second time.
- */
-class ProtocolError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-function protocolError(error: unknown): ProtocolError {
+/** A JSON-RPC error for the client: "no such thing" is invalid params, the rest internal. */
+function protocolError(error: unknown): JsonRpcError {
   const code = isMcpdError(error) && NOT_FOUND.has(error.code) ? ErrorCode.InvalidParams : ErrorCode.InternalError;
-  return new ProtocolError(code, errorMessage(error), isMcpdError(error) ? { code: error.code } : undefined);
+  return new JsonRpcError(code, errorMessage(error), isMcpdError(error) ? { code: error.code } : undefined);
 }
 
 export interface McpSessionOptions {
@@ -81,8 +71,8 @@ export interface McpSessionOptions {
 }
 
 export function createMcpSession(
-  host: DaemonHost,
-  view: CatalogueView,
+  { calls, clients, events }: SessionPorts,
+  view: EndpointView,
   transport: Transport,
   { front, onClosed }: McpSessionOptions,
 ): Promise<McpSession> {
@@ -125,11 +115,10 @@ export function createMcpSession(
     const name = await view.resolveTool(request.params.name);
     // One server's endpoint passes a tool it does not list on to it: the server answers as it would.
     const unlisted = !name && view.spec.kind === 'server' ? view.spec.server : undefined;
-    if (!name && !unlisted)
-      throw new ProtocolError(ErrorCode.InvalidParams, `No tool named "${request.params.name}" here (${view.label}).`);
+    if (!name && !unlisted) throw new JsonRpcError(ErrorCode.InvalidParams, `No tool named "${request.params.name}" here (${view.label}).`);
     const token = extra._meta?.progressToken;
     const call = (args: Record<string, unknown> | undefined, options: RoutedCallOptions) =>
-      unlisted ? host.callUnlisted(unlisted, request.params.name, args, options) : host.callTool(name!, args, options);
+      unlisted ? calls.callUnlisted(unlisted, request.params.name, args, options) : calls.callTool(name!, args, options);
     // What the server asks during this call goes to this client, on this request's stream.
     const capabilities = server.getClientCapabilities();
     const serverRequests: ServerRequestHandler = {
@@ -151,7 +140,7 @@ export function createMcpSession(
         ...(token === undefined
           ? {}
           : {
-              onProgress: (progress: { progress: number; total?: number; message?: string }) =>
+              onProgress: (progress: Progress) =>
                 void extra
                   .sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...progress } })
                   .catch(() => undefined),
@@ -169,7 +158,7 @@ export function createMcpSession(
   }));
   // Templates are not in the catalogue: each server of the view is asked.
   const templatesOf = async (name: string, signal: AbortSignal): Promise<ResourceTemplate[]> => {
-    const result = (await host.forward(
+    const result = (await calls.forward(
       name,
       { method: 'resources/templates/list', params: {} },
       { signal },
@@ -184,9 +173,9 @@ export function createMcpSession(
 
   server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
     const owner = view.resourceOwner(request.params.uri);
-    if (!owner) throw new ProtocolError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
+    if (!owner) throw new JsonRpcError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
     try {
-      await host.subscribeResource(owner, request.params.uri, { signal: extra.signal });
+      await calls.subscribe(owner, request.params.uri, { signal: extra.signal });
     } catch (error) {
       throw protocolError(error);
     }
@@ -196,7 +185,7 @@ export function createMcpSession(
   server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
     const owner = subscriptions.get(request.params.uri);
     subscriptions.delete(request.params.uri);
-    if (owner) await host.unsubscribeResource(owner, request.params.uri, { signal: extra.signal }).catch(() => undefined);
+    if (owner) await calls.unsubscribe(owner, request.params.uri, { signal: extra.signal }).catch(() => undefined);
     return {};
   });
 
@@ -206,7 +195,7 @@ export function createMcpSession(
     const targets = view.servers().filter((s) => s.capabilities.logging);
     await Promise.allSettled(
       targets.map((s) =>
-        host.forward(s.name, { method: 'logging/setLevel', params: { level: request.params.level } }, { signal: extra.signal }),
+        calls.forward(s.name, { method: 'logging/setLevel', params: { level: request.params.level } }, { signal: extra.signal }),
       ),
     );
     return {};
@@ -220,7 +209,7 @@ export function createMcpSession(
     let params = request.params;
     if (ref.type === 'ref/prompt') {
       const prompt = view.prompts().find((p) => p.exposed === ref.name);
-      if (!prompt) throw new ProtocolError(ErrorCode.InvalidParams, `No prompt named "${ref.name}" here (${view.label}).`);
+      if (!prompt) throw new JsonRpcError(ErrorCode.InvalidParams, `No prompt named "${ref.name}" here (${view.label}).`);
       owner = prompt.server;
       params = { ...request.params, ref: { ...ref, name: prompt.originalName } };
     } else if (view.spec.kind === 'server') {
@@ -233,19 +222,19 @@ export function createMcpSession(
           break;
         }
       }
-      if (!owner) throw new ProtocolError(ErrorCode.InvalidParams, `No resource template ${ref.uri} here (${view.label}).`);
+      if (!owner) throw new JsonRpcError(ErrorCode.InvalidParams, `No resource template ${ref.uri} here (${view.label}).`);
     }
     try {
-      return (await host.forward(owner, { method: 'completion/complete', params }, { signal: extra.signal })) as CompleteResult;
+      return (await calls.forward(owner, { method: 'completion/complete', params }, { signal: extra.signal })) as CompleteResult;
     } catch (error) {
       throw protocolError(error);
     }
   });
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
     if (!view.allowsResource(request.params.uri))
-      throw new ProtocolError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
+      throw new JsonRpcError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
     try {
-      return await host.readResource(request.params.uri, view.resourceServer(), { ...caller(), signal: extra.signal });
+      return await calls.readResource(request.params.uri, view.resourceServer(), { ...caller(), signal: extra.signal });
     } catch (error) {
       throw protocolError(error);
     }
@@ -258,9 +247,9 @@ export function createMcpSession(
   }));
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
     const name = view.resolvePrompt(request.params.name);
-    if (!name) throw new ProtocolError(ErrorCode.InvalidParams, `No prompt named "${request.params.name}" here (${view.label}).`);
+    if (!name) throw new JsonRpcError(ErrorCode.InvalidParams, `No prompt named "${request.params.name}" here (${view.label}).`);
     try {
-      return await host.getPrompt(name, request.params.arguments, { ...caller(), signal: extra.signal });
+      return await calls.getPrompt(name, request.params.arguments, { ...caller(), signal: extra.signal });
     } catch (error) {
       throw protocolError(error);
     }
@@ -268,10 +257,10 @@ export function createMcpSession(
 
   const subscriptions = new Map<string, string>();
   let logLevel: LoggingLevel | undefined;
-  const offUpdated = host.on('resource:updated', (event) => {
+  const offUpdated = events.on('resource:updated', (event) => {
     if (subscriptions.get(event.uri) === event.server) void server.sendResourceUpdated({ uri: event.uri }).catch(() => undefined);
   });
-  const offLogs = host.on('log:line', (entry) => {
+  const offLogs = events.on('log:line', (entry) => {
     if (entry.stream !== 'mcp' || !view.includes(entry.source)) return;
     const level = (entry.mcpLevel ?? entry.level) as LoggingLevel;
     if (logLevel !== undefined && LOG_RANK[level] < LOG_RANK[logLevel]) return;
@@ -279,7 +268,7 @@ export function createMcpSession(
   });
 
   // The view's part of the catalogue changed: tell this client.
-  const off = host.on('catalogue:changed', (event) => {
+  const off = events.on('catalogue:changed', (event) => {
     if (!view.includes(event.server)) return;
     const send =
       event.kind === 'tools'
@@ -301,7 +290,7 @@ export function createMcpSession(
       version: info?.version ?? '',
       since: new Date().toISOString(),
     };
-    host.clientEvent('connected', announced);
+    clients.connected(announced);
   };
 
   let closed = false;
@@ -314,9 +303,9 @@ export function createMcpSession(
       off();
       offUpdated();
       offLogs();
-      for (const [uri, owner] of subscriptions) void host.unsubscribeResource(owner, uri, {}).catch(() => undefined);
+      for (const [uri, owner] of subscriptions) void calls.unsubscribe(owner, uri, {}).catch(() => undefined);
       subscriptions.clear();
-      if (announced) host.clientEvent('disconnected', announced);
+      if (announced) clients.disconnected(announced);
       onClosed?.();
       await server.close().catch(() => undefined);
     },

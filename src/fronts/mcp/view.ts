@@ -1,14 +1,17 @@
 /**
  * What one MCP client sees of the catalogue: the merged catalogue (namespaced names, as the CLI
  * and chat see it), one server under its own names, or a profile (gateway.profiles: some
- * servers, and allow/deny globs on namespaced tool names). Routing goes through the daemon host by
+ * servers, and allow/deny globs on namespaced tool names). Routing goes through the router by
  * namespaced name, so the plugins' hooks apply on every path.
  */
-import { isAllowed } from '../../catalogue/glob.js';
-import type { ProfileConfig } from '../../config/types.js';
+import { isAllowed } from '../../util/glob.js';
+import type { ProfileConfig } from '../../ports/index.js';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { Ports } from '../../ports/index.js';
 import type { PromptEntry, ResourceEntry, ToolEntry } from '../../protocol/types.js';
-import type { DaemonHost } from '../host.js';
+
+/** What an endpoint's view reads. */
+export type ViewPorts = Pick<Ports, 'daemon' | 'servers' | 'catalogue'>;
 
 export type ViewSpec = { kind: 'merged' } | { kind: 'server'; server: string } | { kind: 'profile'; profile: string };
 
@@ -27,10 +30,10 @@ export function parseViewPath(path: string): ViewSpec | undefined {
   return match[1] === 'servers' ? { kind: 'server', server: name } : { kind: 'profile', profile: name };
 }
 
-export class CatalogueView {
+export class EndpointView {
   constructor(
     readonly spec: ViewSpec,
-    private readonly host: DaemonHost,
+    private readonly ports: ViewPorts,
   ) {}
 
   get label(): string {
@@ -39,13 +42,13 @@ export class CatalogueView {
 
   /** Throws MCPD_SERVER_UNKNOWN / MCPD_PROFILE_UNKNOWN for a view of something not in the config. */
   check(): void {
-    if (this.spec.kind === 'server') this.host.assertServer(this.spec.server);
-    if (this.spec.kind === 'profile') this.host.profile(this.spec.profile);
+    if (this.spec.kind === 'server') this.ports.servers.assertKnown(this.spec.server);
+    if (this.spec.kind === 'profile') this.ports.daemon.profile(this.spec.profile);
   }
 
   /** The profile as the running config has it now (a reload may change it). */
   private profile(): ProfileConfig | undefined {
-    return this.spec.kind === 'profile' ? this.host.profile(this.spec.profile) : undefined;
+    return this.spec.kind === 'profile' ? this.ports.daemon.profile(this.spec.profile) : undefined;
   }
 
   private hasServer(server: string): boolean {
@@ -66,9 +69,9 @@ export class CatalogueView {
   /** The tools with the names this view exposes them under. */
   async tools(): Promise<(ToolEntry & { exposed: string })[]> {
     const spec = this.spec;
-    if (spec.kind === 'server') return (await this.host.tools(spec.server)).map((t) => ({ ...t, exposed: t.originalName }));
+    if (spec.kind === 'server') return (await this.ports.catalogue.tools(spec.server)).map((t) => ({ ...t, exposed: t.originalName }));
     const profile = this.profile();
-    const all = (await this.host.tools()).map((t) => ({ ...t, exposed: t.name }));
+    const all = (await this.ports.catalogue.tools()).map((t) => ({ ...t, exposed: t.name }));
     return profile ? all.filter((t) => this.hasServer(t.server) && isAllowed(t.name, profile.tools)) : all;
   }
 
@@ -79,8 +82,8 @@ export class CatalogueView {
   }
 
   resources(): ResourceEntry[] {
-    if (this.spec.kind === 'server') return this.host.resources(this.spec.server);
-    return this.host.resources().filter((r) => this.hasServer(r.server));
+    if (this.spec.kind === 'server') return this.ports.catalogue.resources(this.spec.server);
+    return this.ports.catalogue.resources().filter((r) => this.hasServer(r.server));
   }
 
   /** The server to read a URI from: in a server view, that server; merged, the catalogue decides. */
@@ -90,8 +93,8 @@ export class CatalogueView {
 
   prompts(): (PromptEntry & { exposed: string })[] {
     const spec = this.spec;
-    if (spec.kind === 'server') return this.host.prompts(spec.server).map((p) => ({ ...p, exposed: p.originalName }));
-    return this.host
+    if (spec.kind === 'server') return this.ports.catalogue.prompts(spec.server).map((p) => ({ ...p, exposed: p.originalName }));
+    return this.ports.catalogue
       .prompts()
       .filter((p) => this.hasServer(p.server))
       .map((p) => ({ ...p, exposed: p.name }));
@@ -104,13 +107,13 @@ export class CatalogueView {
 
   /** The running servers this view covers, with what each can do. */
   servers(): { name: string; capabilities: ServerCapabilities }[] {
-    return this.host.runningServers().filter((s) => this.includes(s.name));
+    return this.ports.servers.running().filter((s) => this.includes(s.name));
   }
 
   /** The server a resource URI is read from (and subscribed at) in this view. */
   resourceOwner(uri: string): string | undefined {
     if (this.spec.kind === 'server') return this.spec.server;
-    return this.host.resourceOwners(uri).find((server) => this.includes(server));
+    return this.ports.catalogue.resourceOwners(uri).find((server) => this.includes(server));
   }
 
   /** In a profile, a resource of a server outside it is not there. */

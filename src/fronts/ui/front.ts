@@ -7,9 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { McpdError, errorMessage } from '../../errors.js';
-import type { Logger } from '../../logs/store.js';
+import type { Front, Logger, UiPort } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
-import type { Front } from '../host.js';
 import { UiGuard } from './guard.js';
 import { UI_PATH, UiHandler } from './handler.js';
 import { UiServer } from './server.js';
@@ -24,7 +23,7 @@ export interface DashboardOptions {
   idleMs?: number;
 }
 
-export class DashboardFront implements Front {
+export class DashboardFront implements Front, UiPort {
   readonly name = 'ui';
   readonly handler: UiHandler;
   private readonly guard: UiGuard;

@@ -11,6 +11,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { listenerNames, refusal, type DoorPolicy } from '../door.js';
 
 const KEY_BYTES = 32;
 
@@ -69,15 +70,18 @@ export class UiGuard {
     return false;
   }
 
-  /** Null when Host (and Origin, when sent or `originRequired`) name this listener; else why not. */
+  /**
+   * Null when Host (and Origin, when sent or `originRequired`) name this listener; else why not.
+   * The Origin must be this very page's (http:// and the request's own Host).
+   */
   refusal(req: IncomingMessage, port: number, originRequired: boolean): string | null {
-    const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-    const host = (req.headers.host ?? '').toLowerCase();
-    if (!hosts.has(host)) return `Host "${host}" is not this dashboard (DNS rebinding protection)`;
-    const origin = req.headers.origin;
-    if (origin === undefined) return originRequired ? 'no Origin header' : null;
-    if (origin.toLowerCase() !== `http://${host}`) return `Origin ${origin} may not use this dashboard`;
-    return null;
+    const policy: DoorPolicy = {
+      label: 'this dashboard',
+      host: 'names',
+      names: listenerNames('127.0.0.1', port),
+      origin: originRequired ? 'same-as-host-required' : 'same-as-host',
+    };
+    return refusal(req.headers, policy)?.reason ?? null;
   }
 
   private sign(id: string): string {

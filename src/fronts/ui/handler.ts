@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { HttpMount } from '../../ports/index.js';
 import { refuseUpgrade } from '../unix-socket.js';
 import { UiAssets } from './assets.js';
 import type { UiGuard } from './guard.js';
@@ -37,10 +38,14 @@ export function isUiPath(pathname: string): boolean {
   return pathname === UI_PATH || pathname.startsWith(`${UI_PATH}/`);
 }
 
-export class UiHandler {
+export class UiHandler implements HttpMount {
   private readonly assets = new UiAssets();
 
   constructor(private readonly options: UiHandlerOptions) {}
+
+  owns(pathname: string): boolean {
+    return isUiPath(pathname);
+  }
 
   /** Answers one HTTP request under /ui; `port` is the listener's (Host and Origin must name it). */
   async handle(req: IncomingMessage, res: ServerResponse, port: number): Promise<void> {

@@ -12,7 +12,7 @@ import type { HttpServerConfig } from '../../../config/types.js';
 import { McpdError, errorMessage } from '../../../errors.js';
 import type { Logger } from '../../../logs/store.js';
 import type { AuthStatus, ServerState } from '../../../protocol/types.js';
-import { resolveHeaders } from '../remote.js';
+import { resolveHeaders } from '../headers.js';
 import { ServerAuthProvider } from './provider.js';
 import { AuthStore } from './store.js';
 

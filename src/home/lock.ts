@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { McpdError } from './errors.js';
+import { McpdError } from '../errors.js';
 import type { HomePaths } from './paths.js';
 
 export interface HomeLock {

@@ -18,33 +18,28 @@ function nextCallId(): string {
 import type { CallToolResult, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalogue } from '../catalogue/catalogue.js';
 import { SEPARATOR, sanitize } from '../catalogue/naming.js';
-import type { CallToolResultJson } from '../protocol/control.js';
+import type { PublishedCatalogue } from '../catalogue/published.js';
 import { McpdError, errorMessage } from '../errors.js';
-import type { Caller, PromptGet, PromptGetResult, ResourceRead, ResourceReadResult, ToolCall } from '../plugins/api.js';
-import type { PluginHost } from '../plugins/host.js';
-import type { ToolView } from '../plugins/tool-view.js';
-import type { CallOptions } from '../supervisor/managed-server.js';
+import type { PromptGet, PromptGetResult, ResourceRead, ResourceReadResult, ToolCall } from '../plugins/api.js';
+import type { PluginRunner } from '../plugins/runner.js';
+import type { CallsPort } from '../ports/calls.js';
+import type { CallOptions, CallToolResultJson, ForwardedRequest, RoutedCallOptions } from '../protocol/calls.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import type { ServerRequestBridge } from './server-requests.js';
+import { Subscriptions } from './subscriptions.js';
 
-export interface RoutedCallOptions extends CallOptions {
-  caller: Caller;
-  sessionId?: string | undefined;
-  /** The MCP client's name, for calls that came through an MCP front. */
-  client?: string | undefined;
-}
+export class ToolRouter implements CallsPort {
+  private readonly subscriptions: Subscriptions;
 
-function closest(name: string, candidates: string[]): string | undefined {
-  const lower = name.toLowerCase();
-  return candidates.find((c) => c.toLowerCase() === lower) ?? candidates.find((c) => c.toLowerCase().endsWith(`__${lower}`));
-}
-
-export class ToolRouter {
   constructor(
     private readonly catalogue: Catalogue,
-    private readonly view: ToolView,
+    private readonly view: PublishedCatalogue,
     private readonly supervisor: Supervisor,
-    private readonly plugins: PluginHost,
-  ) {}
+    private readonly plugins: PluginRunner,
+    private readonly serverRequests: ServerRequestBridge,
+  ) {
+    this.subscriptions = new Subscriptions((server, request, options) => this.forward(server, request, options));
+  }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
     if (this.view.refreshing) await this.view.settled();
@@ -102,6 +97,9 @@ export class ToolRouter {
       return { isError: true, content: [{ type: 'text', text: `mcpd did not run ${name}: ${checked.deny}.` }] };
     }
     let result: CallToolResultJson;
+    // What the server asks while this call runs goes to this call's caller (server-requests.ts).
+    const answers = options.serverRequests;
+    const leave = answers && (answers.elicit || answers.sample) ? this.serverRequests.enter(server, answers) : undefined;
     try {
       result = (await this.supervisor
         .get(server)
@@ -110,6 +108,8 @@ export class ToolRouter {
       if (plugins.observed)
         plugins.emit({ type: 'tool:called', call: checked, outcome: 'failed', durationMs: Date.now() - t0, error: errorMessage(error) });
       throw error;
+    } finally {
+      leave?.();
     }
     if (plugins.has('afterToolCall')) result = await plugins.afterToolCall(checked, result);
     if (plugins.observed)
@@ -134,7 +134,7 @@ export class ToolRouter {
         `The tool "${name}" is hidden by a plugin's catalogue hook (see the plugins in mcpd status).`,
       );
     }
-    const hint = closest(
+    const hint = closestWord(
       name,
       this.view.list().map((t) => t.name),
     );
@@ -201,5 +201,17 @@ export class ToolRouter {
       options,
     );
     return (await this.plugins.afterPromptGet(checked, result as PromptGetResult)) as GetPromptResult;
+  }
+
+  forward(server: string, request: ForwardedRequest, options: CallOptions): Promise<unknown> {
+    return this.supervisor.get(server).forward(request, options);
+  }
+
+  subscribe(server: string, uri: string, options: CallOptions): Promise<void> {
+    return this.subscriptions.subscribe(server, uri, options);
+  }
+
+  unsubscribe(server: string, uri: string, options: CallOptions): Promise<void> {
+    return this.subscriptions.unsubscribe(server, uri, options);
   }
 }

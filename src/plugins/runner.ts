@@ -67,13 +67,13 @@ function canonical(specs: PluginSpec[]): string {
   return JSON.stringify(specs);
 }
 
-export interface PluginHostDeps {
+export interface PluginRunnerDeps {
   home: string;
   logs: LogStore;
   config: () => ResolvedConfig;
 }
 
-export class PluginHost {
+export class PluginRunner {
   private plugins: LoadedPlugin[] = [];
   private failed: FailedPlugin[] = [];
   private loadedSpecs = '[]';
@@ -81,7 +81,7 @@ export class PluginHost {
   private readonly bus = new EventEmitter<{ event: (event: DaemonEvent) => void }>();
   private readonly log: Logger;
 
-  constructor(private readonly deps: PluginHostDeps) {
+  constructor(private readonly deps: PluginRunnerDeps) {
     this.log = deps.logs.logger('daemon');
   }
 

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { McpdError } from './errors.js';
+import { McpdError } from '../errors.js';
 
 /** Where one daemon keeps its socket, pid file, logs and state. */
 export interface HomePaths {

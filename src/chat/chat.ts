@@ -1,0 +1,349 @@
+/**
+ * Chat inside the daemon: sessions (kept on disk, cached in memory), the turn running in each,
+ * the clients watching each, and the questions a turn puts to the person who started it.
+ * Closing a client never stops a turn.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ChatConfig } from '../config/types.js';
+import { McpdError, errorMessage } from '../errors.js';
+import type { Logger } from '../logs/store.js';
+import type { ChatPort, ChatWatcher, SamplingAsk, SendOptions } from '../ports/chat.js';
+import type { CallToolResultJson, ServerRequestHandler } from '../protocol/calls.js';
+import type { ApprovalDecision, ChatEvent, ChatSessionSummary, ChatTurnResult, ToolEntry } from '../protocol/types.js';
+import { withTimeout } from '../util/time.js';
+import { assertApiKey, createAnthropic, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
+import { Questions } from './questions.js';
+import { prune } from './retention.js';
+import { sampleUnderRule, samplingQuestion, type SampledAnswer, type SamplingParams } from './sampling.js';
+import { SessionCache } from './session-cache.js';
+import { SessionStore, summarize, type ChatSession } from './session-store.js';
+import { turnAnswers, type AnsweringTurn } from './turn-answers.js';
+import { runTurn, type ToolProgress } from './turn.js';
+
+export { MAX_CACHED_SESSIONS, SESSION_IDLE_MS } from './session-cache.js';
+export { DEFAULT_RETENTION } from './retention.js';
+
+/** A turn under way in one session. */
+interface RunningTurn extends AnsweringTurn {
+  sessionId: string;
+  done: Promise<ChatTurnResult>;
+  text: string;
+}
+
+export interface ToolCallOptions {
+  signal: AbortSignal;
+  sessionId: string;
+  onProgress: (progress: ToolProgress) => void;
+  /** How the chat answers the server's elicitation and sampling requests during this call. */
+  serverRequests: ServerRequestHandler;
+}
+
+export interface ChatDeps {
+  home: string;
+  config: () => ChatConfig;
+  tools: () => ToolEntry[];
+  callTool: (name: string, input: Record<string, unknown>, options: ToolCallOptions) => Promise<CallToolResultJson>;
+  env: AnthropicEnv;
+  log: Logger;
+}
+
+const STOP_TURNS_TIMEOUT_MS = 5_000;
+const SWEEP_EVERY_MS = 60_000;
+const PRUNE_EVERY_MS = 6 * 60 * 60_000;
+
+export class Chat implements ChatPort {
+  readonly store: SessionStore;
+  private readonly sessions: SessionCache;
+  private readonly running = new Map<string, RunningTurn>();
+  private readonly watchers = new Map<string, Set<ChatWatcher>>();
+  private readonly questions: Questions;
+  private anthropic: Promise<Anthropic> | undefined;
+  private closed = false;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private readonly pruneTimer: NodeJS.Timeout;
+
+  constructor(private readonly deps: ChatDeps) {
+    this.store = new SessionStore(join(deps.home, 'sessions'));
+    this.sessions = new SessionCache(
+      this.store,
+      (id) => this.inUse(id),
+      (id) => this.watchers.delete(id),
+    );
+    this.questions = new Questions((sessionId, event) => this.emit(sessionId, event));
+    this.sweepTimer = setInterval(() => this.evictIdle(), SWEEP_EVERY_MS).unref();
+    this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS).unref();
+  }
+
+  /** How many sessions are in memory now. */
+  get cachedSessions(): number {
+    return this.sessions.size;
+  }
+
+  /** Drops from memory the sessions no turn runs in and no client watches (they stay on disk). */
+  evictIdle(now = Date.now(), idleMs?: number): number {
+    return this.sessions.evictIdle(now, idleMs);
+  }
+
+  /** Deletes past sessions under chat.retention (retention.ts); sessions in use are kept. */
+  prune(now = Date.now()): { removed: string[] } {
+    const result = prune({
+      store: this.store,
+      resultsDir: join(this.deps.home, 'tool-results'),
+      retention: this.deps.config().retention,
+      inUse: (id) => this.inUse(id),
+      cached: (id) => this.sessions.has(id),
+      now,
+    });
+    for (const id of result.removed) this.sessions.delete(id);
+    if (result.removed.length > 0) {
+      this.deps.log.info(
+        `pruned ${result.removed.length} chat session(s) past chat.retention (${result.maxAgeDays} days, ${result.maxTotalMB} MB)`,
+      );
+    }
+    return { removed: result.removed };
+  }
+
+  private inUse(id: string): boolean {
+    return this.running.has(id) || (this.watchers.get(id)?.size ?? 0) > 0;
+  }
+
+  /** The Messages API client; the SDK is loaded on first use. Throws at once without a key. */
+  private client(): Promise<Anthropic> {
+    assertApiKey(this.deps.env);
+    this.anthropic ??= createAnthropic(this.deps.env);
+    return this.anthropic;
+  }
+
+  newSession(model?: string): ChatSessionSummary {
+    assertApiKey(this.deps.env); // says what to set before a session exists without a way to use it
+    const session = this.store.create(model ?? this.deps.config().model ?? DEFAULT_MODEL);
+    this.sessions.add(session);
+    return summarize(session, false);
+  }
+
+  list(): ChatSessionSummary[] {
+    const onDisk = this.store.list().map((s) => this.sessions.peek(s.id) ?? s);
+    const unsaved = this.sessions.values().filter((s) => s.turns.length > 0 && !onDisk.some((d) => d.id === s.id));
+    return [...unsaved, ...onDisk].map((s) => summarize(s, this.running.has(s.id)));
+  }
+
+  summary(id: string): ChatSessionSummary {
+    return summarize(this.sessions.get(id), this.running.has(id));
+  }
+
+  history(id: string): { role: 'user' | 'assistant'; text: string }[] {
+    const out: { role: 'user' | 'assistant'; text: string }[] = [];
+    for (const message of this.sessions.get(id).messages) {
+      if (message.role !== 'user' && message.role !== 'assistant') continue;
+      const parts =
+        typeof message.content === 'string'
+          ? [message.content]
+          : message.content.flatMap((b) => (b.type === 'text' ? [b.text] : b.type === 'tool_use' ? [`[called ${b.name}]`] : []));
+      if (parts.length > 0) out.push({ role: message.role, text: parts.join('\n') });
+    }
+    return out;
+  }
+
+  setModel(id: string, model: string): ChatSessionSummary {
+    const session = this.sessions.get(id);
+    session.model = model;
+    if (session.turns.length > 0) this.store.save(session);
+    return summarize(session, this.running.has(id));
+  }
+
+  attach(id: string, watcher: ChatWatcher): { session: ChatSessionSummary; runningTurnId: string | null; partialText: string } {
+    const session = this.sessions.get(id);
+    let set = this.watchers.get(id);
+    if (!set) {
+      set = new Set();
+      this.watchers.set(id, set);
+    }
+    set.add(watcher);
+    const turn = this.running.get(id);
+    return { session: summarize(session, !!turn), runningTurnId: turn?.turnId ?? null, partialText: turn?.text ?? '' };
+  }
+
+  detach(watcher: ChatWatcher): void {
+    for (const [id, set] of this.watchers) {
+      set.delete(watcher);
+      if (set.size === 0) this.watchers.delete(id);
+    }
+    this.questions.closeOwnedBy(watcher);
+    for (const turn of this.running.values()) if (turn.owner === watcher) turn.owner = undefined;
+  }
+
+  async send(options: SendOptions): Promise<ChatTurnResult> {
+    if (this.closed) throw new McpdError('MCPD_CLOSED', 'The daemon is stopping; it starts no new chat turn.');
+    // No key: fail before touching the session. Not awaited: the busy check and the running turn
+    // are set without a pause between them (two sends must not both start a turn).
+    const anthropic = this.client();
+    anthropic.catch(() => undefined); // a failure is the turn's (it awaits it)
+    const session = options.sessionId ? this.sessions.get(options.sessionId) : this.sessions.get(this.newSession(options.model).id);
+    if (options.model && options.model !== session.model) session.model = options.model;
+    if (this.running.has(session.id)) {
+      throw new McpdError('MCPD_CHAT_BUSY', `A turn is already running in session ${session.id}; wait for it or cancel it (Ctrl-C).`);
+    }
+    if (options.watcher) this.attach(session.id, options.watcher);
+    const turnId = `t${session.turns.length + 1}-${randomBytes(2).toString('hex')}`;
+    const abort = new AbortController();
+    const turn: RunningTurn = {
+      sessionId: session.id,
+      turnId,
+      abort,
+      done: undefined as never,
+      owner: options.watcher,
+      ownerCanApprove: options.canApprove ?? false,
+      text: '',
+    };
+    turn.done = runTurn(
+      session,
+      turnId,
+      options.message,
+      {
+        anthropic,
+        chat: this.deps.config(),
+        tools: this.deps.tools,
+        callTool: (name, input, signal, onProgress) =>
+          this.deps.callTool(name, input, {
+            signal,
+            sessionId: session.id,
+            onProgress,
+            serverRequests: this.answersFor(turn, session, name),
+          }),
+        approve: (request) => this.requestApproval(turn, request),
+        emit: (event) => this.emit(session.id, event),
+        save: () => this.store.save(session),
+        toolResultPath: (toolUseId) => join(this.deps.home, 'tool-results', session.id, `${toolUseId}.txt`),
+        onText: (delta) => {
+          turn.text += delta;
+        },
+      },
+      abort.signal,
+    ).finally(() => {
+      this.running.delete(session.id);
+      this.sessions.touch(session.id);
+    });
+    this.running.set(session.id, turn);
+    const result = await turn.done;
+    this.deps.log.info(
+      `chat ${session.id} turn ${turnId}: ${result.stopReason} after ${result.steps} step(s), ${result.usage.inputTokens} in / ${result.usage.outputTokens} out tokens`,
+    );
+    return result;
+  }
+
+  cancel(id: string, reason = new McpdError('MCPD_CALL_CANCELLED', 'The turn was cancelled.')): boolean {
+    const turn = this.running.get(id);
+    if (!turn) return false;
+    turn.abort.abort(reason);
+    this.questions.closeSession(id);
+    return true;
+  }
+
+  approve(requestId: string, decision: ApprovalDecision, watcher: ChatWatcher): boolean {
+    return this.questions.answer(requestId, 'approval', watcher, decision);
+  }
+
+  answer(requestId: string, result: ElicitResult, watcher: ChatWatcher): boolean {
+    return this.questions.answer(requestId, 'elicitation', watcher, result);
+  }
+
+  sampler(tool: string, ask: SamplingAsk | undefined): ServerRequestHandler['sample'] {
+    if (!ask && this.deps.config().sampling !== 'allow') return undefined;
+    return async (params, signal, server) => {
+      const question = ask ? async () => ask(samplingQuestion(server, tool, params), signal) : undefined;
+      return (await this.sample(params, { server, signal, ask: question })).result;
+    };
+  }
+
+  /** A server's sampling request under chat.sampling, answered with Claude (sampling.ts). */
+  sample(
+    params: SamplingParams,
+    options: {
+      server: string;
+      model?: string | undefined;
+      signal: AbortSignal;
+      ask?: (() => Promise<ApprovalDecision | null>) | undefined;
+    },
+  ): Promise<SampledAnswer> {
+    return sampleUnderRule(params, { ...options, config: this.deps.config(), client: () => this.client(), log: this.deps.log });
+  }
+
+  /** The chat as the caller of one tool call: it answers what the server asks while the call runs. */
+  private answersFor(turn: RunningTurn, session: ChatSession, tool: string): ServerRequestHandler {
+    return turnAnswers({
+      turn,
+      session,
+      tool,
+      rule: this.deps.config().sampling ?? 'ask',
+      log: this.deps.log,
+      ask: (kind, signal, event) => this.ask(turn, kind, signal, event),
+      sample: (params, options) => this.sample(params, options),
+      emit: (event) => this.emit(session.id, event),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    clearInterval(this.pruneTimer);
+    for (const id of this.running.keys()) {
+      this.cancel(
+        id,
+        new McpdError('MCPD_CLOSED', 'The daemon stopped during the turn; the session is kept: send again once it runs (mcpd start).'),
+      );
+    }
+    if (this.running.size === 0) return;
+    await withTimeout(
+      Promise.allSettled([...this.running.values()].map((t) => t.done)),
+      STOP_TURNS_TIMEOUT_MS,
+      'saving the running chat turns',
+    ).catch((error: unknown) => this.deps.log.warn(errorMessage(error)));
+  }
+
+  private emit(sessionId: string, event: ChatEvent): void {
+    const forOwner =
+      event.type === 'approval_request' ||
+      event.type === 'elicitation_request' ||
+      event.type === 'sampling_request' ||
+      event.type === 'request_closed';
+    for (const watcher of this.watchers.get(sessionId) ?? []) {
+      // Questions go only to the client that started the turn.
+      if (forOwner && this.running.get(sessionId)?.owner !== watcher) continue;
+      try {
+        watcher.send(event);
+      } catch {
+        // a watcher that cannot take events is detached when its connection closes
+      }
+    }
+  }
+
+  private requestApproval(
+    turn: RunningTurn,
+    request: { requestId: string; name: string; input: unknown },
+  ): Promise<ApprovalDecision | null> {
+    if (!turn.owner || !turn.ownerCanApprove) return Promise.resolve(null);
+    return this.ask<ApprovalDecision>(
+      turn,
+      'approval',
+      turn.abort.signal,
+      () => ({ type: 'approval_request', name: request.name, input: request.input }),
+      request.requestId,
+    );
+  }
+
+  /** Puts a question to the client that started the turn (questions.ts); null when there is none. */
+  private ask<T>(
+    turn: RunningTurn,
+    kind: 'approval' | 'elicitation',
+    signal: AbortSignal,
+    event: (requestId: string) => Record<string, unknown> & { type: ChatEvent['type'] },
+    requestId?: string,
+  ): Promise<T | null> {
+    const owner = turn.owner;
+    if (!owner) return Promise.resolve(null);
+    return this.questions.ask<T>({ kind, owner, sessionId: turn.sessionId, turnId: turn.turnId, signal, event, requestId });
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * The composition root: makes the parts, hands each front the ports it uses, and owns start
+ * and stop order. Config → plugins → supervisor → catalogue → fronts; stop in reverse. One
+ * daemon per MCPD_HOME.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import { Catalogue } from '../catalogue/catalogue.js';
+import { PublishedCatalogue } from '../catalogue/published.js';
+import { Chat } from '../chat/chat.js';
+import type { ConfigDiff } from '../config/diff.js';
+import { loadConfig } from '../config/load.js';
+import type { ProfileConfig, ResolvedConfig } from '../config/types.js';
+import { McpdError, errorMessage } from '../errors.js';
+import { reclaimSoon } from '../hotpath/reclaim.js';
+import { claimSocket } from '../home/claim.js';
+import { lockHome, type HomeLock } from '../home/lock.js';
+import { ensureHome, homePaths, type HomePaths } from '../home/paths.js';
+import { LogStore, type Logger } from '../logs/store.js';
+import { PluginRunner } from '../plugins/runner.js';
+import type { DaemonPort } from '../ports/daemon.js';
+import type { Front, Ports } from '../ports/index.js';
+import { PROTOCOL_VERSION } from '../protocol/control.js';
+import type { DaemonStatus, LogEntry, ReloadResult } from '../protocol/types.js';
+import { ToolRouter } from '../routing/router.js';
+import { ServerRequestBridge } from '../routing/server-requests.js';
+import { ServerAuth } from '../supervisor/server-auth.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { SignIns } from '../upstream/http/auth/sign-in.js';
+import { AuthStore } from '../upstream/http/auth/store.js';
+import { ChildRegistry } from '../upstream/stdio/reaper.js';
+import { withTimeout } from '../util/time.js';
+import { VERSION } from '../version.js';
+import { ClientRegistry } from './clients.js';
+import { EventBus } from './events.js';
+import { makeFronts } from './fronts.js';
+import { Reloader } from './reload.js';
+
+export interface DaemonOptions {
+  home: string;
+  /** `--config`; otherwise searched from `cwd`. */
+  configFile?: string | undefined;
+  cwd?: string;
+  /** Where daemon log lines are echoed (the foreground daemon: stderr). */
+  echo?: (entry: LogEntry) => void;
+  /** Reload when the config file changes on disk (default true). */
+  watchConfig?: boolean;
+  random?: () => number;
+  /** Where chat finds ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Told of the daemon as soon as it exists, before it boots (process-level handlers need it). */
+  onCreated?: (daemon: Daemon) => void;
+}
+
+const STOP_SERVERS_TIMEOUT_MS = 15_000;
+const FRONT_CLOSE_TIMEOUT_MS = 5_000;
+
+function closedError(): McpdError {
+  return new McpdError('MCPD_CLOSED', 'The daemon is stopping; it takes no new work.');
+}
+
+export class Daemon implements DaemonPort {
+  readonly paths: HomePaths;
+  readonly logs: LogStore;
+  readonly log: Logger;
+  readonly supervisor: Supervisor;
+  readonly catalogue = new Catalogue();
+  /** The catalogue after the plugins: what clients and Claude see. */
+  readonly published: PublishedCatalogue;
+  readonly router: ToolRouter;
+  readonly plugins: PluginRunner;
+  readonly chat: Chat;
+  readonly children: ChildRegistry;
+  readonly startedAt = Date.now();
+  private readonly events: EventBus;
+  private readonly clients: ClientRegistry;
+  private readonly signIns: SignIns;
+  private readonly reloader: Reloader;
+  private fronts: Front[] = [];
+  private stopping: Promise<void> | undefined;
+  private ready = false;
+  private lock: HomeLock | undefined;
+  private resolveStopped!: () => void;
+  /** Resolves once stop() finished. */
+  readonly stopped = new Promise<void>((resolve) => {
+    this.resolveStopped = resolve;
+  });
+
+  private constructor(
+    private readonly options: DaemonOptions,
+    private currentConfig: ResolvedConfig,
+  ) {
+    this.paths = homePaths(options.home);
+    this.logs = new LogStore(options.echo ? { echo: options.echo } : {});
+    this.log = this.logs.logger('daemon');
+    this.events = new EventBus((error, event) => this.log.error(`a listener of "${event}" failed: ${errorMessage(error)}`));
+    this.clients = new ClientRegistry(this.events, this.log);
+    this.children = new ChildRegistry(this.paths.childrenFile);
+    const authStore = new AuthStore(this.paths.home);
+    const serverRequests = new ServerRequestBridge({
+      roots: (server) => this.currentConfig.servers[server]?.roots ?? [],
+      log: (server) => this.logs.logger(server),
+    });
+    this.supervisor = new Supervisor(
+      {
+        logs: this.logs,
+        children: this.children,
+        clientInfo: { name: 'mcpd', version: VERSION },
+        authStore,
+        requests: (server) => serverRequests.forServer(server),
+      },
+      options.random,
+    );
+    this.signIns = new SignIns({
+      store: authStore,
+      log: this.logs.logger('daemon'),
+      onSignedIn: async (server) => {
+        if (this.closed || !this.supervisor.has(server)) return;
+        await this.supervisor.get(server).restart();
+      },
+    });
+    this.plugins = new PluginRunner({ home: this.paths.home, logs: this.logs, config: () => this.currentConfig });
+    this.published = new PublishedCatalogue(this.catalogue, (tools) => this.plugins.transformCatalogue(tools));
+    this.router = new ToolRouter(this.catalogue, this.published, this.supervisor, this.plugins, serverRequests);
+    this.chat = new Chat({
+      home: this.paths.home,
+      config: () => this.currentConfig.chat,
+      tools: () => this.published.list(),
+      callTool: (name, input, options) => this.router.callTool(name, input, { ...options, caller: 'chat' }),
+      env: options.env ?? process.env,
+      log: this.logs.logger('chat'),
+    });
+    this.reloader = new Reloader({
+      load: (file) => loadConfig({ file: options.configFile ?? file, ...(options.cwd ? { cwd: options.cwd } : {}) }),
+      current: () => this.currentConfig,
+      apply: (next, diff) => this.apply(next, diff),
+      assertOpen: () => this.assertOpen(),
+      announce: (result) => {
+        this.events.emit('config:reloaded', result);
+        this.plugins.emit({ type: 'config:reloaded', ...result });
+      },
+      log: this.log,
+    });
+  }
+
+  get config(): ResolvedConfig {
+    return this.currentConfig;
+  }
+
+  /** True from the moment stop() is called: no new work is accepted. */
+  get closed(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  assertOpen(): void {
+    if (this.stopping) throw closedError();
+  }
+
+  /**
+   * Starts everything; resolves once every server's first attempt settled (or once a stop asked
+   * for meanwhile finished: `stopped` is then resolved).
+   */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const paths = homePaths(options.home);
+    ensureHome(paths);
+    const lock = await lockHome(paths);
+    let daemon: Daemon | undefined;
+    try {
+      await claimSocket(paths);
+      const config = await loadConfig({ file: options.configFile, ...(options.cwd ? { cwd: options.cwd } : {}) });
+      daemon = new Daemon(options, config);
+      daemon.lock = lock;
+      options.onCreated?.(daemon);
+      await daemon.boot();
+    } catch (error) {
+      if (daemon) await daemon.stop('start failed');
+      else await lock.release();
+      throw error;
+    }
+    return daemon;
+  }
+
+  /** What each front may ask of the daemon, each port implemented by the part that owns it. */
+  private ports(ui: Ports['ui']): Ports {
+    return {
+      daemon: this,
+      servers: this.supervisor,
+      catalogue: this.published,
+      calls: this.router,
+      chat: this.chat,
+      auth: new ServerAuth(this.supervisor, this.signIns, () => this.currentConfig),
+      logs: this.logs,
+      clients: this.clients,
+      events: this.events,
+      ui,
+    };
+  }
+
+  /** Every step checks for a stop asked for meanwhile (mcpd stop during a slow start). */
+  private async boot(): Promise<void> {
+    for (const warning of this.currentConfig.warnings) this.log.warn(`config: ${warning}`);
+    this.wire();
+    // Left by a daemon that died; the home's lock says it is ours now.
+    await rm(this.paths.mcpSocket, { force: true });
+    this.fronts = makeFronts({ paths: this.paths, gateway: this.currentConfig.gateway.http, log: this.log, ports: (ui) => this.ports(ui) });
+    for (const front of this.fronts) await front.start();
+    await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+    // Bound first, then reap: only the daemon that owns the home may touch what it recorded.
+    const { reaped, skipped } = await this.children.reapLeftovers();
+    for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
+    for (const r of skipped)
+      this.log.warn(`left process group ${r.pgid} (server "${r.server}") alone: it cannot be shown to be a previous daemon's`);
+    if (this.stopping) return;
+    // Plugins before servers, so that their catalogue and call hooks apply from the first tool.
+    await this.plugins.apply(this.currentConfig.plugins, this.currentConfig.dir);
+    if (this.stopping) return;
+    this.log.info(`mcpd ${VERSION} (pid ${process.pid}) listening on ${this.paths.socket}; config ${this.currentConfig.file ?? '(none)'}`);
+    this.applyFilters(this.currentConfig);
+    await this.supervisor.startAll(this.currentConfig);
+    if (this.stopping) return;
+    this.ready = true;
+    // Starting allocates far more than idling does: a full GC now lets V8 give that back.
+    reclaimSoon();
+    if (this.options.watchConfig !== false && this.currentConfig.file) this.reloader.watch(this.currentConfig.file);
+    try {
+      this.chat.prune();
+    } catch (error) {
+      this.log.warn(`could not prune old chat sessions: ${errorMessage(error)}`);
+    }
+  }
+
+  private wire(): void {
+    this.supervisor.on('lists', (server, kind, lists) => this.catalogue.update(server, kind, lists[kind]));
+    this.supervisor.on('removed', (server) => this.catalogue.removeServer(server));
+    this.supervisor.on('resource:updated', (server, uri) => this.events.emit('resource:updated', { server, uri }));
+    this.supervisor.on('state', (event) => {
+      this.logs.append(event.server, 'daemon', event.state === 'failed' ? 'error' : 'info', `state ${event.previous} → ${event.state}`);
+      this.events.emit('server:state', event);
+      this.plugins.emit({ type: 'server:state', server: event.server, state: event.state, previous: event.previous });
+    });
+    // Clients hear of a change once the published catalogue (after plugins) has it.
+    this.catalogue.on('changed', (event) => {
+      void this.published.refresh().then(() => {
+        this.events.emit('catalogue:changed', event);
+        this.plugins.emit({ type: 'catalogue:changed', ...event });
+      });
+    });
+    this.logs.on('line', (entry) => this.events.emit('log:line', entry));
+  }
+
+  private applyFilters(config: ResolvedConfig): void {
+    for (const server of Object.values(config.servers)) this.catalogue.setFilter(server.name, server.tools);
+  }
+
+  /** A reload's new config, applied: filters, plugins, then the servers that changed. */
+  private async apply(next: ResolvedConfig, diff: ConfigDiff): Promise<boolean> {
+    this.currentConfig = next;
+    this.applyFilters(next);
+    const pluginsChanged = await this.plugins.apply(next.plugins, next.dir);
+    if (pluginsChanged) await this.published.refresh();
+    await this.supervisor.apply(next, diff);
+    return pluginsChanged;
+  }
+
+  profile(name: string): ProfileConfig {
+    const profile = this.currentConfig.gateway.profiles[name];
+    if (!profile) {
+      const known = Object.keys(this.currentConfig.gateway.profiles).join(', ') || 'none';
+      throw new McpdError('MCPD_PROFILE_UNKNOWN', `No profile named "${name}" in gateway.profiles (profiles: ${known}).`);
+    }
+    return profile;
+  }
+
+  status(): DaemonStatus {
+    const servers = this.supervisor.list().map((s) => s.status());
+    return {
+      pid: process.pid,
+      version: VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeMs: Date.now() - this.startedAt,
+      home: this.paths.home,
+      socket: this.paths.socket,
+      configFile: this.currentConfig.file ?? null,
+      ready: this.ready,
+      servers,
+      toolCount: this.published.list().length,
+      plugins: this.plugins.status(),
+      fronts: this.fronts.map((front) => front.describe()),
+      clients: this.clients.list(),
+      memory: (({ rss, heapUsed, heapTotal }) => ({ rss, heapUsed, heapTotal }))(process.memoryUsage()),
+      configError: this.reloader.error,
+    };
+  }
+
+  reload(trigger: ReloadResult['trigger'] = 'request'): Promise<ReloadResult> {
+    return this.reloader.reload(trigger);
+  }
+
+  /**
+   * Stops everything in reverse start order; every caller gets the same promise. From the first
+   * call on, no new work is accepted (MCPD_CLOSED), whatever is still starting.
+   */
+  stop(reason = 'stop requested'): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info(`stopping (${reason})`);
+      this.reloader.close();
+      this.events.emit('daemon:stopping', { reason });
+      this.plugins.emit({ type: 'daemon:stopping', reason });
+      await this.chat.stop();
+      this.signIns.close();
+      await withTimeout(this.supervisor.stopAll(), STOP_SERVERS_TIMEOUT_MS, 'stopping the servers').catch((error: unknown) => {
+        this.log.error(`${errorMessage(error)}; killing what is left`);
+        this.children.killAllNow('SIGKILL');
+      });
+      // A reload still running finishes refusing (its servers were disposed above).
+      await this.reloader.settled();
+      // Fronts close after the servers: new work is refused from the first moment (MCPD_CLOSED),
+      // and clients still see the shutdown happen.
+      await Promise.allSettled(
+        this.fronts.map((front) => withTimeout(front.close(), FRONT_CLOSE_TIMEOUT_MS, `closing the ${front.name} front`)),
+      );
+      await this.plugins.close();
+      await rm(this.paths.pidFile, { force: true });
+      await this.lock?.release();
+      this.log.info('stopped');
+      this.resolveStopped();
+    })();
+    return this.stopping;
+  }
+}

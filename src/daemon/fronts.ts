@@ -1,0 +1,39 @@
+/**
+ * The fronts of one daemon, each handed the ports it uses: the control socket, the bridge's MCP
+ * socket, the HTTP gateway (when configured), and the dashboard, which rides on the gateway when
+ * that is loopback and otherwise has a port of its own.
+ */
+import type { GatewayConfig } from '../config/types.js';
+import { ControlFront } from '../fronts/control/front.js';
+import { McpHttpFront } from '../fronts/mcp-http/front.js';
+import { McpSocketFront } from '../fronts/mcp-socket/front.js';
+import { DashboardFront } from '../fronts/ui/front.js';
+import type { HomePaths } from '../home/paths.js';
+import type { Logger } from '../logs/store.js';
+import type { Front, Ports } from '../ports/index.js';
+import { isLoopbackHost } from '../util/loopback.js';
+
+export interface FrontsOptions {
+  paths: HomePaths;
+  gateway: GatewayConfig['http'];
+  log: Logger;
+  /** The ports, once the dashboard (the `ui` port) exists. */
+  ports: (ui: Ports['ui']) => Ports;
+}
+
+/** In start order: the control socket first, the dashboard last. */
+export function makeFronts({ paths, gateway: http, log, ports: portsFor }: FrontsOptions): Front[] {
+  let control: ControlFront | undefined;
+  let gateway: McpHttpFront | undefined;
+  const onLoopback = http !== undefined && isLoopbackHost(http.host);
+  const dashboard = new DashboardFront({
+    home: paths.home,
+    log,
+    accept: (req, socket, head) => control!.accept(req, socket, head),
+    ...(onLoopback ? { gatewayUrl: () => gateway!.url } : {}),
+  });
+  const ports = portsFor(dashboard);
+  control = new ControlFront(ports, { socketPath: paths.socket, log });
+  if (http) gateway = new McpHttpFront(ports, { ...http, log, ui: onLoopback ? dashboard.handler : undefined });
+  return [control, new McpSocketFront(ports, { socketPath: paths.mcpSocket, log }), ...(gateway ? [gateway] : []), dashboard];
+}

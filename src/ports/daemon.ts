@@ -1,0 +1,15 @@
+/** The daemon itself: its status, its running config, reload and stop (daemon/daemon.ts). */
+import type { ProfileConfig } from '../config/types.js';
+import type { DaemonStatus, ReloadResult } from '../protocol/types.js';
+
+export type { ProfileConfig };
+
+export interface DaemonPort {
+  status(): DaemonStatus;
+  /** Throws MCPD_CLOSED once the daemon is stopping: new work is refused. */
+  assertOpen(): void;
+  /** A profile of the running config (gateway.profiles); throws MCPD_PROFILE_UNKNOWN. */
+  profile(name: string): ProfileConfig;
+  reload(): Promise<ReloadResult>;
+  stop(reason: string): Promise<void>;
+}

@@ -1,0 +1,76 @@
+/**
+ * The call vocabulary: what a call to an upstream server is, whoever makes it (the control
+ * socket, chat, an MCP client) and whatever carries it. Types only, so every part may import it.
+ */
+import type {
+  CompleteRequest,
+  CreateMessageRequest,
+  CreateMessageResult,
+  ElicitRequest,
+  ElicitResult,
+  ListResourceTemplatesRequest,
+  LoggingLevel,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Cancellation } from '../hotpath/lazy-abort.js';
+
+/** A tool's result as mcpd relays it: the server's object, content always a list. */
+export interface CallToolResultJson {
+  content: Array<Record<string, unknown> & { type: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  [key: string]: unknown;
+}
+
+/** Who made a call (plugins see it). */
+export type Caller = 'chat' | 'cli' | 'mcp-client';
+
+export interface Progress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
+export interface CallOptions {
+  /** A control request's LazyAbort, or any AbortSignal. */
+  signal?: Cancellation | undefined;
+  timeoutMs?: number | undefined;
+  onProgress?: ((progress: Progress) => void) | undefined;
+  /**
+   * How the caller answers what the server asks while this call runs (elicitation, sampling).
+   * Without it, such requests are declined.
+   */
+  serverRequests?: ServerRequestHandler | undefined;
+}
+
+/** A call as it enters the router: who makes it, for the plugins. */
+export interface RoutedCallOptions extends CallOptions {
+  caller: Caller;
+  sessionId?: string | undefined;
+  /** The MCP client's name, for calls that came through an MCP front. */
+  client?: string | undefined;
+}
+
+/** A caller's answers to a server's requests; undefined for a kind it cannot take. */
+export interface ServerRequestHandler {
+  elicit?: (params: ElicitRequest['params'], signal: AbortSignal, server: string) => Promise<ElicitResult>;
+  sample?: (params: CreateMessageRequest['params'], signal: AbortSignal, server: string) => Promise<CreateMessageResult>;
+}
+
+export type ServerRequestKind = keyof ServerRequestHandler;
+
+/**
+ * What an upstream connection asks when its server sends a request of its own (roots,
+ * elicitation, sampling): routing/server-requests.ts answers, for the caller that caused it.
+ */
+export interface UpstreamRequests {
+  roots(): { uri: string; name?: string }[];
+  elicit(params: ElicitRequest['params'], signal: AbortSignal): Promise<ElicitResult>;
+  sample(params: CreateMessageRequest['params'], signal: AbortSignal): Promise<CreateMessageResult>;
+}
+
+/** Requests the catalogue does not model, passed to one running server as they are. */
+export type ForwardedRequest =
+  | { method: 'logging/setLevel'; params: { level: LoggingLevel } }
+  | { method: 'resources/subscribe' | 'resources/unsubscribe'; params: { uri: string } }
+  | { method: 'resources/templates/list'; params: NonNullable<ListResourceTemplatesRequest['params']> }
+  | { method: 'completion/complete'; params: CompleteRequest['params'] };

@@ -1,0 +1,103 @@
+/**
+ * A local server: its process (spawned by us, in a group of its own) and the SDK's Client over
+ * its stdio. Tool calls go beside the Client, through the call relay (hotpath/call-relay.ts).
+ */
+import { ErrorCode as McpErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { StdioServerConfig } from '../../config/types.js';
+import { delay } from '../../util/time.js';
+import { SdkUpstream } from '../sdk-upstream.js';
+import type { UpstreamCallOptions, UpstreamDeps, UpstreamHooks } from '../types.js';
+import { resolveCommand } from './command.js';
+import { childEnvironment } from './env.js';
+import { pipeLines } from './lines.js';
+import { ServerProcess } from './process.js';
+import { INSTANCE_VARIABLE } from './reaper.js';
+import { ChildStdioTransport } from './transport.js';
+
+/** When stdout closes, how long to wait for the process's exit status, to name the cause. */
+const EXIT_AFTER_CLOSE_GRACE_MS = 200;
+
+/** The same check as the SDK path's, for a result that came through the call relay. */
+function checkRelayed(result: unknown): CallToolResult {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+    throw new McpError(McpErrorCode.InvalidParams, 'a tool result must be an object');
+  }
+  return result as CallToolResult;
+}
+
+export class StdioUpstream extends SdkUpstream {
+  readonly transport = 'stdio' as const;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    override readonly config: StdioServerConfig,
+    deps: UpstreamDeps,
+    hooks: UpstreamHooks,
+    private readonly process: ServerProcess,
+    private readonly stdio: ChildStdioTransport,
+  ) {
+    super(config, deps, hooks);
+    // The transport closed on its own while the process may still run (stdout closed, a message
+    // over the limit): that is the server going away too. A process that is exiting says why.
+    this.client.onclose = () => {
+      const reason = stdio.closeReason ?? 'its connection closed';
+      void Promise.race([process.exited, delay(EXIT_AFTER_CLOSE_GRACE_MS).then(() => null)]).then((exit) =>
+        hooks.onClosed(exit, exit ? undefined : reason),
+      );
+    };
+  }
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  /** Spawns the process; `initialize` connects. Owns the process from here on: `close()` stops it. */
+  static async open(config: StdioServerConfig, deps: UpstreamDeps, hooks: UpstreamHooks): Promise<StdioUpstream> {
+    const child = await StdioUpstream.spawn(config, deps);
+    const stdio = new ChildStdioTransport(child.stdin, child.stdout, {
+      onActivity: hooks.onActivity,
+      onSkippedLine: hooks.onSkippedLine,
+    });
+    void child.exited.then((exit) => {
+      hooks.onClosed(exit);
+      // In-flight requests fail now, not when a grandchild finally lets go of stdout.
+      void stdio.close();
+      void child.sweepGroup().then(() => deps.children.remove(child.pid));
+    });
+    return new StdioUpstream(config, deps, hooks, child, stdio);
+  }
+
+  private static async spawn(config: StdioServerConfig, deps: UpstreamDeps): Promise<ServerProcess> {
+    // The marker lets a later daemon tell this process from an unrelated one before reaping it.
+    const env: Record<string, string> = { ...childEnvironment(config.env), [INSTANCE_VARIABLE]: deps.children.instance };
+    const command = resolveCommand(config.name, config.command, config.cwd, env['PATH']);
+    const child = await ServerProcess.spawn({ server: config.name, command, args: config.args, cwd: config.cwd, env });
+    deps.children.add(child.pid, config.name);
+    pipeLines(child.stderr, (line) => deps.logs.append(config.name, 'stderr', 'info', line));
+    deps.logs.append(config.name, 'daemon', 'debug', `spawned ${config.command} ${config.args.join(' ')} (pid ${child.pid})`);
+    return child;
+  }
+
+  async initialize(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await this.client.connect(this.stdio, { timeout: timeoutMs, signal });
+  }
+
+  /**
+   * Relayed beside the SDK's Client: the server's result is passed on as it came, with no schema
+   * parse of every content block, only the shape the daemon relies on.
+   */
+  override async callTool(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {
+    const params = { name, ...(args === undefined ? {} : { arguments: args }) };
+    return checkRelayed(await this.stdio.calls.request('tools/call', params, options));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.client.onclose = undefined;
+      await this.client.close().catch(() => undefined);
+      await this.process.stop();
+      this.deps.children.remove(this.process.pid);
+    })();
+    return this.closing;
+  }
+}
