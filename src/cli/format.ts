@@ -2,7 +2,8 @@
 import type { ServerStatus } from '../protocol/types.js';
 import { colorEnabled, paint, plural, stateColor, type Color } from './color.js';
 
-export function duration(ms: number): string {
+/** A long span, coarsely: uptime, time since, time until a retry ("42s", "5m 3s", "2d 4h"). */
+export function span(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -10,6 +11,11 @@ export function duration(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 24) return `${h}h ${m % 60}m`;
   return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** How long one call or step took, precisely ("5 ms", "1.2 s"). */
+export function elapsed(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /**
@@ -46,7 +52,7 @@ export function serverLine(s: ServerStatus): string {
   const parts: string[] = [paint(s.state, stateColor(s.state))];
   if (s.pid !== null) parts.push(`pid ${s.pid}`);
   if (s.state === 'running') parts.push(plural(s.toolCount, 'tool'));
-  if (s.state === 'backoff' && s.nextRetryMs !== null) parts.push(`retry in ${duration(s.nextRetryMs + 999)}`);
+  if (s.state === 'backoff' && s.nextRetryMs !== null) parts.push(`retry in ${span(s.nextRetryMs + 999)}`);
   let line = `${s.name}: ${parts.join(', ')}`;
   if (s.lastError && s.state !== 'running') line += `\n  ${s.lastError.message}`;
   return line;

@@ -1,4 +1,5 @@
 /** Per-server difference between two resolved configs, for reload. */
+import { canonicalJson } from '../util/canonical.js';
 import type { ResolvedConfig, ServerConfig } from './types.js';
 
 export interface ConfigDiff {
@@ -8,18 +9,8 @@ export interface ConfigDiff {
   unchanged: string[];
 }
 
-/** JSON with object keys sorted, so that reordering keys in the file is not a change. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 function sameServer(a: ServerConfig, b: ServerConfig): boolean {
-  return canonical(a) === canonical(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 export function diffServers(before: ResolvedConfig, after: ResolvedConfig): ConfigDiff {

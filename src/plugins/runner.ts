@@ -12,7 +12,6 @@ import type { LogStore, Logger } from '../logs/store.js';
 import type { PluginStatus, ToolEntry } from '../protocol/types.js';
 import type {
   DaemonEvent,
-  PluginContext,
   PluginDefinition,
   PluginHooks,
   PromptGet,
@@ -22,7 +21,10 @@ import type {
   ToolCall,
   ToolResult,
 } from './api.js';
+import { pluginContext } from './context.js';
 import { importPlugin } from './loader.js';
+import { canonicalJson } from '../util/canonical.js';
+import { withTimeout } from '../util/time.js';
 
 export const DEFAULT_HOOK_TIMEOUT_MS = 5_000;
 const SETUP_TIMEOUT_MS = 10_000;
@@ -47,24 +49,9 @@ interface FailedPlugin {
   guard: boolean;
 }
 
-class HookTimeout extends Error {}
-
-async function withTimeout<T>(work: () => T | Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      Promise.resolve().then(work),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HookTimeout(`did not finish within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function canonical(specs: PluginSpec[]): string {
-  return JSON.stringify(specs);
+/** A hook, or a plugin's setup, that ran out of time counts as failing. */
+function hookTimeout(ms: number): () => Error {
+  return () => new McpdError('MCPD_TIMEOUT', `did not finish within ${ms} ms`);
 }
 
 export interface PluginRunnerDeps {
@@ -127,7 +114,7 @@ export class PluginRunner {
    * never without their guards in between.
    */
   async apply(specs: PluginSpec[], configDir: string): Promise<boolean> {
-    if (this.closed || canonical(specs) === this.loadedSpecs) return false;
+    if (this.closed || canonicalJson(specs) === this.loadedSpecs) return false;
     const loaded: LoadedPlugin[] = [];
     const failed: FailedPlugin[] = [];
     for (const spec of specs) {
@@ -148,7 +135,7 @@ export class PluginRunner {
     }
     this.plugins = loaded;
     this.failed = failed;
-    this.loadedSpecs = canonical(specs);
+    this.loadedSpecs = canonicalJson(specs);
     await this.dispose(previous);
     return true;
   }
@@ -156,7 +143,7 @@ export class PluginRunner {
   private async load(spec: PluginSpec, configDir: string): Promise<LoadedPlugin | FailedPlugin> {
     let definition: PluginDefinition;
     try {
-      definition = await withTimeout(() => importPlugin(spec.specifier, configDir), SETUP_TIMEOUT_MS);
+      definition = await withTimeout(() => importPlugin(spec.specifier, configDir), SETUP_TIMEOUT_MS, hookTimeout(SETUP_TIMEOUT_MS));
     } catch (error) {
       return this.failure(spec, `cannot load ${spec.specifier}: ${errorMessage(error)}`);
     }
@@ -164,36 +151,15 @@ export class PluginRunner {
     const dataDir = join(this.deps.home, 'plugins', name.replace(/[^a-zA-Z0-9_.-]/g, '_'));
     const log = this.deps.logs.logger(`plugin:${name}`);
     const unsubscribers: (() => void)[] = [];
-    const config = this.deps.config;
-    const ctx: PluginContext = {
-      name,
-      log,
-      // Live: after a reload that keeps the plugin list, plugins see the new config.
-      get config() {
-        return config();
-      },
-      dataDir,
-      events: {
-        on: (type, listener) => {
-          const wrapped = (event: DaemonEvent) => {
-            if (type !== '*' && event.type !== type) return;
-            try {
-              const out = (listener as (e: DaemonEvent) => unknown)(event);
-              if (out instanceof Promise) out.catch((error: unknown) => log.error(`event listener failed: ${errorMessage(error)}`));
-            } catch (error) {
-              log.error(`event listener failed: ${errorMessage(error)}`);
-            }
-          };
-          this.bus.on('event', wrapped);
-          const off = () => void this.bus.off('event', wrapped);
-          unsubscribers.push(off);
-          return off;
-        },
-      },
-    };
+    const ctx = pluginContext({ name, log, dataDir, config: this.deps.config, bus: this.bus, unsubscribers });
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const hooks = (await withTimeout(() => definition.setup(ctx, spec.options), definition.timeoutMs ?? SETUP_TIMEOUT_MS)) ?? {};
+      const hooks =
+        (await withTimeout(
+          () => definition.setup(ctx, spec.options),
+          definition.timeoutMs ?? SETUP_TIMEOUT_MS,
+          hookTimeout(definition.timeoutMs ?? SETUP_TIMEOUT_MS),
+        )) ?? {};
       this.log.info(`plugin ${name} loaded from ${spec.specifier}`);
       return {
         spec,
@@ -220,7 +186,7 @@ export class PluginRunner {
   /** Runs one hook of one plugin under its timeout; a failure is recorded and logged, then rethrown. */
   private async run<T>(plugin: LoadedPlugin, hook: keyof PluginHooks, work: () => T | Promise<T>): Promise<T> {
     try {
-      return await withTimeout(work, plugin.timeoutMs);
+      return await withTimeout(work, plugin.timeoutMs, hookTimeout(plugin.timeoutMs));
     } catch (error) {
       plugin.failures += 1;
       const message = errorMessage(error);

@@ -23,8 +23,3 @@ export function assertTransition(server: string, from: ServerState, to: ServerSt
     throw new Error(`illegal state transition for server "${server}": ${from} → ${to}`);
   }
 }
-
-/** States in which the server has (or is getting) a live process or connection. */
-export function isActive(state: ServerState): boolean {
-  return state === 'starting' || state === 'running' || state === 'backoff';
-}

@@ -19,14 +19,34 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Races `promise` against a timeout; the timer is always cleared. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** `promise`'s value, or `undefined` once `ms` passed first; the timer is always cleared. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new McpdError('MCPD_TIMEOUT', `${what} timed out after ${ms} ms`)), ms);
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
   });
   try {
-    return await Promise.race([promise, timeout]);
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Races `work` (a promise, or a function whose result is awaited: what it throws rejects) against
+ * a timeout: MCPD_TIMEOUT "WHAT timed out after N ms", or the error `timedOut` makes. The timer
+ * is always cleared.
+ */
+export async function withTimeout<T>(work: Promise<T> | (() => T | Promise<T>), ms: number, timedOut: string | (() => Error)): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(typeof timedOut === 'string' ? new McpdError('MCPD_TIMEOUT', `${timedOut} timed out after ${ms} ms`) : timedOut()),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([typeof work === 'function' ? Promise.resolve().then(work) : work, timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,5 +1,6 @@
 /** How a chat turn looks in a terminal: streamed text, one line per tool call, a usage line. */
 import type { ChatEvent, TokenUsage } from '../../protocol/types.js';
+import { elapsed } from '../format.js';
 
 const DIM = '\u001b[2m';
 const RED = '\u001b[31m';
@@ -19,10 +20,6 @@ export function usageLine(usage: TokenUsage): string {
       ? ` (cache: ${n(usage.cacheReadInputTokens)} read, ${n(usage.cacheCreationInputTokens)} written)`
       : '';
   return `${n(usage.inputTokens + usage.cacheReadInputTokens + usage.cacheCreationInputTokens)} in${cache} / ${n(usage.outputTokens)} out`;
-}
-
-export function duration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 interface Running {
@@ -92,7 +89,7 @@ export class TurnRenderer {
         this.running.delete(event.id);
         const mark = event.ok ? this.color(GREEN, '✓') : this.color(RED, '✗');
         const cut = event.truncated ? ' (cut; full text kept by mcpd)' : '';
-        this.line(`  ${mark} ${event.name} ${this.color(DIM, `${duration(event.durationMs)} · ${event.summary}${cut}`)}`);
+        this.line(`  ${mark} ${event.name} ${this.color(DIM, `${elapsed(event.durationMs)} · ${event.summary}${cut}`)}`);
         break;
       }
       case 'approval_request':

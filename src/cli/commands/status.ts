@@ -1,12 +1,12 @@
 import type { DaemonStatus } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
-import { duration, table } from '../format.js';
+import { span, table } from '../format.js';
 import { stateColor } from '../color.js';
 import { plural } from '../../util/plural.js';
 
 export function renderStatus(status: DaemonStatus): string {
   const lines = [
-    `mcpd ${status.version}  pid ${status.pid}  up ${duration(status.uptimeMs)}  ${status.ready ? 'ready' : 'starting servers…'}`,
+    `mcpd ${status.version}  pid ${status.pid}  up ${span(status.uptimeMs)}  ${status.ready ? 'ready' : 'starting servers…'}`,
     `config  ${status.configFile ?? '(none)'}`,
     ...(status.configError
       ? [
@@ -32,7 +32,7 @@ export function renderStatus(status: DaemonStatus): string {
     s.state,
     s.transport,
     s.pid === null ? '-' : String(s.pid),
-    s.runningSince ? duration(Date.now() - Date.parse(s.runningSince)) : '-',
+    s.runningSince ? span(Date.now() - Date.parse(s.runningSince)) : '-',
     String(s.restarts),
     s.state === 'running' ? String(s.toolCount) : '-',
     s.lastError ? s.lastError.message.split('\n')[0]! : '-',
@@ -52,7 +52,7 @@ export function renderStatus(status: DaemonStatus): string {
           c.version || '-',
           c.endpoint,
           c.front === 'mcp-http' ? 'http' : 'bridge',
-          `${duration(Date.now() - Date.parse(c.since))} ago`,
+          `${span(Date.now() - Date.parse(c.since))} ago`,
         ]),
       ),
     );

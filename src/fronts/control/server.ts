@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { refusal, refusalText, type DoorPolicy } from '../door.js';
+import { SlowReaders, type Reader } from './slow-readers.js';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { McpdError } from '../../errors.js';
@@ -80,8 +81,7 @@ const DEFAULT_LIMITS: ControlLimits = {
   maxRequestsInFlight: MAX_REQUESTS_IN_FLIGHT,
 };
 
-interface Client extends ControlConnection {
-  ws: WebSocket;
+interface Client extends ControlConnection, Reader {
   /** The connection's socket: corked for the rest of a tick once something is sent. */
   socket: Socket;
   corked: boolean;
@@ -94,8 +94,6 @@ interface Client extends ControlConnection {
   lastActive: number;
   timer: NodeJS.Timeout | undefined;
   closeListeners: (() => void)[];
-  /** While more than the soft limit is unread: the check that it still reads. */
-  stall: { timer: NodeJS.Timeout; bufferedAtStart: number; sentSince: number } | undefined;
 }
 
 /** No browser page may drive the daemon, and no name but loopback (DNS rebinding). */
@@ -108,11 +106,21 @@ export class ControlServer {
   /** Accepted sockets not yet upgraded, each with its handshake deadline. */
   private readonly handshaking = new Map<Duplex, NodeJS.Timeout>();
   private readonly limits: ControlLimits;
+  private readonly readers: SlowReaders<Client>;
   private nextId = 1;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: ControlServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.readers = new SlowReaders<Client>(
+      this.limits,
+      () => this.clients,
+      (client, why) => {
+        this.options.log('warn', `dropped control connection ${client.id}: ${why}`);
+        client.ws.terminate();
+        this.forget(client);
+      },
+    );
     this.http = createServer((_req, res) => {
       res
         .writeHead(426, { 'Content-Type': 'text/plain' })
@@ -362,22 +370,10 @@ export class ControlServer {
     return { subscribed: [...client.subscriptions] };
   }
 
-  /**
-   * Sends, unless the client has stopped reading: past the hard limit it is dropped at once;
-   * past the soft limit it is watched, and dropped if it reads too little in the next STALL_MS.
-   * When all clients together hold too much, the one furthest behind is dropped.
-   */
+  /** Sends, unless the client has stopped reading (slow-readers.ts). */
   private sendTo(client: Client, text: string): void {
-    const bytes = text.length;
     if (client.ws.readyState !== client.ws.OPEN) return;
-    const behind = client.ws.bufferedAmount;
-    if (behind > this.limits.maxBufferedBytes) {
-      this.dropBehind(client, behind);
-      return;
-    }
-    if (behind > this.limits.softBufferedBytes) this.watchStall(client);
-    if (client.stall) client.stall.sentSince += bytes;
-    if (behind > 0) this.boundTotal();
+    if (!this.readers.admit(client, text.length)) return;
     client.lastActive = Date.now();
     // Frames sent in the same turn of the event loop leave in one write, not one syscall each.
     if (!client.corked) {
@@ -386,42 +382,5 @@ export class ControlServer {
       process.nextTick(client.uncork);
     }
     client.ws.send(text);
-  }
-
-  private watchStall(client: Client): void {
-    if (client.stall) return;
-    const timer = setTimeout(() => {
-      const stall = client.stall!;
-      client.stall = undefined;
-      const now = client.ws.bufferedAmount;
-      const drained = stall.bufferedAtStart + stall.sentSince - now;
-      if (now > this.limits.softBufferedBytes && drained < this.limits.minDrainBytes) this.dropBehind(client, now);
-      else if (now > this.limits.softBufferedBytes) this.watchStall(client);
-    }, this.limits.stallMs);
-    timer.unref();
-    client.stall = { timer, bufferedAtStart: client.ws.bufferedAmount, sentSince: 0 };
-  }
-
-  private dropBehind(client: Client, unread: number): void {
-    this.options.log('warn', `dropped control connection ${client.id}: it stopped reading (${unread} bytes unread)`);
-    client.ws.terminate();
-    this.forget(client);
-  }
-
-  private boundTotal(): void {
-    let total = 0;
-    let furthest: Client | undefined;
-    for (const c of this.clients) {
-      total += c.ws.bufferedAmount;
-      if (!furthest || c.ws.bufferedAmount > furthest.ws.bufferedAmount) furthest = c;
-    }
-    if (total > this.limits.maxTotalBufferedBytes && furthest) {
-      this.options.log(
-        'warn',
-        `dropped control connection ${furthest.id}: clients hold ${total} unread bytes in all (limit ${this.limits.maxTotalBufferedBytes}); it was furthest behind`,
-      );
-      furthest.ws.terminate();
-      this.forget(furthest);
-    }
   }
 }

@@ -4,7 +4,7 @@
  */
 import { ErrorCode as McpErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { StdioServerConfig } from '../../config/types.js';
-import { delay } from '../../util/time.js';
+import { within } from '../../util/time.js';
 import { SdkUpstream } from '../sdk-upstream.js';
 import type { UpstreamCallOptions, UpstreamDeps, UpstreamHooks } from '../types.js';
 import { resolveCommand } from './command.js';
@@ -41,9 +41,7 @@ export class StdioUpstream extends SdkUpstream {
     // over the limit): that is the server going away too. A process that is exiting says why.
     this.client.onclose = () => {
       const reason = stdio.closeReason ?? 'its connection closed';
-      void Promise.race([process.exited, delay(EXIT_AFTER_CLOSE_GRACE_MS).then(() => null)]).then((exit) =>
-        hooks.onClosed(exit, exit ? undefined : reason),
-      );
+      void within(process.exited, EXIT_AFTER_CLOSE_GRACE_MS).then((exit) => hooks.onClosed(exit ?? null, exit ? undefined : reason));
     };
   }
 

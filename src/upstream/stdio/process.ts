@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import { McpdError } from '../../errors.js';
 import { procStat } from '../../util/proc.js';
-import { delay } from '../../util/time.js';
+import { delay, within } from '../../util/time.js';
 
 export interface ExitInfo {
   code: number | null;
@@ -165,14 +165,11 @@ export class ServerProcess {
 
   private async waitExit(timeoutMs: number): Promise<boolean> {
     if (this.hasExited) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.exited.then(() => true as const), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return (
+      (await within(
+        this.exited.then(() => true),
+        timeoutMs,
+      )) ?? false
+    );
   }
 }

@@ -1,0 +1,403 @@
+/**
+ * One configured server through its whole life: start, health, crash, backoff, give up, stop.
+ * All state changes go through `transition`, which checks them against the state machine.
+ * Actions asked for from outside (start, stop, restart, dispose) run one at a time through an
+ * ActionQueue; stop, restart and dispose cut short a start in progress. `disposed` is final.
+ * managed-server.ts adds the calls a running server takes.
+ */
+import type { ServerConfig } from '../config/types.js';
+import { McpdError, errorMessage } from '../errors.js';
+import type { ServerState, ServerStateEvent, ServerStatus } from '../protocol/types.js';
+import { GuardedEmitter } from '../util/emitter.js';
+import { plural } from '../util/plural.js';
+import { openUpstream } from '../upstream/open.js';
+import type { ExitInfo } from '../upstream/stdio/process.js';
+import type { ListKind, ServerLists, Upstream, UpstreamDeps, UpstreamTransport } from '../upstream/types.js';
+import { ActionQueue } from './action-queue.js';
+import { lostError, startError } from './failures.js';
+import { HealthMonitor } from './health.js';
+import { RestartPolicy } from './restart-policy.js';
+import { assertTransition } from './state.js';
+
+export interface ManagedServerEvents {
+  state: (event: ServerStateEvent) => void;
+  lists: (server: string, kind: ListKind, lists: ServerLists) => void;
+  'resource:updated': (server: string, uri: string) => void;
+}
+
+type Action = 'start' | 'stop' | 'restart' | 'dispose';
+
+export interface Attempt {
+  generation: number;
+  abort: AbortController;
+  upstream?: Upstream;
+  health?: HealthMonitor;
+  /** Why it ended, once it failed: named in the error of every call it cut short. */
+  failure?: McpdError;
+}
+
+const EMPTY_LISTS: ServerLists = { tools: [], resources: [], prompts: [] };
+
+export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents> {
+  protected currentState: ServerState;
+  private readonly policy: RestartPolicy;
+  private readonly actions = new ActionQueue<Action>();
+  protected attempt: Attempt | undefined;
+  private generation = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt: number | undefined;
+  private starting: Promise<void> | undefined;
+  /** The teardown of a failed attempt, which a new attempt waits for (never two processes). */
+  private tearingDown: Promise<void> | undefined;
+  private runningSince: number | undefined;
+  protected lastActivity = Date.now();
+  private restarts = 0;
+  private skippedLines = 0;
+  protected lastError: McpdError | null = null;
+  /** How a remote server was last reached (kept while it is down, for status). */
+  private lastTransport: UpstreamTransport | undefined;
+  private lists: ServerLists = EMPTY_LISTS;
+  /** Set once dispose was asked for: from then on every action is refused. */
+  private disposing = false;
+
+  constructor(
+    readonly config: ServerConfig,
+    private readonly deps: UpstreamDeps,
+    random: () => number = Math.random,
+  ) {
+    super((error, event) => deps.logs.append(config.name, 'daemon', 'error', `a listener of "${event}" failed: ${errorMessage(error)}`));
+    this.currentState = config.disabled ? 'disabled' : 'stopped';
+    this.policy = new RestartPolicy(config.restart, random);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get state(): ServerState {
+    return this.currentState;
+  }
+
+  get currentLists(): ServerLists {
+    return this.lists;
+  }
+
+  status(): ServerStatus {
+    const upstream = this.attempt?.upstream;
+    const info = upstream?.serverInfo();
+    return {
+      name: this.name,
+      // A remote server shows the transport it was reached with (Streamable HTTP or legacy SSE).
+      transport: this.config.transport === 'stdio' ? 'stdio' : (upstream?.transport ?? this.lastTransport) === 'sse' ? 'sse' : 'http',
+      state: this.currentState,
+      pid: this.currentState === 'running' || this.currentState === 'starting' ? (upstream?.pid ?? null) : null,
+      runningSince: this.currentState === 'running' && this.runningSince ? new Date(this.runningSince).toISOString() : null,
+      restarts: this.restarts,
+      toolCount: this.lists.tools.length,
+      resourceCount: this.lists.resources.length,
+      promptCount: this.lists.prompts.length,
+      lastError: this.lastError
+        ? {
+            code: this.lastError.code,
+            message: this.lastError.message,
+            ...(this.lastError.details ? { details: this.lastError.details } : {}),
+          }
+        : null,
+      nextRetryMs: this.currentState === 'backoff' && this.retryAt ? Math.max(0, this.retryAt - Date.now()) : null,
+      skippedStdoutLines: this.skippedLines,
+      serverInfo: info ? { name: info.name, version: info.version } : null,
+    };
+  }
+
+  /**
+   * Starts the server (a manual start also clears `failed` and the crash history). Resolves once
+   * every action asked for so far settled, so the state then is final: `running`, `backoff`,
+   * `failed`, or what a later action left.
+   */
+  start(): Promise<void> {
+    return this.submit('start', () => this.doStart());
+  }
+
+  /** Stops the server and everything it spawned; cuts short a start in progress. */
+  stop(finalState: 'stopped' | 'disabled' = 'stopped'): Promise<void> {
+    this.interruptStart();
+    return this.submit('stop', () => this.halt(finalState));
+  }
+
+  /** Stop, then start. Restarts asked for while one is under way join it. */
+  restart(): Promise<void> {
+    if (this.actions.current !== 'restart') this.interruptStart();
+    return this.submit('restart', async () => {
+      await this.halt('stopped');
+      await this.doStart();
+    });
+  }
+
+  /** Stops the server for good: `disposed` is final and every later action is refused. */
+  dispose(): Promise<void> {
+    this.interruptStart();
+    return this.submit('dispose', async () => {
+      await this.halt('stopped');
+      this.transition('disposed');
+    });
+  }
+
+  get disposed(): boolean {
+    return this.currentState === 'disposed';
+  }
+
+  private submit(action: Action, run: () => Promise<void>): Promise<void> {
+    if (this.disposing) {
+      return Promise.reject(
+        new McpdError('MCPD_CLOSED', `Server "${this.name}" was removed (or the daemon is stopping); it takes no more actions.`, {
+          server: this.name,
+        }),
+      );
+    }
+    if (action === 'dispose') this.disposing = true;
+    return this.actions.submit(action, run);
+  }
+
+  /** A start in progress is cut short (its attempt aborted); the action queued next cleans up. */
+  private interruptStart(): void {
+    if (this.currentState === 'starting') {
+      this.attempt?.abort.abort(new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is stopping.`, { server: this.name }));
+    }
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.currentState === 'running') return;
+    if (this.currentState === 'starting') {
+      // A retry from backoff is under way; it settles on its own.
+      await this.starting?.catch(() => undefined);
+      return;
+    }
+    if (this.currentState === 'backoff') {
+      clearTimeout(this.retryTimer);
+    } else {
+      this.policy.reset();
+      this.restarts = 0;
+      this.lastError = null;
+    }
+    await this.launch();
+  }
+
+  /** Ends the current attempt (whatever its state) and settles in `finalState`. */
+  private async halt(finalState: 'stopped' | 'disabled'): Promise<void> {
+    if (this.currentState === 'stopped' || this.currentState === 'disabled') {
+      if (this.currentState !== finalState) this.transition(finalState);
+      return;
+    }
+    this.generation += 1; // whatever the current attempt still does is now stale
+    clearTimeout(this.retryTimer);
+    this.retryAt = undefined;
+    const attempt = this.attempt;
+    this.attempt = undefined;
+    attempt?.abort.abort(new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is stopping.`, { server: this.name }));
+    this.transition('stopping');
+    await this.starting?.catch(() => undefined); // an aborted start returns at once
+    await this.teardown(attempt);
+    await this.tearingDown;
+    this.setLists(EMPTY_LISTS);
+    this.transition(finalState);
+  }
+
+  private launch(): Promise<void> {
+    const attempt: Attempt = { generation: ++this.generation, abort: new AbortController() };
+    this.attempt = attempt;
+    this.retryAt = undefined;
+    this.transition('starting');
+    const starting = this.run(attempt).finally(() => {
+      if (this.starting === starting) this.starting = undefined;
+    });
+    this.starting = starting;
+    return starting;
+  }
+
+  private isCurrent(attempt: Attempt): boolean {
+    return this.attempt === attempt && attempt.generation === this.generation;
+  }
+
+  private async run(attempt: Attempt): Promise<void> {
+    const { startupMs } = this.config.timeouts;
+    let exit: ExitInfo | null | undefined;
+    let closeReason: string | undefined;
+    // Never two processes at once: a failed attempt's teardown finishes first.
+    await this.tearingDown;
+    if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
+    // startupMs bounds the whole start: spawn, initialize and every list page.
+    const startup = new AbortController();
+    const timedOut = new McpdError('MCPD_SERVER_INIT_TIMEOUT', '', { server: this.name });
+    const timer = setTimeout(() => startup.abort(timedOut), startupMs);
+    const onAbort = () => startup.abort(attempt.abort.signal.reason);
+    attempt.abort.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const upstream = await openUpstream(this.config, this.deps, {
+        onClosed: (info, reason) => {
+          exit = info;
+          closeReason = reason;
+          if (this.isCurrent(attempt) && this.currentState === 'running') {
+            void this.fail(
+              attempt,
+              lostError(this.config, info, reason, (m) => this.withStderr(m)),
+            );
+          }
+        },
+        onListChanged: (kind) => void this.refreshList(attempt, kind),
+        onResourceUpdated: (uri) => {
+          if (this.isCurrent(attempt)) this.emit('resource:updated', this.name, uri);
+        },
+        onActivity: () => {
+          this.lastActivity = Date.now();
+        },
+        onSkippedLine: () => {
+          this.skippedLines += 1;
+        },
+      });
+      attempt.upstream = upstream;
+      if (!this.isCurrent(attempt)) return; // the action that made it stale tears it down
+      await upstream.initialize(startupMs, startup.signal);
+      const lists = await upstream.listAll(startupMs, startup.signal);
+      if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
+      if (exit !== undefined) throw new Error('closed during listing');
+      clearTimeout(timer);
+      this.setLists(lists);
+      this.runningSince = Date.now();
+      this.lastActivity = Date.now();
+      // lastError stays after an automatic recovery (status shows why it restarted); a manual
+      // start clears it.
+      this.transition('running');
+      attempt.health = new HealthMonitor({
+        intervalMs: this.config.timeouts.pingIntervalMs,
+        timeoutMs: this.config.timeouts.pingTimeoutMs,
+        ping: (timeout) => upstream.ping(timeout),
+        lastActivity: () => this.lastActivity,
+        onHung: (missed) =>
+          void this.fail(
+            attempt,
+            new McpdError('MCPD_SERVER_HUNG', `Server "${this.name}" missed ${missed} health pings in a row; restarting it.`, {
+              server: this.name,
+            }),
+          ),
+      });
+      attempt.health.start();
+      this.deps.logs.append(
+        this.name,
+        'daemon',
+        'info',
+        `running: ${plural(lists.tools.length, 'tool')}, ${plural(lists.resources.length, 'resource')}, ${plural(lists.prompts.length, 'prompt')}`,
+      );
+    } catch (error) {
+      // Cut short by stop/restart/dispose: the action that did it tears the attempt down.
+      if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
+      const reason = startup.signal.aborted && startup.signal.reason === timedOut ? timedOut : error;
+      const transport = attempt.upstream?.transport;
+      if (transport) this.lastTransport = transport;
+      const failure = { error: reason, exit, closeReason, transport, wantedScope: attempt.upstream?.wantedScope() };
+      await this.fail(
+        attempt,
+        startError(this.config, failure, (m) => this.withStderr(m)),
+      );
+    } finally {
+      clearTimeout(timer);
+      attempt.abort.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private withStderr(message: string): string {
+    const tail = this.deps.logs.stderrTail(this.name, 5);
+    return tail.length === 0 ? message : `${message} Last stderr: ${tail.join(' | ')}`;
+  }
+
+  /**
+   * The current attempt failed: calls in flight fail now, the state says what comes next
+   * (backoff or failed), the process is torn down, and only then does the backoff delay start.
+   */
+  protected async fail(attempt: Attempt, error: McpdError): Promise<void> {
+    if (!this.isCurrent(attempt)) return;
+    this.generation += 1; // callbacks of this attempt are stale from here on
+    const runningSince = this.currentState === 'running' ? this.runningSince : undefined;
+    attempt.failure = error;
+    this.lastError = error;
+    this.deps.logs.append(this.name, 'daemon', 'error', error.message);
+    attempt.health?.stop();
+    this.setLists(EMPTY_LISTS);
+    const teardown = this.teardown(attempt);
+    const tearingDown = teardown.finally(() => {
+      if (this.tearingDown === tearingDown) this.tearingDown = undefined;
+    });
+    this.tearingDown = tearingDown;
+    if (error.code === 'MCPD_SERVER_COMMAND_NOT_FOUND') {
+      this.transition('failed');
+      await tearingDown;
+      return;
+    }
+    // Retrying cannot help until someone signs in: no loop, no crash budget spent.
+    if (error.code === 'MCPD_SERVER_NEEDS_AUTH') {
+      this.transition('needs-auth');
+      await tearingDown;
+      return;
+    }
+    const decision = this.policy.onFailure(Date.now(), runningSince);
+    if (decision.action === 'give-up') {
+      const { maxRestarts, windowMs } = this.config.restart;
+      this.lastError = new McpdError(
+        'MCPD_SERVER_CRASH_LOOP',
+        `Server "${this.name}" failed ${decision.failuresInWindow} times within ${Math.round(windowMs / 1000)} s (limit ${maxRestarts}); giving up. Last error: ${error.message} Fix it, then run: mcpd server restart ${this.name}`,
+        { server: this.name, cause: error },
+      );
+      this.deps.logs.append(this.name, 'daemon', 'error', this.lastError.message);
+      this.transition('failed');
+      await tearingDown;
+      return;
+    }
+    this.restarts += 1;
+    this.transition('backoff');
+    const generation = this.generation;
+    await tearingDown;
+    if (this.generation !== generation || this.currentState !== 'backoff') return;
+    this.retryAt = Date.now() + decision.delayMs;
+    this.deps.logs.append(this.name, 'daemon', 'warn', `restarting in ${decision.delayMs} ms (restart ${this.restarts})`);
+    this.retryTimer = setTimeout(() => {
+      // An action under way (stop, restart...) decides instead.
+      if (this.generation === generation && this.currentState === 'backoff' && !this.actions.busy) void this.launch();
+    }, decision.delayMs);
+  }
+
+  private async teardown(attempt: Attempt | undefined): Promise<void> {
+    if (!attempt) return;
+    attempt.health?.stop();
+    await attempt.upstream?.close();
+  }
+
+  private async refreshList(attempt: Attempt, kind: ListKind): Promise<void> {
+    const upstream = attempt.upstream;
+    if (!upstream || !this.isCurrent(attempt) || this.currentState !== 'running') return;
+    try {
+      const items = await upstream.list(kind, this.config.timeouts.callMs, attempt.abort.signal);
+      if (!this.isCurrent(attempt)) return;
+      this.setLists({ ...this.lists, [kind]: items }, kind);
+    } catch (error) {
+      this.deps.logs.append(this.name, 'daemon', 'warn', `could not refresh ${kind} after list_changed: ${errorMessage(error)}`);
+    }
+  }
+
+  private setLists(lists: ServerLists, only?: ListKind): void {
+    const previous = this.lists;
+    this.lists = lists;
+    for (const kind of ['tools', 'resources', 'prompts'] as const) {
+      if (only && kind !== only) continue;
+      if (previous[kind] === lists[kind] || (previous[kind].length === 0 && lists[kind].length === 0)) continue;
+      this.emit('lists', this.name, kind, lists);
+    }
+  }
+
+  private transition(to: ServerState): void {
+    const previous = this.currentState;
+    if (previous === to) return;
+    assertTransition(this.name, previous, to);
+    this.currentState = to;
+    if (to !== 'running') this.runningSince = undefined;
+    this.emit('state', { server: this.name, state: to, previous, status: this.status() });
+  }
+}
