@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { applyEdits, findNodeAtLocation, modify, parse, parseTree, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { McpdError } from '../errors.js';
 import { expandEnv, type ExpansionProblem } from './expand.js';
-import { validateConfig } from './schema.js';
+import { validateConfig } from './validate.js';
 import { isVsCodeConfig } from './vscode.js';
 
 export interface ConfigDocument {

@@ -3,10 +3,12 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import type { ParseError } from 'jsonc-parser';
+import { pathToFileURL } from 'node:url';
 import { McpdError } from '../errors.js';
+import { registerSelfImports } from '../util/self-imports.js';
 import { expandEnv, type ExpansionProblem } from './expand.js';
 import { locateConfig, SEARCH_PLACES, userConfigFile } from './locate.js';
-import { validateConfig, type ConfigProblem } from './schema.js';
+import { validateConfig, type ConfigProblem } from './validate.js';
 import type { ResolvedConfig } from './types.js';
 import { fromVsCode, isVsCodeConfig } from './vscode.js';
 
@@ -49,7 +51,28 @@ export const loadJsonc: Loader = async (filepath, content) => {
   return value;
 };
 
-const explorer = () => cosmiconfig('mcp', { searchPlaces: SEARCH_PLACES, cache: false, loaders: { '.json': loadJsonc } });
+/**
+ * `mcp.config.ts` through tsx, which the daemon has (cosmiconfig's own TypeScript loader needs
+ * the typescript package, which an installed mcpd does not carry). Each load is fresh, so a
+ * reload sees the edit.
+ */
+export const loadTypeScript: Loader = async (filepath) => {
+  const { tsImport } = await import('tsx/esm/api');
+  const module = (await tsImport(pathToFileURL(filepath).href, { parentURL: pathToFileURL(filepath).href })) as { default?: unknown };
+  const value = module.default ?? module;
+  // Compiled to CommonJS (outside an ESM package), the default export comes wrapped once more.
+  if (value && typeof value === 'object' && 'default' in value && !('servers' in value) && !('mcpServers' in value)) {
+    return (value as { default: unknown }).default;
+  }
+  return value;
+};
+
+const explorer = () =>
+  cosmiconfig('mcp', {
+    searchPlaces: SEARCH_PLACES,
+    cache: false,
+    loaders: { '.json': loadJsonc, '.ts': loadTypeScript, '.mts': loadTypeScript, '.cts': loadTypeScript },
+  });
 
 /** Reads and validates; problems are returned, not thrown (for `mcpd config check`). */
 export async function checkConfig(options: LoadOptions = {}): Promise<CheckedConfig> {
@@ -65,6 +88,8 @@ export async function checkConfig(options: LoadOptions = {}): Promise<CheckedCon
   if (located.source === 'given' && !existsSync(located.file))
     throw new McpdError('MCPD_CONFIG_NOT_FOUND', `Config file ${located.file} does not exist.`);
   let found: { filepath: string; config: unknown; isEmpty?: boolean } | null;
+  // A config in code may import mcpd/config (defineConfig) wherever it lives.
+  if (/\.[mc]?[jt]s$/.test(located.file)) registerSelfImports();
   try {
     found = await explorer().load(located.file);
   } catch (cause) {

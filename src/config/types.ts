@@ -1,27 +1,23 @@
-/** The resolved config: every default applied and validated. Nothing downstream reads raw config. */
+/**
+ * The resolved config: every default applied and validated; nothing downstream reads raw config.
+ * What the schema can say (schema.ts) is derived from it; what needs the config's folder (paths,
+ * roots) or the server's kind is added by validate.ts. Types only, so any part may import it.
+ */
+import type { z } from 'zod';
+import type { ConfigSchemas } from './schema.js';
 
-export interface ToolFilter {
-  /** Globs on the server's own tool names; empty means "all". */
-  allow: string[];
-  deny: string[];
-}
+type Out<K extends keyof ConfigSchemas> = z.output<ConfigSchemas[K]>;
 
-export interface ServerTimeouts {
-  startupMs: number;
-  callMs: number;
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
-}
-
-export interface RestartPolicyConfig {
-  /** More than this many failed starts within windowMs makes the server `failed`. */
-  maxRestarts: number;
-  windowMs: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-  /** This long running healthy resets the backoff. */
-  resetAfterMs: number;
-}
+/** Globs on the server's own tool names; empty allow means "all". */
+export type ToolFilter = Out<'filter'>;
+export type ServerTimeouts = Out<'timeouts'>;
+export type RestartPolicyConfig = Out<'restart'>;
+/** A header's value: as written, or what a command prints (a token helper), after `prefix`. */
+export type HeaderValue = Out<'headerValue'>;
+export type ChatConfig = Out<'chat'>;
+export type ApprovalRules = Exclude<NonNullable<ChatConfig['approval']>, 'auto'>;
+export type ApprovalAction = ApprovalRules['default'];
+export type SamplingRule = NonNullable<ChatConfig['sampling']>;
 
 interface ServerConfigBase {
   name: string;
@@ -33,70 +29,37 @@ interface ServerConfigBase {
   roots: { uri: string; name?: string }[];
 }
 
+type StdioOut = Out<'stdio'>;
+type HttpOut = Out<'http'>;
+
 export interface StdioServerConfig extends ServerConfigBase {
   transport: 'stdio';
-  command: string;
-  args: string[];
+  command: StdioOut['command'];
+  args: StdioOut['args'];
   /** Only what the config sets; the inherited environment is added at spawn time. */
-  env: Record<string, string>;
+  env: StdioOut['env'];
+  /** Absolute: resolved against the config's folder. */
   cwd: string;
 }
 
-/** A header's value: as written, or what a command prints (a token helper), after `prefix`. */
-export type HeaderValue = string | { command: string[]; prefix?: string };
-
 export interface HttpServerConfig extends ServerConfigBase {
   transport: 'http';
-  url: string;
+  url: HttpOut['url'];
   /** `auto` (no "type"): Streamable HTTP, then legacy SSE if the server answers 400/404/405. */
   protocol: 'auto' | 'streamable-http' | 'sse';
-  headers: Record<string, HeaderValue>;
+  headers: HttpOut['headers'];
   /** OAuth client settings (sign-in with `mcpd auth NAME`); without them, dynamic registration. */
-  oauth?: { clientId?: string; clientSecret?: string; scopes?: string[]; clientMetadataUrl?: string };
+  oauth?: { [K in keyof NonNullable<HttpOut['oauth']>]?: Exclude<NonNullable<HttpOut['oauth']>[K], undefined> };
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
 
-export type ApprovalAction = 'allow' | 'ask' | 'deny';
-
-/** Globs on namespaced tool names. A match in deny wins over ask, ask over allow. */
-export interface ApprovalRules {
-  default: ApprovalAction;
-  allow: string[];
-  ask: string[];
-  deny: string[];
-}
-
-export interface ChatConfig {
-  model?: string;
-  maxTokens?: number;
-  maxSteps?: number;
-  system?: string;
-  /** `auto` (every call runs) or rules. */
-  approval?: 'auto' | ApprovalRules;
-  /** Tool results longer than this (characters of text) are cut; the full text is kept on disk. */
-  maxToolResultChars?: number;
-  /** What is kept on disk of past sessions (and their full tool results). */
-  retention?: { maxAgeDays?: number; maxTotalMB?: number };
-  /** A server's sampling request answered with Claude: after the person approves (`ask`, the default), always, or never. */
-  sampling?: SamplingRule;
-}
-
-export type SamplingRule = 'ask' | 'allow' | 'deny';
-
 export type PluginSpec = { specifier: string; options: Record<string, unknown> };
 
-export interface ProfileConfig {
-  name: string;
-  /** The servers it includes (empty: all). */
-  servers: string[];
-  tools: { allow: string[]; deny: string[] };
-}
+export type ProfileConfig = Out<'profile'> & { name: string };
 
 export interface GatewayConfig {
-  /** The HTTP gateway: Streamable HTTP at /mcp and /servers/NAME/mcp. `token` is required off loopback. */
   http?: { host: string; port: number; token?: string };
-  /** Named views for MCP clients: some servers, and allow/deny globs on namespaced tool names. */
   profiles: Record<string, ProfileConfig>;
 }
 
@@ -113,17 +76,14 @@ export interface ResolvedConfig {
   warnings: string[];
 }
 
-export const DEFAULT_TIMEOUTS: ServerTimeouts = {
-  startupMs: 30_000,
-  callMs: 60_000,
-  pingIntervalMs: 30_000,
-  pingTimeoutMs: 10_000,
-};
+type In<K extends keyof ConfigSchemas> = z.input<ConfigSchemas[K]>;
 
-export const DEFAULT_RESTART: RestartPolicyConfig = {
-  maxRestarts: 5,
-  windowMs: 120_000,
-  initialDelayMs: 1_000,
-  maxDelayMs: 30_000,
-  resetAfterMs: 60_000,
+/** One server as a config file holds it: a local one (`command`) or a remote one (`url`). */
+export type UserServerConfig = In<'stdio'> | In<'http'>;
+
+/** What a config file holds (`mcp.config.json`, or `mcp.config.ts` with `defineConfig`). */
+export type UserConfig = Omit<In<'top'>, 'servers' | 'mcpServers'> & {
+  servers?: Record<string, UserServerConfig>;
+  /** Claude Desktop's name for `servers`: such files load as they are. */
+  mcpServers?: Record<string, UserServerConfig>;
 };

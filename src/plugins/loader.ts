@@ -6,6 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { registerSelfImports } from '../util/self-imports.js';
 import type { PluginDefinition } from './api.js';
 
 function isPath(specifier: string): boolean {
@@ -38,6 +39,8 @@ async function importModule(specifier: string, configDir: string): Promise<{ def
 
 /** The module's default export (or its `plugin` export), checked to be a plugin definition. */
 export async function importPlugin(specifier: string, configDir: string): Promise<PluginDefinition> {
+  // A plugin may import mcpd/plugin (definePlugin) wherever it lives.
+  registerSelfImports();
   const module = await importModule(specifier, configDir);
   // tsx may wrap a CommonJS-style default once more.
   let candidate = module.default ?? module.plugin;

@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { diffServers } from '../../src/config/diff.js';
 import { expandEnv } from '../../src/config/expand.js';
 import { checkConfig, loadConfig } from '../../src/config/load.js';
-import { validateConfig } from '../../src/config/schema.js';
-import { DEFAULT_RESTART, DEFAULT_TIMEOUTS } from '../../src/config/types.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { DEFAULT_RESTART, DEFAULT_TIMEOUTS } from '../../src/config/schema.js';
 import { isMcpdError } from '../../src/errors.js';
 import { tempDir } from '../support/fixtures.js';
 
@@ -253,6 +253,29 @@ describe('loadConfig (cosmiconfig)', () => {
     await expect(loadConfig({ cwd: d, env: {} })).rejects.toSatisfy(
       (e: unknown) => isMcpdError(e, 'MCPD_CONFIG_UNREADABLE') && (e as Error).message.includes('is empty'),
     );
+  });
+
+  it('loads mcp.config.ts with defineConfig from mcpd/config, wherever it lives (CommonJS or ESM folder)', async () => {
+    const source = [
+      "import { defineConfig } from 'mcpd/config';",
+      "const cwd: string = 'work';",
+      "export default defineConfig({ servers: { a: { command: 'node', cwd, timeouts: { startupMs: 5000 } } }, chat: { maxSteps: 3 } });",
+    ].join('\n');
+    for (const esm of [false, true]) {
+      const d = dir(); // under the system's temp folder: no mcpd installed anywhere above it
+      if (esm) writeFileSync(join(d, 'package.json'), JSON.stringify({ type: 'module' }));
+      writeFileSync(join(d, 'mcp.config.ts'), source);
+      const config = await loadConfig({ cwd: d, env: {} });
+      expect(config.file).toBe(join(d, 'mcp.config.ts'));
+      expect(config.servers['a']).toMatchObject({ command: 'node', cwd: join(d, 'work'), timeouts: { startupMs: 5000, callMs: 60_000 } });
+      expect(config.chat.maxSteps).toBe(3);
+      // A problem in it is named as in any config.
+      writeFileSync(
+        join(d, 'mcp.config.ts'),
+        "import { defineConfig } from 'mcpd/config';\nexport default defineConfig({ servers: { a: { command: '' } } });",
+      );
+      expect((await checkConfig({ cwd: d, env: {} })).problems).toEqual([{ path: 'servers.a.command', message: 'must not be empty' }]);
+    }
   });
 
   it('lists every problem (checkConfig) and throws MCPD_CONFIG_INVALID (loadConfig)', async () => {

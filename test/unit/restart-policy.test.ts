@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_RESTART } from '../../src/config/types.js';
+import { DEFAULT_RESTART } from '../../src/config/schema.js';
 import { HealthMonitor } from '../../src/supervisor/health.js';
 import { RestartPolicy } from '../../src/supervisor/restart-policy.js';
 
