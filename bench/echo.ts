@@ -156,7 +156,7 @@ async function rawBridgeCall(home: string, method: string, params: unknown): Pro
     buffer: false,
     stderr: 'ignore',
   });
-  const send = (message: unknown) => bridge.stdin!.write(`${JSON.stringify({ jsonrpc: '2.0', ...(message as object) })}\n`);
+  const send = (message: unknown) => bridge.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...(message as object) })}\n`);
   send({
     id: 1,
     method: 'initialize',
@@ -166,7 +166,7 @@ async function rawBridgeCall(home: string, method: string, params: unknown): Pro
   send({ id: 2, method, params });
   let pending = '';
   try {
-    for await (const chunk of bridge.stdout!) {
+    for await (const chunk of bridge.stdout) {
       pending += String(chunk);
       for (let index = pending.indexOf('\n'); index !== -1; index = pending.indexOf('\n')) {
         const message = JSON.parse(pending.slice(0, index)) as { id?: number; result?: unknown };
@@ -226,7 +226,7 @@ async function measure(call: Call, c: Case, pids: Record<string, number | undefi
   const cpu: Record<string, number> = {};
   for (const [k, pid] of Object.entries(pids)) {
     const after = cpuMs(pid);
-    if (after !== undefined && before[k] !== undefined) cpu[k] = ((after - before[k]!) * 1000) / c.throughputCalls;
+    if (after !== undefined && before[k] !== undefined) cpu[k] = ((after - before[k]) * 1000) / c.throughputCalls;
   }
   return { ...l, callsPerSecond, cpu };
 }
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
     });
     const cannedProcess = execa(process.execPath, ['-e', CANNED_HTTP], { reject: false, buffer: false });
     const cannedPort = await new Promise<string>((resolve) =>
-      cannedProcess.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+      cannedProcess.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())),
     );
     const everythingHttp = await httpClient(`http://127.0.0.1:${everythingPort}/mcp`);
     const canned = await httpClient(`http://127.0.0.1:${cannedPort}/mcp`);
@@ -281,7 +281,7 @@ async function main(): Promise<void> {
       reject: false,
       buffer: false,
     });
-    await new Promise((resolve) => floorProcess.stdout!.once('data', resolve));
+    await new Promise((resolve) => floorProcess.stdout.once('data', resolve));
     const floor = await ControlClient.connect({ socketPath: floorSocket });
     const ndjsonFloorSocket = join(home, 'relay-floor-ndjson.sock');
     const ndjsonFloorProcess = execa(
@@ -289,7 +289,7 @@ async function main(): Promise<void> {
       [join(ROOT, 'bench/relay-floor.mjs'), '--ndjson', ndjsonFloorSocket, EVERYTHING, 'stdio'],
       { reject: false, buffer: false },
     );
-    await new Promise((resolve) => ndjsonFloorProcess.stdout!.once('data', resolve));
+    await new Promise((resolve) => ndjsonFloorProcess.stdout.once('data', resolve));
     const ndjsonFloor = await ndjsonClient(ndjsonFloorSocket);
     const floorPids: Record<string, Record<string, number | undefined>> = {
       [FLOOR]: { daemon: floorProcess.pid, server: (floor.daemon as { serverPid?: number }).serverPid },

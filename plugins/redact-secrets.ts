@@ -33,10 +33,11 @@ export function redactText(text: string, rules: Rule[], found: Map<string, Set<s
   let out = text;
   for (const rule of rules) {
     out = out.replace(rule.pattern, (...match: unknown[]) => {
-      const secret = String(match[0]);
+      const secret = match[0] as string;
       if (!found.has(rule.label)) found.set(rule.label, new Set());
       found.get(rule.label)!.add(secret);
-      const kept = rule.keepGroup === undefined ? '' : String(match[rule.keepGroup] ?? '');
+      const group = rule.keepGroup === undefined ? undefined : match[rule.keepGroup];
+      const kept = typeof group === 'string' ? group : '';
       return `${kept}[REDACTED ${rule.label}]`;
     });
   }

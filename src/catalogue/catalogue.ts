@@ -124,10 +124,10 @@ function toToolEntry(name: string, server: string, tool: Tool): ToolEntry {
     originalName: tool.name,
     ...(tool.title === undefined ? {} : { title: tool.title }),
     ...(tool.description === undefined ? {} : { description: tool.description }),
-    inputSchema: tool.inputSchema as Record<string, unknown>,
-    ...(tool.outputSchema === undefined ? {} : { outputSchema: tool.outputSchema as Record<string, unknown> }),
-    ...(tool.annotations === undefined ? {} : { annotations: tool.annotations as Record<string, unknown> }),
-    ...(tool.icons === undefined ? {} : { icons: tool.icons as Record<string, unknown>[] }),
+    inputSchema: tool.inputSchema,
+    ...(tool.outputSchema === undefined ? {} : { outputSchema: tool.outputSchema }),
+    ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+    ...(tool.icons === undefined ? {} : { icons: tool.icons }),
     ...(tool._meta === undefined ? {} : { _meta: tool._meta }),
   };
 }
@@ -152,8 +152,8 @@ function toResourceEntry(server: string, resource: Resource): ResourceEntry {
     ...(resource.description === undefined ? {} : { description: resource.description }),
     ...(resource.mimeType === undefined ? {} : { mimeType: resource.mimeType }),
     ...(resource.size === undefined ? {} : { size: resource.size }),
-    ...(resource.annotations === undefined ? {} : { annotations: resource.annotations as Record<string, unknown> }),
-    ...(resource.icons === undefined ? {} : { icons: resource.icons as Record<string, unknown>[] }),
+    ...(resource.annotations === undefined ? {} : { annotations: resource.annotations }),
+    ...(resource.icons === undefined ? {} : { icons: resource.icons }),
     ...(resource._meta === undefined ? {} : { _meta: resource._meta }),
   };
 }

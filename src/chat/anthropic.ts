@@ -83,8 +83,10 @@ export function isRetryable(error: unknown): boolean {
 }
 
 function apiMessage(error: APIError): string {
-  const body = error.error as { error?: { message?: string } } | undefined;
-  return body?.error?.message ?? error.message;
+  // The API's error body: { type: "error", error: { type, message } }.
+  const body: { error?: { message?: unknown } } | undefined = error.error;
+  const message = body?.error?.message;
+  return typeof message === 'string' ? message : error.message;
 }
 
 /** Turns an SDK error into an McpdError whose message says what happened and what to do. */

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { mcpContent, type MCPPromptContentLike } from '@anthropic-ai/sdk/helpers/beta/mcp';
 import type { CallToolResultJson } from '../protocol/control.js';
+import { asText } from '../util/text.js';
 
 export const DEFAULT_MAX_TOOL_RESULT_CHARS = 100_000;
 
@@ -22,7 +23,7 @@ export interface ConvertedResult {
 }
 
 function describe(item: Record<string, unknown> & { type: string }): string {
-  if (item.type === 'resource_link') return `[resource link: ${String(item['uri'])}${item['name'] ? ` (${String(item['name'])})` : ''}]`;
+  if (item.type === 'resource_link') return `[resource link: ${asText(item['uri'])}${item['name'] ? ` (${asText(item['name'])})` : ''}]`;
   if (item.type === 'audio') return `[audio ${String(item['mimeType'])}: Claude cannot listen to it]`;
   if (item.type === 'resource') {
     const r = item['resource'] as { uri?: string; mimeType?: string };

@@ -90,7 +90,7 @@ export function withCacheBreakpoint(messages: MessageParam[]): MessageParam[] {
         block.type === 'tool_use' ||
         block.type === 'document'
       ) {
-        blocks[j] = { ...block, cache_control: { type: 'ephemeral' } } as ContentBlockParam;
+        blocks[j] = { ...block, cache_control: { type: 'ephemeral' } };
         message.content = blocks;
         return copy;
       }
@@ -103,7 +103,7 @@ function toParam(block: ContentBlock): ContentBlockParam {
   // Response blocks carry fields requests refuse (citations: null on text, for one).
   if (block.type === 'text') return { type: 'text', text: block.text };
   if (block.type === 'tool_use') return { type: 'tool_use', id: block.id, name: block.name, input: block.input };
-  return block as unknown as ContentBlockParam;
+  return block;
 }
 
 function mapStop(reason: Message['stop_reason']): StopReason {
@@ -131,7 +131,7 @@ export async function runTurn(
   deps: TurnDeps,
   signal: AbortSignal,
 ): Promise<ChatTurnResult> {
-  const emit = (body: EventBody<ChatEvent>) => deps.emit({ ...body, sessionId: session.id, turnId } as ChatEvent);
+  const emit = (body: EventBody<ChatEvent>) => deps.emit({ ...body, sessionId: session.id, turnId });
   const maxSteps = deps.chat.maxSteps ?? DEFAULT_MAX_STEPS;
   const startedAt = new Date().toISOString();
   let usage: TokenUsage = { ...ZERO_USAGE };
@@ -181,7 +181,7 @@ export async function runTurn(
       if (signal.aborted) {
         if (isMcpdError(signal.reason, 'MCPD_CLOSED')) {
           stopReason = 'error';
-          error = signal.reason as McpdError;
+          error = signal.reason;
         } else stopReason = 'cancelled';
         break;
       }
@@ -191,7 +191,7 @@ export async function runTurn(
     if (isMcpdError(signal.reason, 'MCPD_CLOSED')) {
       // Not the person's doing: an error they are told about, not a cancel.
       stopReason = 'error';
-      error = signal.reason as McpdError;
+      error = signal.reason;
     } else if (signal.aborted || isAbort(caught)) {
       stopReason = 'cancelled';
     } else {

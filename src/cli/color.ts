@@ -2,7 +2,6 @@
  * Colour on a terminal that takes it: never with NO_COLOR (https://no-color.org), --no-color, a
  * pipe or TERM=dumb; FORCE_COLOR forces it.
  */
-import type { ServerState } from '../protocol/types.js';
 
 export function colorEnabled(
   stream: { isTTY?: boolean } = process.stdout,
@@ -21,7 +20,7 @@ export function paint(text: string, color: Color | undefined, enabled = colorEna
   return enabled && color ? `\u001b[${CODES[color]}m${text}\u001b[0m` : text;
 }
 
-export function stateColor(state: ServerState | string): Color | undefined {
+export function stateColor(state: string): Color | undefined {
   if (state === 'running' || state === 'signed in' || state === 'loaded') return 'green';
   if (state === 'starting' || state === 'stopping' || state === 'backoff') return 'yellow';
   if (state === 'failed' || state === 'needs-auth') return 'red';

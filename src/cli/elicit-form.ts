@@ -5,6 +5,7 @@
  * Ctrl-D declines, `!cancel` cancels.
  */
 import { createInterface } from 'node:readline/promises';
+import { asText } from '../util/text.js';
 
 interface FieldSchema {
   type?: string;
@@ -92,7 +93,7 @@ export async function askForm(params: ElicitParams, io: FormIo, signal: AbortSig
       if (options) options.forEach((o, i) => io.write(`  ${i + 1}. ${o.label}\n`));
       const hints = [
         field.type === 'boolean' ? 'y/n' : field.type,
-        field.default !== undefined ? `default ${String(field.default)}` : undefined,
+        field.default !== undefined ? `default ${asText(field.default)}` : undefined,
       ]
         .filter(Boolean)
         .join(', ');

@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { asText } from '../util/text.js';
 
 export const HOSTS = ['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf'] as const;
 export type Host = (typeof HOSTS)[number];
@@ -56,7 +57,7 @@ export function parseHost(name: string | undefined, allowed: readonly Host[] = H
 /** Whether an entry is one `mcpd connect` wrote (a bridge of this or another mcpd). */
 export function isBridge(entry: Record<string, unknown>): boolean {
   const args = Array.isArray(entry['args']) ? (entry['args'] as unknown[]).map(String) : [];
-  const command = String(entry['command'] ?? '');
+  const command = asText(entry['command']);
   return (
     args.includes('bridge') &&
     (/(^|[\\/])mcpd(\.cmd)?$/.test(command) || /[\\/]dist[\\/](cli[\\/]main|bundle[\\/]mcpd)\.js$/.test(args[0] ?? ''))

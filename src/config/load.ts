@@ -62,7 +62,7 @@ export const loadTypeScript: Loader = async (filepath) => {
   const value = module.default ?? module;
   // Compiled to CommonJS (outside an ESM package), the default export comes wrapped once more.
   if (value && typeof value === 'object' && 'default' in value && !('servers' in value) && !('mcpServers' in value)) {
-    return (value as { default: unknown }).default;
+    return value.default;
   }
   return value;
 };

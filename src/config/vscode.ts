@@ -71,7 +71,7 @@ export function fromVsCode(raw: unknown, file: string, problems: ExpansionProble
       delete entry['envFile'];
       try {
         // What the entry's own env says wins over the file.
-        entry['env'] = { ...parseEnvFile(readFileSync(envFile, 'utf8')), ...((entry['env'] as Record<string, string> | undefined) ?? {}) };
+        entry['env'] = { ...parseEnvFile(readFileSync(envFile, 'utf8')), ...(entry['env'] ?? {}) };
       } catch (error) {
         problems.push({ path: `servers.${name}.envFile`, message: `cannot read ${envFile}: ${(error as Error).message}` });
       }

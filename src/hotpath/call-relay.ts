@@ -81,7 +81,11 @@ export class CallRelay {
         this.settle(
           id,
           undefined,
-          new McpError(typeof error.code === 'number' ? error.code : ErrorCode.InternalError, String(error.message ?? 'error'), error.data),
+          new McpError(
+            typeof error.code === 'number' ? error.code : ErrorCode.InternalError,
+            typeof error.message === 'string' ? error.message : 'error',
+            error.data,
+          ),
         );
         return true;
       }

@@ -119,21 +119,21 @@ type MaybePromise<T> = T | Promise<T>;
 
 export interface PluginHooks {
   /** Filter, rename or re-describe tools. Return the new list (names must stay valid and unique). */
-  catalogue?(tools: ToolEntry[]): MaybePromise<ToolEntry[]>;
+  catalogue?: (tools: ToolEntry[]) => MaybePromise<ToolEntry[]>;
   /** Return a call (possibly with new arguments), `{ deny: reason }`, or nothing for no change. */
-  beforeToolCall?(call: ToolCall): MaybePromise<ToolCall | { deny: string } | void>;
+  beforeToolCall?: (call: ToolCall) => MaybePromise<ToolCall | { deny: string } | void>;
   /** Return a new result, or nothing for no change. */
-  afterToolCall?(call: Readonly<ToolCall>, result: ToolResult): MaybePromise<ToolResult | void>;
+  afterToolCall?: (call: Readonly<ToolCall>, result: ToolResult) => MaybePromise<ToolResult | void>;
   /** Return `{ deny: reason }` to refuse the read, or nothing to let it through. */
-  beforeResourceRead?(read: Readonly<ResourceRead>): MaybePromise<{ deny: string } | void>;
+  beforeResourceRead?: (read: Readonly<ResourceRead>) => MaybePromise<{ deny: string } | void>;
   /** Return new contents, or nothing for no change. */
-  afterResourceRead?(read: Readonly<ResourceRead>, result: ResourceReadResult): MaybePromise<ResourceReadResult | void>;
+  afterResourceRead?: (read: Readonly<ResourceRead>, result: ResourceReadResult) => MaybePromise<ResourceReadResult | void>;
   /** Return a get (possibly with new arguments), `{ deny: reason }`, or nothing for no change. */
-  beforePromptGet?(get: PromptGet): MaybePromise<PromptGet | { deny: string } | void>;
+  beforePromptGet?: (get: PromptGet) => MaybePromise<PromptGet | { deny: string } | void>;
   /** Return new messages, or nothing for no change. */
-  afterPromptGet?(get: Readonly<PromptGet>, result: PromptGetResult): MaybePromise<PromptGetResult | void>;
-  onEvent?(event: DaemonEvent): MaybePromise<void>;
-  dispose?(): MaybePromise<void>;
+  afterPromptGet?: (get: Readonly<PromptGet>, result: PromptGetResult) => MaybePromise<PromptGetResult | void>;
+  onEvent?: (event: DaemonEvent) => MaybePromise<void>;
+  dispose?: () => MaybePromise<void>;
 }
 
 export interface PluginDefinition<Options = Record<string, unknown>> {

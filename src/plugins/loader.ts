@@ -44,8 +44,7 @@ export async function importPlugin(specifier: string, configDir: string): Promis
   const module = await importModule(specifier, configDir);
   // tsx may wrap a CommonJS-style default once more.
   let candidate = module.default ?? module.plugin;
-  if (candidate && typeof candidate === 'object' && 'default' in candidate && !('setup' in candidate))
-    candidate = (candidate as { default: unknown }).default;
+  if (candidate && typeof candidate === 'object' && 'default' in candidate && !('setup' in candidate)) candidate = candidate.default;
   if (
     !candidate ||
     typeof candidate !== 'object' ||

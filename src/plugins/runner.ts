@@ -296,7 +296,7 @@ export class PluginRunner {
       }
       if (outcome === undefined || outcome === null) continue;
       if (typeof outcome === 'object' && 'deny' in outcome)
-        return { deny: `plugin ${plugin.name} denied the ${noun}: ${String((outcome as { deny: unknown }).deny)}` };
+        return { deny: `plugin ${plugin.name} denied the ${noun}: ${String(outcome.deny)}` };
       if (!rewritable) continue;
       const value = (outcome as Record<string, unknown>)[rewritable];
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {

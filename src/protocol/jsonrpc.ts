@@ -112,7 +112,7 @@ export class JsonRpcPeer {
         this.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
       } catch (error) {
         this.settle(id);
-        reject(error as Error);
+        reject(error);
       }
     });
   }

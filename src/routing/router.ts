@@ -3,7 +3,19 @@
  * Every front (control socket, chat, bridge) calls through here, so the hooks apply on every path.
  */
 import { randomBytes } from 'node:crypto';
+import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Catalogue } from '../catalogue/catalogue.js';
+import { SEPARATOR, sanitize } from '../catalogue/naming.js';
+import type { PublishedCatalogue } from '../catalogue/published.js';
+import { McpdError, errorMessage } from '../errors.js';
+import type { PromptGet, ResourceRead, ToolCall } from '../plugins/api.js';
+import type { PluginRunner } from '../plugins/runner.js';
+import type { CallsPort } from '../ports/calls.js';
+import type { CallOptions, CallToolResultJson, ForwardedRequest, RoutedCallOptions } from '../protocol/calls.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
 import { closestWord } from '../util/suggest.js';
+import type { ServerRequestBridge } from './server-requests.js';
+import { Subscriptions } from './subscriptions.js';
 
 /**
  * Ids that tell calls apart (plugins pair before/after hooks by them): a random prefix per
@@ -15,18 +27,6 @@ function nextCallId(): string {
   callSeq += 1;
   return `${CALL_ID_PREFIX}${callSeq.toString(36)}`;
 }
-import type { CallToolResult, GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Catalogue } from '../catalogue/catalogue.js';
-import { SEPARATOR, sanitize } from '../catalogue/naming.js';
-import type { PublishedCatalogue } from '../catalogue/published.js';
-import { McpdError, errorMessage } from '../errors.js';
-import type { PromptGet, PromptGetResult, ResourceRead, ResourceReadResult, ToolCall } from '../plugins/api.js';
-import type { PluginRunner } from '../plugins/runner.js';
-import type { CallsPort } from '../ports/calls.js';
-import type { CallOptions, CallToolResultJson, ForwardedRequest, RoutedCallOptions } from '../protocol/calls.js';
-import type { Supervisor } from '../supervisor/supervisor.js';
-import type { ServerRequestBridge } from './server-requests.js';
-import { Subscriptions } from './subscriptions.js';
 
 export class ToolRouter implements CallsPort {
   private readonly subscriptions: Subscriptions;
@@ -101,9 +101,7 @@ export class ToolRouter implements CallsPort {
     const answers = options.serverRequests;
     const leave = answers && (answers.elicit || answers.sample) ? this.serverRequests.enter(server, answers) : undefined;
     try {
-      result = (await this.supervisor
-        .get(server)
-        .callTool(originalName, checked.arguments, options)) as CallToolResult as CallToolResultJson;
+      result = await this.supervisor.get(server).callTool(originalName, checked.arguments, options);
     } catch (error) {
       if (plugins.observed)
         plugins.emit({ type: 'tool:called', call: checked, outcome: 'failed', durationMs: Date.now() - t0, error: errorMessage(error) });
@@ -167,7 +165,7 @@ export class ToolRouter implements CallsPort {
     const checked = await this.plugins.beforeResourceRead(read);
     if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not read ${uri}: ${checked.deny}.`, { server: owner });
     const result = await target.readResource(uri, options);
-    return (await this.plugins.afterResourceRead(read, result as ResourceReadResult)) as ReadResourceResult;
+    return (await this.plugins.afterResourceRead(read, result)) as ReadResourceResult;
   }
 
   async getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult> {
@@ -200,7 +198,7 @@ export class ToolRouter implements CallsPort {
       args === undefined && Object.keys(checked.arguments).length === 0 ? undefined : checked.arguments,
       options,
     );
-    return (await this.plugins.afterPromptGet(checked, result as PromptGetResult)) as GetPromptResult;
+    return (await this.plugins.afterPromptGet(checked, result)) as GetPromptResult;
   }
 
   forward(server: string, request: ForwardedRequest, options: CallOptions): Promise<unknown> {

@@ -50,7 +50,7 @@ export function startError(config: ServerConfig, failure: StartFailure, withStde
   // Checked before the exit: a server that timed out is killed by us, which is not its crash.
   if (
     (error instanceof McpdError && error.code === 'MCPD_SERVER_INIT_TIMEOUT') ||
-    (error instanceof McpError && error.code === McpErrorCode.RequestTimeout)
+    (error instanceof McpError && error.code === Number(McpErrorCode.RequestTimeout))
   ) {
     return new McpdError(
       'MCPD_SERVER_INIT_TIMEOUT',
@@ -104,14 +104,14 @@ export function callError(server: string, failure: CallFailure): McpdError {
       cause: error,
     });
   }
-  if (error instanceof McpError && error.code === McpErrorCode.RequestTimeout) {
+  if (error instanceof McpError && error.code === Number(McpErrorCode.RequestTimeout)) {
     return new McpdError(
       'MCPD_CALL_TIMEOUT',
       `Call to ${what} on server "${server}" timed out after ${timeoutMs} ms (the server was told to cancel it).`,
       { server, cause: error },
     );
   }
-  if ((error instanceof McpError && error.code === McpErrorCode.ConnectionClosed) || failure.attemptFailure) {
+  if ((error instanceof McpError && error.code === Number(McpErrorCode.ConnectionClosed)) || failure.attemptFailure) {
     const why = failure.attemptFailure ? ` (${failure.attemptFailure.message})` : '';
     return new McpdError(
       'MCPD_CALL_FAILED',

@@ -120,7 +120,7 @@ export abstract class SdkUpstream implements Upstream {
       }
       if (!cursor) break;
     }
-    return items as Tool[] | Resource[] | Prompt[];
+    return items;
   }
 
   async listAll(timeoutMs: number, signal?: AbortSignal): Promise<ServerLists> {
@@ -129,7 +129,7 @@ export abstract class SdkUpstream implements Upstream {
       this.list('resources', timeoutMs, signal),
       this.list('prompts', timeoutMs, signal),
     ]);
-    return { tools: tools as Tool[], resources: resources as Resource[], prompts: prompts as Prompt[] };
+    return { tools: tools as Tool[], resources: resources as Resource[], prompts: prompts };
   }
 
   callTool(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {

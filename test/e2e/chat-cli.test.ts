@@ -196,11 +196,11 @@ describe('mcpd call and a server that samples', () => {
       timeout: 30_000,
     });
     let screen = '';
-    pty.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+    pty.stdout.on('data', (d: Buffer) => (screen += d.toString()));
     api.script({ content: [{ type: 'text', text: 'hello from Claude' }] });
     await waitFor(() => screen.includes('Allow? [y/N]'), 10_000, `the question:\n${screen}`);
     expect(screen).toContain('Server fx asks Claude (up to 20 tokens, on your API key):');
-    pty.stdin!.write('y\r');
+    pty.stdin.write('y\r');
     expect((await pty).exitCode).toBe(0);
     expect(screen).toContain('model said: hello from Claude');
     expect(api.requests.at(-1)!.body.max_tokens).toBe(20);

@@ -137,9 +137,9 @@ describe('a daemon started in the background', () => {
       timeout: 30_000,
     });
     let screen = '';
-    pty.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+    pty.stdout.on('data', (d: Buffer) => (screen += d.toString()));
     await waitFor(() => screen.includes('name *'), 10_000, `the form:\n${screen}`);
-    pty.stdin!.write('Ada\r');
+    pty.stdin.write('Ada\r');
     await pty;
     expect(screen).toContain('What is your name?');
     expect(screen).toContain('hello Ada');
@@ -290,7 +290,7 @@ describe('mcpd serve (foreground)', () => {
     const serveHome = join(dir.path, 'serve-home');
     const serve = execa(process.execPath, [CLI, 'serve', '--home', serveHome, '--config', configFile], { reject: false });
     let out = '';
-    serve.stdout!.on('data', (d: Buffer) => {
+    serve.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
     await waitFor(() => out.includes('Ctrl-C stops the daemon'), 20_000, 'the ready banner');

@@ -64,7 +64,7 @@ describe('the README host snippets', () => {
       const transport = new StdioClientTransport({
         command: process.execPath,
         args: [CLI, ...(entry.args ?? [])],
-        env: { ...process.env, MCPD_HOME: home } as Record<string, string>,
+        env: { ...process.env, MCPD_HOME: home },
         cwd: dir.path,
       });
       const client = new Client({ name: host, version: '1.0.0' });

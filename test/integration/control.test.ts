@@ -39,7 +39,7 @@ function raw(headers: Record<string, string> = {}): Promise<{ ws: WebSocket; nex
     const queue: Record<string, unknown>[] = [];
     const waiters: ((m: Record<string, unknown>) => void)[] = [];
     ws.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as Record<string, unknown>;
+      const message = JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>;
       const waiter = waiters.shift();
       if (waiter) waiter(message);
       else queue.push(message);
@@ -144,7 +144,7 @@ describe('catalogue through the socket', () => {
         )
       )
         continue;
-      const result = await client.request('tools.call', { name: name! });
+      const result = await client.request('tools.call', { name: name });
       expect(result.content[0]).toMatchObject({ text: original });
     }
   });
@@ -388,7 +388,7 @@ describe('connection limits', () => {
     try {
       const { ws } = await open(socketPath);
       const answers: Record<string, unknown>[] = [];
-      ws.on('message', (data) => answers.push(JSON.parse(data.toString()) as Record<string, unknown>));
+      ws.on('message', (data) => answers.push(JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>));
       for (let id = 10; id < 15; id += 1) ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'status' }));
       await waitFor(() => answers.length >= 2, 2_000, 'the refusals');
       expect(answers.map((a) => a['id']).sort()).toEqual([13, 14]);

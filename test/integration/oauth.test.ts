@@ -46,7 +46,7 @@ async function signIn(server = 'secure'): Promise<{ authorizationUrl: string; pa
 
 async function oauthFixture(env: Record<string, string> = {}): Promise<[ResultPromise, string]> {
   const child = execa(process.execPath, [join(ROOT, 'test/fixtures/oauth-server.mjs')], { env, reject: false, buffer: false });
-  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
   return [child, `http://127.0.0.1:${port}`];
 }
 
@@ -181,7 +181,7 @@ describe('OAuth sign-in to a remote server', () => {
       stdin: 'ignore',
       timeout: 30_000,
     });
-    const url = await new Promise<string>((resolve) => cli.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    const url = await new Promise<string>((resolve) => cli.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/authorize\?/);
     await browse(url);
     const result = await cli;

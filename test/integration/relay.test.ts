@@ -41,7 +41,7 @@ describe('relayed results', () => {
     const ws = new WebSocket(`ws+unix://${t.daemon.paths.socket}:/`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     const replies: string[] = [];
-    ws.on('message', (data) => replies.push(data.toString()));
+    ws.on('message', (data) => replies.push((data as Buffer).toString('utf8')));
     const send = async (id: number, method: string, params: unknown) => {
       ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
       const reply = await new Promise<string>((resolve) => {

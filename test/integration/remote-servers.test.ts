@@ -23,7 +23,7 @@ let t: TestDaemon;
 async function sseFixture(env: Record<string, string> = {}): Promise<{ port: number }> {
   const child = execa(process.execPath, [SSE_FIXTURE], { env, reject: false, buffer: false });
   fixtures.push(child);
-  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   return { port };
 }
 

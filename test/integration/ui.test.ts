@@ -48,7 +48,7 @@ function live(port: number, headers: Record<string, string>): Promise<{ status: 
 function rpc(ws: WebSocket, method: string, params: unknown, id: number): Promise<{ result?: unknown; error?: { message: string } }> {
   return new Promise((resolve) => {
     const onMessage = (data: WebSocket.RawData) => {
-      const message = JSON.parse(data.toString()) as { id?: number };
+      const message = JSON.parse((data as Buffer).toString('utf8')) as { id?: number };
       if (message.id !== id) return;
       ws.off('message', onMessage);
       resolve(message as { result?: unknown; error?: { message: string } });

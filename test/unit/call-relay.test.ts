@@ -10,7 +10,7 @@ import { LazyAbort, abortSignalOf, whenAborted } from '../../src/hotpath/lazy-ab
 function relay() {
   const sent: Record<string, unknown>[] = [];
   const calls = new CallRelay(async (message: JSONRPCMessage) => {
-    sent.push(message as unknown as Record<string, unknown>);
+    sent.push(message);
   });
   return { calls, sent };
 }
@@ -64,7 +64,7 @@ describe('CallRelay', () => {
     const answer = calls.request('tools/call', { name: 'slow' }, { timeoutMs: 150 });
     const id = idOf(sent[0]!);
     setTimeout(() => calls.take({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: id, progress: 1 } }), 100);
-    await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === ErrorCode.RequestTimeout);
+    await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === Number(ErrorCode.RequestTimeout));
     expect(Date.now() - started).toBeGreaterThanOrEqual(240);
     expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: id } });
   });
@@ -100,7 +100,7 @@ describe('CallRelay', () => {
     const two = calls.request('tools/call', {}, { timeoutMs: 5_000 });
     calls.close();
     for (const answer of [one, two, calls.request('tools/call', {}, { timeoutMs: 5_000 })]) {
-      await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === ErrorCode.ConnectionClosed);
+      await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === Number(ErrorCode.ConnectionClosed));
     }
   });
 

@@ -54,7 +54,7 @@ describe('abortIsolatingFetch', () => {
     const shared = new AbortController();
     const isolated = abortIsolatingFetch();
     const open = await isolated(`${base}/open`, { signal: shared.signal });
-    const reader = open.body!.getReader();
+    const reader: ReadableStreamDefaultReader<Uint8Array> = open.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: open\n\n');
     expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
     const next = reader.read();

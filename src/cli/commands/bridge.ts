@@ -30,7 +30,7 @@ interface Parsed {
 function parse(line: string): Parsed | undefined {
   try {
     const value = JSON.parse(line) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Parsed) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -90,7 +90,7 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
   const attach = (socket: WebSocket, onReinitialized?: () => void) => {
     ws = socket;
     socket.on('message', (data) => {
-      const text = data.toString();
+      const text = (data as Buffer).toString('utf8');
       const message = parse(text);
       if (message && message.method === undefined && message.id !== undefined) {
         if (message.id === REINIT_ID) {

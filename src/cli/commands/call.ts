@@ -3,6 +3,7 @@ import type { ElicitParams } from '../elicit-form.js';
 import { McpdError } from '../../errors.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { parseJsonObject } from '../json-arg.js';
+import { asText } from '../../util/text.js';
 
 /** Prints a tool result the way a person reads it: text as is, other content described. */
 export function renderContent(result: CallToolResultJson): string {
@@ -10,7 +11,7 @@ export function renderContent(result: CallToolResultJson): string {
   for (const item of result.content ?? []) {
     if (item.type === 'text') parts.push(String(item['text']));
     else if (item.type === 'image' || item.type === 'audio') {
-      const bytes = Math.floor((String(item['data'] ?? '').length * 3) / 4);
+      const bytes = Math.floor((asText(item['data']).length * 3) / 4);
       parts.push(`[${item.type}: ${String(item['mimeType'])}, ${bytes} bytes]`);
     } else if (item.type === 'resource') {
       const resource = item['resource'] as { uri?: string; text?: string; mimeType?: string };
@@ -20,7 +21,7 @@ export function renderContent(result: CallToolResultJson): string {
           : `[resource ${resource.uri} (${resource.mimeType ?? 'binary'})]`,
       );
     } else if (item.type === 'resource_link') {
-      parts.push(`[link ${String(item['uri'])}${item['name'] ? ` "${String(item['name'])}"` : ''}]`);
+      parts.push(`[link ${asText(item['uri'])}${item['name'] ? ` "${asText(item['name'])}"` : ''}]`);
     } else parts.push(JSON.stringify(item));
   }
   if (parts.length === 0 && result.structuredContent) parts.push(JSON.stringify(result.structuredContent, null, 2));

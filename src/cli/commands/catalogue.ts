@@ -7,14 +7,15 @@ import { plural } from '../color.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { firstLine, table } from '../format.js';
 import { parseJsonObject } from '../json-arg.js';
+import { asText } from '../../util/text.js';
 
 /** Message or resource contents as a person reads them: text as is, the rest described. */
 function renderContents(contents: Array<Record<string, unknown>>): string {
   return contents
     .map((c) => {
       if (typeof c['text'] === 'string') return c['text'];
-      const bytes = Math.floor((String(c['blob'] ?? c['data'] ?? '').length * 3) / 4);
-      return `[${String(c['mimeType'] ?? 'binary')}, ${bytes} bytes${c['uri'] ? `, ${String(c['uri'])}` : ''}]`;
+      const bytes = Math.floor((asText(c['blob'] ?? c['data']).length * 3) / 4);
+      return `[${asText(c['mimeType'], 'binary')}, ${bytes} bytes${c['uri'] ? `, ${asText(c['uri'])}` : ''}]`;
     })
     .join('\n');
 }

@@ -145,7 +145,7 @@ class Repl {
           const result = await askForm(
             {
               message: `  ? ${event.server} (in ${event.tool}) asks: ${event.message}`,
-              requestedSchema: event.requestedSchema as Parameters<typeof askForm>[0]['requestedSchema'],
+              requestedSchema: event.requestedSchema,
             },
             {
               question: (prompt, s) => this.question(`    ${prompt}`, s),

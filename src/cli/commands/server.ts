@@ -9,6 +9,7 @@ import type { ServerStatus } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { stateColor } from '../color.js';
 import { serverLine, table } from '../format.js';
+import { asText } from '../../util/text.js';
 
 const ACTIONS = ['start', 'stop', 'restart'] as const;
 const EDITS = ['add', 'remove', 'enable', 'disable', 'list'] as const;
@@ -164,7 +165,7 @@ async function listServers(ctx: CliContext, file: string | undefined): Promise<n
     const what = remote ? String(entry['url']) : [entry['command'], ...((entry['args'] as string[] | undefined) ?? [])].join(' ');
     const state =
       states.get(name)?.state ?? (entry['disabled'] === true ? 'disabled' : client && runningFile === file ? '-' : 'not running');
-    return [name, remote ? String(entry['type'] ?? 'http') : 'stdio', state, what.length > 70 ? `${what.slice(0, 69)}…` : what];
+    return [name, remote ? asText(entry['type'], 'http') : 'stdio', state, what.length > 70 ? `${what.slice(0, 69)}…` : what];
   });
   if (ctx.args.json) ctx.out(JSON.stringify({ file, servers: doc.servers }, null, 2));
   else

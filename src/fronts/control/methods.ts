@@ -8,7 +8,6 @@ import type { LazyAbort } from '../../hotpath/lazy-abort.js';
 import type { ChatWatcher, Ports, SamplingAsk } from '../../ports/index.js';
 import type { Progress, ServerRequestHandler } from '../../protocol/calls.js';
 import { ELICIT_REQUEST, EVENT_NAMES, PROTOCOL_VERSION, SAMPLE_REQUEST, type MethodName } from '../../protocol/control.js';
-import type { ApprovalDecision } from '../../protocol/types.js';
 import { InvalidParams, MethodNotFound, object, optObject, optPositive, optStr, optTimeout, str, type Params } from './params.js';
 import type { ControlConnection, RequestHandler } from './server.js';
 
@@ -150,7 +149,7 @@ export function createHandlers({ daemon, servers, catalogue, calls, chat, auth, 
       const decision = p['decision'];
       if (decision !== 'yes' && decision !== 'no' && decision !== 'always')
         throw new InvalidParams('params.decision must be "yes", "no" or "always"');
-      return { ok: chat.approve(str(p, 'requestId'), decision as ApprovalDecision, watcherOf(connection)) };
+      return { ok: chat.approve(str(p, 'requestId'), decision, watcherOf(connection)) };
     },
     'chat.answer': async (p, _signal, connection) => {
       const parsed = ElicitResultSchema.safeParse(p['result']);

@@ -350,7 +350,7 @@ export class ControlServer {
         this.sendTo(client, text);
         return;
       }
-      client.peer.receive(data.toString());
+      client.peer.receive((data as Buffer).toString('utf8'));
     });
     ws.on('close', () => this.forget(client));
     ws.on('error', (error) => {

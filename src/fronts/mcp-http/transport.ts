@@ -139,7 +139,7 @@ export class HttpServerTransport implements Transport {
     if (messages.length === 0 || messages.length > MAX_BATCH)
       return { status: 400, code: -32600, message: `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages` };
     if (!messages.every(isMessage)) return { status: 400, code: -32700, message: 'Parse error: Invalid JSON-RPC message' };
-    const valid = messages as JSONRPCMessage[];
+    const valid = messages;
     const initialize = valid.some((m) => isRequest(m) && m.method === 'initialize');
     if (initialize) {
       if (this.sessionId !== undefined) return { status: 400, code: -32600, message: 'Invalid Request: Server already initialized' };

@@ -106,14 +106,15 @@ export class McpSocketFront implements Front {
   private async onConnection(ws: WebSocket, socket: Socket, view: EndpointView): Promise<void> {
     const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES);
     try {
-      let session: McpSession | undefined;
-      session = await createMcpSession(this.ports, view, transport, {
+      // The session may close while it is being made: its onClosed then finds none to forget.
+      const opened: { session?: McpSession } = {};
+      opened.session = await createMcpSession(this.ports, view, transport, {
         front: 'mcp-socket',
         onClosed: () => {
-          if (session) this.sessions.delete(session);
+          if (opened.session) this.sessions.delete(opened.session);
         },
       });
-      this.sessions.add(session);
+      this.sessions.add(opened.session);
     } catch (error) {
       this.options.log.warn(`MCP session on ${view.label} failed to open: ${errorMessage(error)}`);
       ws.terminate();

@@ -35,7 +35,7 @@ export class WebSocketServerTransport implements Transport {
       }
       let message: unknown;
       try {
-        message = JSON.parse(data.toString());
+        message = JSON.parse((data as Buffer).toString('utf8'));
       } catch (error) {
         this.onerror?.(error instanceof Error ? error : new Error(String(error)));
         return;

@@ -17,7 +17,7 @@ export interface DashboardOptions {
   home: string;
   log: Logger;
   /** Serves a vetted upgrade as a control connection. */
-  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  accept: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** The loopback HTTP gateway's base URL, when it carries the dashboard. */
   gatewayUrl?: () => string;
   idleMs?: number;

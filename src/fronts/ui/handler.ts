@@ -17,7 +17,7 @@ export const UI_PATH = '/ui';
 export interface UiHandlerOptions {
   guard: UiGuard;
   /** Serves a vetted upgrade as a control connection. */
-  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  accept: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   log: (text: string) => void;
   /** A live connection opened or closed (the own port closes when none is left for a while). */
   onLive?: (delta: 1 | -1) => void;

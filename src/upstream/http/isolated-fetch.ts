@@ -56,7 +56,7 @@ export function abortIsolatingFetch(base: FetchLike = fetch): FetchLike {
       }
     }
     // A stream stays abortable until it ends or its reader cancels it.
-    const reader = response.body.getReader();
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {

@@ -53,8 +53,8 @@ export class StdioUpstream extends SdkUpstream {
   static async open(config: StdioServerConfig, deps: UpstreamDeps, hooks: UpstreamHooks): Promise<StdioUpstream> {
     const child = await StdioUpstream.spawn(config, deps);
     const stdio = new ChildStdioTransport(child.stdin, child.stdout, {
-      onActivity: hooks.onActivity,
-      onSkippedLine: hooks.onSkippedLine,
+      onActivity: () => hooks.onActivity(),
+      onSkippedLine: () => hooks.onSkippedLine(),
     });
     void child.exited.then((exit) => {
       hooks.onClosed(exit);
