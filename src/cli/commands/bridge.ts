@@ -19,6 +19,11 @@ const RECONNECT_EVERY_MS = 100;
 /** How long the daemon may be gone before the bridge starts one itself (when it has work). */
 const START_DAEMON_AFTER_MS = 3_000;
 const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+/**
+ * After the host closes stdin, how long answers to what it already asked may take to go out (a
+ * call's own default timeout). A host that will not wait stops the bridge with a signal.
+ */
+const DRAIN_MS = 60_000;
 
 type Id = string | number;
 
@@ -83,6 +88,8 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
   const waiting: string[] = [];
   let stdinEnded = false;
   let reconnecting = false;
+  /** Told when the last answer in flight went out, or the daemon went away. */
+  let onDrained: (() => void) | undefined;
 
   const toHost = (line: string) => process.stdout.write(`${line}\n`);
   const fail = (id: Id, message: string) => toHost(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message } }));
@@ -100,6 +107,7 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
         inFlight.delete(message.id);
       }
       toHost(text);
+      if (inFlight.size === 0) onDrained?.();
     });
     socket.on('close', () => {
       if (ws !== socket) return;
@@ -108,6 +116,7 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
       for (const id of inFlight)
         fail(id, 'mcpd went away (its daemon stopped or restarted) while this request was in flight; it was not retried.');
       inFlight.clear();
+      onDrained?.();
       if (!stdinEnded) void reconnect();
     });
     socket.on('error', () => undefined);
@@ -194,6 +203,22 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
   });
   await new Promise<void>((resolve) => lines.once('close', resolve));
   stdinEnded = true;
+  // What the host asked before it closed stdin is still answered (`printf REQUEST | mcpd bridge`).
+  if (ws && inFlight.size > 0) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, DRAIN_MS);
+      onDrained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+  for (const line of waiting.splice(0)) {
+    const id = parse(line)?.id;
+    if (id !== undefined && parse(line)?.method !== undefined)
+      fail(id, 'mcpd could not reach its daemon before the host closed stdin; the request was not sent.');
+  }
+  for (const id of inFlight) fail(id, `no answer came within ${DRAIN_MS / 1000} s of the host closing stdin.`);
   ws?.close(1000, 'host closed stdin');
   return 0;
 }
