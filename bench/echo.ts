@@ -427,22 +427,29 @@ async function main(): Promise<void> {
     // One-shot commands: the time a person waits, against a bare `node -e 0`. Interleaved run by
     // run (bare, then each command), so that a slower moment of the machine weighs on all alike.
     const cli = join(ROOT, 'dist/bundle/mcpd.js');
-    const runOnce = (args: string[]) => {
+    const runOnce = (args: string[], input?: string) => {
       const t0 = performance.now();
-      execFileSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, MCPD_HOME: home } });
+      execFileSync(process.execPath, args, {
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'],
+        input,
+        env: { ...process.env, MCPD_HOME: home },
+      });
       return performance.now() - t0;
     };
-    const commands: [string, string[]][] = [
+    // What a host waits for when it starts the bridge: its answer to initialize (then stdin ends).
+    const initialize = `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '0' } } })}\n`;
+    const commands: [string, string[], string?][] = [
       ['mcpd --version', [cli, '--version']],
       ['mcpd status', [cli, 'status']],
       ['mcpd call everything__echo', [cli, 'call', 'everything__echo', '{"message":"hi"}']],
+      ['mcpd bridge: initialize answered, stdin closed', [cli, 'bridge'], initialize],
     ];
     const runs = QUICK ? 7 : 21;
     const bareRuns: number[] = [];
     const commandRuns = commands.map((): number[] => []);
     for (let i = 0; i < runs; i += 1) {
       bareRuns.push(runOnce(['-e', '0']));
-      commands.forEach(([, args], k) => commandRuns[k]!.push(runOnce(args)));
+      commands.forEach(([, args, input], k) => commandRuns[k]!.push(runOnce(args, input)));
     }
     const bare = median(bareRuns);
     const cliRows = commands.map(([label], k) => [label, median(commandRuns[k]!)] as const);

@@ -37,30 +37,27 @@ async function status(mcpd: (args: string[]) => ReturnType<typeof execa>): Promi
 }
 
 describe('mcpd stop', () => {
-  it('stops a daemon whose servers exit on stdin close within a second', async () => {
+  it('stops the daemon and every server it started', async () => {
     const { configFile, mcpd } = setup({ a: fixtureEntry(), b: fixtureEntry() });
     expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
     const before = await status(mcpd);
-    const t0 = performance.now();
     const stop = await mcpd(['stop']);
-    const elapsed = performance.now() - t0;
     expect(stop.exitCode, String(stop.stderr)).toBe(0);
-    // The whole command, Node's own start included (~0.1 s).
-    expect(elapsed).toBeLessThan(1_000);
     expect(pidAlive(before.pid)).toBe(false);
     for (const s of before.servers) expect(pidAlive(s.pid!)).toBe(false);
   });
 
   it('while the daemon is still starting: it exits, and nothing is left to reach', async () => {
-    const { home, configFile, mcpd } = setup({ slow: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '8000' }, { timeouts: { startupMs: 30_000 } }) });
+    const { home, configFile, mcpd } = setup({
+      slow: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '120000' }, { timeouts: { startupMs: 200_000 } }),
+    });
     const serve = execa(process.execPath, [CLI, 'serve', '--home', home, '--config', configFile], { reject: false, all: true });
     await waitFor(() => existsSync(join(home, 'mcpd.sock')), 10_000, 'the socket');
-    const t0 = Date.now();
+    // The slow initialize takes longer than the test may: the stop cuts it short.
     const stop = await mcpd(['stop']);
     expect(stop.exitCode, String(stop.stderr)).toBe(0);
     const exited = await serve;
     expect(exited.exitCode).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(5_000);
     // The config grows a server: nothing starts it.
     writeFileSync(configFile, JSON.stringify({ servers: { slow: fixtureEntry(), late: fixtureEntry() } }));
     expect((await mcpd(['status'])).exitCode).toBe(3);
@@ -111,7 +108,9 @@ describe('one daemon per home', () => {
 
 describe('mcpd server restart', () => {
   it('ten at once: one restart in effect, every caller exits 0 with the server running', async () => {
-    const { configFile, mcpd } = setup({ fx: fixtureEntry() });
+    // Each start takes 4 s (a slow initialize), so the ten requests come in while one restart runs,
+    // however loaded the machine is.
+    const { configFile, mcpd } = setup({ fx: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '4000' }, { timeouts: { startupMs: 30_000 } }) });
     expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
     const results = await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
@@ -127,9 +126,8 @@ describe('mcpd server restart', () => {
     const cycles = String(logs.stdout)
       .split('\n')
       .filter((l) => l.includes('state stopping → stopped')).length;
-    // Requests that arrive while a restart runs join it: fewer cycles than callers. (How many
-    // depends on how far apart ten Node processes get their requests in on a loaded machine; the
-    // tight bound is tested in process, in test/integration/lifecycle.test.ts.)
+    // Requests that arrive while a restart runs join it: fewer cycles than callers (the tight
+    // bound is tested in process, in test/integration/lifecycle.test.ts).
     expect(cycles).toBeGreaterThanOrEqual(1);
     expect(cycles).toBeLessThan(10);
     expect((await status(mcpd)).servers[0]!.state).toBe('running');

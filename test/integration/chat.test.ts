@@ -140,16 +140,13 @@ describe('a chat turn', () => {
       },
       { content: [{ type: 'text', text: 'done' }] },
     );
-    const t0 = Date.now();
     await client.request('chat.send', { message: 'three at once' });
     const starts = events.filter((e) => e.type === 'tool_start');
     const ends = events.filter((e) => e.type === 'tool_end');
     expect(starts).toHaveLength(3);
-    // All three started before the first slow one ended, and the step took about one slow call
-    // (in sequence the two would take 2 s at least).
+    // All three started before the first slow one ended: they ran at once, not in sequence.
     expect(events.indexOf(starts[2]!)).toBeLessThan(events.indexOf(ends.find((e) => e.name === 'fx__slow')!));
     const second = api.requests.at(-1)!;
-    expect(second.receivedAt - t0).toBeLessThan(1_800);
     expect(toolResults(second).map((r) => r.tool_use_id)).toEqual(['toolu_a', 'toolu_b', 'toolu_c']);
   });
 
@@ -480,10 +477,9 @@ describe('Messages API errors', () => {
       { kind: 'error', status: 429, type: 'rate_limit_error', message: 'slow down', headers: { 'retry-after': '1' } },
       { content: [{ type: 'text', text: 'after the wait' }] },
     );
-    const t0 = Date.now();
     const result = await client.request('chat.send', { message: 'hi' });
     expect(result.text).toBe('after the wait');
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(api.requests).toHaveLength(2);
     expect(events.find((e) => e.type === 'notice')).toMatchObject({ message: expect.stringMatching(/Rate limited.*retrying in 1\.0 s/) });
   });
 

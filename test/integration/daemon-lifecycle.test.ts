@@ -39,7 +39,7 @@ describe('work that arrives while the daemon stops', () => {
     const configFile = join(dir.path, 'mcp.config.json');
     writeFileSync(
       configFile,
-      JSON.stringify({ servers: { slow: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '4000' }, { timeouts: { startupMs: 20_000 } }) } }),
+      JSON.stringify({ servers: { slow: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '120000' }, { timeouts: { startupMs: 200_000 } }) } }),
     );
     const home = join(dir.path, 'home');
     let daemon: Daemon | undefined;
@@ -58,9 +58,9 @@ describe('work that arrives while the daemon stops', () => {
     pids.add(pid);
     const client = await ControlClient.connect({ socketPath: join(home, 'mcpd.sock') });
     await client.request('daemon.stop', {});
-    const t0 = Date.now();
-    const started = await starting; // returns, rather than going on as if nothing happened
-    expect(Date.now() - t0).toBeLessThan(3_000); // the slow initialize was cut short
+    // Returns, rather than going on as if nothing happened: the slow initialize (longer than the
+    // test may take) was cut short.
+    const started = await starting;
     expect(started.closed).toBe(true);
     await started.stopped;
     expect(started.status().ready).toBe(false);

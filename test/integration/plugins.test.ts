@@ -73,9 +73,7 @@ describe('faults', () => {
   it('a beforeToolCall that hangs is timed out and denies the call', async () => {
     const t = await daemonWith([[PROBE, { tag: 'x', hangIn: 'beforeToolCall' }]]);
     const client = await t.connect();
-    const t0 = Date.now();
     const result = await client.request('tools.call', { name: 'fx__echo', arguments: { message: 'x' } });
-    expect(Date.now() - t0).toBeLessThan(2_000);
     expect(texts(result)[0]).toContain('did not finish within 300 ms');
   });
 

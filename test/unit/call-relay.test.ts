@@ -3,7 +3,7 @@
  * servers: timeouts, cancel, progress, a server dying mid-call).
  */
 import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CallRelay } from '../../src/hotpath/call-relay.js';
 import { LazyAbort, abortSignalOf, whenAborted } from '../../src/hotpath/lazy-abort.js';
 
@@ -59,14 +59,26 @@ describe('CallRelay', () => {
   });
 
   it('times out, tells the server, and progress pushes the deadline back', async () => {
-    const { calls, sent } = relay();
-    const started = Date.now();
-    const answer = calls.request('tools/call', { name: 'slow' }, { timeoutMs: 150 });
-    const id = idOf(sent[0]!);
-    setTimeout(() => calls.take({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: id, progress: 1 } }), 100);
-    await expect(answer).rejects.toSatisfy((e: unknown) => e instanceof McpError && e.code === Number(ErrorCode.RequestTimeout));
-    expect(Date.now() - started).toBeGreaterThanOrEqual(240);
-    expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: id } });
+    vi.useFakeTimers();
+    try {
+      const { calls, sent } = relay();
+      let settled: unknown;
+      const answer = calls.request('tools/call', { name: 'slow' }, { timeoutMs: 150 });
+      answer.catch((e: unknown) => (settled = e));
+      const id = idOf(sent[0]!);
+      await vi.advanceTimersByTimeAsync(100);
+      calls.take({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: id, progress: 1 } });
+      // 150 ms after the start it would have timed out; the progress at 100 ms moved that to 250.
+      await vi.advanceTimersByTimeAsync(149);
+      expect(settled).toBeUndefined();
+      expect(sent).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(settled).toBeInstanceOf(McpError);
+      expect((settled as McpError).code).toBe(Number(ErrorCode.RequestTimeout));
+      expect(sent[1]).toMatchObject({ method: 'notifications/cancelled', params: { requestId: id } });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("cancels on a control request's LazyAbort and on a plain signal, telling the server", async () => {
