@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ControlClient } from '../../src/client/control-client.js';
-import { fixtureEntry } from '../support/fixtures.js';
+import { join } from 'node:path';
+import { fixtureEntry, ROOT } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
 let t: TestDaemon;
@@ -19,6 +20,27 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
 });
+
+/** The control socket as raw text: each reply as the daemon wrote it. */
+async function rawControl(daemon: TestDaemon) {
+  const ws = new WebSocket(`ws+unix://${daemon.daemon.paths.socket}:/`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const replies: string[] = [];
+  ws.on('message', (data) => replies.push((data as Buffer).toString('utf8')));
+  const send = async (id: number, method: string, params: unknown) => {
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    return new Promise<string>((resolve) => {
+      const check = () => {
+        const found = replies.find((r) => (JSON.parse(r) as { id: unknown }).id === id);
+        if (found) resolve(found);
+        else setTimeout(check, 5);
+      };
+      check();
+    });
+  };
+  await send(1, 'hello', { protocolVersion: 1 });
+  return { ws, replies, send };
+}
 
 describe('relayed results', () => {
   const text = 'héllo "quoted" \\ back\u2028slash\n\t✓ 𝄞 \u0000 end';
@@ -38,23 +60,7 @@ describe('relayed results', () => {
   });
 
   it("go out as the server's own text (no second encoding), unless the daemon changed the result", async () => {
-    const ws = new WebSocket(`ws+unix://${t.daemon.paths.socket}:/`);
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const replies: string[] = [];
-    ws.on('message', (data) => replies.push((data as Buffer).toString('utf8')));
-    const send = async (id: number, method: string, params: unknown) => {
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-      const reply = await new Promise<string>((resolve) => {
-        const check = () => {
-          const found = replies.find((r) => (JSON.parse(r) as { id: unknown }).id === id);
-          if (found) resolve(found);
-          else setTimeout(check, 5);
-        };
-        check();
-      });
-      return reply;
-    };
-    await send(1, 'hello', { protocolVersion: 1 });
+    const { ws, replies, send } = await rawControl(t);
     for (const server of ['ts', 'py']) {
       // The raw form: the result first, then the reply's own members.
       expect(await send(2, 'tools.call', { name: `${server}__echo`, arguments: { message: 'hi' } })).toBe(
@@ -84,6 +90,27 @@ describe('relayed results', () => {
       expect(fail).toEqual({ isError: true, content: [{ type: 'text', text: 'it failed on purpose' }] });
       expect(big!.content[0]!.text.length).toBe(1024 * 1024);
       expect(echoes.map((r) => r.content[0]!.text)).toEqual(Array.from({ length: 8 }, (_, i) => `${server}-${i}`));
+    }
+  });
+});
+
+describe('a result a plugin changed', () => {
+  it('goes out as changed, never as the text the server sent (a plugin that edits it in place)', async () => {
+    const changed = await startDaemon({
+      servers: { ts: fixtureEntry(), py: fixtureEntry({ FIXTURE_WIRE: 'python' }) },
+      plugins: [join(ROOT, 'test/fixtures/plugins/mutate.ts')],
+    });
+    try {
+      const { ws, send } = await rawControl(changed);
+      let id = 10;
+      for (const server of ['ts', 'py']) {
+        id += 1;
+        const reply = await send(id, 'tools.call', { name: `${server}__echo`, arguments: { message: 'hi' } });
+        expect(reply).toBe(`{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"hi (changed in place)"}]}}`);
+      }
+      ws.close();
+    } finally {
+      await changed.stop();
     }
   });
 });
