@@ -479,12 +479,34 @@ async function main(): Promise<void> {
   const text = report.join('\n');
   console.log(`\n${text}\n`);
   if (!QUICK && !process.env['BENCH_ONLY']) {
-    const readme = join(ROOT, 'README.md');
-    const current = readFileSync(readme, 'utf8');
-    const next = current.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${text}\n<!-- bench:end -->`);
-    writeFileSync(readme, next);
-    console.log(next === current ? 'README.md: the table is unchanged.' : 'README.md: the benchmark table was rewritten from this run.');
+    // The whole run in bench/README.md; its headline figures in the project's README.
+    rewrite(join(ROOT, 'bench/README.md'), 'bench', text);
+    rewrite(join(ROOT, 'README.md'), 'bench:summary', summary(report));
   }
+}
+
+function rewrite(file: string, marker: string, text: string): void {
+  const current = readFileSync(file, 'utf8');
+  const pattern = new RegExp(`<!-- ${marker}:start -->[\\s\\S]*<!-- ${marker}:end -->`);
+  const next = current.replace(pattern, `<!-- ${marker}:start -->\n${text}\n<!-- ${marker}:end -->`);
+  writeFileSync(file, next);
+  console.log(`${file}: ${next === current ? 'unchanged' : 'rewritten from this run'}.`);
+}
+
+/** The headline figures of a run, as a short table: the control socket and the bridge, the CLI, memory. */
+function summary(report: string[]): string {
+  const cells = (line: string) => line.split('|').map((c) => c.trim());
+  const rows: [string, string][] = [];
+  for (const line of report) {
+    const c = cells(line);
+    if ((c[1] === 'echo 1 KiB' || c[1] === '1 MiB result') && (c[2] === 'control' || c[2] === 'bridge')) {
+      rows.push([`${c[1]} through ${c[2] === 'control' ? 'the control socket' : 'mcpd bridge'}`, `p50 ${c[5]} direct, throughput ${c[9]}`]);
+    }
+    if (c[1] === '`mcpd status`' || c[1] === '`mcpd call everything__echo`')
+      rows.push([`${c[1]}, one-shot`, `${c[3]} ms over a bare node`]);
+    if (c[1]?.startsWith('the same, idle')) rows.push(['daemon RSS with 10 idle servers', `${c[2]} MB`]);
+  }
+  return ['| measure | figure |', '|---|---|', ...rows.map(([what, figure]) => `| ${what} | ${figure} |`)].join('\n');
 }
 
 await main();

@@ -87,6 +87,34 @@ export function refusal(headers: IncomingHttpHeaders, policy: DoorPolicy): Refus
   return null;
 }
 
+/** The doors of mcpd's listeners, each front's policy (door.test.ts holds what each lets in). */
+export const DOORS = {
+  /** The control socket: no browser page may drive the daemon, and no name but loopback. */
+  control: { label: 'loopback', host: 'loopback', origin: 'refuse' } as DoorPolicy,
+  /** The bridge's MCP socket: file permissions authenticate; no browser page may come in. */
+  mcpSocket: { label: 'this socket', host: 'any', origin: 'refuse' } as DoorPolicy,
+  /** The HTTP gateway: on loopback its own names only (DNS rebinding); off it, the token. */
+  gateway(host: string, port: number, token: string | undefined, loopback: boolean): DoorPolicy {
+    return {
+      label: 'this gateway',
+      host: loopback ? 'names' : 'any',
+      names: listenerNames(host, port),
+      origin: 'listener',
+      token,
+      tokenSetting: 'gateway.http.token',
+    };
+  },
+  /** The dashboard: this page's own origin only; its live connection must say it. */
+  dashboard(port: number, originRequired: boolean): DoorPolicy {
+    return {
+      label: 'this dashboard',
+      host: 'names',
+      names: listenerNames('127.0.0.1', port),
+      origin: originRequired ? 'same-as-host-required' : 'same-as-host',
+    };
+  },
+};
+
 /** The status line's text and body of a refusal as an HTTP answer. */
 export function refusalText(refused: Refusal): string {
   return `${refused.status === 401 ? 'Unauthorized' : 'Forbidden'}: ${refused.reason}`;

@@ -29,7 +29,7 @@ beforeAll(async () => {
       remote: {
         url: `http://127.0.0.1:${port}/mcp`,
         headers: { 'X-Test': 'mcpd' },
-        timeouts: { startupMs: 5_000, pingIntervalMs: 200, pingTimeoutMs: 300 },
+        timeouts: { startupMs: 20_000, pingIntervalMs: 200, pingTimeoutMs: 300 },
         restart: { initialDelayMs: 100, maxDelayMs: 200, maxRestarts: 50 },
       },
     },

@@ -129,10 +129,7 @@ describe('a failed attempt is torn down before the next', () => {
     const w = managed(
       serverConfig(
         'hung',
-        fixtureEntry(
-          { FIXTURE_HANG_AFTER_MS: '400', FIXTURE_IGNORE_SIGTERM: '1' },
-          { timeouts: { ...HANG_FAST, startupMs: 5_000, callMs: 60_000 } },
-        ),
+        fixtureEntry({ FIXTURE_IGNORE_SIGTERM: '1' }, { timeouts: { ...HANG_FAST, startupMs: 20_000, callMs: 60_000 } }),
       ),
     );
     await w.server.start();
@@ -143,6 +140,7 @@ describe('a failed attempt is torn down before the next', () => {
       aliveAtFailure = pidAlive(firstPid);
       return error;
     });
+    process.kill(firstPid, 'SIGUSR2'); // it stops reading stdin: the pings go unanswered
     // A second start only after the first process is gone (the stop escalation takes ~5 s).
     let aliveAtRetry: boolean | undefined;
     w.server.on('state', (e) => {
@@ -166,7 +164,7 @@ describe('a connection that breaks while the process lives', () => {
         'mute',
         fixtureEntry(
           { FIXTURE_CLOSE_STDOUT_AFTER_MS: '500' },
-          { timeouts: { startupMs: 5_000, callMs: 60_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } },
+          { timeouts: { startupMs: 20_000, callMs: 60_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } },
         ),
       ),
     );
@@ -189,7 +187,7 @@ describe('a connection that breaks while the process lives', () => {
     const w = managed(
       serverConfig(
         'huge',
-        fixtureEntry({}, { timeouts: { startupMs: 5_000, callMs: 60_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } }),
+        fixtureEntry({}, { timeouts: { startupMs: 20_000, callMs: 60_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } }),
       ),
     );
     await w.server.start();
@@ -246,14 +244,16 @@ describe('a server that stops reading its stdin', () => {
       const w = managed(
         serverConfig(
           'deafin',
-          fixtureEntry(
-            { FIXTURE_HANG_AFTER_MS: '200' },
-            { timeouts: { startupMs: 5_000, callMs: 3_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } },
-          ),
+          fixtureEntry({}, { timeouts: { startupMs: 20_000, callMs: 3_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 } }),
         ),
       );
       await w.server.start();
-      await new Promise((r) => setTimeout(r, 400));
+      process.kill(w.server.status().pid!, 'SIGUSR2');
+      await waitFor(
+        () => logs.read('deafin', 100).some((e) => e.text === 'fixture: deaf now') || undefined,
+        10_000,
+        'the fixture to stop reading',
+      );
       const message = 'x'.repeat(1024 * 1024);
       const outcomes = await Promise.all(
         Array.from({ length: 80 }, () =>

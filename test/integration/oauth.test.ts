@@ -54,7 +54,7 @@ beforeAll(async () => {
   [fixture, base] = await oauthFixture();
   // Tokens that live 2 s: refreshed halfway through their life (a minute early for longer ones).
   [shortLived, shortBase] = await oauthFixture({ FIXTURE_TOKEN_TTL_S: '2' });
-  const entry = (url: string) => ({ url, timeouts: { startupMs: 5_000, pingIntervalMs: 60_000 }, restart: FAST_RESTART });
+  const entry = (url: string) => ({ url, timeouts: { startupMs: 20_000, pingIntervalMs: 60_000 }, restart: FAST_RESTART });
   t = await startDaemon({ servers: { secure: entry(`${base}/mcp`), short: entry(`${shortBase}/mcp`) } });
   client = await t.connect();
 }, 30_000);

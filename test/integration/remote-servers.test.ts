@@ -29,7 +29,7 @@ async function sseFixture(env: Record<string, string> = {}): Promise<{ port: num
 
 const remote = (url: string, extra: Record<string, unknown> = {}) => ({
   url,
-  timeouts: { startupMs: 5_000 },
+  timeouts: { startupMs: 20_000 },
   restart: FAST_RESTART,
   ...extra,
 });

@@ -166,12 +166,10 @@ describe('ManagedServer failures', () => {
   });
 
   it('restarts a server that stops answering pings (hung)', async () => {
-    const config = serverConfig(
-      'hung',
-      fixtureEntry({ FIXTURE_HANG_AFTER_MS: '200' }, { timeouts: { pingIntervalMs: 150, pingTimeoutMs: 100 } }),
-    );
+    const config = serverConfig('hung', fixtureEntry({}, { timeouts: { pingIntervalMs: 150, pingTimeoutMs: 100 } }));
     const { server, states } = managed(config);
     await server.start();
+    process.kill(server.status().pid!, 'SIGUSR2'); // it stops reading stdin
     await waitFor(() => states.includes('backoff'), 10_000, 'backoff after missed pings');
     expect(logs.read('hung', 200).some((e) => e.text.includes('missed 2 health pings'))).toBe(true);
   });

@@ -11,7 +11,7 @@ export const FIXTURE = join(ROOT, 'test/fixtures/mcp-fixture.mjs');
 /** The CLI as users run it: the bundle npm's bin points at. */
 export const CLI = join(ROOT, 'dist/bundle/mcpd.js');
 
-export const FAST_TIMEOUTS = { startupMs: 5_000, callMs: 10_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 };
+export const FAST_TIMEOUTS = { startupMs: 20_000, callMs: 10_000, pingIntervalMs: 60_000, pingTimeoutMs: 1_000 };
 export const FAST_RESTART = { maxRestarts: 5, windowMs: 60_000, initialDelayMs: 50, maxDelayMs: 200, resetAfterMs: 60_000 };
 
 /** A raw config entry (as people write it) for the fixture server. */

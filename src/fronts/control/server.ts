@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { refusal, refusalText, type DoorPolicy } from '../door.js';
+import { DOORS, refusal, refusalText } from '../door.js';
 import { SlowReaders, type Reader } from './slow-readers.js';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -95,9 +95,6 @@ interface Client extends ControlConnection, Reader {
   timer: NodeJS.Timeout | undefined;
   closeListeners: (() => void)[];
 }
-
-/** No browser page may drive the daemon, and no name but loopback (DNS rebinding). */
-const CONTROL_DOOR: DoorPolicy = { label: 'loopback', host: 'loopback', origin: 'refuse' };
 
 export class ControlServer {
   private readonly http: Server;
@@ -196,7 +193,7 @@ export class ControlServer {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const refused = refusal(req.headers, CONTROL_DOOR);
+    const refused = refusal(req.headers, DOORS.control);
     if (refused) {
       refuseUpgrade(socket, refused.status, refusalText(refused));
       if (req.headers.origin !== undefined) this.options.log('warn', `refused a control connection with Origin ${req.headers.origin}`);

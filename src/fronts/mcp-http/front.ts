@@ -12,7 +12,7 @@ import { McpdError, errorMessage } from '../../errors.js';
 import type { Front, HttpMount, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
 import { isLoopbackHost } from '../../util/loopback.js';
-import { listenerNames, refusal, refusalText } from '../door.js';
+import { DOORS, refusal, refusalText } from '../door.js';
 import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
 import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
 import { refuseUpgrade } from '../unix-socket.js';
@@ -117,14 +117,10 @@ export class McpHttpFront implements Front {
       if (this.options.ui?.owns(new URL(req.url ?? '/', 'http://localhost').pathname))
         return await this.options.ui.handle(req, res, this.port());
       // Host and Origin against DNS rebinding (Host only on loopback); the bearer token when set.
-      const refused = refusal(req.headers, {
-        label: 'this gateway',
-        host: isLoopbackHost(this.options.host) ? 'names' : 'any',
-        names: listenerNames(this.options.host, this.port()),
-        origin: 'listener',
-        token: this.options.token,
-        tokenSetting: 'gateway.http.token',
-      });
+      const refused = refusal(
+        req.headers,
+        DOORS.gateway(this.options.host, this.port(), this.options.token, isLoopbackHost(this.options.host)),
+      );
       if (refused) return this.reply(res, refused.status, refusalText(refused), refused.headers);
       if (this.closing) return this.reply(res, 503, 'Daemon stopping');
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;

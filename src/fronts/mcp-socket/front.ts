@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../errors.js';
 import type { Front, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
-import { refusal, refusalText, type DoorPolicy } from '../door.js';
+import { DOORS, refusal, refusalText } from '../door.js';
 import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
 import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
 import { WebSocketServerTransport } from './ws-transport.js';
@@ -21,8 +21,6 @@ import { WebSocketServerTransport } from './ws-transport.js';
 export const MAX_MCP_MESSAGE_BYTES = 16 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const MAX_SESSIONS = 64;
-/** File permissions authenticate; no browser page may come in. */
-const SOCKET_DOOR: DoorPolicy = { label: 'this socket', host: 'any', origin: 'refuse' };
 
 export class McpSocketFront implements Front {
   readonly name = 'mcp-socket';
@@ -75,7 +73,7 @@ export class McpSocketFront implements Front {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const refused = refusal(req.headers, SOCKET_DOOR);
+    const refused = refusal(req.headers, DOORS.mcpSocket);
     if (refused) {
       refuseUpgrade(socket, refused.status, refusalText(refused));
       return;

@@ -11,7 +11,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { listenerNames, refusal, type DoorPolicy } from '../door.js';
+import { DOORS, refusal } from '../door.js';
 
 const KEY_BYTES = 32;
 
@@ -75,13 +75,7 @@ export class UiGuard {
    * The Origin must be this very page's (http:// and the request's own Host).
    */
   refusal(req: IncomingMessage, port: number, originRequired: boolean): string | null {
-    const policy: DoorPolicy = {
-      label: 'this dashboard',
-      host: 'names',
-      names: listenerNames('127.0.0.1', port),
-      origin: originRequired ? 'same-as-host-required' : 'same-as-host',
-    };
-    return refusal(req.headers, policy)?.reason ?? null;
+    return refusal(req.headers, DOORS.dashboard(port, originRequired))?.reason ?? null;
   }
 
   private sign(id: string): string {
