@@ -19,7 +19,7 @@ export interface RpcErrorObject {
  * McpError, whose message carries an "MCP error N:" prefix that the peer's SDK adds again.
  */
 export class JsonRpcError extends Error {
-  override readonly name = 'JsonRpcError';
+  override readonly name: string = 'JsonRpcError';
   constructor(
     readonly code: number,
     message: string,
@@ -29,26 +29,16 @@ export class JsonRpcError extends Error {
   }
 }
 
-/** An error answered by the other end. `mcpdCode` is the stable MCPD_* code when there is one. */
-export class RpcError extends Error {
-  override readonly name = 'RpcError';
+/** An error the other end answered. `mcpdCode` is the stable MCPD_* code when there is one. */
+export class RpcError extends JsonRpcError {
+  override readonly name: string = 'RpcError';
   constructor(
-    readonly rpcCode: number,
+    code: number,
     message: string,
     readonly mcpdCode?: string,
     readonly details?: Record<string, unknown>,
   ) {
-    super(message);
-  }
-
-  toObject(): RpcErrorObject {
-    return {
-      code: this.rpcCode,
-      message: this.message,
-      ...(this.mcpdCode || this.details
-        ? { data: { ...(this.mcpdCode ? { code: this.mcpdCode } : {}), ...(this.details ? { details: this.details } : {}) } }
-        : {}),
-    };
+    super(code, message, mcpdCode || details ? { ...(mcpdCode ? { code: mcpdCode } : {}), ...(details ? { details } : {}) } : undefined);
   }
 }
 
