@@ -1,8 +1,10 @@
 /**
  * One error class with stable codes. The table below is the source of truth for
  * docs/errors.md (a test fails when the two drift apart).
- * This module has no dependencies: the thin CLI imports it.
+ * This module has no dependencies but util/secrets.ts (none either): the thin CLI imports it.
  */
+import { scrubSecrets } from './util/secrets.js';
+
 export const ERROR_CODES = {
   MCPD_CONFIG_NOT_FOUND: 'No config file was found, or the one named does not exist.',
   MCPD_CONFIG_UNREADABLE: 'The config file could not be read or parsed (syntax error, bad module).',
@@ -52,6 +54,10 @@ export const ERROR_CODES = {
   MCPD_UI_LISTEN_FAILED: 'The dashboard could not open its loopback port (mcpd ui).',
   MCPD_GATEWAY_LISTEN_FAILED:
     "The HTTP gateway could not listen on gateway.http (the port is taken, or the address is not this machine's).",
+  MCPD_HOME_FULL:
+    'A file in MCPD_HOME could not be written: the disk (or the quota) is full. The message names the file; nothing half-written is left.',
+  MCPD_HOME_UNWRITABLE:
+    'A file in MCPD_HOME could not be written (permissions, a read-only disk, or something else in its place); the message names the file.',
   MCPD_HOME_UNSAFE: 'MCPD_HOME is owned by another user or writable by others, so it cannot be trusted; the message says how to fix it.',
   MCPD_CLOSED: 'The daemon is stopping, or the server was removed: it takes no new work.',
   MCPD_PLUGIN_DENIED: 'A plugin refused a resource read or a prompt get (tool calls it denies come back as an error result instead).',
@@ -81,7 +87,8 @@ export class McpdError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: McpdErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Whatever it quotes (a URL with credentials, an SDK's message), no secret of the config shows.
+    super(scrubSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.server = options.server;
     this.details = options.details;

@@ -16,6 +16,7 @@ import type { ApprovalDecision, ChatEvent, ChatSessionSummary, ChatTurnResult, T
 import { withTimeout } from '../util/time.js';
 import { assertApiKey, createAnthropic, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
 import { Questions } from './questions.js';
+import { closeUnanswered } from './repair.js';
 import { prune } from './retention.js';
 import { sampleUnderRule, samplingQuestion, type SampledAnswer, type SamplingParams } from './sampling.js';
 import { SessionCache } from './session-cache.js';
@@ -71,6 +72,7 @@ export class Chat implements ChatPort {
       this.store,
       (id) => this.inUse(id),
       (id) => this.watchers.delete(id),
+      (session) => this.mend(session),
     );
     this.questions = new Questions((sessionId, event) => this.emit(sessionId, event));
     this.sweepTimer = setInterval(() => this.evictIdle(), SWEEP_EVERY_MS).unref();
@@ -104,6 +106,27 @@ export class Chat implements ChatPort {
       );
     }
     return { removed: result.removed };
+  }
+
+  /** A session a killed daemon left with tool calls unanswered is closed up (repair.ts), and says so. */
+  private mend(session: ChatSession): void {
+    const closed = closeUnanswered(session.messages);
+    if (closed.length === 0) return;
+    this.deps.log.warn(
+      `chat ${session.id}: ${closed.length} tool call(s) (${closed.join(', ')}) had no result: the daemon stopped during them; Claude is told so`,
+    );
+    this.saveQuietly(session);
+  }
+
+  /** Saves; a failure (a full disk) is logged, and the next save writes what this one could not. */
+  private saveQuietly(session: ChatSession): Error | undefined {
+    try {
+      this.store.save(session);
+      return undefined;
+    } catch (error) {
+      this.deps.log.warn(`chat ${session.id}: ${errorMessage(error)}`);
+      return error as Error;
+    }
   }
 
   private inUse(id: string): boolean {
@@ -150,7 +173,7 @@ export class Chat implements ChatPort {
   setModel(id: string, model: string): ChatSessionSummary {
     const session = this.sessions.get(id);
     session.model = model;
-    if (session.turns.length > 0) this.store.save(session);
+    if (session.turns.length > 0) this.saveQuietly(session);
     return summarize(session, this.running.has(id));
   }
 
@@ -189,6 +212,7 @@ export class Chat implements ChatPort {
     if (options.watcher) this.attach(session.id, options.watcher);
     const turnId = `t${session.turns.length + 1}-${randomBytes(2).toString('hex')}`;
     const abort = new AbortController();
+    let unsaved = false;
     const turn: RunningTurn = {
       sessionId: session.id,
       turnId,
@@ -215,7 +239,20 @@ export class Chat implements ChatPort {
           }),
         approve: (request) => this.requestApproval(turn, request),
         emit: (event) => this.emit(session.id, event),
-        save: () => this.store.save(session),
+        // A save that fails (a full disk) does not fail the turn: the person is told once, and the
+        // next save that can be written writes what this one could not.
+        save: () => {
+          const failed = this.saveQuietly(session);
+          if (failed && !unsaved) {
+            this.emit(session.id, {
+              type: 'notice',
+              sessionId: session.id,
+              turnId,
+              message: `The session could not be saved: ${failed.message} It is kept in memory, and written once the disk takes it.`,
+            });
+          }
+          unsaved = failed !== undefined;
+        },
         toolResultPath: (toolUseId) => join(this.deps.home, 'tool-results', session.id, `${toolUseId}.txt`),
         onText: (delta) => {
           turn.text += delta;

@@ -3,11 +3,13 @@
  * (images stay images, embedded resources become documents), what Claude cannot take described
  * in text, and text past a limit cut with a clear marker (the full text kept in a file).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { mcpContent, type MCPPromptContentLike } from '@anthropic-ai/sdk/helpers/beta/mcp';
-import type { CallToolResultJson } from '../protocol/control.js';
+import type { CallToolResultJson } from '../protocol/calls.js';
+import { errorMessage } from '../errors.js';
+import { writeFileAtomic } from '../util/files.js';
 import { asText } from '../util/text.js';
 
 export const DEFAULT_MAX_TOOL_RESULT_CHARS = 100_000;
@@ -59,8 +61,14 @@ export function convertToolResult(result: CallToolResultJson, options: ConvertOp
   if (totalText > options.maxChars) {
     truncated = true;
     const full = blocks.map(textOf).filter(Boolean).join('\n');
-    mkdirSync(dirname(options.fullTextPath), { recursive: true, mode: 0o700 });
-    writeFileSync(options.fullTextPath, full, { mode: 0o600 });
+    // The call succeeded: a full text that cannot be kept (a full disk) is said, not an error.
+    let kept: string | undefined;
+    try {
+      mkdirSync(dirname(options.fullTextPath), { recursive: true, mode: 0o700 });
+      writeFileAtomic(options.fullTextPath, full);
+    } catch (error) {
+      kept = errorMessage(error);
+    }
     let budget = options.maxChars;
     blocks = blocks.flatMap((b): Block[] => {
       if (b.type !== 'text') return [b];
@@ -71,7 +79,7 @@ export function convertToolResult(result: CallToolResultJson, options: ConvertOp
     });
     blocks.push({
       type: 'text',
-      text: `[… truncated by mcpd: the result had ${totalText} characters of text, ${totalText - options.maxChars} more than the limit of ${options.maxChars}. The full text is in ${options.fullTextPath}]`,
+      text: `[… truncated by mcpd: the result had ${totalText} characters of text, ${totalText - options.maxChars} more than the limit of ${options.maxChars}. ${kept === undefined ? `The full text is in ${options.fullTextPath}` : `The full text could not be kept (${kept})`}]`,
     });
   }
   if (blocks.length === 0)

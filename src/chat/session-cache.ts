@@ -19,6 +19,8 @@ export class SessionCache {
     private readonly inUse: (id: string) => boolean,
     /** Told of each session dropped. */
     private readonly onEvicted: (id: string) => void,
+    /** Told of each session read from disk, before anyone uses it. */
+    private readonly onLoaded: (session: ChatSession) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -45,6 +47,7 @@ export class SessionCache {
       return cached;
     }
     const session = this.store.load(id);
+    this.onLoaded(session);
     this.add(session);
     return session;
   }

@@ -7,10 +7,11 @@
  * A line cut short by a crash is skipped on load. Sessions from older builds (`ID.json`) load too.
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { McpdError } from '../errors.js';
+import { homeIoError, writeFileAtomic } from '../util/files.js';
 import type { ChatSessionSummary, TokenUsage } from '../protocol/types.js';
 
 export interface TurnRecord {
@@ -54,6 +55,8 @@ type SessionState = Omit<ChatSession, 'messages'>;
 interface Saved {
   count: number;
   lastJson: string;
+  /** The file may end in the middle of a line (a write cut short): the next append starts a new one. */
+  torn?: boolean;
 }
 
 /** A session file's size and age, for pruning. */
@@ -95,6 +98,11 @@ export class SessionStore {
     return join(this.dir, `${id}.json`);
   }
 
+  /**
+   * Reads a session. A record that cannot be read (a write cut short, a full disk) costs only
+   * itself: the others load, the history is closed up where it lost a message, and the next save
+   * writes the file anew.
+   */
   load(id: string): ChatSession {
     if (!ID.test(id)) throw new McpdError('MCPD_CHAT_SESSION_UNKNOWN', `"${id}" is not a session id.`);
     let text: string;
@@ -103,23 +111,34 @@ export class SessionStore {
     } catch {
       return this.loadLegacy(id);
     }
-    const messages: MessageParam[] = [];
+    const byIndex = new Map<number, MessageParam>();
     let state: SessionState | undefined;
+    let damaged = false;
     for (const line of text.split('\n')) {
       if (!line) continue;
       let record: { i?: number; m?: MessageParam; s?: SessionState };
       try {
         record = JSON.parse(line) as typeof record;
       } catch {
-        continue; // cut short by a crash mid-write
+        damaged = true; // cut short mid-write, or glued to one that was
+        continue;
       }
       if (record.s) state = record.s;
-      else if (record.m && typeof record.i === 'number' && record.i >= 0 && record.i <= messages.length) messages[record.i] = record.m;
+      else if (record.m && typeof record.i === 'number' && Number.isInteger(record.i) && record.i >= 0) byIndex.set(record.i, record.m);
     }
     if (!state)
       throw new McpdError('MCPD_CHAT_SESSION_UNKNOWN', `Chat session "${id}" in ${this.dir} has no state record (the file is damaged).`);
+    const indices = [...byIndex.keys()].sort((a, b) => a - b);
+    const messages = indices.map((i) => byIndex.get(i)!);
+    // A message lost in between: the indices on disk no longer match the history.
+    const gaps = indices.some((index, position) => index !== position);
     const session: ChatSession = { ...state, id, messages };
-    this.saved.set(session, { count: messages.length, lastJson: messages.length ? JSON.stringify(messages.at(-1)) : '' });
+    this.saved.set(
+      session,
+      damaged || gaps
+        ? { count: 0, lastJson: '' }
+        : { count: messages.length, lastJson: messages.length ? JSON.stringify(messages.at(-1)) : '', torn: !text.endsWith('\n') },
+    );
     return session;
   }
 
@@ -131,11 +150,19 @@ export class SessionStore {
     }
   }
 
-  /** Appends what changed since the last save (the whole session the first time). */
+  /**
+   * Appends what changed since the last save (the whole session the first time, or after a
+   * load that found damage, through a temporary file: never a torn file). A failed write throws
+   * MCPD_HOME_FULL or MCPD_HOME_UNWRITABLE naming the file, and the next save writes it again.
+   */
   save(session: ChatSession): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    session.updatedAt = new Date().toISOString();
     const file = this.path(session.id);
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw homeIoError(error, this.dir, 'create');
+    }
+    session.updatedAt = new Date().toISOString();
     const saved = this.saved.get(session);
     const lines: string[] = [];
     let from = saved?.count ?? 0;
@@ -146,10 +173,16 @@ export class SessionStore {
     lines.push(JSON.stringify({ s: state }));
     const text = `${lines.join('\n')}\n`;
     if (!saved || from === 0) {
-      writeFileSync(file, text, { mode: 0o600 });
+      writeFileAtomic(file, text);
       rmSync(this.legacyPath(session.id), { force: true });
     } else {
-      appendFileSync(file, text, { mode: 0o600 });
+      try {
+        appendFileSync(file, saved.torn ? `\n${text}` : text, { mode: 0o600 });
+      } catch (error) {
+        // Part of it may be on disk: the next append starts on a line of its own.
+        saved.torn = true;
+        throw homeIoError(error, file);
+      }
     }
     this.saved.set(session, {
       count: session.messages.length,

@@ -2,8 +2,9 @@
 import { realpathSync } from 'node:fs';
 import { ControlClient } from '../client/control-client.js';
 import { McpdError } from '../errors.js';
-import { homePaths, resolveHome, type HomePaths } from '../home/paths.js';
+import { assertHomeTrusted, homePaths, resolveHome, type HomePaths } from '../home/paths.js';
 import type { CliArgs } from './args.js';
+import { forStream } from './terminal.js';
 
 export { EXIT_ALREADY_RUNNING } from './exit-codes.js';
 
@@ -18,8 +19,9 @@ export function createContext(args: CliArgs): CliContext {
   return {
     args,
     paths: homePaths(resolveHome(args.home)),
-    out: (text) => process.stdout.write(`${text}\n`),
-    err: (text) => process.stderr.write(`${text}\n`),
+    // On a terminal, what servers and configs wrote cannot act on it (terminal.ts).
+    out: (text) => process.stdout.write(`${forStream(process.stdout, text)}\n`),
+    err: (text) => process.stderr.write(`${forStream(process.stderr, text)}\n`),
   };
 }
 
@@ -33,6 +35,8 @@ export function cliEntry(): string {
 
 /** Connects to the daemon, or fails with the one line that says how to start it. */
 export async function connectDaemon(ctx: CliContext, timeoutMs = 5_000): Promise<ControlClient> {
+  // Another user's home (or a symlink of theirs) could hold a socket that answers anything.
+  assertHomeTrusted(ctx.paths);
   try {
     return await ControlClient.connect({ socketPath: ctx.paths.socket, timeoutMs });
   } catch (error) {

@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { asText } from '../util/text.js';
+import { forStream } from './terminal.js';
 
 interface FieldSchema {
   type?: string;
@@ -137,8 +138,9 @@ export async function askOnTerminal(params: ElicitParams, signal: AbortSignal): 
     return await askForm(
       params,
       {
-        question: (prompt, s) => rl.question(prompt, { signal: s }),
-        write: (text) => process.stderr.write(text),
+        // The form is the server's words: on a terminal they cannot act on it (terminal.ts).
+        question: (prompt, s) => rl.question(forStream(process.stderr, prompt), { signal: s }),
+        write: (text) => process.stderr.write(forStream(process.stderr, text)),
         interrupted: () => interrupted,
       },
       signal,
@@ -153,7 +155,7 @@ export async function confirmOnTerminal(prompt: string, signal: AbortSignal): Pr
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   rl.on('SIGINT', () => rl.close());
   try {
-    return /^y(es)?$/i.test((await rl.question(prompt, { signal })).trim());
+    return /^y(es)?$/i.test((await rl.question(forStream(process.stderr, prompt), { signal })).trim());
   } catch {
     return false;
   } finally {

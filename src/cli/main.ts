@@ -8,6 +8,7 @@ import { COMMAND_HELP, parseCli, USAGE } from './args.js';
 import type { CliContext } from './context.js';
 import { EXIT_ALREADY_RUNNING } from './exit-codes.js';
 import { closestWord } from '../util/suggest.js';
+import { forStream } from './terminal.js';
 
 type Command = (ctx: CliContext) => Promise<number>;
 
@@ -127,7 +128,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const json = process.argv.includes('--json');
     if (json && error instanceof McpdError) process.stderr.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
-    else if (error instanceof McpdError) process.stderr.write(`${error.message}\n`);
+    else if (error instanceof McpdError) process.stderr.write(`${forStream(process.stderr, error.message)}\n`);
     else process.stderr.write(`mcpd: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exitCode = exitCodeFor(error);
     // A connection a failed command left open must not keep the process (it would hang).

@@ -24,7 +24,13 @@ export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, problems: Expa
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = expandEnv(item, env, problems, path ? `${path}.${key}` : key);
+      // Defined, not assigned: no key (not even __proto__) can change what the object is.
+      Object.defineProperty(out, key, {
+        value: expandEnv(item, env, problems, path ? `${path}.${key}` : key),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

@@ -1,5 +1,5 @@
 /** Finding (locate.ts) and reading the config file (cosmiconfig; JSON with comments), then expansion and validation. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import type { ParseError } from 'jsonc-parser';
@@ -8,6 +8,7 @@ import { McpdError } from '../errors.js';
 import { registerSelfImports } from '../util/self-imports.js';
 import { expandEnv, type ExpansionProblem } from './expand.js';
 import { locateConfig, SEARCH_PLACES, userConfigFile } from './locate.js';
+import { invalidUtf8At, shapeProblems } from './shape.js';
 import { validateConfig, type ConfigProblem } from './validate.js';
 import type { ResolvedConfig } from './types.js';
 import { fromVsCode, isVsCodeConfig } from './vscode.js';
@@ -88,8 +89,21 @@ export async function checkConfig(options: LoadOptions = {}): Promise<CheckedCon
   if (located.source === 'given' && !existsSync(located.file))
     throw new McpdError('MCPD_CONFIG_NOT_FOUND', `Config file ${located.file} does not exist.`);
   let found: { filepath: string; config: unknown; isEmpty?: boolean } | null;
+  const code = /\.[mc]?[jt]s$/.test(located.file);
   // A config in code may import mcpd/config (defineConfig) wherever it lives.
-  if (/\.[mc]?[jt]s$/.test(located.file)) registerSelfImports();
+  if (code) registerSelfImports();
+  // A file of JSON must be UTF-8: a broken byte would otherwise become U+FFFD, silently.
+  if (!code) {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = readFileSync(located.file);
+    } catch {
+      // cosmiconfig says why below
+    }
+    const at = bytes ? invalidUtf8At(bytes) : undefined;
+    if (at !== undefined)
+      throw new McpdError('MCPD_CONFIG_UNREADABLE', `Cannot read the config: ${located.file} is not valid UTF-8 (at byte ${at}).`);
+  }
   try {
     found = await explorer().load(located.file);
   } catch (cause) {
@@ -102,6 +116,9 @@ export async function checkConfig(options: LoadOptions = {}): Promise<CheckedCon
   if (found.isEmpty || found.config === undefined || found.config === null) {
     throw new McpdError('MCPD_CONFIG_UNREADABLE', `The config file ${file} is empty.`);
   }
+  // Too deep, or holding a key objects cannot: said before anything walks it.
+  const shape = shapeProblems(found.config);
+  if (shape.length > 0) return { file, problems: shape, warnings: [] };
   const expansion: ExpansionProblem[] = [];
   const vscode = isVsCodeConfig(file);
   const raw = vscode ? fromVsCode(found.config, file, expansion) : found.config;

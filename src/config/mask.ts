@@ -1,21 +1,36 @@
 /**
  * A server's resolved config as a person may be shown it (the dashboard): every value that may
- * hold a secret is masked — env values, header values, the OAuth client secret, and the values
- * of a URL's query — while the shape and the names stay, so one can still see what is set.
+ * hold a secret is masked — env values, header values, the OAuth client secret, and a URL's
+ * credentials, query values and token-like path segments — while the shape and the names stay,
+ * so one can still see what is set.
  */
+import { maskUrl, SECRET_MASK, urlSecrets } from '../util/secrets.js';
 import type { ServerConfig } from './types.js';
 
-export const MASK = '••••••';
+export const MASK = SECRET_MASK;
 
-function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = 'xxxxxx';
-    for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, MASK);
-    return url.toString();
-  } catch {
-    return raw;
+const SECRET_NAME = /key|token|secret|pass|auth|cred|cookie|session/i;
+const TOKEN_VALUE = /^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-.~+/=]{20,}$/;
+
+/** Every value of a config that may be a secret: what the daemon keeps out of logs and errors. */
+export function configSecrets(servers: Iterable<ServerConfig>): string[] {
+  const found: string[] = [];
+  for (const config of servers) {
+    if (config.transport === 'stdio') {
+      // Env values named like secrets, or that look like tokens (a folder in HOME is not one).
+      for (const [name, value] of Object.entries(config.env)) if (SECRET_NAME.test(name) || TOKEN_VALUE.test(value)) found.push(value);
+      continue;
+    }
+    found.push(...urlSecrets(config.url));
+    for (const value of Object.values(config.headers)) {
+      if (typeof value !== 'string') continue;
+      // "Bearer abc…": the credential, not the scheme.
+      const credential = value.replace(/^(bearer|basic|token)\s+/i, '');
+      found.push(value, credential);
+    }
+    if (config.oauth?.clientSecret) found.push(config.oauth.clientSecret);
   }
+  return found;
 }
 
 export function maskServerConfig(config: ServerConfig): Record<string, unknown> {

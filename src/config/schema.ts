@@ -13,6 +13,20 @@ const duration = positiveInt.max(
   `must be at most ${MAX_TIMER_MS} ms (about 24.8 days): longer is more than Node's timers can hold`,
 );
 const stringMap = z.record(z.string(), z.string());
+/** Linux holds one environment string (`NAME=value`) of at most 32 pages: a longer one fails every spawn (E2BIG). */
+export const MAX_ENV_STRING_BYTES = 128 * 1024 - 1;
+const envMap = z.record(z.string(), z.string()).superRefine((env, context) => {
+  for (const [name, value] of Object.entries(env)) {
+    const bytes = Buffer.byteLength(`${name}=${value}`);
+    if (bytes > MAX_ENV_STRING_BYTES) {
+      context.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `is ${bytes} bytes: one environment variable of a process holds at most ${MAX_ENV_STRING_BYTES}`,
+      });
+    }
+  }
+});
 const globs = () => z.array(z.string()).default(() => []);
 
 /**
@@ -49,7 +63,7 @@ export function configSchemas(strict: boolean) {
     ...common,
     command: z.string().min(1, 'must not be empty'),
     args: z.array(z.string()).default(() => []),
-    env: stringMap.default(() => ({})),
+    env: envMap.default(() => ({})),
     cwd: z.string().min(1).optional(),
   });
   const headerValue = z.union([

@@ -3,12 +3,13 @@
  * and stop order. Config → plugins → supervisor → catalogue → fronts; stop in reverse. One
  * daemon per MCPD_HOME.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { Catalogue } from '../catalogue/catalogue.js';
 import { PublishedCatalogue } from '../catalogue/published.js';
 import { Chat } from '../chat/chat.js';
 import type { ConfigDiff } from '../config/diff.js';
 import { loadConfig } from '../config/load.js';
+import { configSecrets } from '../config/mask.js';
 import type { ProfileConfig, ResolvedConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
 import { reclaimSoon } from '../hotpath/reclaim.js';
@@ -28,6 +29,8 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { SignIns } from '../upstream/http/auth/sign-in.js';
 import { AuthStore } from '../upstream/http/auth/store.js';
 import { ChildRegistry } from '../upstream/stdio/reaper.js';
+import { writeFileAtomicAsync } from '../util/files.js';
+import { setSecrets } from '../util/secrets.js';
 import { withTimeout } from '../util/time.js';
 import { VERSION } from '../version.js';
 import { ClientRegistry } from './clients.js';
@@ -89,6 +92,7 @@ export class Daemon implements DaemonPort {
     private readonly options: DaemonOptions,
     private currentConfig: ResolvedConfig,
   ) {
+    setSecrets(configSecrets(Object.values(currentConfig.servers)));
     this.paths = homePaths(options.home);
     this.logs = new LogStore(options.echo ? { echo: options.echo } : {});
     this.log = this.logs.logger('daemon');
@@ -203,7 +207,7 @@ export class Daemon implements DaemonPort {
     await rm(this.paths.mcpSocket, { force: true });
     this.fronts = makeFronts({ paths: this.paths, gateway: this.currentConfig.gateway.http, log: this.log, ports: (ui) => this.ports(ui) });
     for (const front of this.fronts) await front.start();
-    await writeFile(this.paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+    await writeFileAtomicAsync(this.paths.pidFile, `${process.pid}\n`);
     // Bound first, then reap: only the daemon that owns the home may touch what it recorded.
     const { reaped, skipped } = await this.children.reapLeftovers();
     for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
@@ -253,16 +257,20 @@ export class Daemon implements DaemonPort {
 
   /** A reload's new config, applied: filters, plugins, then the servers that changed. */
   private async apply(next: ResolvedConfig, diff: ConfigDiff): Promise<boolean> {
+    // Until the old servers are gone, their secrets are kept out of what they still log.
+    setSecrets(configSecrets([...Object.values(this.currentConfig.servers), ...Object.values(next.servers)]));
     this.currentConfig = next;
     this.applyFilters(next);
     const pluginsChanged = await this.plugins.apply(next.plugins, next.dir);
     if (pluginsChanged) await this.published.refresh();
     await this.supervisor.apply(next, diff);
+    setSecrets(configSecrets(Object.values(next.servers)));
     return pluginsChanged;
   }
 
   profile(name: string): ProfileConfig {
-    const profile = this.currentConfig.gateway.profiles[name];
+    // Own entries only: `constructor` or `toString` in a URL is not a profile.
+    const profile = Object.hasOwn(this.currentConfig.gateway.profiles, name) ? this.currentConfig.gateway.profiles[name] : undefined;
     if (!profile) {
       const known = Object.keys(this.currentConfig.gateway.profiles).join(', ') || 'none';
       throw new McpdError('MCPD_PROFILE_UNKNOWN', `No profile named "${name}" in gateway.profiles (profiles: ${known}).`);

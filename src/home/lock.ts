@@ -2,15 +2,17 @@
  * One daemon per MCPD_HOME, enforced by an exclusive lock rather than by probing the socket
  * (a daemon whose event loop is busy answers slowly, not never).
  *
- * On Linux the lock is a listening socket in the abstract namespace, named after the user and
- * the home: binding it is atomic, and the kernel releases it when the process dies, however it
- * dies, so there is never a stale lock. Elsewhere it is a file created with O_EXCL holding the
+ * On Linux the lock is a listening socket in the abstract namespace, named after the user, the
+ * home and a secret kept in it: binding it is atomic, and the kernel releases it when the process
+ * dies, however it dies, so there is never a stale lock. Elsewhere it is a file created with O_EXCL holding the
  * owner's pid, taken over when that pid is gone.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, linkSync, openSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { McpdError } from '../errors.js';
+import { homeIoError } from '../util/files.js';
 import type { HomePaths } from './paths.js';
 
 export interface HomeLock {
@@ -32,15 +34,37 @@ function alreadyRunning(paths: HomePaths): McpdError {
 }
 
 /**
- * The lock's name fills the whole sun_path (108 bytes): Node 20 pads a shorter abstract name
- * with zeros to that length and Node 22 does not, so only a full-length name is the same
- * address for both — and two daemons of different Node versions still exclude each other.
+ * The lock's name holds a secret kept in the home (0600 in the 0700 folder): only the home's
+ * owner can compute it, so nobody else can bind it first and keep every daemon off the home.
+ * It fills the whole sun_path (108 bytes): Node 20 pads a shorter abstract name with zeros to
+ * that length and Node 22 does not, so only a full-length name is the same address for both, and
+ * two daemons of different Node versions still exclude each other.
  */
-function lockName(home: string): string {
+function lockName(paths: HomePaths): string {
   const id = createHash('sha256')
-    .update(`${process.getuid?.() ?? ''}\0${realpathSync(home)}`)
+    .update(`${process.getuid?.() ?? ''}\0${realpathSync(paths.home)}\0${lockSecret(paths)}`)
     .digest('hex');
   return `\0${`mcpd-home-${id}`.padEnd(SUN_PATH_BYTES - 1, '.')}`;
+}
+
+/** The home's lock secret, made once: whole or not at all (a link cannot half-exist). */
+function lockSecret(paths: HomePaths): string {
+  const file = join(paths.home, 'lock.secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    // none yet
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+    linkSync(tmp, file); // fails if another daemon made it first: theirs is the one
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw homeIoError(error, file);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 const SUN_PATH_BYTES = 108;
@@ -49,7 +73,7 @@ async function abstractSocketLock(paths: HomePaths): Promise<HomeLock> {
   const server: Server = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? alreadyRunning(paths) : error));
-    server.listen({ path: lockName(paths.home), exclusive: true }, resolve);
+    server.listen({ path: lockName(paths), exclusive: true }, resolve);
   });
   server.unref(); // the lock never keeps the daemon alive
   return { release: () => new Promise<void>((resolve) => server.close(() => resolve())) };

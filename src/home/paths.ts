@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { McpdError } from '../errors.js';
@@ -17,9 +17,17 @@ export interface HomePaths {
 }
 
 function checkHomeSafe(home: string): void {
+  // A symlink someone else owns could be pointed elsewhere at any time.
+  const link = lstatSync(home);
+  const uid = process.getuid?.();
+  if (link.isSymbolicLink() && uid !== undefined && link.uid !== uid) {
+    throw new McpdError(
+      'MCPD_HOME_UNSAFE',
+      `${home} is a symlink that belongs to another user (uid ${link.uid}, you are ${uid}), so mcpd will not trust where it points. Choose another MCPD_HOME (--home).`,
+    );
+  }
   const stat = statSync(home);
   if (!stat.isDirectory()) throw new McpdError('MCPD_HOME_UNUSABLE', `${home} is not a directory; choose another MCPD_HOME (--home).`);
-  const uid = process.getuid?.();
   if (uid !== undefined && stat.uid !== uid) {
     throw new McpdError(
       'MCPD_HOME_UNSAFE',
@@ -53,6 +61,20 @@ export function homePaths(home: string): HomePaths {
     daemonLog: join(home, 'logs', 'daemon.log'),
     childrenFile: join(home, 'children.json'),
   };
+}
+
+/**
+ * The checks a client makes before it talks to a home's socket (the daemon makes them too): a
+ * home another user owns or can write to could hold anybody's socket, and its answers could be
+ * anyone's. A home that does not exist yet has no socket to trust.
+ */
+export function assertHomeTrusted(paths: HomePaths): void {
+  try {
+    lstatSync(paths.home);
+  } catch {
+    return;
+  }
+  checkHomeSafe(paths.home);
 }
 
 /**

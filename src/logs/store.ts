@@ -2,6 +2,7 @@
 import { GuardedEmitter } from '../util/emitter.js';
 import type { LogEntry, LogLevel, LogStream } from '../protocol/types.js';
 import { Ring } from './ring.js';
+import { scrubSecrets } from '../util/secrets.js';
 
 export const MAX_LINE_LENGTH = 8 * 1024;
 
@@ -29,7 +30,9 @@ export class LogStore extends GuardedEmitter<{ line: (entry: LogEntry) => void }
   }
 
   append(source: string, stream: LogStream, level: LogLevel, text: string, mcpLevel?: string): LogEntry {
-    const clipped = text.length > MAX_LINE_LENGTH ? `${text.slice(0, MAX_LINE_LENGTH)}… [line cut at ${MAX_LINE_LENGTH} chars]` : text;
+    const clipped = scrubSecrets(
+      text.length > MAX_LINE_LENGTH ? `${text.slice(0, MAX_LINE_LENGTH)}… [line cut at ${MAX_LINE_LENGTH} chars]` : text,
+    );
     const entry: LogEntry = {
       seq: ++this.seq,
       time: new Date().toISOString(),

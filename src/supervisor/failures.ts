@@ -75,6 +75,14 @@ export function startError(config: ServerConfig, failure: StartFailure, withStde
       },
     );
   }
+  // The transport closed it for a reason of its own (a message over the limit): say that, not "Connection closed".
+  if (closeReason !== undefined) {
+    return new McpdError('MCPD_SERVER_CONNECTION_LOST', withStderr(`Server "${server}" stopped during startup: ${closeReason}.`), {
+      server,
+      details: { reason: closeReason },
+      cause: error,
+    });
+  }
   return new McpdError('MCPD_SERVER_INIT_FAILED', withStderr(`Server "${server}" failed to initialize: ${errorMessage(error)}`), {
     server,
     cause: error,

@@ -293,7 +293,13 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       const reason = startup.signal.aborted && startup.signal.reason === timedOut ? timedOut : error;
       const transport = attempt.upstream?.transport;
       if (transport) this.lastTransport = transport;
-      const failure = { error: reason, exit, closeReason, transport, wantedScope: attempt.upstream?.wantedScope() };
+      const failure = {
+        error: reason,
+        exit,
+        closeReason: closeReason ?? attempt.upstream?.closeReason(),
+        transport,
+        wantedScope: attempt.upstream?.wantedScope(),
+      };
       await this.fail(
         attempt,
         startError(this.config, failure, (m) => this.withStderr(m)),
@@ -327,7 +333,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       if (this.tearingDown === tearingDown) this.tearingDown = undefined;
     });
     this.tearingDown = tearingDown;
-    if (error.code === 'MCPD_SERVER_COMMAND_NOT_FOUND') {
+    if (error.code === 'MCPD_SERVER_COMMAND_NOT_FOUND' || error.details?.['permanent'] === true) {
       this.transition('failed');
       await tearingDown;
       return;

@@ -84,6 +84,10 @@ export abstract class SdkUpstream implements Upstream {
     return undefined;
   }
 
+  closeReason(): string | undefined {
+    return undefined;
+  }
+
   serverInfo(): { name: string; version: string } | undefined {
     const info = this.client.getServerVersion();
     return info ? { name: info.name, version: info.version } : undefined;

@@ -82,6 +82,8 @@ export interface Upstream {
   capabilities(): ServerCapabilities | undefined;
   /** A wider scope a remote server asked for (403 insufficient_scope) since the last sign-in. */
   wantedScope(): string | undefined;
+  /** Why the connection closed on its own, when it did and says why (a message over the size limit). */
+  closeReason(): string | undefined;
   /**
    * Closes the client first, so that calls in flight fail now, then stops what it started (a
    * process group with the full escalation). Idempotent.

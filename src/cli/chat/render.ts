@@ -1,6 +1,7 @@
 /** How a chat turn looks in a terminal: streamed text, one line per tool call, a usage line. */
 import type { ChatEvent, TokenUsage } from '../../protocol/types.js';
 import { elapsed } from '../format.js';
+import { forTerminal } from '../terminal.js';
 
 const DIM = '\u001b[2m';
 const RED = '\u001b[31m';
@@ -65,31 +66,40 @@ export class TurnRenderer {
     this.atLineStart = true;
   }
 
+  /** What the model, a server or the daemon wrote, made safe for a terminal (terminal.ts). */
+  private safe(text: string): string {
+    return this.tty ? forTerminal(text) : text;
+  }
+
   render(event: ChatEvent): void {
     switch (event.type) {
       case 'turn_start':
         break;
       case 'text':
         this.clearStatus();
-        this.out.write(event.text);
+        this.out.write(this.safe(event.text));
         this.atLineStart = event.text.endsWith('\n');
         break;
       case 'tool_start':
         this.running.set(event.id, { name: event.name, startedAt: Date.now() });
-        this.line(this.color(DIM, `  ⚙ ${event.name} ${shortJson(event.input)}`));
+        this.line(this.color(DIM, this.safe(`  ⚙ ${event.name} ${shortJson(event.input)}`)));
         this.tick();
         break;
       case 'tool_progress': {
         const running = this.running.get(event.id);
         if (running)
-          running.progress = `${event.progress}${event.total !== undefined ? `/${event.total}` : ''}${event.message ? ` ${event.message}` : ''}`;
+          running.progress = this.safe(
+            `${event.progress}${event.total !== undefined ? `/${event.total}` : ''}${event.message ? ` ${event.message}` : ''}`,
+          );
         break;
       }
       case 'tool_end': {
         this.running.delete(event.id);
         const mark = event.ok ? this.color(GREEN, '✓') : this.color(RED, '✗');
         const cut = event.truncated ? ' (cut; full text kept by mcpd)' : '';
-        this.line(`  ${mark} ${event.name} ${this.color(DIM, `${elapsed(event.durationMs)} · ${event.summary}${cut}`)}`);
+        this.line(
+          `  ${mark} ${this.safe(event.name)} ${this.color(DIM, this.safe(`${elapsed(event.durationMs)} · ${event.summary}${cut}`))}`,
+        );
         break;
       }
       case 'approval_request':
@@ -98,13 +108,13 @@ export class TurnRenderer {
       case 'request_closed':
         break; // asked by the REPL
       case 'notice':
-        this.line(this.color(YELLOW, `  ! ${event.message}`), this.err);
+        this.line(this.color(YELLOW, this.safe(`  ! ${event.message}`)), this.err);
         break;
       case 'step_end':
         break;
       case 'turn_end': {
         this.stopTicker();
-        if (event.error) this.line(this.color(RED, event.error.message), this.err);
+        if (event.error) this.line(this.color(RED, this.safe(event.error.message)), this.err);
         else if (event.stopReason === 'cancelled') this.line(this.color(YELLOW, '  (cancelled)'));
         else if (event.stopReason === 'max_tokens') this.line(this.color(YELLOW, '  (the answer hit chat.maxTokens and was cut)'));
         else if (!this.atLineStart) {
@@ -137,7 +147,7 @@ export class TurnRenderer {
         return;
       }
       const text = long
-        .map((r) => `${r.name} ${Math.floor((Date.now() - r.startedAt) / 1000)}s${r.progress ? ` (${r.progress})` : ''}`)
+        .map((r) => `${this.safe(r.name)} ${Math.floor((Date.now() - r.startedAt) / 1000)}s${r.progress ? ` (${r.progress})` : ''}`)
         .join(', ');
       if (!this.atLineStart) {
         this.out.write('\n');

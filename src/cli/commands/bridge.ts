@@ -10,6 +10,7 @@
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { McpdError } from '../../errors.js';
+import { assertHomeTrusted } from '../../home/paths.js';
 import { delay } from '../../util/time.js';
 import type { CliContext } from '../context.js';
 import { ensureDaemon } from './start.js';
@@ -78,6 +79,8 @@ export async function bridgeCommand(ctx: CliContext): Promise<number> {
         ? `/profiles/${encodeURIComponent(profile)}/mcp`
         : '/mcp';
   const url = `ws+unix://${ctx.paths.mcpSocket}:${path}`;
+  // Another user's home (or a symlink of theirs) could hold a socket that answers anything.
+  assertHomeTrusted(ctx.paths);
 
   let ws: WebSocket | undefined;
   let initializeLine: string | undefined;

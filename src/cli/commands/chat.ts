@@ -12,6 +12,7 @@ import { table } from '../format.js';
 import { TurnRenderer, shortJson, usageLine } from '../chat/render.js';
 import { askForm } from '../elicit-form.js';
 import { plural } from '../color.js';
+import { forStream } from '../terminal.js';
 
 const HELP = `Commands:
   /help            this list
@@ -149,7 +150,7 @@ class Repl {
             },
             {
               question: (prompt, s) => this.question(`    ${prompt}`, s),
-              write: (text) => process.stdout.write(text),
+              write: (text) => process.stdout.write(forStream(process.stdout, text)),
               hint: '    (type the answers; !decline declines, !cancel or Ctrl-C cancels)',
             },
             signal,
@@ -190,7 +191,8 @@ class Repl {
         reject(new Error('closed'));
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.rl.question(prompt, { signal }, (answer) => {
+      // The question holds a server's or the model's words: on a terminal they cannot act on it.
+      this.rl.question(forStream(process.stdout, prompt), { signal }, (answer) => {
         signal.removeEventListener('abort', onAbort);
         resolve(answer);
       });

@@ -12,6 +12,8 @@ import { resolve } from 'node:path';
 import { locateConfig } from '../../config/locate.js';
 
 const READY_TIMEOUT_MS = 90_000;
+/** After our daemon exited because another holds the home, how long that one has to answer. */
+const GONE_AFTER_EXIT_MS = 1_000;
 
 async function tryConnect(socket: string): Promise<ControlClient | undefined> {
   try {
@@ -63,15 +65,19 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
   });
   child.unref();
   const deadline = Date.now() + READY_TIMEOUT_MS;
+  let exitedAt: number | undefined;
   while (Date.now() < deadline) {
-    // Another `mcpd start` won the race for the home: wait for its daemon instead.
-    if (exitCode !== undefined && exitCode !== EXIT_ALREADY_RUNNING) {
-      throw new McpdError(
+    if (exitCode !== undefined) exitedAt ??= Date.now();
+    const failed = () =>
+      new McpdError(
         'MCPD_DAEMON_START_FAILED',
         `The daemon exited (code ${exitCode}) before it was ready. Its log (${ctx.paths.daemonLog}):\n${logTail(ctx.paths.daemonLog)}`,
       );
-    }
+    if (exitCode !== undefined && exitCode !== EXIT_ALREADY_RUNNING) throw failed();
     const client = await tryConnect(ctx.paths.socket);
+    // Another daemon holds the home (another `mcpd start` won the race): wait for it, as long as
+    // it answers. One that does not (stuck, or its home deleted under it) is said within a second.
+    if (!client && exitedAt !== undefined && Date.now() - exitedAt > GONE_AFTER_EXIT_MS) throw failed();
     if (client) {
       try {
         const status = await client.request('status', {});

@@ -4,11 +4,12 @@
  * Refuses any request with an Origin header (no browser page can drive the daemon) and any
  * non-loopback Host; limits message size, connections and unread output.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DOORS, refusal, refusalText } from '../door.js';
-import { SlowReaders, type Reader } from './slow-readers.js';
+import { limitedServer } from '../http-limits.js';
+import { SlowReaders, type Reader } from '../slow-readers.js';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { McpdError } from '../../errors.js';
@@ -82,6 +83,7 @@ const DEFAULT_LIMITS: ControlLimits = {
 };
 
 interface Client extends ControlConnection, Reader {
+  ws: WebSocket;
   /** The connection's socket: corked for the rest of a tick once something is sent. */
   socket: Socket;
   corked: boolean;
@@ -118,11 +120,21 @@ export class ControlServer {
         this.forget(client);
       },
     );
-    this.http = createServer((_req, res) => {
-      res
-        .writeHead(426, { 'Content-Type': 'text/plain' })
-        .end('mcpd control socket: connect with a WebSocket (see docs/control-protocol.md)\n');
-    });
+    // Connections (upgraded or not) are capped well below a desktop's fd limit, apart from the
+    // other fronts', so that nothing can starve the control socket.
+    this.http = limitedServer(
+      {
+        label: 'control socket',
+        maxConnections: this.limits.maxConnections * 2,
+        headersTimeoutMs: this.limits.handshakeTimeoutMs,
+        warn: (text) => this.options.log('warn', text),
+      },
+      (_req, res) => {
+        res
+          .writeHead(426, { 'Content-Type': 'text/plain' })
+          .end('mcpd control socket: connect with a WebSocket (see docs/control-protocol.md)\n');
+      },
+    );
     this.http.headersTimeout = this.limits.handshakeTimeoutMs;
     this.http.requestTimeout = this.limits.handshakeTimeoutMs;
     // Half-open connections (accepted, never upgraded) are cut at the handshake deadline.
@@ -303,6 +315,7 @@ export class ControlServer {
       lastActive: Date.now(),
       timer: undefined,
       stall: undefined,
+      unread: () => client.ws.bufferedAmount,
       closeListeners: [] as (() => void)[],
       notify: (event: EventName, params: unknown) => client.peer.notify(event, params),
       onClose: (listener: () => void) => {

@@ -6,13 +6,16 @@
  * Guarded like the control socket: loopback by default; `Host` and `Origin` checked against DNS
  * rebinding; a bearer token, compared in constant time, required off loopback.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { McpdError, errorMessage } from '../../errors.js';
 import type { Front, HttpMount, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
 import { isLoopbackHost } from '../../util/loopback.js';
+import { loopbackPeerUid } from '../../util/peer-uid.js';
 import { DOORS, refusal, refusalText } from '../door.js';
+import { limitedServer } from '../http-limits.js';
+import { READER_LIMITS, SlowReaders, type Reader } from '../slow-readers.js';
 import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
 import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
 import { refuseUpgrade } from '../unix-socket.js';
@@ -30,6 +33,12 @@ export interface McpHttpOptions {
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const MAX_SESSIONS = 256;
+/** Sessions one client (by its name in initialize) may hold: past it, its own idle ones go first. */
+const MAX_SESSIONS_PER_CLIENT = 64;
+/** Connections at once (keep-alive, SSE streams, half-open ones), within a desktop's fd limit. */
+const MAX_CONNECTIONS = 256;
+/** A connection whose request headers have not come in by then is cut. */
+const HEADERS_TIMEOUT_MS = 10_000;
 /** A session no request touched for this long is closed (a client that vanished). */
 const SESSION_IDLE_MS = 30 * 60_000;
 
@@ -38,6 +47,13 @@ interface HttpSession {
   session: McpSession;
   path: string;
   lastSeen: number;
+  /** The name the client gave in initialize. */
+  client: string;
+}
+
+/** An SSE stream to a client, for the slow-reader bound. */
+interface Stream extends Reader {
+  res: ServerResponse;
 }
 
 export class McpHttpFront implements Front {
@@ -46,13 +62,44 @@ export class McpHttpFront implements Front {
   private readonly sessions = new Map<string, HttpSession>();
   private readonly sweep: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
+  private readonly streams = new Map<ServerResponse, Stream>();
+  private readonly readers: SlowReaders<Stream>;
+  /** Connections from another user, found at accept (a loopback gateway without a token serves only its own user). */
+  private readonly foreign = new WeakMap<Socket, number>();
 
   constructor(
     private readonly ports: SessionPorts & ViewPorts,
     private readonly options: McpHttpOptions,
   ) {
-    this.http = createServer((req, res) => void this.handle(req, res));
-    this.http.headersTimeout = 10_000;
+    this.http = limitedServer(
+      {
+        label: 'HTTP gateway',
+        maxConnections: MAX_CONNECTIONS,
+        headersTimeoutMs: HEADERS_TIMEOUT_MS,
+        warn: (text) => options.log.warn(text),
+      },
+      (req, res) => void this.handle(req, res),
+    );
+    this.readers = new SlowReaders<Stream>(
+      READER_LIMITS,
+      () => this.streams.values(),
+      (stream, why) => {
+        this.options.log.warn(`HTTP gateway: dropped an SSE stream: ${why} (the client may resume it)`);
+        this.streams.delete(stream.res);
+        stream.res.destroy();
+      },
+    );
+    // Loopback is this machine, not this user: without a token, only the daemon's own user.
+    const uid = process.getuid?.();
+    if (options.token === undefined && isLoopbackHost(options.host) && process.platform === 'linux' && uid !== undefined) {
+      this.http.on('connection', (socket: Socket) => {
+        const peer = loopbackPeerUid(
+          { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+          { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+        );
+        if (peer !== uid) this.foreign.set(socket, peer ?? -1);
+      });
+    }
     // The only WebSocket here is the dashboard's live connection.
     this.http.on('upgrade', (req, socket, head) => {
       if (this.options.ui && !this.closing) this.options.ui.upgrade(req, socket, head, this.port());
@@ -116,13 +163,28 @@ export class McpHttpFront implements Front {
       // The dashboard has its own guard (a cookie, not the bearer token).
       if (this.options.ui?.owns(new URL(req.url ?? '/', 'http://localhost').pathname))
         return await this.options.ui.handle(req, res, this.port());
+      const stranger = this.foreign.get(req.socket);
+      if (stranger !== undefined) {
+        const who = stranger === -1 ? 'a connection whose user cannot be told' : `another user (uid ${stranger})`;
+        this.options.log.warn(
+          `HTTP gateway: refused ${who}: it serves uid ${process.getuid?.()} only; gateway.http.token lets others in with the token`,
+        );
+        return this.refuse(
+          req,
+          res,
+          403,
+          `Forbidden: ${who} may not use this gateway (it serves the user who runs mcpd; set gateway.http.token for others)`,
+        );
+      }
       // Host and Origin against DNS rebinding (Host only on loopback); the bearer token when set.
       const refused = refusal(
         req.headers,
         DOORS.gateway(this.options.host, this.port(), this.options.token, isLoopbackHost(this.options.host)),
       );
-      if (refused) return this.reply(res, refused.status, refusalText(refused), refused.headers);
+      if (refused) return this.refuse(req, res, refused.status, refusalText(refused), refused.headers);
       if (this.closing) return this.reply(res, 503, 'Daemon stopping');
+      const declared = Number(req.headers['content-length']);
+      if (declared > MAX_BODY_BYTES) return this.refuse(req, res, 413, `Request body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`);
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const spec = parseViewPath(path);
       if (!spec) return this.reply(res, 404, 'Not found: MCP is at /mcp and /servers/NAME/mcp');
@@ -143,9 +205,10 @@ export class McpHttpFront implements Front {
       } catch (error) {
         return this.reply(res, 404, errorMessage(error));
       }
-      if (this.sessions.size >= MAX_SESSIONS) this.closeIdle(0);
-      if (this.sessions.size >= MAX_SESSIONS) return this.reply(res, 503, `Too many MCP sessions (limit ${MAX_SESSIONS})`);
-      await this.openSession(path, view, req, res, body);
+      const client = clientName(body);
+      if (!this.makeRoom(client))
+        return this.reply(res, 503, `Too many MCP sessions (limit ${MAX_SESSIONS}), and every one has work in flight`);
+      await this.openSession(path, view, req, res, body, client);
     } catch (error) {
       this.options.log.warn(`HTTP gateway: ${req.method} ${req.url}: ${errorMessage(error)}`);
       if (!res.headersSent) this.reply(res, 500, `Internal error: ${errorMessage(error)}`);
@@ -153,12 +216,29 @@ export class McpHttpFront implements Front {
     }
   }
 
-  private async openSession(path: string, view: EndpointView, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  private async openSession(
+    path: string,
+    view: EndpointView,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    client: string,
+  ): Promise<void> {
     let entry: HttpSession | undefined;
     const transport = new HttpServerTransport({
       eventStore: new BoundedEventStore(),
       onsessioninitialized: (id) => {
         if (entry) this.sessions.set(id, entry);
+      },
+      streams: {
+        opened: (stream) => {
+          this.streams.set(stream, { res: stream, unread: () => stream.writableLength, stall: undefined });
+          stream.once('close', () => this.streams.delete(stream));
+        },
+        admit: (stream, bytes) => {
+          const reader = this.streams.get(stream);
+          return reader === undefined || this.readers.admit(reader, bytes);
+        },
       },
     });
     const session = await createMcpSession(this.ports, view, transport, {
@@ -167,20 +247,47 @@ export class McpHttpFront implements Front {
         if (transport.sessionId) this.sessions.delete(transport.sessionId);
       },
     });
-    entry = { transport, session, path, lastSeen: Date.now() };
+    entry = { transport, session, path, lastSeen: Date.now(), client };
     await transport.handleRequest(req, res, body);
     // Not an initialize (or it failed): no session was made, so nothing keeps this one.
     if (!transport.sessionId) await session.close();
   }
 
-  /** Closes sessions idle for longer than `idleMs` (the oldest first when making room). */
-  private closeIdle(idleMs = SESSION_IDLE_MS): void {
+  /** Closes sessions no request touched for SESSION_IDLE_MS (a client that vanished). */
+  private closeIdle(): void {
     const now = Date.now();
-    const idle = [...this.sessions.entries()].filter(([, s]) => now - s.lastSeen >= idleMs).sort(([, a], [, b]) => a.lastSeen - b.lastSeen);
-    for (const [id, s] of idleMs === 0 ? idle.slice(0, 1) : idle) {
+    for (const [id, s] of this.sessions) {
+      if (now - s.lastSeen < SESSION_IDLE_MS || s.transport.inFlight > 0) continue;
       this.sessions.delete(id);
       void s.session.close();
     }
+  }
+
+  /**
+   * Room for a new session of `client`: past its own limit, its own idlest session goes; past
+   * the front's, the idlest of all. A session with a request in flight is never closed for
+   * room; false when there is none to close.
+   */
+  private makeRoom(client: string): boolean {
+    const idlest = (of: HttpSession[]) => of.filter((s) => s.transport.inFlight === 0).sort((a, b) => a.lastSeen - b.lastSeen)[0];
+    const all = [...this.sessions.values()];
+    const own = all.filter((s) => s.client === client);
+    const victim = own.length >= MAX_SESSIONS_PER_CLIENT ? idlest(own) : all.length >= MAX_SESSIONS ? idlest(all) : undefined;
+    if (victim) {
+      for (const [id, s] of this.sessions) if (s === victim) this.sessions.delete(id);
+      this.options.log.info(`HTTP gateway: closed an idle session of ${victim.client} to make room`);
+      void victim.session.close();
+    }
+    return this.sessions.size < MAX_SESSIONS && own.length - (victim?.client === client ? 1 : 0) < MAX_SESSIONS_PER_CLIENT;
+  }
+
+  /**
+   * A refusal that reads no more of the request: the answer, then the connection closes (a
+   * client sending 100 MB without a token is not read to the end).
+   */
+  private refuse(req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+    this.reply(res, status, message, { ...headers, Connection: 'close' });
+    res.once('finish', () => req.destroy());
   }
 
   /** The JSON body, or null once an error was answered. */
@@ -210,4 +317,11 @@ export class McpHttpFront implements Front {
       .writeHead(status, { 'Content-Type': 'application/json', ...headers })
       .end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
   }
+}
+
+/** The client's name in an initialize request (what it calls itself), for the per-client limit. */
+function clientName(body: unknown): string {
+  const params = (body as { params?: { clientInfo?: { name?: unknown } } } | undefined)?.params;
+  const name = params?.clientInfo?.name;
+  return typeof name === 'string' ? name : '';
 }

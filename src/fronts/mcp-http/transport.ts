@@ -49,6 +49,12 @@ interface Exchange {
 export interface HttpServerTransportOptions {
   eventStore: BoundedEventStore;
   onsessioninitialized: (sessionId: string) => void;
+  /** Told of every SSE stream opened (and of its end), so the front can bound what its readers leave unread. */
+  streams?: {
+    opened(res: ServerResponse): void;
+    /** Whether `bytes` more may be written to it now (false: it was dropped for not reading). */
+    admit(res: ServerResponse, bytes: number): boolean;
+  };
 }
 
 type HttpError = { status: number; code: number; message: string; headers?: Record<string, string> };
@@ -196,7 +202,8 @@ export class HttpServerTransport implements Transport {
       };
     if (this.connections.has(streamId)) return { status: 409, code: -32000, message: 'Conflict: Stream already has an active connection' };
     res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId! });
-    for (const event of this.options.eventStore.eventsAfter(lastEventId)) res.write(sseEvent(event.id, event.message));
+    this.options.streams?.opened(res);
+    for (const event of this.options.eventStore.eventsAfter(lastEventId)) this.write(res, sseEvent(event.id, event.message));
     const exchange = this.byStream.get(streamId);
     // A POST stream whose answers were all replayed is done.
     if (streamId !== STANDALONE && !exchange) {
@@ -215,6 +222,7 @@ export class HttpServerTransport implements Transport {
   private openStream(streamId: string, res: ServerResponse): void {
     res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId! });
     res.flushHeaders();
+    this.options.streams?.opened(res);
     this.connections.set(streamId, res);
     res.on('close', () => {
       if (this.connections.get(streamId) === res) this.connections.delete(streamId);
@@ -238,13 +246,13 @@ export class HttpServerTransport implements Transport {
       // Not tied to a live request: the session's GET stream, when the client keeps one open.
       if (response) return;
       const stream = this.connections.get(STANDALONE);
-      if (stream) stream.write(sseEvent(this.options.eventStore.store(STANDALONE, message), message));
+      if (stream) this.write(stream, sseEvent(this.options.eventStore.store(STANDALONE, message), message));
       return;
     }
     if (!response && exchange.streamId === undefined) this.becomeStream(exchange);
     if (exchange.streamId !== undefined) {
       const eventId = this.options.eventStore.store(exchange.streamId, message);
-      exchange.res?.write(sseEvent(eventId, message));
+      if (exchange.res) this.write(exchange.res, sseEvent(eventId, message));
     } else exchange.responses.push(message);
     if (!response) return;
     exchange.pending.delete(message.id);
@@ -273,10 +281,29 @@ export class HttpServerTransport implements Transport {
     if (res) {
       res.writeHead(200, { ...SSE_HEADERS, ...(this.sessionId ? { 'mcp-session-id': this.sessionId } : {}) });
       this.connections.set(streamId, res);
+      this.options.streams?.opened(res);
     }
     // Responses gathered for a JSON answer (a batch's first ones) go first.
-    for (const earlier of exchange.responses) res?.write(sseEvent(this.options.eventStore.store(streamId, earlier), earlier));
+    for (const earlier of exchange.responses) {
+      const text = sseEvent(this.options.eventStore.store(streamId, earlier), earlier);
+      if (res) this.write(res, text);
+    }
     exchange.responses = [];
+  }
+
+  /**
+   * One event to an SSE stream, unless its client stopped reading (then it is dropped: the events
+   * stay in the store, and the client may resume with Last-Event-ID).
+   */
+  private write(res: ServerResponse, text: string): void {
+    if (res.destroyed) return;
+    if (this.options.streams && !this.options.streams.admit(res, text.length)) return;
+    res.write(text);
+  }
+
+  /** Requests of this session still waiting for their answer: a session with any is never evicted. */
+  get inFlight(): number {
+    return this.byRequest.size;
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
  * the view, as on the HTTP gateway: `/mcp` the merged catalogue, `/servers/NAME/mcp` one server.
  * `mcpd bridge` is a thin pipe between a host's stdio and one of these.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { closeSocket, listenOnSocket, refuseUpgrade } from '../unix-socket.js';
@@ -13,6 +13,7 @@ import { errorMessage } from '../../errors.js';
 import type { Front, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
 import { DOORS, refusal, refusalText } from '../door.js';
+import { limitedServer } from '../http-limits.js';
 import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
 import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
 import { WebSocketServerTransport } from './ws-transport.js';
@@ -33,12 +34,14 @@ export class McpSocketFront implements Front {
     private readonly ports: SessionPorts & ViewPorts,
     private readonly options: { socketPath: string; log: Logger },
   ) {
-    this.http = createServer((_req, res) => {
-      res
-        .writeHead(426, { 'Content-Type': 'text/plain' })
-        .end('mcpd MCP socket: connect with a WebSocket to /mcp or /servers/NAME/mcp (mcpd bridge does)\n');
-    });
-    this.http.headersTimeout = 5_000;
+    this.http = limitedServer(
+      { label: 'MCP socket', maxConnections: MAX_SESSIONS * 2, headersTimeoutMs: 5_000, warn: (text) => options.log.warn(text) },
+      (_req, res) => {
+        res
+          .writeHead(426, { 'Content-Type': 'text/plain' })
+          .end('mcpd MCP socket: connect with a WebSocket to /mcp or /servers/NAME/mcp (mcpd bridge does)\n');
+      },
+    );
     this.http.requestTimeout = 5_000;
     // Its clients are mcpd bridge processes on a 0600 socket: no UTF-8 re-validation of every frame.
     this.wss = new WebSocketServer({

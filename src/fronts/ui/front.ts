@@ -57,6 +57,7 @@ export class DashboardFront implements Front, UiPort {
 
   /** The URL that logs a browser in (`mcpd ui`), opening the dashboard's own port if needed. */
   async open(): Promise<{ url: string }> {
+    if (this.guard.unavailable) throw this.guard.unavailable;
     const base = this.options.gatewayUrl?.() ?? (await this.ensureOwn(0)).url;
     return { url: `${base}${UI_PATH}/login?token=${this.guard.token}` };
   }

@@ -8,9 +8,10 @@
  * another loopback port, which browsers count as the same site).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../util/files.js';
 import { DOORS, refusal } from '../door.js';
 
 const KEY_BYTES = 32;
@@ -21,7 +22,11 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** The signing key, made once per home; a key file that is not ours in size is replaced. */
+/**
+ * The signing key, made once per home; a key file that is not ours in size is replaced. One
+ * that cannot be written (a full disk) is kept in memory: cookies then last as long as this
+ * daemon does.
+ */
 function loadKey(file: string): Buffer {
   try {
     const key = readFileSync(file);
@@ -30,7 +35,11 @@ function loadKey(file: string): Buffer {
     // none yet
   }
   const key = randomBytes(KEY_BYTES);
-  writeFileSync(file, key, { mode: 0o600 });
+  try {
+    writeFileAtomic(file, key);
+  } catch {
+    // this daemon's cookies only
+  }
   return key;
 }
 
@@ -39,8 +48,15 @@ export class UiGuard {
   readonly token = randomBytes(24).toString('base64url');
   private readonly key: Buffer;
 
+  /** Why the dashboard cannot be opened (its token file could not be written), if it cannot. */
+  readonly unavailable: Error | undefined;
+
   constructor(home: string) {
-    writeFileSync(join(home, 'ui.token'), `${this.token}\n`, { mode: 0o600 });
+    try {
+      writeFileAtomic(join(home, 'ui.token'), `${this.token}\n`);
+    } catch (error) {
+      this.unavailable = error as Error;
+    }
     this.key = loadKey(join(home, 'ui.key'));
   }
 

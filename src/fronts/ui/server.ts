@@ -4,11 +4,13 @@
  * MCPD_HOME/ui.json while it is open, so that a daemon restarting opens the same port again
  * and a page left open reconnects (its cookie still holds: guard.ts).
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rm, writeFile, readFile } from 'node:fs/promises';
+import { rm, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { McpdError, errorMessage } from '../../errors.js';
+import { writeFileAtomicAsync } from '../../util/files.js';
+import { limitedServer } from '../http-limits.js';
 import { isUiPath, UI_PATH, type UiHandler } from './handler.js';
 
 /** How long the port stays open with no page connected. */
@@ -32,16 +34,18 @@ export class UiServer {
     handler: UiHandler,
     private readonly options: UiServerOptions,
   ) {
-    this.http = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path === '/') return void res.writeHead(303, { Location: `${UI_PATH}/` }).end();
-      if (!isUiPath(path)) return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found: the dashboard is at /ui/\n');
-      handler.handle(req, res, this.port).catch((error: unknown) => {
-        this.options.log.warn(`dashboard: ${req.method} ${req.url}: ${errorMessage(error)}`);
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    this.http.headersTimeout = 10_000;
+    this.http = limitedServer(
+      { label: 'dashboard', maxConnections: 64, headersTimeoutMs: 10_000, warn: (text) => options.log.warn(text) },
+      (req, res) => {
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (path === '/') return void res.writeHead(303, { Location: `${UI_PATH}/` }).end();
+        if (!isUiPath(path)) return void res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found: the dashboard is at /ui/\n');
+        handler.handle(req, res, this.port).catch((error: unknown) => {
+          this.options.log.warn(`dashboard: ${req.method} ${req.url}: ${errorMessage(error)}`);
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+      },
+    );
     this.http.on('upgrade', (req, socket, head) => handler.upgrade(req, socket, head, this.port));
   }
 
@@ -84,7 +88,10 @@ export class UiServer {
         resolve();
       });
     });
-    await writeFile(UiServer.stateFile(this.options.home), `${JSON.stringify({ port: this.port })}\n`, { mode: 0o600 });
+    // Remembered so that a restarted daemon opens the same port again; only a convenience.
+    await writeFileAtomicAsync(UiServer.stateFile(this.options.home), `${JSON.stringify({ port: this.port })}\n`).catch((error: unknown) =>
+      this.options.log.warn(`dashboard: ${errorMessage(error)} (a restarted daemon will not reopen this port)`),
+    );
     this.options.log.info(
       `dashboard at ${this.url}${UI_PATH}/ (closes after ${Math.round((this.options.idleMs ?? UI_IDLE_MS) / 60_000)} min with no page open)`,
     );

@@ -11,7 +11,6 @@ import { resolveCommand } from './command.js';
 import { childEnvironment } from './env.js';
 import { pipeLines } from './lines.js';
 import { ServerProcess } from './process.js';
-import { INSTANCE_VARIABLE } from './reaper.js';
 import { ChildStdioTransport } from './transport.js';
 
 /** When stdout closes, how long to wait for the process's exit status, to name the cause. */
@@ -49,6 +48,10 @@ export class StdioUpstream extends SdkUpstream {
     return this.process.pid;
   }
 
+  override closeReason(): string | undefined {
+    return this.stdio.closeReason;
+  }
+
   /** Spawns the process; `initialize` connects. Owns the process from here on: `close()` stops it. */
   static async open(config: StdioServerConfig, deps: UpstreamDeps, hooks: UpstreamHooks): Promise<StdioUpstream> {
     const child = await StdioUpstream.spawn(config, deps);
@@ -66,11 +69,18 @@ export class StdioUpstream extends SdkUpstream {
   }
 
   private static async spawn(config: StdioServerConfig, deps: UpstreamDeps): Promise<ServerProcess> {
-    // The marker lets a later daemon tell this process from an unrelated one before reaping it.
-    const env: Record<string, string> = { ...childEnvironment(config.env), [INSTANCE_VARIABLE]: deps.children.instance };
+    // The marks let this daemon, or a later one, find all it started (marks.ts).
+    const marks = deps.children.marksForSpawn();
+    const env: Record<string, string> = { ...childEnvironment(config.env), ...marks.variables };
     const command = resolveCommand(config.name, config.command, config.cwd, env['PATH']);
-    const child = await ServerProcess.spawn({ server: config.name, command, args: config.args, cwd: config.cwd, env });
-    deps.children.add(child.pid, config.name);
+    const child = await ServerProcess.spawn({ server: config.name, command, args: config.args, cwd: config.cwd, env, mark: marks.spawn });
+    try {
+      deps.children.add(child.pid, config.name);
+    } catch (error) {
+      // Not recorded, not kept: a later daemon could not be told it runs.
+      child.killNow();
+      throw error;
+    }
     pipeLines(child.stderr, (line) => deps.logs.append(config.name, 'stderr', 'info', line));
     deps.logs.append(config.name, 'daemon', 'debug', `spawned ${config.command} ${config.args.join(' ')} (pid ${child.pid})`);
     return child;

@@ -8,6 +8,10 @@ import { execa } from 'execa';
 import { McpdError } from '../../errors.js';
 import { procStat } from '../../util/proc.js';
 import { delay, within } from '../../util/time.js';
+import { endMarked, killMarkedNow } from './marks.js';
+
+/** Spawn failures that trying again cannot change. */
+const PERMANENT = new Set(['E2BIG', 'ENOEXEC', 'EACCES', 'ENOENT', 'ENAMETOOLONG']);
 
 export interface ExitInfo {
   code: number | null;
@@ -20,6 +24,8 @@ export interface SpawnOptions {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** The spawn's mark in `env` (marks.ts): what it starts is ended with it, in its group or not. */
+  mark?: string;
 }
 
 /** The stop escalation of DESIGN §5: stdin closed, then SIGTERM to the group, then SIGKILL. */
@@ -85,6 +91,7 @@ export class ServerProcess {
     readonly stdout: Readable,
     readonly stderr: Readable,
     exited: Promise<ExitInfo>,
+    private readonly mark: string | undefined,
   ) {
     this.exited = exited.then((info) => {
       this.exitInfo = info;
@@ -107,13 +114,14 @@ export class ServerProcess {
     });
     if (subprocess.pid === undefined || !subprocess.stdin || !subprocess.stdout || !subprocess.stderr) {
       const result = await subprocess;
-      throw new McpdError(
-        'MCPD_SERVER_SPAWN_FAILED',
-        `Server "${options.server}": could not start ${options.command}: ${result.shortMessage}`,
-        {
-          server: options.server,
-        },
-      );
+      const errno = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+      // The same spawn fails the same way again: no retries.
+      const permanent = errno !== undefined && PERMANENT.has(errno);
+      const why = errno === 'E2BIG' ? 'its arguments and environment are more than one process can be given (E2BIG)' : result.shortMessage;
+      throw new McpdError('MCPD_SERVER_SPAWN_FAILED', `Server "${options.server}": could not start ${options.command}: ${why}`, {
+        server: options.server,
+        details: { ...(errno ? { errno } : {}), permanent },
+      });
     }
     // Only the 'exit' event says the process itself ended: the promise would also wait for stdio,
     // which a grandchild may hold open.
@@ -123,7 +131,7 @@ export class ServerProcess {
     subprocess.catch(() => undefined);
     // A server that closes its stdin early must not crash the daemon with EPIPE.
     subprocess.stdin.on('error', () => undefined);
-    return new ServerProcess(options.server, subprocess.pid, subprocess.stdin, subprocess.stdout, subprocess.stderr, exited);
+    return new ServerProcess(options.server, subprocess.pid, subprocess.stdin, subprocess.stdout, subprocess.stderr, exited, options.mark);
   }
 
   get hasExited(): boolean {
@@ -154,13 +162,24 @@ export class ServerProcess {
     await this.sweep();
   }
 
+  /** What is left of the group, and whatever carries the spawn's mark outside it (setsid). */
   private async sweep(): Promise<void> {
-    if (!groupAlive(this.pid)) return;
-    signalGroup(this.pid, 'SIGTERM');
-    if (!(await waitUntil(() => !groupAlive(this.pid), STOP_TERM_GRACE_MS))) {
-      signalGroup(this.pid, 'SIGKILL');
-      await waitUntil(() => !groupAlive(this.pid), 1_000);
+    if (groupAlive(this.pid)) {
+      signalGroup(this.pid, 'SIGTERM');
+      if (!(await waitUntil(() => !groupAlive(this.pid), STOP_TERM_GRACE_MS))) {
+        signalGroup(this.pid, 'SIGKILL');
+        await waitUntil(() => !groupAlive(this.pid), 1_000);
+      }
     }
+    const mark = this.mark;
+    if (mark !== undefined) await endMarked((marks) => marks.spawn === mark, STOP_TERM_GRACE_MS);
+  }
+
+  /** At once: the group and whatever carries the spawn's mark (a spawn that cannot be recorded). */
+  killNow(): void {
+    signalGroup(this.pid, 'SIGKILL');
+    const mark = this.mark;
+    if (mark !== undefined) killMarkedNow((marks) => marks.spawn === mark);
   }
 
   private async waitExit(timeoutMs: number): Promise<boolean> {

@@ -1,19 +1,24 @@
 /**
- * Remembers, on disk, the process groups this daemon started, so that a daemon that was killed
- * outright (SIGKILL, OOM) leaves nothing behind for long: the next daemon reaps them at start.
+ * What this daemon started, so that a daemon that was killed outright (SIGKILL, OOM, killed
+ * while starting) leaves nothing behind for long: the next daemon of the home reaps it at start.
  *
- * A record is trusted only as far as it can be checked: a group is reaped only when one of its
- * processes still carries this daemon instance's marker in its environment (MCPD_INSTANCE, set
- * for every server it spawns) and, for the leader, the same kernel start time. A pid reused by
- * someone else's process, or a record planted in the file, never gets a signal.
+ * Two ways, each trusted only as far as it can be checked. The marks (marks.ts): every process a
+ * server started carries its home's mark in its environment, whether or not it was ever written
+ * down, so on Linux the next daemon finds them all, even those that left their process group.
+ * And the records on disk (children.json, where there is no /proc): a recorded group is reaped
+ * only when one of its processes still carries the recording instance's mark and, for the
+ * leader, the same kernel start time. A pid reused by someone else's process, or a record
+ * planted in the file, never gets a signal.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../../util/files.js';
 import { procStat } from '../../util/proc.js';
+import { endMarked, HOME_VARIABLE, homeMark, INSTANCE_VARIABLE, killMarkedNow, SPAWN_VARIABLE } from './marks.js';
 import { groupAlive, groupMembers, signalGroup } from './process.js';
 
-/** The environment variable that marks a server process as spawned by one daemon instance. */
-export const INSTANCE_VARIABLE = 'MCPD_INSTANCE';
+export { INSTANCE_VARIABLE } from './marks.js';
 
 interface ChildRecord {
   pgid: number;
@@ -46,30 +51,68 @@ function stillOurs(record: ChildRecord): boolean {
 
 export class ChildRegistry {
   private records = new Map<number, ChildRecord>();
-  /** This daemon's marker, put in the environment of every server it spawns. */
+  /** This daemon's mark, put in the environment of every server it spawns. */
   readonly instance = randomBytes(12).toString('hex');
+  /** The mark every daemon of this home puts there. */
+  readonly home: string;
+  private spawns = 0;
 
-  constructor(private readonly file: string) {}
+  /** `home` defaults to the folder the records are kept in. */
+  constructor(
+    private readonly file: string,
+    home = dirname(file),
+  ) {
+    this.home = homeMark(home);
+  }
 
+  /** The marks of one spawn, for its environment (marks.ts). */
+  marksForSpawn(): { variables: Record<string, string>; spawn: string } {
+    this.spawns += 1;
+    const spawn = `${this.instance}.${this.spawns}`;
+    return { spawn, variables: { [HOME_VARIABLE]: this.home, [INSTANCE_VARIABLE]: this.instance, [SPAWN_VARIABLE]: spawn } };
+  }
+
+  /** Records a group; throws MCPD_HOME_FULL or MCPD_HOME_UNWRITABLE (naming the file) when it cannot be written. */
   add(pgid: number, server: string): void {
     this.records.set(pgid, { pgid, server, startTime: processStartTime(pgid), instance: this.instance });
-    this.save();
+    try {
+      this.save();
+    } catch (error) {
+      this.records.delete(pgid);
+      throw error;
+    }
   }
 
+  /** Forgets a group that is gone; a file that cannot be written then is only stale (its records are checked before use). */
   remove(pgid: number): void {
-    if (this.records.delete(pgid)) this.save();
+    if (!this.records.delete(pgid)) return;
+    try {
+      this.save();
+    } catch {
+      // the next add or reap writes it again
+    }
   }
 
-  /** Synchronous, for the last moments of a crashing daemon. */
+  /** Synchronous, for the last moments of a crashing daemon: every group, and every marked process. */
   killAllNow(signal: NodeJS.Signals = 'SIGKILL'): void {
     for (const record of this.records.values()) signalGroup(record.pgid, signal);
+    killMarkedNow((marks) => marks.instance === this.instance);
   }
 
   /**
    * Kills the groups a previous daemon of this home left behind, when they can be shown to be
    * its own; returns what it reaped and what it left alone as unverifiable.
    */
-  async reapLeftovers(): Promise<{ reaped: ChildRecord[]; skipped: ChildRecord[] }> {
+  async reapLeftovers(): Promise<{ reaped: ChildRecord[]; skipped: ChildRecord[]; marked: number }> {
+    const { reaped, skipped } = await this.reapRecorded();
+    // What a daemon of this home started and no record names (spawned just before a kill -9, or
+    // gone from its group with setsid): found by its marks. Only one daemon holds the home, so
+    // another instance's processes are a dead daemon's.
+    const marked = await endMarked((marks) => marks.home === this.home && marks.instance !== this.instance, 3_000);
+    return { reaped, skipped, marked };
+  }
+
+  private async reapRecorded(): Promise<{ reaped: ChildRecord[]; skipped: ChildRecord[] }> {
     let previous: ChildRecord[];
     try {
       const parsed: unknown = JSON.parse(readFileSync(this.file, 'utf8'));
@@ -96,13 +139,15 @@ export class ChildRegistry {
       for (const record of reaped) signalGroup(record.pgid, 'SIGKILL');
     }
     this.records.clear();
-    this.save();
+    try {
+      this.save();
+    } catch {
+      // stale records are checked before use
+    }
     return { reaped, skipped };
   }
 
   private save(): void {
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...this.records.values()]), { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, JSON.stringify([...this.records.values()]));
   }
 }
