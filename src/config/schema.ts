@@ -12,7 +12,6 @@ const duration = positiveInt.max(
   MAX_TIMER_MS,
   `must be at most ${MAX_TIMER_MS} ms (about 24.8 days): longer is more than Node's timers can hold`,
 );
-const stringMap = z.record(z.string(), z.string());
 /** Linux holds one environment string (`NAME=value`) of at most 32 pages: a longer one fails every spawn (E2BIG). */
 export const MAX_ENV_STRING_BYTES = 128 * 1024 - 1;
 const envMap = z.record(z.string(), z.string()).superRefine((env, context) => {
