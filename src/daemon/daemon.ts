@@ -202,6 +202,9 @@ export class Daemon implements DaemonPort {
   /** Every step checks for a stop asked for meanwhile (mcpd stop during a slow start). */
   private async boot(): Promise<void> {
     for (const warning of this.currentConfig.warnings) this.log.warn(`config: ${warning}`);
+    if (this.lock?.squatted) {
+      this.log.warn(`another user holds the usual lock name of ${this.paths.home}; this daemon holds the home's private lock instead`);
+    }
     this.wire();
     // Left by a daemon that died; the home's lock says it is ours now.
     await rm(this.paths.mcpSocket, { force: true });

@@ -2,13 +2,27 @@
  * One daemon per MCPD_HOME, enforced by an exclusive lock rather than by probing the socket
  * (a daemon whose event loop is busy answers slowly, not never).
  *
- * On Linux the lock is a listening socket in the abstract namespace, named after the user, the
- * home and a secret kept in it: binding it is atomic, and the kernel releases it when the process
- * dies, however it dies, so there is never a stale lock. Elsewhere it is a file created with O_EXCL holding the
+ * On Linux the lock is a listening socket in the abstract namespace, named after the user and the
+ * home (or, should another user squat that name, after a secret kept in the home): binding it is
+ * atomic, and the kernel releases it when the process dies, however it dies, so there is never a
+ * stale lock. Elsewhere it is a file created with O_EXCL holding the
  * owner's pid, taken over when that pid is gone.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, realpathSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { McpdError } from '../errors.js';
@@ -17,6 +31,8 @@ import type { HomePaths } from './paths.js';
 
 export interface HomeLock {
   release(): Promise<void>;
+  /** Someone else holds the home's usual lock name: the daemon took its private one (and says so). */
+  squatted?: boolean;
 }
 
 function alreadyRunning(paths: HomePaths): McpdError {
@@ -34,15 +50,14 @@ function alreadyRunning(paths: HomePaths): McpdError {
 }
 
 /**
- * The lock's name holds a secret kept in the home (0600 in the 0700 folder): only the home's
- * owner can compute it, so nobody else can bind it first and keep every daemon off the home.
- * It fills the whole sun_path (108 bytes): Node 20 pads a shorter abstract name with zeros to
- * that length and Node 22 does not, so only a full-length name is the same address for both, and
- * two daemons of different Node versions still exclude each other.
+ * An abstract socket's name for the home, `secret` or not. It fills the whole sun_path (108
+ * bytes): Node 20 pads a shorter abstract name with zeros to that length and Node 22 does not, so
+ * only a full-length name is the same address for both, and two daemons of different Node
+ * versions still exclude each other.
  */
-function lockName(paths: HomePaths): string {
+function lockName(paths: HomePaths, secret = ''): string {
   const id = createHash('sha256')
-    .update(`${process.getuid?.() ?? ''}\0${realpathSync(paths.home)}\0${lockSecret(paths)}`)
+    .update(`${process.getuid?.() ?? ''}\0${realpathSync(paths.home)}${secret ? `\0${secret}` : ''}`)
     .digest('hex');
   return `\0${`mcpd-home-${id}`.padEnd(SUN_PATH_BYTES - 1, '.')}`;
 }
@@ -69,14 +84,64 @@ function lockSecret(paths: HomePaths): string {
 
 const SUN_PATH_BYTES = 108;
 
-async function abstractSocketLock(paths: HomePaths): Promise<HomeLock> {
+/**
+ * Whether one of this user's processes holds the abstract socket `name` (Linux: its inode in
+ * /proc/net/unix, found among the fds of the processes this user may read). Another user's
+ * process holding it is a squatter.
+ */
+function heldByUs(name: string): boolean {
+  let inode: string | undefined;
+  try {
+    const shown = `@${name.slice(1)}`;
+    inode = readFileSync('/proc/net/unix', 'utf8')
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .find((fields) => fields[7] === shown)?.[6];
+  } catch {
+    return true; // cannot tell: take it as ours (the safe answer: no second daemon)
+  }
+  if (!inode) return true;
+  const target = `socket:[${inode}]`;
+  const uid = process.getuid?.();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (uid !== undefined && statSync(`/proc/${entry}`).uid !== uid) continue;
+      for (const fd of readdirSync(`/proc/${entry}/fd`)) if (readlinkSync(`/proc/${entry}/fd/${fd}`) === target) return true;
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return false;
+}
+
+function bind(name: string): Promise<Server | 'taken'> {
   const server: Server = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? alreadyRunning(paths) : error));
-    server.listen({ path: lockName(paths), exclusive: true }, resolve);
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve('taken') : reject(error)));
+    server.listen({ path: name, exclusive: true }, () => resolve(server));
   });
-  server.unref(); // the lock never keeps the daemon alive
-  return { release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * The home's name first, so that every daemon of this user on this home meets the same lock
+ * (even one whose home was deleted under it). When someone else holds that name (another user
+ * computed it and bound it first), the private name from the home's secret, which only the
+ * owner can read, takes its place: squatting keeps no daemon off its home.
+ */
+async function abstractSocketLock(paths: HomePaths): Promise<HomeLock & { squatted: boolean }> {
+  const shared = lockName(paths);
+  let server = await bind(shared);
+  let squatted = false;
+  if (server === 'taken') {
+    if (heldByUs(shared)) throw alreadyRunning(paths);
+    squatted = true;
+    server = await bind(lockName(paths, lockSecret(paths)));
+    if (server === 'taken') throw alreadyRunning(paths);
+  }
+  const held = server;
+  held.unref(); // the lock never keeps the daemon alive
+  return { squatted, release: () => new Promise<void>((resolve) => held.close(() => resolve())) };
 }
 
 function pidAlive(pid: number): boolean {

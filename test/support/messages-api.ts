@@ -56,6 +56,26 @@ function chunks(text: string, size: number): string[] {
   return out.length > 0 ? out : [''];
 }
 
+/** The API's refusal of a history with a tool_use whose result is not in the next message, or undefined. */
+function unansweredToolUse(messages: RecordedRequest['body']['messages']): string | undefined {
+  for (let i = 0; i < messages.length; i += 1) {
+    const content = messages[i]!.content;
+    if (messages[i]!.role !== 'assistant' || typeof content === 'string') continue;
+    const ids = (content as { type: string; id?: string }[]).filter((b) => b.type === 'tool_use').map((b) => b.id!);
+    if (ids.length === 0) continue;
+    const next = messages[i + 1]?.content;
+    const answered = new Set(
+      typeof next === 'string' || next === undefined
+        ? []
+        : (next as { type: string; tool_use_id?: string }[]).filter((b) => b.type === 'tool_result').map((b) => b.tool_use_id),
+    );
+    const missing = ids.filter((id) => !answered.has(id));
+    if (missing.length > 0)
+      return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+  }
+  return undefined;
+}
+
 export class MessagesApiStandIn {
   readonly requests: RecordedRequest[] = [];
   private readonly queue: Script[] = [];
@@ -96,6 +116,12 @@ export class MessagesApiStandIn {
     }
     const request: RecordedRequest = { headers: req.headers, body: JSON.parse(raw) as RecordedRequest['body'], receivedAt: Date.now() };
     this.requests.push(request);
+    // As the real API does: every tool_use answered by a tool_result in the next message.
+    const unanswered = unansweredToolUse(request.body.messages);
+    if (unanswered) {
+      this.sendError(res, { kind: 'error', status: 400, type: 'invalid_request_error', message: unanswered });
+      return;
+    }
     const next = this.queue.shift();
     if (!next) {
       this.sendError(res, { kind: 'error', status: 500, type: 'api_error', message: 'stand-in: no scripted reply left for this request' });

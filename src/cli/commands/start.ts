@@ -1,6 +1,6 @@
 /** `mcpd start`: the daemon in the background, then a one-screen summary once it is ready. */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { ControlClient } from '../../client/control-client.js';
 import { McpdError } from '../../errors.js';
 import type { DaemonStatus } from '../../protocol/types.js';
@@ -18,6 +18,18 @@ const GONE_AFTER_EXIT_MS = 1_000;
 async function tryConnect(socket: string): Promise<ControlClient | undefined> {
   try {
     return await ControlClient.connect({ socketPath: socket, timeoutMs: 2_000 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Less free than this, and a daemon cannot write what it must (its pid file, its state). */
+const FULL_BELOW_BYTES = 64 * 1024;
+
+function freeBytes(folder: string): number | undefined {
+  try {
+    const stat = statfsSync(folder);
+    return stat.bavail * stat.bsize;
   } catch {
     return undefined;
   }
@@ -68,11 +80,20 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
   let exitedAt: number | undefined;
   while (Date.now() < deadline) {
     if (exitCode !== undefined) exitedAt ??= Date.now();
-    const failed = () =>
-      new McpdError(
+    const failed = () => {
+      // A full disk takes the log with it: say what the log cannot.
+      const free = freeBytes(ctx.paths.home);
+      if (free !== undefined && free < FULL_BELOW_BYTES) {
+        return new McpdError(
+          'MCPD_HOME_FULL',
+          `The daemon could not start: the disk that holds ${ctx.paths.home} is full (${free} bytes free). Free some space, then run mcpd start again.`,
+        );
+      }
+      return new McpdError(
         'MCPD_DAEMON_START_FAILED',
         `The daemon exited (code ${exitCode}) before it was ready. Its log (${ctx.paths.daemonLog}):\n${logTail(ctx.paths.daemonLog)}`,
       );
+    };
     if (exitCode !== undefined && exitCode !== EXIT_ALREADY_RUNNING) throw failed();
     const client = await tryConnect(ctx.paths.socket);
     // Another daemon holds the home (another `mcpd start` won the race): wait for it, as long as

@@ -1,0 +1,158 @@
+/**
+ * No process escapes (issue 20, items 1–3): what a server starts ends with it, even a grandchild
+ * that left the process group with setsid(); a daemon killed at any instant, even while it was
+ * starting servers, leaves nothing the next start does not find; and a server that cannot be
+ * recorded is not left running. Real processes throughout, counted by the marks they carry.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findMarked, homeMark } from '../../src/upstream/stdio/marks.js';
+import { procStat } from '../../src/util/proc.js';
+import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { CLI, fixtureEntry, pidAlive, tempDir, waitFor } from '../support/fixtures.js';
+
+const linux = process.platform === 'linux';
+
+/** The live processes any daemon of this home started. */
+function markedOf(home: string): number[] {
+  const mark = homeMark(home);
+  return findMarked((marks) => marks.home === mark);
+}
+
+function pidsIn(file: string): number[] {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function daemonWith(servers: Record<string, unknown>): Promise<TestDaemon> {
+  const t = await startDaemon({ servers });
+  cleanups.push(() => t.stop());
+  return t;
+}
+
+describe.runIf(linux)('a grandchild that calls setsid()', () => {
+  it('ends with its server: on stop, restart and reload', async () => {
+    const dir = tempDir('mcpd-esc-');
+    cleanups.push(dir.cleanup);
+    const born = join(dir.path, 'born');
+    const t = await daemonWith({ fx: fixtureEntry({ FIXTURE_SETSID_CHILD: born }) });
+    const client = await t.connect();
+    const first = await waitFor(() => pidsIn(born)[0], 10_000, 'the grandchild');
+    const server = (await client.request('servers.list', {})).servers[0]!;
+    // Out of the server's process group, as a daemonizing helper is.
+    expect(procStat(first)?.[2]).not.toBe(String(server.pid));
+    expect(pidAlive(first)).toBe(true);
+
+    await client.request('servers.stop', { name: 'fx' });
+    expect(pidAlive(first)).toBe(false);
+
+    await client.request('servers.start', { name: 'fx' });
+    const second = await waitFor(() => pidsIn(born)[1], 10_000, 'the second grandchild');
+    await client.request('servers.restart', { name: 'fx' });
+    expect(pidAlive(second)).toBe(false);
+    const third = await waitFor(() => pidsIn(born)[2], 10_000, 'the third grandchild');
+
+    // A reload that changes the server replaces it: its grandchild goes with it.
+    t.writeConfig({ servers: { fx: fixtureEntry({ FIXTURE_SETSID_CHILD: born, CHANGED: '1' }) } });
+    await client.request('config.reload', {});
+    expect(pidAlive(third)).toBe(false);
+    await waitFor(() => pidsIn(born)[3], 10_000, 'the fourth grandchild');
+    await t.stop();
+    expect(markedOf(t.home)).toEqual([]);
+  }, 60_000);
+});
+
+describe.runIf(linux)('a daemon killed outright (kill -9)', () => {
+  const serve = (home: string, configFile: string): ResultPromise =>
+    execa(process.execPath, [CLI, 'serve', '--home', home, '--config', configFile], { reject: false, all: true });
+
+  it('leaves grandchildren the next daemon reaps, setsid or not', async () => {
+    const dir = tempDir('mcpd-esc-');
+    cleanups.push(dir.cleanup);
+    const home = join(dir.path, 'home');
+    const born = join(dir.path, 'born');
+    const configFile = join(dir.path, 'mcp.config.json');
+    writeFileSync(configFile, JSON.stringify({ servers: { fx: fixtureEntry({ FIXTURE_SETSID_CHILD: born }), plain: fixtureEntry() } }));
+    const first = serve(home, configFile);
+    cleanups.push(() => void first.kill('SIGKILL'));
+    const grandchild = await waitFor(() => pidsIn(born)[0], 15_000, 'the grandchild');
+    await waitFor(() => markedOf(home).length >= 3 || undefined, 15_000, 'both servers and the grandchild');
+    first.kill('SIGKILL');
+    await first;
+    // Orphaned: they outlive the daemon that started them.
+    expect(pidAlive(grandchild)).toBe(true);
+    const leftovers = markedOf(home);
+    expect(leftovers.length).toBeGreaterThanOrEqual(3);
+
+    const again = serve(home, configFile);
+    cleanups.push(() => void again.kill('SIGKILL'));
+    await waitFor(() => pidsIn(born)[1], 15_000, 'the next daemon to start its servers');
+    for (const pid of leftovers) expect(pidAlive(pid)).toBe(false);
+    again.kill('SIGTERM');
+    await again;
+    expect(markedOf(home)).toEqual([]);
+  }, 60_000);
+
+  it('while it is starting twenty servers, at whatever point: the next start finds every one', async () => {
+    const dir = tempDir('mcpd-esc-');
+    cleanups.push(dir.cleanup);
+    const home = join(dir.path, 'home');
+    const configFile = join(dir.path, 'mcp.config.json');
+    const servers = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`s${i}`, fixtureEntry()]));
+    writeFileSync(configFile, JSON.stringify({ servers }));
+    // Killed when 1, then 8, then 15 of its servers have been spawned: early, midway, late.
+    for (const spawned of [1, 8, 15]) {
+      const daemon = serve(home, configFile);
+      cleanups.push(() => void daemon.kill('SIGKILL'));
+      await waitFor(() => markedOf(home).length >= spawned || undefined, 30_000, `${spawned} servers spawned`);
+      daemon.kill('SIGKILL');
+      await daemon;
+    }
+    expect(markedOf(home).length).toBeGreaterThan(0);
+    const last = serve(home, configFile);
+    cleanups.push(() => void last.kill('SIGKILL'));
+    const socket = join(home, 'mcpd.sock');
+    // Ready: twenty servers, each one process (the fixture starts none of its own), and no more.
+    await waitFor(
+      async () => {
+        const status = await execa(process.execPath, [CLI, 'status', '--json', '--home', home], { reject: false });
+        return status.exitCode === 0 && (JSON.parse(String(status.stdout)) as { ready: boolean }).ready;
+      },
+      30_000,
+      `the daemon on ${socket} to be ready`,
+    );
+    expect(markedOf(home)).toHaveLength(20);
+    last.kill('SIGTERM');
+    await last;
+    expect(markedOf(home)).toEqual([]);
+  }, 120_000);
+});
+
+describe.runIf(linux)('a server that cannot be recorded', () => {
+  it('is not left running (children.json is a folder): a clear error naming the file', async () => {
+    const t = await startDaemon(
+      { servers: { fx: fixtureEntry() } },
+      { beforeStart: (dir) => mkdirSync(join(dir, 'home', 'children.json'), { recursive: true }) },
+    );
+    cleanups.push(() => t.stop());
+    const client = await t.connect();
+    const fx = (await client.request('servers.list', {})).servers[0]!;
+    expect(fx.state).not.toBe('running');
+    expect(fx.lastError).toMatchObject({ code: 'MCPD_HOME_UNWRITABLE', message: expect.stringContaining(join(t.home, 'children.json')) });
+    // Whatever the retries: none of its processes lives on.
+    await waitFor(async () => (await client.request('servers.list', {})).servers[0]!.restarts >= 2 || undefined, 15_000, 'two retries');
+    expect(markedOf(t.home)).toEqual([]);
+    await t.stop();
+    expect(markedOf(t.home)).toEqual([]);
+  }, 60_000);
+});
