@@ -17,6 +17,7 @@ import { ActionQueue } from './action-queue.js';
 import { lostError, startError } from './failures.js';
 import { HealthMonitor } from './health.js';
 import { RestartPolicy } from './restart-policy.js';
+import { serverStatus } from './status.js';
 import { assertTransition } from './state.js';
 
 export interface ManagedServerEvents {
@@ -83,30 +84,18 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
   }
 
   status(): ServerStatus {
-    const upstream = this.attempt?.upstream;
-    const info = upstream?.serverInfo();
-    return {
-      name: this.name,
-      // A remote server shows the transport it was reached with (Streamable HTTP or legacy SSE).
-      transport: this.config.transport === 'stdio' ? 'stdio' : (upstream?.transport ?? this.lastTransport) === 'sse' ? 'sse' : 'http',
+    return serverStatus({
+      config: this.config,
       state: this.currentState,
-      pid: this.currentState === 'running' || this.currentState === 'starting' ? (upstream?.pid ?? null) : null,
-      runningSince: this.currentState === 'running' && this.runningSince ? new Date(this.runningSince).toISOString() : null,
+      upstream: this.attempt?.upstream,
+      lastTransport: this.lastTransport,
+      runningSince: this.runningSince,
       restarts: this.restarts,
-      toolCount: this.lists.tools.length,
-      resourceCount: this.lists.resources.length,
-      promptCount: this.lists.prompts.length,
-      lastError: this.lastError
-        ? {
-            code: this.lastError.code,
-            message: this.lastError.message,
-            ...(this.lastError.details ? { details: this.lastError.details } : {}),
-          }
-        : null,
-      nextRetryMs: this.currentState === 'backoff' && this.retryAt ? Math.max(0, this.retryAt - Date.now()) : null,
-      skippedStdoutLines: this.skippedLines,
-      serverInfo: info ? { name: info.name, version: info.version } : null,
-    };
+      lists: this.lists,
+      lastError: this.lastError,
+      retryAt: this.retryAt,
+      skippedLines: this.skippedLines,
+    });
   }
 
   /**
