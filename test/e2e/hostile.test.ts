@@ -44,7 +44,7 @@ function setup(servers: Record<string, unknown>, extra: Record<string, unknown> 
 
 describe.runIf(root)('the home, from another user (needs root: useradd, chown)', () => {
   it('a squatted lock name keeps no daemon off its home', async () => {
-    otherUser();
+    const uid = otherUser();
     const { home, configFile, mcpd } = setup({ fx: fixtureEntry() });
     mkdirSync(home, { mode: 0o700 });
     // The name a daemon of this user on this home takes first, as anyone can compute it.
@@ -52,15 +52,19 @@ describe.runIf(root)('the home, from another user (needs root: useradd, chown)',
       .update(`${process.getuid!()}\0${realpathSync(home)}`)
       .digest('hex');
     const name = `\0${`mcpd-home-${id}`.padEnd(107, '.')}`;
+    // setpriv execs: the squatter is this very process, so killing it ends it.
     const squatter: ResultPromise = execa(
-      'runuser',
+      'setpriv',
       [
-        '-u',
-        OTHER,
+        '--reuid',
+        String(uid),
+        '--regid',
+        String(uid),
+        '--clear-groups',
         '--',
         process.execPath,
         '-e',
-        `require('net').createServer().listen({ path: ${JSON.stringify(name)} }, () => console.log('squatting'))`,
+        `require('net').createServer().listen({ path: ${JSON.stringify(name)} })`,
       ],
       { reject: false, cwd: '/' },
     );
