@@ -11,6 +11,10 @@ import { DashboardFront } from '../fronts/ui/front.js';
 import type { HomePaths } from '../home/paths.js';
 import type { Logger } from '../logs/store.js';
 import type { Front, Ports } from '../ports/index.js';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/files.js';
 import { isLoopbackHost } from '../util/loopback.js';
 
 export interface FrontsOptions {
@@ -34,6 +38,29 @@ export function makeFronts({ paths, gateway: http, log, ports: portsFor }: Front
   });
   const ports = portsFor(dashboard);
   control = new ControlFront(ports, { socketPath: paths.socket, log });
-  if (http) gateway = new McpHttpFront(ports, { ...http, log, ui: onLoopback ? dashboard.handler : undefined });
+  if (http) {
+    const token = http.token ?? (onLoopback ? localToken(paths, log) : undefined);
+    gateway = new McpHttpFront(ports, { ...http, token, log, ui: onLoopback ? dashboard.handler : undefined });
+  }
   return [control, new McpSocketFront(ports, { socketPath: paths.mcpSocket, log }), ...(gateway ? [gateway] : []), dashboard];
+}
+
+/**
+ * Loopback is this machine, not this user. On Linux the gateway tells other users' connections by
+ * their uid; elsewhere a loopback gateway without a token of its own gets one, kept in
+ * MCPD_HOME/gateway.token (0600), which only this user can read.
+ */
+function localToken(paths: HomePaths, log: Logger): string | undefined {
+  if (process.platform === 'linux') return undefined;
+  const file = join(paths.home, 'gateway.token');
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return kept;
+  } catch {
+    // none yet
+  }
+  const token = randomBytes(24).toString('base64url');
+  writeFileAtomic(file, `${token}\n`);
+  log.info(`HTTP gateway: other users of this machine could reach it; it takes Authorization: Bearer <the token in ${file}>`);
+  return token;
 }
