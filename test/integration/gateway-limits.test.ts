@@ -7,46 +7,19 @@
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEntry, tempDir, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { rawPost, type RawAnswer } from '../support/http.js';
 
 const TOKEN = 'a-test-token-of-32-characters-xx';
 
-interface Raw {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** A raw JSON-RPC POST to `base` + `path`; the body read whole. */
-function post(base: string, path: string, message: unknown, headers: Record<string, string> = {}): Promise<Raw> {
-  const url = new URL(`${base}${path}`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        // A connection per request, closed after it: the flood below must not hold the cap.
-        agent: false,
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(message));
-  });
+/** A raw JSON-RPC POST to `base` + `path`. */
+function post(base: string, path: string, message: unknown, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  return rawPost(`${base}${path}`, message, headers);
 }
 
 const initialize = (name: string) => ({

@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate.js';
 import { fixtureEntry, tempDir, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { rawPost } from '../support/http.js';
 
 const TOKEN = 'a-test-token-of-32-characters-xx';
 let t: TestDaemon;
@@ -30,29 +31,12 @@ async function connect(path: string, name = 'http-host'): Promise<Client> {
 }
 
 /** A raw POST (node:http, so that Host can be set as an attacker's page would have it). */
-function post(
+async function post(
   path: string,
   headers: Record<string, string>,
   body: unknown = { jsonrpc: '2.0', id: 1, method: 'ping' },
 ): Promise<{ status: number }> {
-  const url = new URL(`${base}${path}`);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
-      },
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
+  return { status: (await rawPost(`${base}${path}`, body, headers)).status };
 }
 
 beforeAll(async () => {
