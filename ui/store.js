@@ -109,7 +109,10 @@ daemon.on('server:state', (event) => {
   if (!state.status) return;
   const servers = state.status.servers;
   const index = servers.findIndex((s) => s.name === event.server);
-  if (index >= 0) servers[index] = event.status;
+  // Removed (by a reload, or a chat's own server when its chat ended): out of the table.
+  if (event.state === 'disposed') {
+    if (index >= 0) servers.splice(index, 1);
+  } else if (index >= 0) servers[index] = event.status;
   else servers.push(event.status);
   changed();
 });

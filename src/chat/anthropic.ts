@@ -29,9 +29,13 @@ export function noApiKeyError(): McpdError {
   );
 }
 
+export function hasCredential(env: AnthropicEnv): boolean {
+  return !!env.ANTHROPIC_API_KEY || !!env.ANTHROPIC_AUTH_TOKEN;
+}
+
 /** Throws MCPD_CHAT_NO_API_KEY, saying what to set, when the environment has no credential. */
 export function assertApiKey(env: AnthropicEnv): void {
-  if (!env.ANTHROPIC_API_KEY && !env.ANTHROPIC_AUTH_TOKEN) throw noApiKeyError();
+  if (!hasCredential(env)) throw noApiKeyError();
 }
 
 export async function createAnthropic(env: AnthropicEnv): Promise<Anthropic> {

@@ -14,7 +14,7 @@ import type { ChatPort, ChatWatcher, SamplingAsk, SendOptions } from '../ports/c
 import type { CallToolResultJson, ServerRequestHandler } from '../protocol/calls.js';
 import type { ApprovalDecision, ChatEvent, ChatSessionSummary, ChatTurnResult, ToolEntry } from '../protocol/types.js';
 import { withTimeout } from '../util/time.js';
-import { assertApiKey, createAnthropic, DEFAULT_MODEL, type AnthropicEnv } from './anthropic.js';
+import { assertApiKey, createAnthropic, DEFAULT_MODEL, hasCredential, type AnthropicEnv } from './anthropic.js';
 import { Questions } from './questions.js';
 import { closeUnanswered } from './repair.js';
 import { prune } from './retention.js';
@@ -45,7 +45,8 @@ export interface ToolCallOptions {
 export interface ChatDeps {
   home: string;
   config: () => ChatConfig;
-  tools: () => ToolEntry[];
+  /** The tools a session's turns offer Claude. */
+  tools: (sessionId: string) => ToolEntry[];
   callTool: (name: string, input: Record<string, unknown>, options: ToolCallOptions) => Promise<CallToolResultJson>;
   env: AnthropicEnv;
   log: Logger;
@@ -77,6 +78,11 @@ export class Chat implements ChatPort {
     this.questions = new Questions((sessionId, event) => this.emit(sessionId, event));
     this.sweepTimer = setInterval(() => this.evictIdle(), SWEEP_EVERY_MS).unref();
     this.pruneTimer = setInterval(() => this.prune(), PRUNE_EVERY_MS).unref();
+  }
+
+  /** The clients watching a session now (by their ids). */
+  watcherIds(sessionId: string): number[] {
+    return [...(this.watchers.get(sessionId) ?? [])].map((w) => w.id);
   }
 
   /** How many sessions are in memory now. */
@@ -131,6 +137,11 @@ export class Chat implements ChatPort {
 
   private inUse(id: string): boolean {
     return this.running.has(id) || (this.watchers.get(id)?.size ?? 0) > 0;
+  }
+
+  /** Whether the daemon's environment has a credential for the Messages API. */
+  hasCredential(): boolean {
+    return hasCredential(this.deps.env);
   }
 
   /** The Messages API client; the SDK is loaded on first use. Throws at once without a key. */
@@ -229,7 +240,7 @@ export class Chat implements ChatPort {
       {
         anthropic,
         chat: this.deps.config(),
-        tools: this.deps.tools,
+        tools: () => this.deps.tools(session.id),
         callTool: (name, input, signal, onProgress) =>
           this.deps.callTool(name, input, {
             signal,

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { McpdError } from '../errors.js';
 import { MAX_TIMER_MS } from '../util/limits.js';
+import { closestWord } from '../util/suggest.js';
 
 export interface CliArgs {
   positionals: string[];
@@ -41,8 +42,52 @@ export interface CliArgs {
   dryRun: boolean;
   /** `import`: the host to copy servers from. */
   from?: string | undefined;
-  /** `service install`: write the files, do not enable the service. */
+  /** `serve`: no config found is no error (the daemon `mcpd chat ./weather.py` starts). */
+  configOptional: boolean;
+  /** `service install`: write the files, do not enable the service; `chat`, `call`, `tools`: do not start a daemon. */
   noStart: boolean;
+}
+
+const OPTIONS = {
+  home: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  follow: { type: 'boolean', short: 'f' },
+  lines: { type: 'string', short: 'n' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  prompt: { type: 'string', short: 'p' },
+  session: { type: 'string' },
+  model: { type: 'string' },
+  version: { type: 'boolean', short: 'v' },
+  'log-file': { type: 'string' },
+  server: { type: 'string' },
+  profile: { type: 'string' },
+  logout: { type: 'boolean' },
+  'no-browser': { type: 'boolean' },
+  env: { type: 'string', short: 'e', multiple: true },
+  header: { type: 'string', multiple: true },
+  url: { type: 'string' },
+  cwd: { type: 'string' },
+  transport: { type: 'string' },
+  force: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  from: { type: 'string' },
+  'no-start': { type: 'boolean' },
+  'config-optional': { type: 'boolean' },
+  // Read by color.ts from argv; declared so that it is not an unknown option.
+  'no-color': { type: 'boolean' },
+} as const;
+
+/** node:util's words for an unknown option (with its broken quoting) replaced by ours, with a guess. */
+function usageMessage(error: Error & { code?: string }): string {
+  const unknown = /Unknown option '([^']+)'/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== undefined) {
+    const flags = Object.entries(OPTIONS).flatMap(([long, spec]) => ['--' + long, ...('short' in spec ? ['-' + spec.short] : [])]);
+    const guess = closestWord(unknown, flags);
+    return `Unknown option ${unknown}.${guess ? ` Did you mean ${guess}?` : ''} (A server's own arguments go after --.)`;
+  }
+  return `${error.message.replace(/\.$/, '')}.`;
 }
 
 export function parseCli(argv: string[]): CliArgs {
@@ -55,38 +100,10 @@ export function parseCli(argv: string[]): CliArgs {
       args: separator === -1 ? argv : argv.slice(0, separator),
       allowPositionals: true,
       strict: true,
-      options: {
-        home: { type: 'string' },
-        config: { type: 'string', short: 'c' },
-        json: { type: 'boolean' },
-        follow: { type: 'boolean', short: 'f' },
-        lines: { type: 'string', short: 'n' },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        prompt: { type: 'string', short: 'p' },
-        session: { type: 'string' },
-        model: { type: 'string' },
-        version: { type: 'boolean', short: 'v' },
-        'log-file': { type: 'string' },
-        server: { type: 'string' },
-        profile: { type: 'string' },
-        logout: { type: 'boolean' },
-        'no-browser': { type: 'boolean' },
-        env: { type: 'string', short: 'e', multiple: true },
-        header: { type: 'string', multiple: true },
-        url: { type: 'string' },
-        cwd: { type: 'string' },
-        transport: { type: 'string' },
-        force: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        from: { type: 'string' },
-        'no-start': { type: 'boolean' },
-        // Read by color.ts from argv; declared so that it is not an unknown option.
-        'no-color': { type: 'boolean' },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
-    throw new McpdError('MCPD_USAGE', `${(error as Error).message}. See: mcpd --help`);
+    throw new McpdError('MCPD_USAGE', `${usageMessage(error as Error & { code?: string })} See: mcpd --help`);
   }
   const { values, positionals } = parsed;
   const number = (name: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined => {
@@ -125,6 +142,7 @@ export function parseCli(argv: string[]): CliArgs {
     dryRun: values['dry-run'] ?? false,
     from: values.from,
     noStart: values['no-start'] ?? false,
+    configOptional: values['config-optional'] ?? false,
   };
 }
 
@@ -166,11 +184,15 @@ Tools and servers
   ui [--no-browser]             the web dashboard: opens it in the browser (or prints its URL)
 
 Chat (needs ANTHROPIC_API_KEY in the daemon's environment)
-  chat [--session ID] [--model M]
+  chat [SCRIPT...] [--session ID] [--model M]
                                 interactive chat with Claude over every server's tools;
                                 Ctrl-C cancels the turn, Ctrl-C on an empty line or Ctrl-D quits
   chat -p PROMPT [--json]       one turn, printed (--json: one event per line); piped stdin
                                 works as the prompt too
+  chat ./weather.py [-p PROMPT] the tutorial's client in one command: each SCRIPT (.py, .js, .ts
+                                or an executable) runs as a server for this chat only, beside
+                                the configured ones, and stops when the chat ends
+                                (chat, call and tools start the daemon if none runs; --no-start: don't)
 
 MCP hosts (Claude Desktop, Claude Code, Cursor, VS Code)
   bridge [--server NAME | --profile NAME] [--config F]
@@ -208,9 +230,10 @@ Exit codes: 0 ok, 1 failed (or the tool returned an error), 2 usage, 3 no daemon
 
 /** `mcpd COMMAND --help`: what it does, its options, and an example. */
 export const COMMAND_HELP: Record<string, string> = {
-  serve: `mcpd serve [--config F] [--log-file F] [--home DIR]
+  serve: `mcpd serve [--config F] [--log-file F] [--home DIR] [--config-optional]
 Runs the daemon in the foreground (for systemd/launchd, and npm start). Ctrl-C or SIGTERM stops it
 and every server; SIGHUP reloads the config. Logs go to stderr, or to --log-file (rotated).
+--config-optional: no config found is no error (no configured servers; what mcpd chat SCRIPT starts).
 Example: mcpd serve --config ./mcp.config.json`,
   start: `mcpd start [--config F] [--json]
 Starts the daemon in the background and waits until every server's first start settled.
@@ -223,10 +246,10 @@ Example: mcpd stop`,
 The daemon, one row per server (state, transport, pid, uptime, restarts, tools, last error), the
 MCP clients connected through the bridge or HTTP, and the plugins.
 Example: mcpd status --json | jq '.servers[] | {name, state}'`,
-  tools: `mcpd tools [SERVER | TOOL] [--json]
+  tools: `mcpd tools [SERVER | TOOL] [--json] [--no-start]
 The merged catalogue (namespaced names), one server's tools, or one tool in full with its schemas.
 Example: mcpd tools everything__echo`,
-  call: `mcpd call TOOL [ARGS_JSON | -] [--json] [--timeout MS]
+  call: `mcpd call TOOL [ARGS_JSON | -] [--json] [--timeout MS] [--no-start]
 Calls one tool; prints its content (exit 1 if the result is an error). Progress shows on stderr;
 a server's question is a form on a terminal; Ctrl-C cancels the call at the server.
 Example: mcpd call everything__echo '{"message":"hi"}'`,
@@ -248,9 +271,14 @@ Example: mcpd reload`,
   config: `mcpd config check [F] [--json]
 Validates a config (the one found here, or F) and lists every problem with its path.
 Example: mcpd config check ~/.config/mcpd/mcp.config.json`,
-  chat: `mcpd chat [--session ID] [--model M]
-mcpd chat -p PROMPT [--json] [--session ID] [--model M]
+  chat: `mcpd chat [SCRIPT...] [--session ID] [--model M] [--no-start]
+mcpd chat [SCRIPT...] -p PROMPT [--json] [--session ID] [--model M]
 Chat with Claude over every server's tools (needs ANTHROPIC_API_KEY in the daemon's environment).
+Each SCRIPT is a server for this chat only, resolved from this folder: .py (the Python of a .venv
+or venv beside it, uv run when there is a pyproject.toml, else python3), .js/.mjs/.cjs (node),
+.ts (node with tsx), or an executable file. It is named after the file, never written to a
+config, and stopped when the chat ends. Starts the daemon when none runs (not with --no-start).
+Example: mcpd chat ./weather.py
 Example: mcpd chat -p "what tools do you have?"`,
   bridge: `mcpd bridge [--server NAME | --profile NAME] [--config F]
 An MCP server on stdin/stdout for hosts that spawn a command; starts the daemon when none runs.

@@ -62,3 +62,31 @@ export function firstLine(text: string | undefined, max = 80): string {
   const line = (text ?? '').split('\n')[0]!.trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+/**
+ * Arguments to show in a "Call it with" line: each property a value of its type (a number for a
+ * number, never "…" in quotes), its default or first enum value when it has one; the required
+ * properties when some are, else all.
+ */
+export function exampleArguments(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = (schema['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+  const required = Array.isArray(schema['required']) ? (schema['required'] as string[]) : [];
+  const names = required.length > 0 ? required.filter((n) => n in properties) : Object.keys(properties);
+  const sample = (spec: Record<string, unknown> = {}): unknown => {
+    if (spec['default'] !== undefined) return spec['default'];
+    if (Array.isArray(spec['enum']) && spec['enum'].length > 0) return spec['enum'][0];
+    if (spec['const'] !== undefined) return spec['const'];
+    const type = Array.isArray(spec['type']) ? (spec['type'] as unknown[]).find((t) => t !== 'null') : spec['type'];
+    if (type === 'number' || type === 'integer') return typeof spec['minimum'] === 'number' ? spec['minimum'] : 1;
+    if (type === 'boolean') return true;
+    if (type === 'array') return [];
+    if (type === 'object') return {};
+    return '…';
+  };
+  return Object.fromEntries(names.map((name) => [name, sample(properties[name])]));
+}
+
+/** A word for a POSIX shell, in single quotes. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -52,7 +52,7 @@ const MAX_ARGUMENTS: Record<string, number> = {
   logs: 1,
   reload: 0,
   config: 2,
-  chat: 0,
+  chat: 100,
   bridge: 0,
   auth: 1,
   ui: 0,
@@ -106,6 +106,14 @@ async function main(argv: string[]): Promise<number> {
     throw new McpdError('MCPD_USAGE', `Unknown command "${name}".${guess ? ` Did you mean "mcpd ${guess}"?` : ''} See: mcpd --help`);
   }
   const extra = args.positionals.slice(1 + (MAX_ARGUMENTS[name] ?? 0));
+  if (extra.length > 0 && name === 'server' && args.positionals[1] === 'add') {
+    // `mcpd server add weather weather.py`: the command goes after --, as with claude mcp add.
+    const runner = /\.py$/.test(extra[0]!) ? 'python3 ' : /\.[mc]?js$/.test(extra[0]!) ? 'node ' : '';
+    throw new McpdError(
+      'MCPD_USAGE',
+      `The server's command goes after --: mcpd server add ${args.positionals[2]} -- ${runner}${extra.join(' ')}${args.rest.length > 0 ? ` ${args.rest.join(' ')}` : ''}`,
+    );
+  }
   if (extra.length > 0) {
     throw new McpdError('MCPD_USAGE', `mcpd ${name} does not take "${extra.join(' ')}". See: mcpd --help`);
   }

@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { shellQuote } from './format.js';
 
 export interface ServiceSpec {
   node: string;
@@ -64,10 +65,6 @@ WantedBy=default.target
 
 function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 export function launchdPlist(spec: ServiceSpec): string {

@@ -133,6 +133,16 @@ export async function checkConfig(options: LoadOptions = {}): Promise<CheckedCon
 }
 
 /** Reads and validates; throws MCPD_CONFIG_INVALID listing every problem with its path. */
+/**
+ * What a daemon runs on when no config is found and that is fine (`mcpd chat ./weather.py` in a
+ * folder without one): no configured servers, every default.
+ */
+export function emptyConfig(dir: string): ResolvedConfig {
+  const checked = validateConfig({ servers: {} }, dir);
+  if (!checked.ok) throw new Error('the empty config does not validate');
+  return { ...checked.config, warnings: ['no config found: no configured servers (mcpd init writes one; mcpd reload then loads it)'] };
+}
+
 export async function loadConfig(options: LoadOptions = {}): Promise<ResolvedConfig> {
   const checked = await checkConfig(options);
   if (!checked.config) {

@@ -27,6 +27,14 @@ interface ServerConfigBase {
   restart: RestartPolicyConfig;
   /** What mcpd answers to the server's `roots/list`: file:// URIs (paths resolved against the config's folder). */
   roots: { uri: string; name?: string }[];
+  /** Set for a server a chat brought (`mcpd chat ./weather.py`): never in a config file. */
+  ephemeral?: EphemeralOrigin;
+}
+
+/** Where a server a chat brought comes from, and the control connection that brought it (its chats see it). */
+export interface EphemeralOrigin {
+  script: string;
+  client: number;
 }
 
 type StdioOut = Out<'stdio'>;

@@ -8,10 +8,10 @@ import { Catalogue } from '../catalogue/catalogue.js';
 import { PublishedCatalogue } from '../catalogue/published.js';
 import { Chat } from '../chat/chat.js';
 import type { ConfigDiff } from '../config/diff.js';
-import { loadConfig } from '../config/load.js';
+import { emptyConfig, loadConfig } from '../config/load.js';
 import { configSecrets } from '../config/mask.js';
 import type { ProfileConfig, ResolvedConfig } from '../config/types.js';
-import { McpdError, errorMessage } from '../errors.js';
+import { McpdError, errorMessage, isMcpdError } from '../errors.js';
 import { reclaimSoon } from '../hotpath/reclaim.js';
 import { claimSocket } from '../home/claim.js';
 import { lockHome, type HomeLock } from '../home/lock.js';
@@ -21,10 +21,11 @@ import { PluginRunner } from '../plugins/runner.js';
 import type { DaemonPort } from '../ports/daemon.js';
 import type { Front, Ports } from '../ports/index.js';
 import { PROTOCOL_VERSION } from '../protocol/control.js';
-import type { DaemonStatus, LogEntry, ReloadResult } from '../protocol/types.js';
+import type { DaemonStatus, LogEntry, ReloadResult, ServerStatus } from '../protocol/types.js';
 import { ToolRouter } from '../routing/router.js';
 import { ServerRequestBridge } from '../routing/server-requests.js';
 import { ServerAuth } from '../supervisor/server-auth.js';
+import { EphemeralServers } from '../supervisor/ephemeral.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { SignIns } from '../upstream/http/auth/sign-in.js';
 import { AuthStore } from '../upstream/http/auth/store.js';
@@ -45,6 +46,8 @@ export interface DaemonOptions {
   cwd?: string;
   /** Where daemon log lines are echoed (the foreground daemon: stderr). */
   echo?: (entry: LogEntry) => void;
+  /** No config found is no error: the daemon runs with no configured servers (for `mcpd chat ./weather.py`). */
+  configOptional?: boolean;
   /** Reload when the config file changes on disk (default true). */
   watchConfig?: boolean;
   random?: () => number;
@@ -66,6 +69,8 @@ export class Daemon implements DaemonPort {
   readonly logs: LogStore;
   readonly log: Logger;
   readonly supervisor: Supervisor;
+  /** Servers a chat brought, beside the configured ones. */
+  readonly ephemeral: EphemeralServers;
   readonly catalogue = new Catalogue();
   /** The catalogue after the plugins: what clients and Claude see. */
   readonly published: PublishedCatalogue;
@@ -101,7 +106,7 @@ export class Daemon implements DaemonPort {
     this.children = new ChildRegistry(this.paths.childrenFile);
     const authStore = new AuthStore(this.paths.home);
     const serverRequests = new ServerRequestBridge({
-      roots: (server) => this.currentConfig.servers[server]?.roots ?? [],
+      roots: (server) => (this.supervisor.has(server) ? this.supervisor.get(server).config.roots : []),
       log: (server) => this.logs.logger(server),
     });
     this.supervisor = new Supervisor(
@@ -114,6 +119,7 @@ export class Daemon implements DaemonPort {
       },
       options.random,
     );
+    this.ephemeral = new EphemeralServers(this.paths.ephemeralDir, this.supervisor);
     this.signIns = new SignIns({
       store: authStore,
       log: this.logs.logger('daemon'),
@@ -128,7 +134,11 @@ export class Daemon implements DaemonPort {
     this.chat = new Chat({
       home: this.paths.home,
       config: () => this.currentConfig.chat,
-      tools: () => this.published.list(),
+      // A chat's own servers (mcpd chat ./weather.py) are that session's only.
+      tools: (sessionId) => {
+        const watchers = this.chat.watcherIds(sessionId);
+        return this.published.list().filter((t) => this.ephemeral.visibleTo(t.server, watchers));
+      },
       callTool: (name, input, options) => this.router.callTool(name, input, { ...options, caller: 'chat' }),
       env: options.env ?? process.env,
       log: this.logs.logger('chat'),
@@ -170,7 +180,12 @@ export class Daemon implements DaemonPort {
     let daemon: Daemon | undefined;
     try {
       await claimSocket(paths);
-      const config = await loadConfig({ file: options.configFile, ...(options.cwd ? { cwd: options.cwd } : {}) });
+      const cwd = options.cwd ?? process.cwd();
+      const config = await loadConfig({ file: options.configFile, cwd }).catch((error: unknown) => {
+        if (options.configOptional && options.configFile === undefined && isMcpdError(error, 'MCPD_CONFIG_NOT_FOUND'))
+          return emptyConfig(cwd);
+        throw error;
+      });
       daemon = new Daemon(options, config);
       daemon.lock = lock;
       options.onCreated?.(daemon);
@@ -188,6 +203,7 @@ export class Daemon implements DaemonPort {
     return {
       daemon: this,
       servers: this.supervisor,
+      ephemeral: this.ephemeral,
       catalogue: this.published,
       calls: this.router,
       chat: this.chat,
@@ -208,6 +224,7 @@ export class Daemon implements DaemonPort {
     this.wire();
     // Left by a daemon that died; the home's lock says it is ours now.
     await rm(this.paths.mcpSocket, { force: true });
+    this.ephemeral.clearTickets();
     this.fronts = makeFronts({ paths: this.paths, gateway: this.currentConfig.gateway.http, log: this.log, ports: (ui) => this.ports(ui) });
     for (const front of this.fronts) await front.start();
     await writeFileAtomicAsync(this.paths.pidFile, `${process.pid}\n`);
@@ -241,7 +258,7 @@ export class Daemon implements DaemonPort {
     this.supervisor.on('resource:updated', (server, uri) => this.events.emit('resource:updated', { server, uri }));
     this.supervisor.on('state', (event) => {
       this.logs.append(event.server, 'daemon', event.state === 'failed' ? 'error' : 'info', `state ${event.previous} → ${event.state}`);
-      this.events.emit('server:state', event);
+      this.events.emit('server:state', { ...event, status: this.asPublished(event.status) });
       this.plugins.emit({ type: 'server:state', server: event.server, state: event.state, previous: event.previous });
     });
     // Clients hear of a change once the published catalogue (after plugins) has it.
@@ -282,7 +299,7 @@ export class Daemon implements DaemonPort {
   }
 
   status(): DaemonStatus {
-    const servers = this.supervisor.list().map((s) => s.status());
+    const servers = this.supervisor.list().map((s) => this.asPublished(s.status()));
     return {
       pid: process.pid,
       version: VERSION,
@@ -300,7 +317,15 @@ export class Daemon implements DaemonPort {
       clients: this.clients.list(),
       memory: (({ rss, heapUsed, heapTotal }) => ({ rss, heapUsed, heapTotal }))(process.memoryUsage()),
       configError: this.reloader.error,
+      chat: { credential: this.chat.hasCredential() },
     };
+  }
+
+  /** A server's tools as clients see them: after its tool filter and the plugins' catalogue hooks. */
+  private asPublished(status: ServerStatus): ServerStatus {
+    // While a refresh runs the published view lags the server's own lists: the raw count until then.
+    if (status.state !== 'running' || this.published.refreshing) return status;
+    return { ...status, toolCount: this.published.list(status.name).length };
   }
 
   reload(trigger: ReloadResult['trigger'] = 'request'): Promise<ReloadResult> {

@@ -38,8 +38,12 @@ export class Reloader {
   /** The last reload that failed to load, until one loads. */
   error: DaemonStatus['configError'] = null;
 
+  /** The gateway's listener as the daemon started it: a change to it waits for a restart. */
+  private readonly bootedGateway: string;
+
   constructor(private readonly deps: ReloadDeps) {
     this.reported = deps.current();
+    this.bootedGateway = JSON.stringify(this.reported.gateway.http ?? null);
   }
 
   reload(trigger: ReloadResult['trigger'] = 'request'): Promise<ReloadResult> {
@@ -78,15 +82,17 @@ export class Reloader {
     }
     this.deps.assertOpen();
     this.error = null;
-    if (JSON.stringify(next.gateway) !== JSON.stringify(current.gateway)) {
-      this.deps.log.warn('config: gateway changed; it takes effect when the daemon restarts (mcpd stop, then mcpd start)');
+    // Against what the daemon started with: a second reload still needs the restart the first did.
+    const needsRestart = JSON.stringify(next.gateway.http ?? null) !== this.bootedGateway ? ['gateway.http'] : [];
+    if (needsRestart.length > 0 && JSON.stringify(next.gateway.http ?? null) !== JSON.stringify(current.gateway.http ?? null)) {
+      this.deps.log.warn('config: gateway.http changed; it takes effect when the daemon restarts (mcpd stop, then mcpd start)');
     }
     const diff = diffServers(current, next);
     const pluginsChanged = await this.deps.apply(next, diff);
     // A request reports every change since the last request, the watcher's included.
     const reported = trigger === 'request' ? diffServers(this.reported, next) : diff;
     if (trigger === 'request') this.reported = next;
-    const result: ReloadResult = { file: next.file ?? null, ...reported, pluginsChanged, warnings: next.warnings, trigger };
+    const result: ReloadResult = { file: next.file ?? null, ...reported, pluginsChanged, needsRestart, warnings: next.warnings, trigger };
     this.deps.log.info(
       `config reloaded (${trigger}): ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed, ${diff.unchanged.length} unchanged`,
     );

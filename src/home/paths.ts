@@ -14,6 +14,8 @@ export interface HomePaths {
   daemonLog: string;
   /** Process groups the daemon started, so a later daemon can reap them after a crash. */
   childrenFile: string;
+  /** Tickets for servers a chat brings (supervisor/ephemeral.ts): written by the CLI, read once by the daemon. */
+  ephemeralDir: string;
 }
 
 function checkHomeSafe(home: string): void {
@@ -60,6 +62,7 @@ export function homePaths(home: string): HomePaths {
     logDir: join(home, 'logs'),
     daemonLog: join(home, 'logs', 'daemon.log'),
     childrenFile: join(home, 'children.json'),
+    ephemeralDir: join(home, 'ephemeral'),
   };
 }
 

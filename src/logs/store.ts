@@ -67,10 +67,15 @@ export class LogStore extends GuardedEmitter<{ line: (entry: LogEntry) => void }
     return [...this.rings.keys()];
   }
 
-  /** The last lines of one source's stderr, for error messages. */
-  stderrTail(source: string, n = 10): string[] {
+  /** The sequence number of the newest line (0 before any): a mark to read stderr from. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** The last lines of one source's stderr written after line `afterSeq`, for error messages. */
+  stderrTail(source: string, n = 10, afterSeq = 0): string[] {
     return (this.rings.get(source)?.tail(this.capacity) ?? [])
-      .filter((e) => e.stream === 'stderr')
+      .filter((e) => e.stream === 'stderr' && e.seq > afterSeq)
       .slice(-n)
       .map((e) => e.text);
   }

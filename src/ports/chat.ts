@@ -23,6 +23,8 @@ export interface SendOptions {
 export type SamplingAsk = (question: SampleRequestParams, signal: AbortSignal) => Promise<'yes' | 'no'>;
 
 export interface ChatPort {
+  /** Whether the daemon's environment has a credential for the Messages API. */
+  hasCredential(): boolean;
   newSession(model?: string): ChatSessionSummary;
   /** Runs one turn to its end (the turn goes on if the sender disconnects). */
   send(options: SendOptions): Promise<ChatTurnResult>;

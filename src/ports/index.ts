@@ -9,6 +9,7 @@ import type { CataloguePort } from './catalogue.js';
 import type { ChatPort } from './chat.js';
 import type { ClientsPort } from './clients.js';
 import type { DaemonPort } from './daemon.js';
+import type { EphemeralPort } from './ephemeral.js';
 import type { EventsPort } from './events.js';
 import type { LogsPort } from './logs.js';
 import type { ServersPort } from './servers.js';
@@ -17,6 +18,7 @@ import type { UiPort } from './ui.js';
 export interface Ports {
   daemon: DaemonPort;
   servers: ServersPort;
+  ephemeral: EphemeralPort;
   catalogue: CataloguePort;
   calls: CallsPort;
   chat: ChatPort;
@@ -27,7 +29,19 @@ export interface Ports {
   ui: UiPort;
 }
 
-export type { AuthPort, CallsPort, CataloguePort, ChatPort, ClientsPort, DaemonPort, EventsPort, LogsPort, ServersPort, UiPort };
+export type {
+  AuthPort,
+  CallsPort,
+  CataloguePort,
+  ChatPort,
+  ClientsPort,
+  DaemonPort,
+  EphemeralPort,
+  EventsPort,
+  LogsPort,
+  ServersPort,
+  UiPort,
+};
 export type { ChatWatcher, SamplingAsk, SendOptions } from './chat.js';
 export type { DaemonEvents } from './events.js';
 export type { Front, HttpMount } from './front.js';

@@ -73,6 +73,12 @@ export interface Methods {
   'servers.start': { params: { name: string }; result: { server: ServerStatus } };
   'servers.stop': { params: { name: string }; result: { server: ServerStatus } };
   'servers.restart': { params: { name: string }; result: { server: ServerStatus } };
+  /**
+   * Starts the server a ticket names (a 0600 file the client wrote in MCPD_HOME/ephemeral: the
+   * command never travels in a message), for the chat sessions this connection sends to: no other
+   * chat and no MCP client sees its tools, and it stops when this connection closes. Resolves once it runs.
+   */
+  'servers.attach': { params: { ticket: string }; result: { server: ServerStatus; tools: ToolEntry[] } };
   /** What the running config says for the server, with env values, header values and secrets masked. */
   'servers.config': { params: { name: string }; result: { config: Record<string, unknown> } };
   /** The dashboard's login URL (its port opens if needed); see mcpd ui. */

@@ -42,6 +42,8 @@ export interface ServerStatus {
   /** Lines on stdout that were not JSON-RPC, skipped. */
   skippedStdoutLines: number;
   serverInfo: { name: string; version: string } | null;
+  /** A server a chat brought (`mcpd chat ./weather.py`): its script, and the control client whose chats see its tools. */
+  ephemeral?: { script: string; client: number };
 }
 
 export interface DaemonStatus {
@@ -66,6 +68,8 @@ export interface DaemonStatus {
   memory: { rss: number; heapUsed: number; heapTotal: number };
   /** The config on disk failed to load (on a reload); the running config stays. Null once one loads. */
   configError: { file: string | null; message: string; time: string } | null;
+  /** Whether the daemon's environment has an Anthropic credential (ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN) for chat. */
+  chat: { credential: boolean };
 }
 
 export interface FrontStatus {
@@ -163,6 +167,8 @@ export interface ReloadResult {
   unchanged: string[];
   /** The plugin list changed, so the new list was loaded and the old one disposed. */
   pluginsChanged: boolean;
+  /** What the file changed that only a restart applies (`gateway.http`): the running daemon keeps the old. */
+  needsRestart: string[];
   warnings: string[];
   /**
    * What asked for it. A `request` (mcpd reload) reports every change since the previous request

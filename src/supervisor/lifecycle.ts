@@ -10,6 +10,7 @@ import { McpdError, errorMessage } from '../errors.js';
 import type { ServerState, ServerStateEvent, ServerStatus } from '../protocol/types.js';
 import { GuardedEmitter } from '../util/emitter.js';
 import { plural } from '../util/plural.js';
+import { stderrSummary } from '../logs/stderr-summary.js';
 import { openUpstream } from '../upstream/open.js';
 import type { ExitInfo } from '../upstream/stdio/process.js';
 import type { ListKind, ServerLists, Upstream, UpstreamDeps, UpstreamTransport } from '../upstream/types.js';
@@ -35,6 +36,8 @@ export interface Attempt {
   health?: HealthMonitor;
   /** Why it ended, once it failed: named in the error of every call it cut short. */
   failure?: McpdError;
+  /** The log's newest line when it began: its stderr is what came after (not an earlier attempt's). */
+  logMark: number;
 }
 
 const EMPTY_LISTS: ServerLists = { tools: [], resources: [], prompts: [] };
@@ -192,7 +195,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
   }
 
   private launch(): Promise<void> {
-    const attempt: Attempt = { generation: ++this.generation, abort: new AbortController() };
+    const attempt: Attempt = { generation: ++this.generation, abort: new AbortController(), logMark: this.deps.logs.lastSeq };
     this.attempt = attempt;
     this.retryAt = undefined;
     this.transition('starting');
@@ -228,7 +231,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
           if (this.isCurrent(attempt) && this.currentState === 'running') {
             void this.fail(
               attempt,
-              lostError(this.config, info, reason, (m) => this.withStderr(m)),
+              lostError(this.config, info, reason, (m) => this.withStderr(m, attempt)),
             );
           }
         },
@@ -291,7 +294,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       };
       await this.fail(
         attempt,
-        startError(this.config, failure, (m) => this.withStderr(m)),
+        startError(this.config, failure, (m) => this.withStderr(m, attempt)),
       );
     } finally {
       clearTimeout(timer);
@@ -299,9 +302,10 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     }
   }
 
-  private withStderr(message: string): string {
-    const tail = this.deps.logs.stderrTail(this.name, 5);
-    return tail.length === 0 ? message : `${message} Last stderr: ${tail.join(' | ')}`;
+  /** The message, and what this attempt's stderr says of why (logs/stderr-summary.ts). */
+  private withStderr(message: string, attempt: Attempt): string {
+    const said = stderrSummary(this.deps.logs.stderrTail(this.name, 200, attempt.logMark));
+    return said.length === 0 ? message : `${message} Last stderr: ${said.join(' | ')}`;
   }
 
   /**

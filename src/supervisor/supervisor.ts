@@ -94,6 +94,15 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
   /** Applies a reload: start added, stop removed, restart changed, leave the rest untouched. */
   async apply(config: ResolvedConfig, diff: ConfigDiff): Promise<void> {
     this.assertOpen();
+    // The config wins a name a chat's server holds: that one goes first (the chat is told by its state).
+    await Promise.allSettled(
+      diff.added.map(async (name) => {
+        const held = this.servers.get(name);
+        if (!held?.config.ephemeral) return;
+        this.deps.logs.append(name, 'daemon', 'warn', `the config now names a server "${name}": the chat's server of that name is stopped`);
+        await this.remove(held);
+      }),
+    );
     const removals = diff.removed.map(async (name) => {
       const server = this.servers.get(name);
       if (server) await this.remove(server);
@@ -110,6 +119,29 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
       if (!server.config.disabled) await server.start();
     });
     await Promise.allSettled([...removals, ...changes, ...additions]);
+  }
+
+  /**
+   * Adds a server a chat brought (never in the config) under a name no server has: `weather`,
+   * else `weather-2`, ... Resolves once its first start settled; one that did not come up is
+   * removed again and its error thrown.
+   */
+  async addEphemeral(config: ResolvedConfig['servers'][string]): Promise<ManagedServer> {
+    let name = config.name;
+    for (let n = 2; this.servers.has(name); n++) name = `${config.name}-${n}`;
+    const server = this.add({ ...config, name });
+    await server.start();
+    const status = server.status();
+    if (status.state === 'running') return server;
+    const why = status.lastError?.message ?? `it is ${status.state}`;
+    await this.remove(server);
+    throw new McpdError('MCPD_SERVER_INIT_FAILED', why, { server: name, details: { script: config.ephemeral?.script ?? null } });
+  }
+
+  /** Stops and forgets a server a chat brought; a configured server is left alone. */
+  async removeEphemeral(name: string): Promise<void> {
+    const server = this.servers.get(name);
+    if (server?.config.ephemeral) await this.remove(server);
   }
 
   /** Stops every server for good: after this no server can be added or started. */

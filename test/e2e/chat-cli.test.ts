@@ -98,8 +98,8 @@ describe('mcpd chat without an API key', () => {
     try {
       const result = await mcpd(['chat', '-p', 'hi'], { env: keyless });
       expect(result.exitCode).toBe(1);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toContain('set ANTHROPIC_API_KEY in the environment of the daemon');
+      expect(result.stderr).toContain('Chat needs an Anthropic API key, and neither this shell nor the daemon has one.');
+      expect(result.stderr).toContain('export ANTHROPIC_API_KEY=sk-ant-…; mcpd stop; mcpd chat');
       expect((await mcpd(['call', 'fx__echo', '{"message":"ok"}'], { env: keyless })).stdout).toBe('ok');
     } finally {
       await mcpd(['stop'], { env: keyless });

@@ -43,7 +43,17 @@ afterAll(async () => {
 
 describe('mcpd without a daemon', () => {
   it('says so in one line, how to start it, and exits 3', async () => {
-    for (const command of [['status'], ['tools'], ['call', 'x__y'], ['logs'], ['reload'], ['server', 'restart', 'fx'], ['stop']]) {
+    // tools, call and chat start a daemon when none runs, unless --no-start (tutorial.test.ts).
+    for (const command of [
+      ['status'],
+      ['tools', '--no-start'],
+      ['call', 'x__y', '--no-start'],
+      ['chat', '-p', 'hi', '--no-start'],
+      ['logs'],
+      ['reload'],
+      ['server', 'restart', 'fx'],
+      ['stop'],
+    ]) {
       const result = await mcpd(command);
       expect(result.exitCode, command.join(' ')).toBe(3);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);

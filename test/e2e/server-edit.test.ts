@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, FIXTURE, tempDir } from '../support/fixtures.js';
+import { CLI, FIXTURE, ROOT, tempDir } from '../support/fixtures.js';
 
 const dir = tempDir('mcpd-server-edit-');
 const home = join(dir.path, 'home');
@@ -31,13 +31,19 @@ function mcpd(args: string[]) {
   });
 }
 
+let sse: { port: number; stop: () => void };
+
 beforeAll(async () => {
+  const child = execa(node, [join(ROOT, 'test/fixtures/sse-server.mjs')], { reject: false, buffer: false });
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  sse = { port, stop: () => child.kill() };
   writeFileSync(file, ORIGINAL);
   expect((await mcpd(['start'])).exitCode).toBe(0);
 }, 30_000);
 
 afterAll(async () => {
   await mcpd(['stop']);
+  sse.stop();
   dir.cleanup();
 });
 
@@ -71,17 +77,44 @@ describe('servers from the CLI', () => {
   });
 
   it('a remote server with headers; disable, enable, list, remove', async () => {
-    expect(
-      (await mcpd(['server', 'add', 'web', '--url', 'http://127.0.0.1:9/mcp', '--transport', 'sse', '--header', 'X-Key: k1'])).exitCode,
-    ).toBe(1); // added, but nothing listens there
+    // Nothing listens there: the server cannot start, so it is not kept.
+    const before = readFileSync(file, 'utf8');
+    const unreachable = await mcpd([
+      'server',
+      'add',
+      'web',
+      '--url',
+      'http://127.0.0.1:9/mcp',
+      '--transport',
+      'sse',
+      '--header',
+      'X-Key: k1',
+    ]);
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.stderr).toContain('Server "web" did not start');
+    expect(unreachable.stderr).toContain(`Not added: ${file} is as it was.`);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect((await mcpd(['status', '--json'])).stdout).not.toContain('"web"');
+    const added = await mcpd([
+      'server',
+      'add',
+      'web',
+      '--url',
+      `http://127.0.0.1:${sse.port}/sse`,
+      '--transport',
+      'sse',
+      '--header',
+      'X-Key: k1',
+    ]);
+    expect(added.exitCode, added.stderr).toBe(0);
     expect(readFileSync(file, 'utf8')).toMatch(
-      /"web": \{\n\s+"url": "http:\/\/127\.0\.0\.1:9\/mcp",\n\s+"type": "sse",\n\s+"headers": \{\n\s+"X-Key": "k1"/,
+      /"web": \{\n\s+"url": "http:\/\/127\.0\.0\.1:\d+\/sse",\n\s+"type": "sse",\n\s+"headers": \{\n\s+"X-Key": "k1"/,
     );
     const disabled = await mcpd(['server', 'disable', 'web']);
     expect(disabled.stdout).toContain('web: disabled');
     const list = await mcpd(['server', 'list']);
     expect(list.stdout).toMatch(/fx\s+stdio\s+running/);
-    expect(list.stdout).toMatch(/web\s+sse\s+disabled\s+http:\/\/127\.0\.0\.1:9\/mcp/);
+    expect(list.stdout).toMatch(/web\s+sse\s+disabled\s+http:\/\/127\.0\.0\.1:\d+\/sse/);
     expect((await mcpd(['server', 'enable', 'web'])).stdout).toContain('Enabled server "web"');
     expect(readFileSync(file, 'utf8')).not.toContain('"disabled"');
     const removed = await mcpd(['server', 'remove', 'web']);

@@ -48,6 +48,7 @@ function ServerDetail({ server }) {
   ].slice(-20);
   return html`<div class="detail" data-testid="server-detail">
     <h3>${server.name} ${server.serverInfo ? html`<span class="muted">${server.serverInfo.name} ${server.serverInfo.version}</span>` : ''}</h3>
+    ${server.ephemeral ? html`<p class="muted" data-testid="ephemeral">Brought by a chat from <code>${server.ephemeral.script}</code>: not in the config, and stopped when that chat ends.</p>` : ''}
     ${server.lastError ? html`<h4>Last error</h4><${ErrorBox} error=${server.lastError} />` : ''}
     <h4>stderr, last lines</h4>
     ${tail.length === 0 ? html`<p class="muted">Nothing on stderr.</p>` : html`<pre class="log-tail">${tail.map((e) => `${time(e.time)}  ${e.text}\n`)}</pre>`}
@@ -86,7 +87,7 @@ export function ServersView({ selected }) {
       <tbody>
         ${status.servers.map(
           (s) => html`<tr key=${s.name} data-server=${s.name} class=${s.name === selected ? 'selected' : ''}>
-          <td><a href=${href('servers', s.name)}>${s.name}</a></td>
+          <td><a href=${href('servers', s.name)}>${s.name}</a>${s.ephemeral ? html` <span class="badge chat" title=${`${s.ephemeral.script}: brought by a chat (mcpd chat), stops when that chat ends`}>chat</span>` : ''}</td>
           <td><${StateBadge} state=${s.state} />${s.state === 'backoff' && s.nextRetryMs != null ? html` <span class="muted">retry in ${duration(s.nextRetryMs)}</span>` : ''}</td>
           <td>${s.transport}</td>
           <td class="num" data-col="pid">${s.pid ?? '-'}</td>

@@ -1,7 +1,8 @@
 import { ELICIT_REQUEST, SAMPLE_REQUEST, type CallToolResultJson, type SampleRequestParams } from '../../protocol/control.js';
 import type { ElicitParams } from '../elicit-form.js';
 import { McpdError } from '../../errors.js';
-import { connectDaemon, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
+import { connectOrStart } from './start.js';
 import { parseJsonObject } from '../json-arg.js';
 import { asText } from '../../util/text.js';
 
@@ -33,7 +34,7 @@ export async function callCommand(ctx: CliContext): Promise<number> {
   if (!tool || extra !== undefined)
     throw new McpdError('MCPD_USAGE', 'Usage: mcpd call TOOL [ARGS_JSON] [--json]. List tools with: mcpd tools');
   const args = parseJsonObject(rawArgs, `mcpd call everything__echo '{"message":"hi"}'`);
-  const client = await connectDaemon(ctx);
+  const client = await connectOrStart(ctx);
   const abort = new AbortController();
   const onSigint = () => abort.abort(new McpdError('MCPD_CALL_CANCELLED', 'Cancelled (Ctrl-C).'));
   process.once('SIGINT', onSigint);

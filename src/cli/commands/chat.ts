@@ -7,7 +7,11 @@ import { createInterface, type Interface } from 'node:readline';
 import type { ControlClient } from '../../client/control-client.js';
 import { McpdError } from '../../errors.js';
 import type { ApprovalDecision, ChatEvent, ChatTurnResult } from '../../protocol/types.js';
-import { connectDaemon, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
+import { serviceFiles } from '../service.js';
+import { bringServers, connectedLine } from '../chat/bring.js';
+import { resolveScript } from '../scripts.js';
+import { connectOrStart } from './start.js';
 import { table } from '../format.js';
 import { TurnRenderer, shortJson, usageLine } from '../chat/render.js';
 import { askForm } from '../elicit-form.js';
@@ -37,10 +41,44 @@ function exitCodeOf(result: ChatTurnResult): number {
   return 0;
 }
 
+/**
+ * No credential in the daemon: the commonest first failure is a key exported in this shell after
+ * the daemon started (or a daemon the login service started), so say which it is and what to do.
+ */
+function noCredential(pid: number): McpdError {
+  const shellHasKey = !!process.env['ANTHROPIC_API_KEY'] || !!process.env['ANTHROPIC_AUTH_TOKEN'];
+  const { envFile } = serviceFiles();
+  if (shellHasKey) {
+    return new McpdError(
+      'MCPD_CHAT_NO_API_KEY',
+      [
+        `Your shell has ANTHROPIC_API_KEY, but the daemon (pid ${pid}) does not: it was started before the key was set, or by the login service.`,
+        'Restart it from this shell, and it takes the key: mcpd stop, then run mcpd chat again (it starts the daemon).',
+        `If the login service runs it: put ANTHROPIC_API_KEY=… in ${envFile} (0600), then mcpd service install (restarts it).`,
+      ].join('\n'),
+    );
+  }
+  return new McpdError(
+    'MCPD_CHAT_NO_API_KEY',
+    [
+      'Chat needs an Anthropic API key, and neither this shell nor the daemon has one.',
+      'Set it, restart the daemon, and chat: export ANTHROPIC_API_KEY=sk-ant-…; mcpd stop; mcpd chat',
+      `(For the login service: ANTHROPIC_API_KEY=… in ${envFile}, then mcpd service install.) Everything but chat works without it.`,
+    ].join('\n'),
+  );
+}
+
 export async function chatCommand(ctx: CliContext): Promise<number> {
   const oneShot = ctx.args.prompt !== undefined || !process.stdin.isTTY;
-  const client = await connectDaemon(ctx);
+  // Every script is checked before anything starts: a typo costs nothing.
+  const scripts = ctx.args.positionals.slice(1).map((path) => resolveScript(path));
+  // With scripts to run, a folder without a config is fine: they are the servers.
+  const client = await connectOrStart(ctx, { configOptional: scripts.length > 0 });
   try {
+    const status = await client.request('status', {});
+    if (!status.chat.credential) throw noCredential(status.pid);
+    // The servers this chat brings live as long as this connection: closing it stops them.
+    for (const brought of await bringServers(ctx, client, scripts)) (oneShot ? ctx.err : ctx.out)(connectedLine(brought));
     if (oneShot) {
       const prompt = ctx.args.prompt ?? (await readStdin());
       if (!prompt) throw new McpdError('MCPD_USAGE', 'Nothing to send: give a prompt with -p "…" or on stdin.');
@@ -105,7 +143,7 @@ class Repl {
       const attached = await this.client.request('chat.attach', { sessionId: this.ctx.args.session });
       this.sessionId = attached.session.id;
       const { messages } = await this.client.request('chat.history', { sessionId: this.sessionId });
-      this.ctx.out(`Resuming session ${this.sessionId} (${attached.session.turns} turns, ${attached.session.model}).`);
+      this.ctx.out(`Resuming session ${this.sessionId} (${plural(attached.session.turns, 'turn')}, ${attached.session.model}).`);
       for (const m of messages.slice(-4))
         this.ctx.out(`${m.role === 'user' ? '› ' : ''}${m.text.length > 300 ? `${m.text.slice(0, 300)}…` : m.text}`);
       if (attached.runningTurnId) this.ctx.out(`(a turn is running; its output follows)\n${attached.partialText}`);
@@ -301,7 +339,9 @@ class Repl {
       case 'usage': {
         const session = (await this.client.request('chat.history', { sessionId: this.sessionId }).catch(() => undefined))?.session;
         this.ctx.out(
-          session ? `Session ${session.id}: ${session.turns} turns · ${usageLine(session.usage)}` : 'No turns yet in this session.',
+          session
+            ? `Session ${session.id}: ${plural(session.turns, 'turn')} · ${usageLine(session.usage)}`
+            : 'No turns yet in this session.',
         );
         return;
       }

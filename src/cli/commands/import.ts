@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'jsonc-parser';
 import { McpdError } from '../../errors.js';
-import type { CliContext } from '../context.js';
+import { connectDaemon, type CliContext } from '../context.js';
+import { serverLine } from '../format.js';
 import { HOSTS, hostConfig, isBridge, parseHost } from '../hosts.js';
 
 type Entry = Record<string, unknown>;
@@ -88,6 +89,29 @@ export async function importCommand(ctx: CliContext): Promise<number> {
   for (const line of skipped) ctx.out(`  skipped: ${line}`);
   if (ctx.args.dryRun || added.length === 0) return 0;
   writeDocument(target, text);
-  ctx.out('Run mcpd reload (or mcpd start) to start them.');
+  await startImported(ctx, target, added);
   return 0;
+}
+
+/** The daemon that runs on that file starts them now (it may have, watching the file); say where they stand. */
+async function startImported(ctx: CliContext, file: string, names: string[]): Promise<void> {
+  let client;
+  try {
+    client = await connectDaemon(ctx, 2_000);
+  } catch {
+    ctx.out('mcpd is not running; mcpd start starts them.');
+    return;
+  }
+  try {
+    const status = await client.request('status', {});
+    if (status.configFile !== file) {
+      ctx.out(`The running daemon uses ${status.configFile ?? 'no config file'}, not ${file}: restart it on this one to use them.`);
+      return;
+    }
+    await client.request('config.reload', {}, { timeoutMs: 120_000 });
+    const servers = (await client.request('status', {})).servers.filter((s) => names.includes(s.name));
+    for (const server of servers) ctx.out(`  ${serverLine(server)}`);
+  } finally {
+    client.close();
+  }
 }

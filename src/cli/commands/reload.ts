@@ -14,6 +14,8 @@ export async function reloadCommand(ctx: CliContext): Promise<number> {
       `  added: ${list(result.added)}; removed: ${list(result.removed)}; changed: ${list(result.changed)}; unchanged: ${result.unchanged.length}`,
     );
     if (result.pluginsChanged) ctx.out('  plugins: the list changed; reloaded (see mcpd status)');
+    for (const what of result.needsRestart)
+      ctx.out(`  ${what}: changed, but only a restart applies it (the daemon keeps the old until: mcpd stop, then mcpd start)`);
     for (const warning of result.warnings) ctx.out(`  warning: ${warning}`);
     return 0;
   } finally {

@@ -80,6 +80,7 @@ export async function serveCommand(ctx: CliContext): Promise<number> {
   const daemon = await DaemonClass.start({
     home: ctx.paths.home,
     configFile: ctx.args.config,
+    configOptional: ctx.args.configOptional,
     echo,
     onCreated: (created) => {
       current = created;

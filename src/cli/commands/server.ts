@@ -10,6 +10,10 @@ import { connectDaemon, type CliContext } from '../context.js';
 import { stateColor } from '../color.js';
 import { serverLine, table } from '../format.js';
 import { asText } from '../../util/text.js';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { onPath } from '../scripts.js';
+import { closestWord } from '../../util/suggest.js';
 
 const ACTIONS = ['start', 'stop', 'restart'] as const;
 const EDITS = ['add', 'remove', 'enable', 'disable', 'list'] as const;
@@ -32,7 +36,12 @@ async function daemonIfRunning(ctx: CliContext): Promise<ControlClient | undefin
 export async function serverCommand(ctx: CliContext): Promise<number> {
   const [, action, name] = ctx.args.positionals;
   if (EDITS.includes(action as (typeof EDITS)[number])) return editCommand(ctx, action as (typeof EDITS)[number], name);
-  if (!ACTIONS.includes(action as (typeof ACTIONS)[number]) || !name) throw new McpdError('MCPD_USAGE', USAGE);
+  if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) {
+    const guess = action === undefined ? undefined : closestWord(action, [...ACTIONS, ...EDITS]);
+    const said = action === undefined ? '' : `Unknown: mcpd server ${action}.${guess ? ` Did you mean "mcpd server ${guess}"?` : ''}\n`;
+    throw new McpdError('MCPD_USAGE', `${said}${USAGE}`);
+  }
+  if (!name) throw new McpdError('MCPD_USAGE', USAGE);
   const client = await connectDaemon(ctx);
   try {
     const { server } = await client.request(`servers.${action as (typeof ACTIONS)[number]}`, { name });
@@ -55,6 +64,38 @@ function keyValues(pairs: string[], separator: '=' | ':', flag: string): Record<
   return out;
 }
 
+/**
+ * A path typed in this folder, absolute: the config lives elsewhere (~/.config/mcpd), and the
+ * daemon starts the server from the config's folder. Only words that name something here now.
+ */
+function fromHere(word: string): string {
+  if (isAbsolute(word) || word.startsWith('-')) return word;
+  const full = resolve(word);
+  return existsSync(full) ? full : word;
+}
+
+/** Says before anything is written that the command cannot run (a typo, a script without its x bit). */
+function assertRunnable(command: string): void {
+  if (command.includes('/')) {
+    if (!existsSync(command)) throw new McpdError('MCPD_SERVER_COMMAND_NOT_FOUND', `Not added: ${command} does not exist.`);
+    try {
+      accessSync(command, constants.X_OK);
+    } catch {
+      throw new McpdError(
+        'MCPD_SERVER_SPAWN_FAILED',
+        `Not added: ${command} is not executable (chmod +x it, or name its interpreter: -- python3 ${command}).`,
+      );
+    }
+    return;
+  }
+  if (!onPath([command])) {
+    throw new McpdError(
+      'MCPD_SERVER_COMMAND_NOT_FOUND',
+      `Not added: "${command}" is not on PATH (${process.env['PATH'] ?? ''}). Install it, or give its full path.`,
+    );
+  }
+}
+
 /** The entry `mcpd server add` writes, from Claude Code's `claude mcp add` shapes. */
 function entryFromArgs(ctx: CliContext): Record<string, unknown> {
   const { url, rest, env, headers, cwd, transport } = ctx.args;
@@ -71,12 +112,18 @@ function entryFromArgs(ctx: CliContext): Record<string, unknown> {
   if (rest.length === 0) throw new McpdError('MCPD_USAGE', `Give the server's command after --, or its --url. ${USAGE}`);
   if (headers.length > 0 || transport !== undefined)
     throw new McpdError('MCPD_USAGE', '--header and --transport are for remote servers (--url).');
-  const [command, ...args] = rest;
+  // Paths are this folder's (or --cwd's, where the server then runs): stored absolute.
+  const folder = cwd === undefined ? undefined : resolve(cwd);
+  if (folder !== undefined && !existsSync(folder)) throw new McpdError('MCPD_USAGE', `--cwd ${cwd}: ${folder} does not exist.`);
+  const [typed, ...typedArgs] = rest as [string, ...string[]];
+  const command = typed.includes('/') ? resolve(folder ?? '.', typed) : typed;
+  assertRunnable(command);
+  const args = folder === undefined ? typedArgs.map(fromHere) : typedArgs;
   return {
     command,
     ...(args.length > 0 ? { args } : {}),
     ...(env.length > 0 ? { env: keyValues(env, '=', '--env') } : {}),
-    ...(cwd ? { cwd } : {}),
+    ...(folder ? { cwd: folder } : {}),
   };
 }
 
@@ -93,9 +140,9 @@ async function editCommand(ctx: CliContext, action: (typeof EDITS)[number], name
   let text: string;
   let said: string;
   if (action === 'add') {
-    const entry = entryFromArgs(ctx);
     if (exists && !ctx.args.force)
       throw new McpdError('MCPD_USAGE', `A server named "${name}" is in ${file} already; --force replaces it.`);
+    const entry = entryFromArgs(ctx);
     text = edited(doc, [name], entry);
     said = `${exists ? 'Replaced' : 'Added'} server "${name}" in ${file}.`;
   } else {
@@ -114,27 +161,51 @@ async function editCommand(ctx: CliContext, action: (typeof EDITS)[number], name
   }
   checkEdited(doc, text, name);
   writeDocument(file, text);
-  ctx.out(said);
-  return reloadIfRunning(ctx, file, name, action);
+  const code = await reloadIfRunning(ctx, file, name, action, said);
+  if (code === 'did-not-start') {
+    // A server that cannot start is not worth keeping: the file goes back as it was.
+    writeDocument(file, doc.text);
+    await reloadIfRunning(ctx, file, name, 'remove', '');
+    ctx.err(`${exists ? 'Not replaced' : 'Not added'}: ${file} is as it was.`);
+    return 1;
+  }
+  return code;
 }
 
-async function reloadIfRunning(ctx: CliContext, file: string, name: string, action: string): Promise<number> {
+/** Reloads the daemon that runs on `file`; after an add, 'did-not-start' when the new server did not come up. */
+async function reloadIfRunning(
+  ctx: CliContext,
+  file: string,
+  name: string,
+  action: string,
+  said: string,
+): Promise<number | 'did-not-start'> {
+  const say = (text: string) => {
+    if (text) ctx.out(text);
+  };
   const client = await daemonIfRunning(ctx);
   if (!client) {
+    say(said);
     ctx.out('mcpd is not running; it takes the change when it starts (mcpd start).');
     return 0;
   }
   try {
     const status = await client.request('status', {});
     if (status.configFile !== file) {
+      say(said);
       ctx.out(`The running daemon uses ${status.configFile ?? 'another config'}, not this file: it is not reloaded.`);
       return 0;
     }
     await client.request('config.reload', {}, { timeoutMs: 120_000 });
-    if (action === 'remove') return 0;
-    const server = (await client.request('status', {})).servers.find((s) => s.name === name);
+    const server = action === 'remove' ? undefined : (await client.request('status', {})).servers.find((s) => s.name === name);
+    const up = !server || server.state === 'running' || server.state === 'disabled' || server.state === 'needs-auth';
+    if (!up && action === 'add') {
+      ctx.err(`Server "${name}" did not start: ${server.lastError?.message ?? server.state}`);
+      return 'did-not-start';
+    }
+    say(said);
     if (server) ctx.out(serverLine(server));
-    return server && server.state !== 'running' && server.state !== 'disabled' ? 1 : 0;
+    return up ? 0 : 1;
   } finally {
     client.close();
   }

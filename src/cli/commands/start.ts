@@ -6,7 +6,7 @@ import { McpdError } from '../../errors.js';
 import type { DaemonStatus } from '../../protocol/types.js';
 import { ensureHome } from '../../home/paths.js';
 import { delay } from '../../util/time.js';
-import { cliEntry, EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
+import { cliEntry, connectDaemon, EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
 import { renderStatus } from './status.js';
 import { resolve } from 'node:path';
 import { locateConfig } from '../../config/locate.js';
@@ -48,7 +48,10 @@ function logTail(file: string, lines = 15): string {
  * background (with the config found as `mcpd start` finds it). Resolves with its status once
  * it is ready; `started` says whether this call started it.
  */
-export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonStatus; started: boolean }> {
+export async function ensureDaemon(
+  ctx: CliContext,
+  options: { configOptional?: boolean } = {},
+): Promise<{ status: DaemonStatus; started: boolean }> {
   ensureHome(ctx.paths);
   const running = await tryConnect(ctx.paths.socket);
   if (running) {
@@ -67,6 +70,7 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
     '--log-file',
     ctx.paths.daemonLog,
     ...(ctx.args.config ? ['--config', ctx.args.config] : []),
+    ...(options.configOptional ? ['--config-optional'] : []),
   ];
   const log = openSync(ctx.paths.daemonLog, 'a', 0o600);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
@@ -115,6 +119,21 @@ export async function ensureDaemon(ctx: CliContext): Promise<{ status: DaemonSta
     'MCPD_DAEMON_START_FAILED',
     `The daemon was not ready within ${READY_TIMEOUT_MS / 1000} s. See its log: ${ctx.paths.daemonLog}`,
   );
+}
+
+/**
+ * Connects to the daemon, starting it first when none runs (as `mcpd bridge` does), unless
+ * --no-start. The daemon it starts takes this shell's environment (ANTHROPIC_API_KEY with it).
+ */
+export async function connectOrStart(ctx: CliContext, options: { configOptional?: boolean } = {}): Promise<ControlClient> {
+  try {
+    return await connectDaemon(ctx);
+  } catch (error) {
+    if (ctx.args.noStart || !(error instanceof McpdError) || error.code !== 'MCPD_DAEMON_NOT_RUNNING') throw error;
+  }
+  const { status, started } = await ensureDaemon(ctx, options);
+  if (started) ctx.err(`mcpd started (pid ${status.pid}; log: ${ctx.paths.daemonLog}; mcpd stop stops it)`);
+  return connectDaemon(ctx);
 }
 
 export async function startCommand(ctx: CliContext): Promise<number> {

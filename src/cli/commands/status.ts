@@ -28,7 +28,8 @@ export function renderStatus(status: DaemonStatus): string {
     '',
   ];
   const rows = status.servers.map((s) => [
-    s.name,
+    // A chat's own server (mcpd chat ./weather.py): not in the config, gone when that chat ends.
+    s.ephemeral ? `${s.name} (chat)` : s.name,
     s.state,
     s.transport,
     s.pid === null ? '-' : String(s.pid),
@@ -42,6 +43,11 @@ export function renderStatus(status: DaemonStatus): string {
       ? '(no servers configured)'
       : table(['SERVER', 'STATE', 'VIA', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows, undefined, { 1: stateColor }),
   );
+  const brought = status.servers.filter((s) => s.ephemeral);
+  if (brought.length > 0) {
+    lines.push('');
+    for (const s of brought) lines.push(`(chat) ${s.name}: ${s.ephemeral!.script}, brought by a chat; stops when that chat ends`);
+  }
   if (status.clients.length > 0) {
     lines.push('');
     lines.push(

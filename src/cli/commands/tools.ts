@@ -1,13 +1,14 @@
 /** `mcpd tools [SERVER | TOOL]`: the merged catalogue, one server's part, or one tool in full. */
 import { McpdError } from '../../errors.js';
 import { plural } from '../color.js';
-import { connectDaemon, type CliContext } from '../context.js';
-import { firstLine, table } from '../format.js';
+import type { CliContext } from '../context.js';
+import { connectOrStart } from './start.js';
+import { exampleArguments, firstLine, shellQuote, table } from '../format.js';
 import { closestWord } from '../../util/suggest.js';
 
 export async function toolsCommand(ctx: CliContext): Promise<number> {
   const name = ctx.args.positionals[1];
-  const client = await connectDaemon(ctx);
+  const client = await connectOrStart(ctx);
   try {
     const { tools: all } = await client.request('tools.list', {});
     const tool = name === undefined ? undefined : all.find((t) => t.name === name);
@@ -20,9 +21,7 @@ export async function toolsCommand(ctx: CliContext): Promise<number> {
         if (tool.annotations && Object.keys(tool.annotations).length > 0) ctx.out(`\nannotations: ${JSON.stringify(tool.annotations)}`);
         ctx.out(`\ninput schema:\n${JSON.stringify(tool.inputSchema, null, 2)}`);
         if (tool.outputSchema) ctx.out(`\noutput schema:\n${JSON.stringify(tool.outputSchema, null, 2)}`);
-        ctx.out(
-          `\nCall it with: mcpd call ${tool.name} '${JSON.stringify(Object.fromEntries(Object.keys((tool.inputSchema['properties'] as Record<string, unknown> | undefined) ?? {}).map((k) => [k, '…'])))}'`,
-        );
+        ctx.out(`\nCall it with: mcpd call ${tool.name} ${shellQuote(JSON.stringify(exampleArguments(tool.inputSchema)))}`);
       }
       return 0;
     }

@@ -14,11 +14,11 @@ import type { ControlConnection, RequestHandler } from './server.js';
 /** How long a person has to answer a server's question during `mcpd call`. */
 const QUESTION_TIMEOUT_MS = 10 * 60_000;
 
-export type ControlPorts = Pick<Ports, 'daemon' | 'servers' | 'catalogue' | 'calls' | 'chat' | 'auth' | 'logs' | 'ui'>;
+export type ControlPorts = Pick<Ports, 'daemon' | 'servers' | 'ephemeral' | 'catalogue' | 'calls' | 'chat' | 'auth' | 'logs' | 'ui'>;
 
 type Method = (params: Params, cancel: LazyAbort, connection: ControlConnection) => unknown;
 
-export function createHandlers({ daemon, servers, catalogue, calls, chat, auth, logs, ui }: ControlPorts): RequestHandler {
+export function createHandlers({ daemon, servers, ephemeral, catalogue, calls, chat, auth, logs, ui }: ControlPorts): RequestHandler {
   const serverAction = async (action: 'start' | 'stop' | 'restart', name: string) => {
     daemon.assertOpen();
     return { server: await servers.act(name, action) };
@@ -94,6 +94,13 @@ export function createHandlers({ daemon, servers, catalogue, calls, chat, auth, 
     'servers.start': (p) => serverAction('start', str(p, 'name')),
     'servers.stop': (p) => serverAction('stop', str(p, 'name')),
     'servers.restart': (p) => serverAction('restart', str(p, 'name')),
+    'servers.attach': work(async (p, _cancel, connection) => {
+      const server = await ephemeral.attach(str(p, 'ticket'), connection.id);
+      // The server lives as long as the client that brought it.
+      connection.hold();
+      connection.onClose(() => void ephemeral.detach(server.name));
+      return { server, tools: await catalogue.tools(server.name) };
+    }),
     'servers.config': async (p) => ({ config: servers.maskedConfig(str(p, 'name')) }),
     'ui.open': work(() => ui.open()),
     'tools.list': async (p) => ({ tools: await catalogue.tools(serverFilter(p)) }),

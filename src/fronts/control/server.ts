@@ -37,7 +37,7 @@ export interface ControlConnection {
   readonly subscriptions: Set<EventName>;
   /** Sends one event to this connection, subscribed or not. */
   notify<E extends EventName>(event: E, params: Events[E]): void;
-  /** Runs when the connection closes. */
+  /** Runs when the connection closes (at once, if it already has). */
   onClose(listener: () => void): void;
   /** The connection watches something (a chat session): it is not idle while it lives. */
   hold(): void;
@@ -319,7 +319,9 @@ export class ControlServer {
       closeListeners: [] as (() => void)[],
       notify: (event: EventName, params: unknown) => client.peer.notify(event, params),
       onClose: (listener: () => void) => {
-        client.closeListeners.push(listener);
+        // Already gone (it closed while the request that asks was running): now, not never.
+        if (!this.clients.has(client)) listener();
+        else client.closeListeners.push(listener);
       },
       hold: () => {
         client.held = true;

@@ -4,6 +4,7 @@
  * servers, and allow/deny globs on namespaced tool names). Routing goes through the router by
  * namespaced name, so the plugins' hooks apply on every path.
  */
+import { McpdError } from '../../errors.js';
 import { isAllowed } from '../../util/glob.js';
 import type { ProfileConfig } from '../../ports/index.js';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
@@ -11,7 +12,7 @@ import type { Ports } from '../../ports/index.js';
 import type { PromptEntry, ResourceEntry, ToolEntry } from '../../protocol/types.js';
 
 /** What an endpoint's view reads. */
-export type ViewPorts = Pick<Ports, 'daemon' | 'servers' | 'catalogue'>;
+export type ViewPorts = Pick<Ports, 'daemon' | 'servers' | 'catalogue' | 'ephemeral'>;
 
 export type ViewSpec = { kind: 'merged' } | { kind: 'server'; server: string } | { kind: 'profile'; profile: string };
 
@@ -42,7 +43,13 @@ export class EndpointView {
 
   /** Throws MCPD_SERVER_UNKNOWN / MCPD_PROFILE_UNKNOWN for a view of something not in the config. */
   check(): void {
-    if (this.spec.kind === 'server') this.ports.servers.assertKnown(this.spec.server);
+    if (this.spec.kind === 'server') {
+      this.ports.servers.assertKnown(this.spec.server);
+      if (this.ports.ephemeral.isEphemeral(this.spec.server))
+        throw new McpdError('MCPD_SERVER_UNKNOWN', `"${this.spec.server}" is a chat's own server, not one of the config.`, {
+          server: this.spec.server,
+        });
+    }
     if (this.spec.kind === 'profile') this.ports.daemon.profile(this.spec.profile);
   }
 
@@ -52,6 +59,8 @@ export class EndpointView {
   }
 
   private hasServer(server: string): boolean {
+    // A chat's own server (mcpd chat ./weather.py) is that chat's: hosts never see it come and go.
+    if (this.ports.ephemeral.isEphemeral(server)) return false;
     const profile = this.profile();
     return !profile || profile.servers.length === 0 || profile.servers.includes(server);
   }
@@ -71,8 +80,8 @@ export class EndpointView {
     const spec = this.spec;
     if (spec.kind === 'server') return (await this.ports.catalogue.tools(spec.server)).map((t) => ({ ...t, exposed: t.originalName }));
     const profile = this.profile();
-    const all = (await this.ports.catalogue.tools()).map((t) => ({ ...t, exposed: t.name }));
-    return profile ? all.filter((t) => this.hasServer(t.server) && isAllowed(t.name, profile.tools)) : all;
+    const all = (await this.ports.catalogue.tools()).filter((t) => this.hasServer(t.server)).map((t) => ({ ...t, exposed: t.name }));
+    return profile ? all.filter((t) => isAllowed(t.name, profile.tools)) : all;
   }
 
   /** The namespaced name of a tool this view exposes as `exposed`, if any. */
