@@ -42,6 +42,8 @@ export interface CliArgs {
   dryRun: boolean;
   /** `import`: the host to copy servers from. */
   from?: string | undefined;
+  /** `import`: take what was imported out of the host's file. */
+  move: boolean;
   /** `serve`: no config found is no error (the daemon `mcpd chat ./weather.py` starts). */
   configOptional: boolean;
   /** `service install`: write the files, do not enable the service; `chat`, `call`, `tools`: do not start a daemon. */
@@ -73,6 +75,7 @@ const OPTIONS = {
   force: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   from: { type: 'string' },
+  move: { type: 'boolean' },
   'no-start': { type: 'boolean' },
   'config-optional': { type: 'boolean' },
   // Read by color.ts from argv; declared so that it is not an unknown option.
@@ -141,6 +144,7 @@ export function parseCli(argv: string[]): CliArgs {
     force: values.force ?? false,
     dryRun: values['dry-run'] ?? false,
     from: values.from,
+    move: values.move ?? false,
     noStart: values['no-start'] ?? false,
     configOptional: values['config-optional'] ?? false,
   };
@@ -203,8 +207,9 @@ MCP hosts, wired in one command
   connect claude-desktop|claude-code|cursor|vscode [--profile P | --server S] [--dry-run]
                                 write the mcpd bridge entry into that host's config (backup first)
   disconnect HOST [--dry-run]   take it out again
-  import [FILE | --from HOST] [--dry-run]
-                                copy a host's servers into mcpd's config (duplicates skipped)
+  import [FILE | --from HOST] [--move] [--dry-run]
+                                copy a host's servers into mcpd's config (duplicates skipped);
+                                --move takes them out of the host's file (backup first)
 
 Shell completion
   completion bash|zsh|fish      a completion script (commands, servers and tools of the daemon)
@@ -299,9 +304,11 @@ Example: mcpd connect claude-desktop --dry-run`,
   disconnect: `mcpd disconnect claude-desktop|claude-code|cursor|vscode [--dry-run]
 Takes the mcpd entry out of that host's config (backup first).
 Example: mcpd disconnect cursor`,
-  import: `mcpd import [FILE | --from claude-desktop|claude-code|cursor|vscode|windsurf] [--dry-run]
-Copies a host's servers into mcpd's config; skips duplicates and mcpd's own bridge.
-Example: mcpd import --from claude-desktop --dry-run`,
+  import: `mcpd import [FILE | --from claude-desktop|claude-code|cursor|vscode|windsurf] [--move] [--dry-run]
+Copies a host's servers into mcpd's config (Claude Code's per-project ones too); skips duplicates
+and mcpd's own bridge; starts them when the daemon runs on that config. --move then takes them out
+of the host's file (a backup first), so that, connected to mcpd, the host does not list them twice.
+Example: mcpd import --from claude-desktop --move && mcpd connect claude-desktop`,
   service: `mcpd service install [--no-start] [--dry-run] | uninstall | status
 Runs the daemon at login (systemd user unit on Linux, launchd agent on macOS); secrets in a 0600
 env file beside the user config, never in the unit.

@@ -77,7 +77,11 @@ export function exampleArguments(schema: Record<string, unknown>): Record<string
     if (Array.isArray(spec['enum']) && spec['enum'].length > 0) return spec['enum'][0];
     if (spec['const'] !== undefined) return spec['const'];
     const type = Array.isArray(spec['type']) ? (spec['type'] as unknown[]).find((t) => t !== 'null') : spec['type'];
-    if (type === 'number' || type === 'integer') return typeof spec['minimum'] === 'number' ? spec['minimum'] : 1;
+    if (type === 'number' || type === 'integer') {
+      // 1, unless the bounds leave it out.
+      const [low, high] = [spec['minimum'], spec['maximum']];
+      return typeof low === 'number' && low > 1 ? low : typeof high === 'number' && high < 1 ? high : 1;
+    }
     if (type === 'boolean') return true;
     if (type === 'array') return [];
     if (type === 'object') return {};

@@ -10,6 +10,7 @@ import { McpdError } from '../errors.js';
 import { expandEnv, type ExpansionProblem } from './expand.js';
 import { validateConfig } from './validate.js';
 import { isVsCodeConfig } from './vscode.js';
+import { looksSecret } from './mask.js';
 
 export interface ConfigDocument {
   file: string;
@@ -25,7 +26,8 @@ export interface ConfigDocument {
  */
 export function readDocument(file: string, forcedKey?: ConfigDocument['key']): ConfigDocument {
   if (!/\.json$/.test(file)) throw new McpdError('MCPD_USAGE', `mcpd edits JSON configs only; ${file} is not one (edit it by hand).`);
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '{\n  "servers": {}\n}\n';
+  // A new file holds the key its owner reads (a host's own file: mcpServers), and no other.
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : `{\n  "${forcedKey ?? 'servers'}": {}\n}\n`;
   const errors: ParseError[] = [];
   const value = parse(text, errors, { allowTrailingComma: true }) as Record<string, unknown> | undefined;
   if (errors.length > 0 || !value || typeof value !== 'object') {
@@ -112,10 +114,31 @@ export function checkEdited(doc: ConfigDocument, text: string, server: string): 
   }
 }
 
-/** Writes the file whole (a temp file renamed over it), keeping its mode. */
+/** Whether a config's text holds a literal secret: an env value that looks like one, or a header value (not a `${VAR}`). */
+export function holdsSecrets(text: string): boolean {
+  const value = parse(text, [], { allowTrailingComma: true }) as Record<string, unknown> | undefined;
+  if (!value || typeof value !== 'object') return false;
+  const literal = (v: unknown): v is string => typeof v === 'string' && v !== '' && !/^\$\{[^}]+\}$/.test(v.trim());
+  const projects = Object.values((value['projects'] ?? {}) as Record<string, Record<string, unknown>>);
+  const groups = [value['servers'], value['mcpServers'], ...projects.map((p) => p?.['mcpServers'])];
+  for (const group of groups) {
+    if (!group || typeof group !== 'object') continue;
+    for (const entry of Object.values(group as Record<string, Record<string, unknown>>)) {
+      if (!entry || typeof entry !== 'object') continue;
+      const env = (entry['env'] ?? {}) as Record<string, unknown>;
+      if (Object.entries(env).some(([k, v]) => literal(v) && looksSecret(k, v))) return true;
+      const headers = (entry['headers'] ?? {}) as Record<string, unknown>;
+      if (Object.values(headers).some(literal)) return true;
+    }
+  }
+  return false;
+}
+
+/** Writes the file whole (a temp file renamed over it), keeping its mode; one that holds a secret only its owner may read (0600). */
 export function writeDocument(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  const mode = existsSync(file) ? statSync(file).mode & 0o777 : 0o644;
+  let mode = existsSync(file) ? statSync(file).mode & 0o777 : 0o644;
+  if (holdsSecrets(text)) mode &= 0o600;
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, text, { mode });
   renameSync(temp, file);

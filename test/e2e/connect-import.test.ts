@@ -4,7 +4,7 @@
  * idempotent, --dry-run), spawned exactly as the host would and answering with the daemon's
  * tools; `disconnect` takes it out and leaves the rest; `import` copies a host's servers.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -93,6 +93,8 @@ describe('mcpd connect / disconnect', () => {
       const entry = (host === 'vscode' ? config['servers'] : config['mcpServers'])!['mcpd']!;
       expect(entry.args.slice(1, 2)).toEqual(['bridge']);
       if (host === 'vscode' || host === 'claude-code') expect(entry.type).toBe('stdio');
+      // A file mcpd creates holds the host's key only (Claude Code reads no "servers").
+      if (host !== 'vscode') expect(config['servers']).toBeUndefined();
       expect(await spawnAsHost(entry)).toContain('fx__echo');
       const again = await mcpd(['connect', host]);
       expect(again.stdout).toContain('connected already');
@@ -113,6 +115,14 @@ describe('mcpd connect / disconnect', () => {
     expect(config.mcpServers['mcpd-fx']!.args).toEqual(expect.arrayContaining(['bridge', '--server', 'fx']));
     expect(await spawnAsHost(config.mcpServers['mcpd-fx']!)).toContain('echo');
     expect((await mcpd(['connect', 'nowhere'])).exitCode).toBe(2);
+    // A name the config does not have would be an entry the host fails on: nothing is written.
+    const before = readFileSync(files.cursor!, 'utf8');
+    const typo = await mcpd(['connect', 'cursor', '--server', 'fxx']);
+    expect(typo.exitCode).toBe(1);
+    expect(typo.stderr).toContain('No server named "fxx" in');
+    expect(typo.stderr).toContain('did you mean "fx"?');
+    expect((await mcpd(['connect', 'cursor', '--profile', 'nope'])).stderr).toContain('No profile named "nope"');
+    expect(readFileSync(files.cursor!, 'utf8')).toBe(before);
   });
 });
 
@@ -127,6 +137,9 @@ describe('mcpd import', () => {
     expect(readFileSync(join(project, 'mcp.config.json'), 'utf8')).toBe(before);
     const done = await mcpd(['import', '--from', 'claude-desktop']);
     expect(done.stdout).toContain('added: mine');
+    // The daemon runs on that config: they are started, and said so (no "run mcpd reload").
+    expect(done.stdout).toMatch(/mine: running, pid \d+/);
+    expect(done.stdout).toContain('mcpd import --from claude-desktop --move takes them out of its file');
     expect((await mcpd(['import', '--from', 'claude-desktop'])).stdout).toContain('skipped: mine (mcpd has a server of that name)');
     const vscode = await mcpd(['import', '--from', 'vscode']);
     expect(vscode.stdout).toContain('added: web');
@@ -134,5 +147,39 @@ describe('mcpd import', () => {
     const status = JSON.parse((await mcpd(['status', '--json'])).stdout) as { servers: { name: string }[] };
     expect(status.servers.map((s) => s.name)).toEqual(expect.arrayContaining(['fx', 'mine', 'web']));
     expect(existsSync(files['claude-desktop']!)).toBe(true);
+  });
+
+  it("takes Claude Code's per-project servers too; --move takes them out of its file (backup first); secrets make the config 0600", async () => {
+    const file = files['claude-code']!;
+    const mine = (n: string) => ({ type: 'stdio', command: process.execPath, args: [FIXTURE, `--${n}`], env: { FIXTURE_MARK: n } });
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          numStartups: 3,
+          mcpServers: { global: mine('global') },
+          projects: {
+            '/work/app': { mcpServers: { local: { ...mine('local'), env: { GITHUB_TOKEN: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789' } } } },
+            '/work/site': { mcpServers: { global: mine('site') }, allowedTools: [] },
+          },
+        },
+        null,
+        2,
+      ),
+    );
+    const target = join(project, 'mcp.config.json');
+    const moved = await mcpd(['import', '--from', 'claude-code', '--move']);
+    expect(moved.exitCode, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain('added: global, local, global-site');
+    expect(moved.stdout).toMatch(/moved: global, local, global-site out of .*\.claude\.json \(backup: .*\.claude\.json\.mcpd-backup-/);
+    expect(moved.stdout).toContain('mcpd connect claude-code');
+    const left = JSON.parse(readFileSync(file, 'utf8')) as { numStartups: number; mcpServers: object; projects: Record<string, object> };
+    expect(left.numStartups).toBe(3);
+    expect(left.mcpServers).toEqual({});
+    expect(left.projects['/work/app']).toEqual({ mcpServers: {} });
+    expect(left.projects['/work/site']).toEqual({ mcpServers: {}, allowedTools: [] });
+    // The token came along: the config is the owner's only now.
+    expect(readFileSync(target, 'utf8')).toContain('GITHUB_TOKEN');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
   });
 });

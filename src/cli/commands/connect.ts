@@ -8,6 +8,7 @@ import { McpdError } from '../../errors.js';
 import { resolveHome } from '../../home/paths.js';
 import { cliEntry, type CliContext } from '../context.js';
 import { hostConfig, isBridge, parseHost, type Host } from '../hosts.js';
+import { closestWord } from '../../util/suggest.js';
 
 const CONNECTABLE: readonly Host[] = ['claude-desktop', 'claude-code', 'cursor', 'vscode'];
 
@@ -17,6 +18,22 @@ function backup(file: string): string | undefined {
   const copy = `${file}.mcpd-backup-${stamp}`;
   copyFileSync(file, copy);
   return copy;
+}
+
+/** --server and --profile name a server or a profile of the config the bridge will run on. */
+async function assertNamed(ctx: CliContext, file: string | undefined): Promise<void> {
+  const { loadConfig } = await import('../../config/load.js');
+  const config = await loadConfig({ file });
+  const [kind, name, known] =
+    ctx.args.server !== undefined
+      ? (['server', ctx.args.server, Object.keys(config.servers)] as const)
+      : (['profile', ctx.args.profile!, Object.keys(config.gateway.profiles)] as const);
+  if (known.includes(name)) return;
+  const guess = closestWord(name, known);
+  throw new McpdError(
+    kind === 'server' ? 'MCPD_SERVER_UNKNOWN' : 'MCPD_PROFILE_UNKNOWN',
+    `No ${kind} named "${name}" in ${config.file ?? 'the config'}${guess ? `; did you mean "${guess}"?` : ''} (${kind}s: ${known.join(', ') || 'none'}). Nothing was written.`,
+  );
 }
 
 export async function connectCommand(ctx: CliContext): Promise<number> {
@@ -46,6 +63,8 @@ export async function connectCommand(ctx: CliContext): Promise<number> {
   } else {
     const { locateConfig } = await import('../../config/locate.js');
     const located = locateConfig({ file: ctx.args.config });
+    // An entry the host would then fail on is not written: the name must be the config's.
+    if (ctx.args.server !== undefined || ctx.args.profile !== undefined) await assertNamed(ctx, located?.file);
     const main = cliEntry();
     // Absolute paths: hosts start servers with a PATH of their own (Claude Desktop's is minimal).
     const args = [

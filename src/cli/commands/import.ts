@@ -4,9 +4,9 @@
  * keeping its comments. Shows what it adds; skips names mcpd has already, the same server under
  * another name, and mcpd's own bridge entries; `--dry-run` writes nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse } from 'jsonc-parser';
+import { copyFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { applyEdits, modify, parse } from 'jsonc-parser';
 import { McpdError } from '../../errors.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { serverLine } from '../format.js';
@@ -21,12 +21,59 @@ function identity(entry: Entry): string {
     : `cmd:${JSON.stringify([entry['command'], ...((entry['args'] as unknown[]) ?? [])])}`;
 }
 
-function serversOf(file: string): Record<string, Entry> {
+/** One server of the host's file, and where in that file it is (for --move). */
+interface Found {
+  name: string;
+  raw: Entry;
+  at: (string | number)[];
+}
+
+/**
+ * The servers of a host's file: its top-level `mcpServers` (or `servers`), and Claude Code's
+ * per-project ones (`projects.PATH.mcpServers`), a name taken twice told apart by its folder.
+ */
+function serversOf(file: string): Found[] {
   if (!existsSync(file)) throw new McpdError('MCPD_CONFIG_NOT_FOUND', `${file} does not exist: nothing to import.`);
   const value = parse(readFileSync(file, 'utf8'), [], { allowTrailingComma: true }) as Record<string, unknown> | undefined;
-  const servers = (value?.['mcpServers'] ?? value?.['servers']) as Record<string, Entry> | undefined;
-  if (!servers || typeof servers !== 'object') throw new McpdError('MCPD_CONFIG_INVALID', `${file} has no "mcpServers" or "servers".`);
-  return servers;
+  const key = value?.['mcpServers'] !== undefined ? 'mcpServers' : 'servers';
+  const found: Found[] = [];
+  const top = value?.[key];
+  if (top && typeof top === 'object')
+    for (const [name, raw] of Object.entries(top as Record<string, Entry>)) found.push({ name, raw, at: [key, name] });
+  const projects = value?.['projects'];
+  if (projects && typeof projects === 'object') {
+    for (const [folder, project] of Object.entries(projects as Record<string, Record<string, unknown>>)) {
+      const servers = project?.['mcpServers'];
+      if (!servers || typeof servers !== 'object') continue;
+      for (const [name, raw] of Object.entries(servers as Record<string, Entry>)) {
+        const taken = found.some((f) => f.name === name && identity(f.raw) !== identity(raw));
+        const tag = basename(folder).replace(/[^A-Za-z0-9_-]+/g, '-');
+        found.push({ name: taken ? `${name}-${tag}` : name, raw, at: ['projects', folder, 'mcpServers', name] });
+      }
+    }
+  }
+  if (top === undefined && found.length === 0) throw new McpdError('MCPD_CONFIG_INVALID', `${file} has no "mcpServers" or "servers".`);
+  return found;
+}
+
+function backup(file: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const copy = `${file}.mcpd-backup-${stamp}`;
+  copyFileSync(file, copy);
+  return copy;
+}
+
+/** --move: the servers now in mcpd's config, out of the host's file (a backup first), so the host does not list them twice. */
+function moveOut(ctx: CliContext, source: string, moved: Found[]): void {
+  if (moved.length === 0) return;
+  let text = readFileSync(source, 'utf8');
+  for (const { at } of moved) text = applyEdits(text, modify(text, at, undefined, {}));
+  const saved = backup(source);
+  const mode = statSync(source).mode & 0o777;
+  const temp = `${source}.${process.pid}.tmp`;
+  writeFileSync(temp, text, { mode });
+  renameSync(temp, source);
+  ctx.out(`  moved: ${moved.map((m) => m.name).join(', ')} out of ${source} (backup: ${saved})`);
 }
 
 export async function importCommand(ctx: CliContext): Promise<number> {
@@ -39,6 +86,7 @@ export async function importCommand(ctx: CliContext): Promise<number> {
     if (!host) throw new McpdError('MCPD_USAGE', `--from takes ${HOSTS.join(', ')}; not "${ctx.args.from}".`);
     source = hostConfig(host).file;
   } else source = resolve(given!);
+  if (ctx.args.move && ctx.args.dryRun) ctx.out('(--dry-run: nothing is moved either)');
   const incoming = serversOf(source);
   const { locateConfig, userConfigFile } = await import('../../config/locate.js');
   const { checkEdited, edited, readDocument, writeDocument } = await import('../../config/edit.js');
@@ -48,7 +96,10 @@ export async function importCommand(ctx: CliContext): Promise<number> {
   let text = doc.text;
   const added: string[] = [];
   const skipped: string[] = [];
-  for (const [name, raw] of Object.entries(incoming)) {
+  /** What --move takes out of the host's file: what mcpd's config now has, the same server. */
+  const movable: Found[] = [];
+  for (const found of incoming) {
+    const { name, raw } = found;
     if (!raw || typeof raw !== 'object') continue;
     if (isBridge(raw)) {
       skipped.push(`${name} (mcpd's own bridge)`);
@@ -67,6 +118,7 @@ export async function importCommand(ctx: CliContext): Promise<number> {
     }
     if (known.has(identity(raw))) {
       skipped.push(`${name} (the same server is in mcpd's config under another name)`);
+      movable.push(found);
       continue;
     }
     // VS Code's ${env:VAR} and ${userHome} in mcpd's terms.
@@ -83,14 +135,30 @@ export async function importCommand(ctx: CliContext): Promise<number> {
     text = next;
     known.add(identity(entry));
     added.push(name);
+    movable.push(found);
   }
   ctx.out(`From ${source} into ${target}:`);
   ctx.out(`  ${ctx.args.dryRun ? 'would add' : 'added'}: ${added.join(', ') || 'nothing'}`);
   for (const line of skipped) ctx.out(`  skipped: ${line}`);
-  if (ctx.args.dryRun || added.length === 0) return 0;
-  writeDocument(target, text);
-  await startImported(ctx, target, added);
+  if (ctx.args.dryRun) return 0;
+  if (added.length > 0) writeDocument(target, text);
+  if (ctx.args.move) moveOut(ctx, source, movable);
+  if (added.length > 0) await startImported(ctx, target, added);
+  const host = ctx.args.from === undefined ? undefined : parseHost(ctx.args.from);
+  if (ctx.args.move && host !== undefined && host !== 'windsurf' && !Object.values(hostEntries(source)).some(isBridge))
+    ctx.out(`Give ${hostConfig(host).label} them back through mcpd: mcpd connect ${host}`);
+  else if (!ctx.args.move && host !== undefined && added.length > 0)
+    ctx.out(
+      `Connected to mcpd too, ${hostConfig(host).label} lists them twice: mcpd import --from ${host} --move takes them out of its file.`,
+    );
   return 0;
+}
+
+/** The top-level entries of a host's file now. */
+function hostEntries(file: string): Entry[] {
+  return serversOf(file)
+    .filter((f) => f.at.length === 2)
+    .map((f) => f.raw);
 }
 
 /** The daemon that runs on that file starts them now (it may have, watching the file); say where they stand. */
