@@ -16,12 +16,22 @@ trap cleanup EXIT
 
 cd "$root"
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
-if tar -tzf "$work/$tarball" | grep -qE '^package/(src|test|bench|\.ci|scripts)/'; then
+# Only what runs: no sources, tests, source maps or the bundler's metafile.
+unwanted='^package/(src|test|bench|\.ci|scripts)/|\.map$|/meta\.json$|\.tsbuildinfo$'
+if tar -tzf "$work/$tarball" | grep -qE "$unwanted"; then
   echo "check-install: the package holds files it should not:" >&2
-  tar -tzf "$work/$tarball" | grep -E '^package/(src|test|bench|\.ci|scripts)/' | head >&2
+  tar -tzf "$work/$tarball" | grep -E "$unwanted" | head >&2
   exit 1
 fi
-npm install --global --prefix "$work/prefix" --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error "$work/$tarball"
+echo "check-install: $tarball is $(($(stat -c %s "$work/$tarball") / 1024)) KiB"
+# No install script of mcpd's own: npm asks the user to allow none of it.
+install_log="$(npm install --global --prefix "$work/prefix" --omit=dev --prefer-offline --no-audit --no-fund "$work/$tarball" 2>&1)"
+if grep -q 'mcpd@.*(prepare\|mcpd@.*(postinstall\|mcpd@.*(install' <<<"$install_log"; then
+  echo "check-install: installing runs a script of mcpd's own:" >&2
+  echo "$install_log" >&2
+  exit 1
+fi
+echo "check-install: installed, $(du -sh "$work/prefix/lib/node_modules/mcpd" | cut -f1)"
 
 mkdir -p "$work/elsewhere"
 cd "$work/elsewhere"
