@@ -55,7 +55,7 @@ function App() {
   let view;
   switch (route.tab) {
     case 'tools':
-      view = html`<${ToolsView} selected=${route.id} query=${route.query.q} />`;
+      view = html`<${ToolsView} selected=${route.id} query=${route.query.q} server=${route.query.server} />`;
       break;
     case 'resources':
       view = html`<${ResourcesView} uri=${route.query.uri} />`;

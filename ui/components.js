@@ -6,9 +6,30 @@ export function StateBadge({ state }) {
   return html`<span class=${`badge state-${state}`} data-state=${state}>${state}</span>`;
 }
 
+/** The line an error box opens with: its first line, cut at a sentence when very long. */
+const HEADLINE_CHARS = 160;
+export function headline(message) {
+  const text = String(message ?? '');
+  const newline = text.indexOf('\n');
+  let first = newline === -1 ? text : text.slice(0, newline);
+  if (first.length > HEADLINE_CHARS) {
+    const stop = first.slice(0, HEADLINE_CHARS).search(/[.:;](\s|$)[^.:;]*$/);
+    first = stop > 40 ? first.slice(0, stop + 1) : `${first.slice(0, HEADLINE_CHARS - 1)}…`;
+  }
+  return { first, more: first.length < text.length };
+}
+
+/** An error: its code and first line; the rest (stderr, problems, details) on demand. */
 export function ErrorBox({ error }) {
   if (!error) return null;
-  return html`<div class="error" role="alert">${error.code ? html`<code>${error.code}</code> ` : ''}${error.message}</div>`;
+  const message = String(error.message ?? error);
+  const { first, more } = headline(message);
+  const details = error.details ?? error.data?.details;
+  const shown = details && Object.keys(details).length > 0 ? details : null;
+  return html`<div class="error" role="alert">
+    <div class="error-head">${error.code ? html`<code>${error.code}</code> ` : ''}${first}</div>
+    ${more || shown ? html`<details class="error-details"><summary>Details</summary>${more ? html`<pre class="error-message">${message}</pre>` : ''}${shown ? html`<${Json} value=${shown} />` : ''}</details>` : ''}
+  </div>`;
 }
 
 export function Json({ value }) {

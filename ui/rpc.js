@@ -8,6 +8,8 @@ export class RpcError extends Error {
   constructor(error) {
     super(error.message);
     this.code = error.data?.code ?? String(error.code);
+    // What the daemon adds (stderr tail, problems, file): shown on demand under the message.
+    if (error.data?.details) this.details = error.data.details;
   }
 }
 

@@ -38,6 +38,7 @@ import { ClientRegistry } from './clients.js';
 import { EventBus } from './events.js';
 import { makeFronts } from './fronts.js';
 import { Reloader } from './reload.js';
+import { ConfigEditor } from './config-edit.js';
 
 export interface DaemonOptions {
   home: string;
@@ -71,6 +72,7 @@ export class Daemon implements DaemonPort {
   readonly supervisor: Supervisor;
   /** Servers a chat brought, beside the configured ones. */
   readonly ephemeral: EphemeralServers;
+  private readonly configEditor: ConfigEditor;
   readonly catalogue = new Catalogue();
   /** The catalogue after the plugins: what clients and Claude see. */
   readonly published: PublishedCatalogue;
@@ -154,6 +156,13 @@ export class Daemon implements DaemonPort {
       },
       log: this.log,
     });
+    this.configEditor = new ConfigEditor({
+      file: () => this.currentConfig.file ?? undefined,
+      reload: () => this.reload(),
+      server: (name) => (this.supervisor.has(name) ? this.asPublished(this.supervisor.get(name).status()) : undefined),
+      assertOpen: () => this.assertOpen(),
+      log: this.log,
+    });
   }
 
   get config(): ResolvedConfig {
@@ -210,6 +219,7 @@ export class Daemon implements DaemonPort {
       auth: new ServerAuth(this.supervisor, this.signIns, () => this.currentConfig),
       logs: this.logs,
       clients: this.clients,
+      config: this.configEditor,
       events: this.events,
       ui,
     };

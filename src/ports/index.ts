@@ -8,6 +8,7 @@ import type { CallsPort } from './calls.js';
 import type { CataloguePort } from './catalogue.js';
 import type { ChatPort } from './chat.js';
 import type { ClientsPort } from './clients.js';
+import type { ConfigPort } from './config.js';
 import type { DaemonPort } from './daemon.js';
 import type { EphemeralPort } from './ephemeral.js';
 import type { EventsPort } from './events.js';
@@ -25,6 +26,7 @@ export interface Ports {
   auth: AuthPort;
   logs: LogsPort;
   clients: ClientsPort;
+  config: ConfigPort;
   events: EventsPort;
   ui: UiPort;
 }
@@ -35,6 +37,7 @@ export type {
   CataloguePort,
   ChatPort,
   ClientsPort,
+  ConfigPort,
   DaemonPort,
   EphemeralPort,
   EventsPort,

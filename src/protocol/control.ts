@@ -9,6 +9,8 @@ import type {
   ChatEvent,
   ChatSessionSummary,
   ChatTurnResult,
+  ConfigEditResult,
+  ConfigServerEdit,
   DaemonStatus,
   LogEntry,
   McpClientStatus,
@@ -81,6 +83,10 @@ export interface Methods {
   'servers.attach': { params: { ticket: string }; result: { server: ServerStatus; tools: ToolEntry[] } };
   /** What the running config says for the server, with env values, header values and secrets masked. */
   'servers.config': { params: { name: string }; result: { config: Record<string, unknown> } };
+  /** The config file's entry for a server as written (`${VAR}`s kept, what looks secret masked), for editing. */
+  'config.server': { params: { name: string }; result: { file: string; entry: Record<string, unknown> } };
+  /** One edit of the config file's servers, comments kept, then a reload; a new or changed server that does not start is taken back (the file as it was). */
+  'config.edit': { params: ConfigServerEdit; result: ConfigEditResult };
   /** The dashboard's login URL (its port opens if needed); see mcpd ui. */
   'ui.open': { params: Record<string, never>; result: { url: string } };
   'tools.list': { params: { server?: string }; result: { tools: ToolEntry[] } };

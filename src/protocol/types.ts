@@ -177,6 +177,25 @@ export interface ReloadResult {
   trigger: 'request' | 'watcher' | 'signal';
 }
 
+/** One edit of the config file's servers (the dashboard's; the same as `mcpd server add|remove|enable|disable`). */
+export interface ConfigServerEdit {
+  action: 'add' | 'update' | 'remove' | 'enable' | 'disable';
+  name: string;
+  /** add: the whole entry, as in the file; update: the fields to set (a masked value sent back keeps the file's). */
+  entry?: Record<string, unknown>;
+  /** add: replace a server of that name. */
+  replace?: boolean;
+}
+
+export interface ConfigEditResult {
+  file: string;
+  /** What was done, in a line. */
+  said: string;
+  /** The server after the reload (not after a remove). */
+  server?: ServerStatus;
+  reload: ReloadResult;
+}
+
 /** Token usage, as the Messages API counts it. */
 export interface TokenUsage {
   inputTokens: number;

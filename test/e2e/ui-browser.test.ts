@@ -123,7 +123,7 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
   it('calls a tool from the form made from its input schema, and shows the result and its duration', async () => {
     await page.click('a[data-tab=tools]');
     await page.getByLabel('Search tools').fill('get-sum');
-    await page.locator('[data-testid=tool-list] a', { hasText: 'everything__get-sum' }).click();
+    await page.locator('[data-testid=tool-list] a[title="everything__get-sum"]').click();
     await page.getByLabel(/^a\b/).fill('19');
     await page.getByLabel(/^b\b/).fill('23');
     await page.getByRole('button', { name: 'Call' }).click();
@@ -234,14 +234,18 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     await page.getByRole('button', { name: 'Send' }).click();
     const request = page.getByTestId('chat-request');
     await expect.poll(() => request.textContent(), { timeout: 10_000 }).toContain('fx__echo');
-    await request.getByRole('button', { name: 'Yes' }).click();
     const transcript = page.getByTestId('chat-transcript');
+    // While the turn waits for the approval, the message shows once.
+    expect(await transcript.locator('.message.user').allTextContents()).toEqual(['youplease echo something']);
+    await request.getByRole('button', { name: 'Yes' }).click();
     await expect.poll(() => transcript.textContent(), { timeout: 10_000 }).toContain('The server echoed it back.');
     expect(await transcript.textContent()).toMatch(/fx__echo ✓ \d+ ms/);
     expect(await transcript.textContent()).toMatch(/end_turn · \d+ in, \d+ out/);
     // The tool really ran with the approved input.
     expect(JSON.stringify(api.requests.at(-1)!.body.messages.at(-1))).toContain('approved in the page');
+    expect(await transcript.locator('.message.user').count()).toBe(1);
     await expect.poll(() => page.getByTestId('chat-sessions').locator('li').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('chat-sessions').textContent()).toContain('· 1 turn ·');
     await shot('chat');
   });
 

@@ -2,7 +2,7 @@
 // sending a message, and the approvals and questions of a turn answered here.
 import { html, useEffect, useRef, useState } from '../html.js';
 import { ErrorBox, Json, SchemaFields, argumentsFrom, useSchemaValues } from '../components.js';
-import { href, since } from '../format.js';
+import { href, plural, since } from '../format.js';
 import { changed, daemon, useStore } from '../store.js';
 
 // The chat lives outside the view: leaving the tab never loses a running turn.
@@ -19,6 +19,9 @@ function currentTurn(turnId) {
 
 daemon.on('chat:event', (event) => {
   if (event.sessionId !== chat.sessionId) return;
+  // The turn this page sent, shown since the click: it becomes the daemon's turn (one message, not two).
+  const pending = event.type === 'turn_start' && chat.turns.find((t) => t.turnId.startsWith('pending-'));
+  if (pending && !chat.turns.some((t) => t.turnId === event.turnId)) pending.turnId = event.turnId;
   const turn = currentTurn(event.turnId);
   const last = turn.parts.at(-1);
   switch (event.type) {
@@ -129,7 +132,8 @@ async function send(message) {
     chat.turns.push(pending);
     changed();
     const result = await daemon.request('chat.send', { sessionId: id, message, canApprove: true }, { timeoutMs: 0 });
-    chat.turns = chat.turns.filter((t) => t !== pending || t.parts.length > 0);
+    // Not taken over by the daemon's turn_start (events missed): the answer's turn stands in for it.
+    if (pending.turnId.startsWith('pending-')) chat.turns = chat.turns.filter((t) => t !== pending);
     const turn = currentTurn(result.turnId);
     turn.prompt ||= message;
     turn.end ??= { stopReason: result.stopReason, usage: result.usage, sessionUsage: result.sessionUsage, error: result.error };
@@ -243,7 +247,7 @@ export function ChatView({ sessionId }) {
       <button class="primary" onClick=${() => (location.hash = '#/chat')}>New chat</button>
       <${ErrorBox} error=${chat.loadError} />
       <ul data-testid="chat-sessions">
-        ${chat.sessions.map((s) => html`<li key=${s.id} class=${s.id === chat.sessionId ? 'selected' : ''}><a href=${href('chat', s.id)}>${s.title || '(untitled)'}</a><div class="muted">${s.model} · ${s.turns} turns · ${since(s.updatedAt)} ago${s.running ? ' · running' : ''}</div></li>`)}
+        ${chat.sessions.map((s) => html`<li key=${s.id} class=${s.id === chat.sessionId ? 'selected' : ''}><a href=${href('chat', s.id)}>${s.title || '(untitled)'}</a><div class="muted">${s.model} · ${plural(s.turns, 'turn')} · ${since(s.updatedAt)} ago${s.running ? ' · running' : ''}</div></li>`)}
       </ul>
     </div>
     <div class="pane chat-pane">

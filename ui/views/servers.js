@@ -2,7 +2,15 @@
 import { html, useEffect, useState } from '../html.js';
 import { Collapsible, ErrorBox, Json, StateBadge } from '../components.js';
 import { bytes, duration, href, plural, since, time } from '../format.js';
-import { daemon, useStore } from '../store.js';
+import { daemon, notify, useStore } from '../store.js';
+import { ConfigActions, ServerForm } from './server-form.js';
+
+/** After an edit from the page: say what was done (and what waits for a restart). */
+function edited(result) {
+  if (!result) return;
+  const restart = result.reload?.needsRestart?.length ? ` (${result.reload.needsRestart.join(', ')}: after a daemon restart)` : '';
+  notify(`${result.said}${restart}`, 'ok');
+}
 
 function Actions({ server }) {
   const [busy, setBusy] = useState(null);
@@ -28,6 +36,7 @@ function Actions({ server }) {
 }
 
 function ServerDetail({ server }) {
+  const [editing, setEditing] = useState(false);
   const [config, setConfig] = useState(null);
   const [stderr, setStderr] = useState([]);
   const { logs } = useStore();
@@ -40,7 +49,7 @@ function ServerDetail({ server }) {
       (r) => setStderr(r.entries.filter((e) => e.stream === 'stderr').slice(-20)),
       () => undefined,
     );
-  }, [server.name, server.state]);
+  }, [server.name, server.state, editing]);
   // Lines that arrived since are taken from the live log.
   const tail = [
     ...stderr,
@@ -49,16 +58,29 @@ function ServerDetail({ server }) {
   return html`<div class="detail" data-testid="server-detail">
     <h3>${server.name} ${server.serverInfo ? html`<span class="muted">${server.serverInfo.name} ${server.serverInfo.version}</span>` : ''}</h3>
     ${server.ephemeral ? html`<p class="muted" data-testid="ephemeral">Brought by a chat from <code>${server.ephemeral.script}</code>: not in the config, and stopped when that chat ends.</p>` : ''}
+    ${server.ephemeral ? '' : html`<${ConfigActions} server=${server} onEdit=${() => setEditing(true)} onDone=${edited} />`}
+    ${
+      editing
+        ? html`<${ServerForm}
+            name=${server.name}
+            onDone=${(result) => {
+              edited(result);
+              setEditing(false);
+            }}
+          />`
+        : ''
+    }
     ${server.lastError ? html`<h4>Last error</h4><${ErrorBox} error=${server.lastError} />` : ''}
     <h4>stderr, last lines</h4>
     ${tail.length === 0 ? html`<p class="muted">Nothing on stderr.</p>` : html`<pre class="log-tail">${tail.map((e) => `${time(e.time)}  ${e.text}\n`)}</pre>`}
-    <p><a href=${`#/logs?source=${encodeURIComponent(server.name)}`}>All of its logs →</a> · <a href=${`#/tools?q=${encodeURIComponent(`${server.name}__`)}`}>Its tools →</a></p>
+    <p><a href=${`#/logs?source=${encodeURIComponent(server.name)}`}>All of its logs →</a> · <a href=${`#/tools?server=${encodeURIComponent(server.name)}`}>Its tools →</a></p>
     <${Collapsible} title="Config (secrets masked)" open=${true}>${config ? html`<${Json} value=${config} />` : html`<p class="muted">Loading…</p>`}<//>
   </div>`;
 }
 
 export function ServersView({ selected }) {
   const { status } = useStore();
+  const [adding, setAdding] = useState(false);
   const [, setTick] = useState(0);
   useEffect(() => {
     const timer = setInterval(() => setTick((t) => t + 1), 1_000);
@@ -80,22 +102,34 @@ export function ServersView({ selected }) {
       <span>memory ${bytes(status.memory.rss)}</span>
       <span title=${status.configFile ?? ''}>config <code>${status.configFile ?? '(none)'}</code></span>
     </div>
-    ${status.configError ? html`<div class="error" role="alert">The config on disk failed to load (${status.configError.time}); the running config stays:<pre>${status.configError.message}</pre></div>` : ''}
-    ${status.servers.length === 0 ? html`<p class="muted">No servers configured. Add one with <code>mcpd server add</code>.</p>` : ''}
+    ${status.configError ? html`<${ErrorBox} error=${{ message: `The config on disk failed to load (${status.configError.time}); the running config stays.\n${status.configError.message}` }} />` : ''}
+    <div class="actions"><button type="button" class="primary" onClick=${() => setAdding(!adding)} aria-expanded=${adding ? 'true' : 'false'}>Add a server</button></div>
+    ${
+      adding
+        ? html`<${ServerForm}
+            onDone=${(result, name) => {
+              edited(result);
+              setAdding(false);
+              if (result) location.hash = href('servers', name);
+            }}
+          />`
+        : ''
+    }
+    ${status.servers.length === 0 ? html`<p class="muted">No servers configured. Add one here or with <code>mcpd server add</code>.</p>` : ''}
     <table class="servers" data-testid="servers">
-      <thead><tr><th>Server</th><th>State</th><th>Via</th><th>PID</th><th>Uptime</th><th>Restarts</th><th>Tools</th><th>Resources</th><th>Prompts</th><th>Last error</th><th></th></tr></thead>
+      <thead><tr><th>Server</th><th>State</th><th class="wide">Via</th><th class="wide">PID</th><th class="wide">Uptime</th><th>Restarts</th><th>Tools</th><th class="wide">Resources</th><th class="wide">Prompts</th><th>Last error</th><th></th></tr></thead>
       <tbody>
         ${status.servers.map(
           (s) => html`<tr key=${s.name} data-server=${s.name} class=${s.name === selected ? 'selected' : ''}>
           <td><a href=${href('servers', s.name)}>${s.name}</a>${s.ephemeral ? html` <span class="badge chat" title=${`${s.ephemeral.script}: brought by a chat (mcpd chat), stops when that chat ends`}>chat</span>` : ''}</td>
           <td><${StateBadge} state=${s.state} />${s.state === 'backoff' && s.nextRetryMs != null ? html` <span class="muted">retry in ${duration(s.nextRetryMs)}</span>` : ''}</td>
-          <td>${s.transport}</td>
-          <td class="num" data-col="pid">${s.pid ?? '-'}</td>
-          <td class="num">${since(s.runningSince)}</td>
+          <td class="wide">${s.transport}</td>
+          <td class="num wide" data-col="pid">${s.pid ?? '-'}</td>
+          <td class="num wide">${since(s.runningSince)}</td>
           <td class="num" data-col="restarts">${s.restarts}</td>
           <td class="num">${s.state === 'running' ? s.toolCount : '-'}</td>
-          <td class="num">${s.state === 'running' ? s.resourceCount : '-'}</td>
-          <td class="num">${s.state === 'running' ? s.promptCount : '-'}</td>
+          <td class="num wide">${s.state === 'running' ? s.resourceCount : '-'}</td>
+          <td class="num wide">${s.state === 'running' ? s.promptCount : '-'}</td>
           <td class="last-error">${s.lastError ? s.lastError.message.split('\n')[0] : ''}</td>
           <td><${Actions} server=${s} /></td>
         </tr>`,

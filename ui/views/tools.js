@@ -1,7 +1,7 @@
 // Tools: search the catalogue, read a tool, call it from a form made from its input schema.
 import { html, useRef, useState } from '../html.js';
 import { Collapsible, ErrorBox, Json, SchemaFields, ToolResult, argumentsFrom, useRouteState, useSchemaValues } from '../components.js';
-import { href, pretty } from '../format.js';
+import { href, plural, pretty } from '../format.js';
 import { changed, daemon, useStore } from '../store.js';
 
 // What a server asks while a call from this page runs (MCP elicitation, or sampling by Claude
@@ -143,16 +143,63 @@ function ToolDetail({ tool }) {
   </div>`;
 }
 
-export function ToolsView({ selected, query: initialQuery }) {
+/** Groups open by themselves while there are few, or while a search or a server narrows the list. */
+const FEW_GROUPS = 8;
+
+function ToolGroup({ server, tools, selected, open, onToggle }) {
+  return html`<li class="group" data-group=${server}>
+    <button type="button" class="group-head" aria-expanded=${open ? 'true' : 'false'} onClick=${onToggle}>
+      <span class="caret">${open ? '▾' : '▸'}</span> <b>${server}</b> <span class="count">${tools.length}</span>
+    </button>
+    ${
+      open
+        ? html`<ul>
+            ${tools.map(
+              (t) =>
+                html`<li key=${t.name} class=${t.name === selected ? 'selected' : ''}><a href=${href('tools', t.name)} title=${t.name}><code>${t.originalName ?? t.name}</code></a>${t.description ? html`<div class="muted clamp">${t.description}</div>` : ''}</li>`,
+            )}
+          </ul>`
+        : ''
+    }
+  </li>`;
+}
+
+export function ToolsView({ selected, query: initialQuery, server: initialServer }) {
   const { tools } = useStore();
   const [query, setQuery] = useRouteState(initialQuery);
-  const shown = tools.filter((t) => matches(t, query));
+  const [server, setServer] = useRouteState(initialServer);
+  // What the person opened or closed by hand, over the default.
+  const [toggled, setToggled] = useState({});
+  const servers = [...new Set(tools.map((t) => t.server))].sort();
+  const shown = tools.filter((t) => (!server || t.server === server) && matches(t, query));
+  const groups = new Map();
+  for (const t of shown) groups.set(t.server, [...(groups.get(t.server) ?? []), t]);
+  const names = [...groups.keys()].sort();
+  const narrowed = Boolean(query) || Boolean(server) || names.length <= FEW_GROUPS;
   const tool = tools.find((t) => t.name === selected);
+  const isOpen = (name) => toggled[name] ?? (narrowed || tool?.server === name);
   return html`<section class="split">
     <div class="list">
-      <input type="search" placeholder=${`Search ${tools.length} tools…`} value=${query} onInput=${(e) => setQuery(e.target.value)} aria-label="Search tools" />
-      <ul data-testid="tool-list">
-        ${shown.map((t) => html`<li key=${t.name} class=${t.name === selected ? 'selected' : ''}><a href=${href('tools', t.name)}><code>${t.name}</code></a>${t.description ? html`<div class="muted clamp">${t.description}</div>` : ''}</li>`)}
+      <div class="filters">
+        <input type="search" placeholder=${`Search ${tools.length} tools…`} value=${query} onInput=${(e) => setQuery(e.target.value)} aria-label="Search tools" />
+        <select aria-label="Server" value=${server} onChange=${(e) => setServer(e.target.value)}>
+          <option value="">All ${servers.length} servers</option>
+          ${servers.map((name) => html`<option value=${name}>${name}</option>`)}
+        </select>
+      </div>
+      <div class="muted list-count" data-testid="tool-count">${shown.length === tools.length ? plural(tools.length, 'tool') : `${shown.length} of ${tools.length} tools`}, ${plural(names.length, 'server')}</div>
+      <ul class="groups" data-testid="tool-list">
+        ${names.map(
+          (name) =>
+            html`<${ToolGroup}
+              key=${name}
+              server=${name}
+              tools=${groups.get(name)}
+              selected=${selected}
+              open=${isOpen(name)}
+              onToggle=${() => setToggled({ ...toggled, [name]: !isOpen(name) })}
+            />`,
+        )}
       </ul>
       ${shown.length === 0 ? html`<p class="muted">No tool matches.</p>` : ''}
     </div>

@@ -129,44 +129,22 @@ function entryFromArgs(ctx: CliContext): Record<string, unknown> {
 
 async function editCommand(ctx: CliContext, action: (typeof EDITS)[number], name: string | undefined): Promise<number> {
   const { locateConfig, userConfigFile } = await import('../../config/locate.js');
-  const { checkEdited, edited, readDocument, writeDocument } = await import('../../config/edit.js');
+  const { writeDocument } = await import('../../config/edit.js');
+  const { planServerEdit } = await import('../../config/server-edit.js');
   const located = locateConfig({ file: ctx.args.config });
   if (action === 'list') return listServers(ctx, located?.file);
   if (!name) throw new McpdError('MCPD_USAGE', USAGE);
   // No config anywhere: the first server makes the user's.
   const file = located?.file ?? userConfigFile();
-  const doc = readDocument(file);
-  const exists = Object.hasOwn(doc.servers, name);
-  let text: string;
-  let said: string;
-  if (action === 'add') {
-    if (exists && !ctx.args.force)
-      throw new McpdError('MCPD_USAGE', `A server named "${name}" is in ${file} already; --force replaces it.`);
-    const entry = entryFromArgs(ctx);
-    text = edited(doc, [name], entry);
-    said = `${exists ? 'Replaced' : 'Added'} server "${name}" in ${file}.`;
-  } else {
-    if (!exists)
-      throw new McpdError(
-        'MCPD_SERVER_UNKNOWN',
-        `No server named "${name}" in ${file} (servers: ${Object.keys(doc.servers).join(', ') || 'none'}).`,
-      );
-    if (action === 'remove') {
-      text = edited(doc, [name], undefined);
-      said = `Removed server "${name}" from ${file}.`;
-    } else {
-      text = edited(doc, [name, 'disabled'], action === 'disable' ? true : undefined);
-      said = `${action === 'disable' ? 'Disabled' : 'Enabled'} server "${name}" in ${file}.`;
-    }
-  }
-  checkEdited(doc, text, name);
+  const entry = action === 'add' ? () => entryFromArgs(ctx) : undefined;
+  const { doc, text, existed, said } = planServerEdit(file, { action, name, entry, replace: ctx.args.force });
   writeDocument(file, text);
   const code = await reloadIfRunning(ctx, file, name, action, said);
   if (code === 'did-not-start') {
     // A server that cannot start is not worth keeping: the file goes back as it was.
     writeDocument(file, doc.text);
     await reloadIfRunning(ctx, file, name, 'remove', '');
-    ctx.err(`${exists ? 'Not replaced' : 'Not added'}: ${file} is as it was.`);
+    ctx.err(`${existed ? 'Not replaced' : 'Not added'}: ${file} is as it was.`);
     return 1;
   }
   return code;

@@ -14,11 +14,25 @@ import type { ControlConnection, RequestHandler } from './server.js';
 /** How long a person has to answer a server's question during `mcpd call`. */
 const QUESTION_TIMEOUT_MS = 10 * 60_000;
 
-export type ControlPorts = Pick<Ports, 'daemon' | 'servers' | 'ephemeral' | 'catalogue' | 'calls' | 'chat' | 'auth' | 'logs' | 'ui'>;
+export type ControlPorts = Pick<
+  Ports,
+  'daemon' | 'servers' | 'ephemeral' | 'catalogue' | 'calls' | 'chat' | 'auth' | 'logs' | 'ui' | 'config'
+>;
 
 type Method = (params: Params, cancel: LazyAbort, connection: ControlConnection) => unknown;
 
-export function createHandlers({ daemon, servers, ephemeral, catalogue, calls, chat, auth, logs, ui }: ControlPorts): RequestHandler {
+export function createHandlers({
+  daemon,
+  servers,
+  ephemeral,
+  catalogue,
+  calls,
+  chat,
+  auth,
+  logs,
+  ui,
+  config,
+}: ControlPorts): RequestHandler {
   const serverAction = async (action: 'start' | 'stop' | 'restart', name: string) => {
     daemon.assertOpen();
     return { server: await servers.act(name, action) };
@@ -134,6 +148,14 @@ export function createHandlers({ daemon, servers, ephemeral, catalogue, calls, c
     'events.subscribe': async () => ({ subscribed: [] }),
     'events.unsubscribe': async () => ({ subscribed: [] }),
     'config.reload': () => daemon.reload(),
+    'config.server': async (p) => config.entry(str(p, 'name')),
+    'config.edit': work(async (p) => {
+      const action = p['action'];
+      if (action !== 'add' && action !== 'update' && action !== 'remove' && action !== 'enable' && action !== 'disable')
+        throw new InvalidParams('params.action must be "add", "update", "remove", "enable" or "disable"');
+      const entry = optObject(p, 'entry');
+      return config.edit({ action, name: str(p, 'name'), ...(entry ? { entry } : {}), replace: p['replace'] === true });
+    }),
     'chat.new': work((p) => chat.newSession(optStr(p, 'model'))),
     'chat.send': work((p, cancel, connection) => {
       const message = str(p, 'message');
