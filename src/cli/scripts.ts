@@ -3,9 +3,10 @@
  * tutorial's job (`client.py path/to/server.py`) without a config. Resolved from the folder the
  * command is typed in; the command is absolute, so the daemon's folder does not matter.
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, extname, join, resolve, sep } from 'node:path';
 import { McpdError } from '../errors.js';
+import { isExecutableFile } from '../util/files.js';
 
 export interface ScriptServer {
   /** What the server is called: the file's name without its extension (`weather`). */
@@ -37,16 +38,6 @@ export function onPath(names: readonly string[], env: NodeJS.ProcessEnv = proces
     }
   }
   return undefined;
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `weather.py` → `weather`; `weather/build/index.js` → `weather`; anything not [A-Za-z0-9_-] → `-`. */

@@ -4,7 +4,7 @@
  * (never an empty or torn file), and every failure is an McpdError naming the file
  * (MCPD_HOME_FULL, MCPD_HOME_UNWRITABLE) rather than a stack trace.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { McpdError } from '../errors.js';
 
@@ -64,5 +64,16 @@ export async function writeFileAtomicAsync(file: string, data: string | Uint8Arr
   } catch (error) {
     await rm(tmp, { force: true }).catch(() => undefined);
     throw homeIoError(error, file);
+  }
+}
+
+/** A regular file this process may run. */
+export function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }

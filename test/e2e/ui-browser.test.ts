@@ -8,14 +8,13 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, FAST_TIMEOUTS, fixtureEntry, ROOT, tempDir, waitFor } from '../support/fixtures.js';
+import { FAST_TIMEOUTS, fixtureEntry, ROOT, tempDir, waitFor } from '../support/fixtures.js';
 import { BROWSER_REQUIRED, CHROMIUM, launchBrowser } from '../support/browser.js';
+import { mcpdWith, serverRow, shot as shotOf } from '../support/dashboard.js';
 import { MessagesApiStandIn } from '../support/messages-api.js';
 
-const SCREENSHOTS = process.env['MCPD_SCREENSHOTS'];
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const api = new MessagesApiStandIn();
 const dir = tempDir('mcpd-ui-e2e-');
@@ -28,15 +27,9 @@ let page: Page;
 let loginUrl: string;
 let base: string;
 
-function mcpd(args: string[]) {
-  return execa(process.execPath, [CLI, ...args], { reject: false, env, timeout: 30_000, stdin: 'ignore' });
-}
-
-async function shot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `ui-${name}.png`) });
-}
-
-const row = (server: string) => page.locator(`[data-testid=servers] tr[data-server="${server}"]`);
+const mcpd = mcpdWith(() => env);
+const shot = (name: string) => shotOf(page, name);
+const row = (server: string) => serverRow(page, server);
 
 describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () => {
   beforeAll(async () => {

@@ -6,13 +6,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, FAST_RESTART, FAST_TIMEOUTS, FIXTURE, ROOT, tempDir } from '../support/fixtures.js';
+import { FAST_RESTART, FAST_TIMEOUTS, FIXTURE, ROOT, tempDir } from '../support/fixtures.js';
 import { BROWSER_REQUIRED, CHROMIUM, launchBrowser } from '../support/browser.js';
+import { mcpdWith, serverRow, shot as shotOf } from '../support/dashboard.js';
 
-const SCREENSHOTS = process.env['MCPD_SCREENSHOTS'];
 const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const SECRET = 'sk-test-0123456789abcdefghij';
 const dir = tempDir('mcpd-ui-daily-');
@@ -37,15 +36,9 @@ let browser: Browser;
 let page: Page;
 let base: string;
 
-function mcpd(args: string[]) {
-  return execa(process.execPath, [CLI, ...args], { reject: false, env, timeout: 30_000, stdin: 'ignore' });
-}
-
-async function shot(name: string): Promise<void> {
-  if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, `ui-${name}.png`) });
-}
-
-const row = (server: string) => page.locator(`[data-testid=servers] tr[data-server="${server}"]`);
+const mcpd = mcpdWith(() => env);
+const shot = (name: string) => shotOf(page, name);
+const row = (server: string) => serverRow(page, server);
 const stateOf = (server: string) => row(server).locator('[data-state]').getAttribute('data-state');
 const config = () => readFileSync(configFile, 'utf8');
 /** The file's servers (its one comment line taken out). */

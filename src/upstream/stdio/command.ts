@@ -2,19 +2,10 @@
  * Checks a server's command before spawning, so a missing or non-executable one is reported as
  * such (and the server failed at once) instead of as a crash to retry.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { McpdError } from '../../errors.js';
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isExecutableFile } from '../../util/files.js';
 
 /** Returns the absolute path that will run, or throws MCPD_SERVER_COMMAND_NOT_FOUND. */
 export function resolveCommand(server: string, command: string, cwd: string, pathVar: string | undefined): string {
