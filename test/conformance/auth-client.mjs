@@ -65,7 +65,10 @@ try {
   execFileSync(process.execPath, [CLI, 'start', '--home', home, '--config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   client = await ControlClient.connect({ socketPath: join(home, 'mcpd.sock') });
   let state = await untilSettled(client);
-  if (state.state === 'needs-auth') {
+  // As a person would, following what mcpd says: sign in while it asks (a listing that needs a
+  // wider scope asks again, for that scope).
+  for (let round = 0; state.state === 'needs-auth' && round < 3; round += 1) {
+    if (round > 0) log('asked again:', state.lastError?.message);
     await signIn(client);
     state = await untilSettled(client);
   }

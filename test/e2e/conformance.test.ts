@@ -49,7 +49,7 @@ const UPSTREAMS = [
     script: join(ROOT, 'test/fixtures/conformance-server.mjs'),
     stdio: [],
     http: (port: number) => ({ args: ['http', String(port)], env: {} }),
-    minimum: 26,
+    minimum: 30,
   },
 ];
 
@@ -83,9 +83,9 @@ for (const upstream of UPSTREAMS) {
 
     it('every scenario that passes directly passes through mcpd, for a stdio and a remote upstream', async () => {
       const base = relay!.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
-      const viaStdio = await runSuite(node!, `${base}/servers/up/mcp`);
-      const viaHttp = await runSuite(node!, `${base}/servers/up-http/mcp`);
-      const straight = await runSuite(node!, direct);
+      const viaStdio = await runSuite(node!, `${base}/servers/up/mcp`, '2025-11-25');
+      const viaHttp = await runSuite(node!, `${base}/servers/up-http/mcp`, '2025-11-25');
+      const straight = await runSuite(node!, direct, '2025-11-25');
       expect(straight.passed.length).toBeGreaterThanOrEqual(upstream.minimum);
       for (const scenario of straight.passed) {
         expect(viaStdio.passed, `${scenario} through the stdio upstream`).toContain(scenario);
@@ -97,6 +97,31 @@ for (const upstream of UPSTREAMS) {
     }, 600_000);
   });
 }
+
+describe.skipIf(!node)('our conformance fixture, directly, at both revisions the suite scores', () => {
+  let server: ResultPromise | undefined;
+  let url: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    server = execa(process.execPath, [join(ROOT, 'test/fixtures/conformance-server.mjs'), 'http', String(port)], { reject: false });
+    url = `http://127.0.0.1:${port}/mcp`;
+    await waitFor(async () => (await fetch(url, { method: 'GET' }).catch(() => undefined)) !== undefined, 15_000, 'the fixture over HTTP');
+  }, 30_000);
+
+  afterAll(async () => {
+    server?.kill('SIGTERM');
+    await server;
+  });
+
+  // The yardstick the relay is measured by: every scored scenario of each revision.
+  it('passes every scored scenario of 2025-11-25 and of 2026-07-28', async () => {
+    const [old, now] = [await runSuite(node!, url, '2025-11-25'), await runSuite(node!, url, '2026-07-28')];
+    expect(old.failed, old.output.slice(-2000)).toEqual([]);
+    expect(now.failed, now.output.slice(-2000)).toEqual([]);
+    expect([old.passed.length, now.passed.length]).toEqual([30, 37]);
+  }, 600_000);
+});
 
 describe.skipIf(!node)("the MCP conformance suite's client auth scenarios, signing mcpd in", () => {
   it('every authorization-code scenario passes (discovery, CIMD, DCR, pre-registration, scopes, step-up, token endpoint auth)', async () => {

@@ -36,18 +36,36 @@ export async function runScenario(node: string, url: string, scenario: string): 
   return { scenario, passed: result.exitCode === 0 && / 0 failed/.test(summary), summary };
 }
 
-/** Runs the whole active server suite against `url`; the scenarios that passed, and all. */
-export async function runSuite(node: string, url: string): Promise<{ passed: string[]; failed: string[] }> {
-  const result = await execa(node, [conformanceBin(), 'server', '--url', url], {
+/** The two revisions the suite scores (`--requirements REV`: each one's frozen list, at its own wire version). */
+export type Revision = '2025-11-25' | '2026-07-28';
+
+export interface SuiteResult {
+  /** The scored scenarios of that revision that passed, and those that did not. */
+  passed: string[];
+  failed: string[];
+  /** Run but not scored for the revision (pending, extensions, added after its release). */
+  unscored: string[];
+  output: string;
+}
+
+/** Runs a revision's scored server scenarios against `url`. */
+export async function runSuite(node: string, url: string, revision: Revision = '2025-11-25'): Promise<SuiteResult> {
+  const result = await execa(node, [conformanceBin(), 'server', '--url', url, '--requirements', revision], {
     reject: false,
-    timeout: 300_000,
+    timeout: 600_000,
     env: { NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   const output = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  // The list of every scenario run comes first; "Not scored for REV" then names those that do not count.
+  const notScored = output.indexOf('Not scored for');
+  const unscored = notScored === -1 ? [] : [...output.slice(notScored).matchAll(/^\s*[✓✗]\s+([a-z0-9-]+) \(/gm)].map((m) => m[1]!);
   const passed: string[] = [];
   const failed: string[] = [];
-  for (const match of output.matchAll(/^\s*([✓✗])\s+([a-z0-9-]+):/gm)) (match[1] === '✓' ? passed : failed).push(match[2]!);
-  return { passed: passed.sort(), failed: failed.sort() };
+  for (const match of output.slice(0, notScored === -1 ? undefined : notScored).matchAll(/^\s*([✓✗])\s+([a-z0-9-]+):/gm)) {
+    if (unscored.includes(match[2]!)) continue;
+    (match[1] === '✓' ? passed : failed).push(match[2]!);
+  }
+  return { passed: passed.sort(), failed: failed.sort(), unscored: unscored.sort(), output };
 }
 
 /** Runs a client suite (e.g. `auth`) with `command` as the client; the scenarios that passed, and those that did not. */

@@ -10,7 +10,7 @@ import { errorMessage } from '../../errors.js';
 import { MAX_TIMER_MS } from '../../util/limits.js';
 import { SdkUpstream } from '../sdk-upstream.js';
 import type { UpstreamDeps, UpstreamHooks } from '../types.js';
-import { ServerAuthProvider } from './auth/provider.js';
+import { ServerAuthProvider, unionScope } from './auth/provider.js';
 import { AuthStore } from './auth/store.js';
 import { hasCommandHeaders, resolveHeaders } from './headers.js';
 import { httpStatus, looksLegacy, remoteTransport, type RemoteProtocol } from './transport.js';
@@ -49,8 +49,16 @@ export class HttpUpstream extends SdkUpstream {
         protocol,
         config.url,
         headers,
-        store && provider
-          ? { provider, onInsufficientScope: (scope) => store.update(config.name, config.url, (r) => (r.wantedScope = scope)) }
+        store
+          ? {
+              ...(provider ? { provider } : {}),
+              // The next sign-in asks for what the server challenged with; a step-up keeps what
+              // was granted too (a narrower token would fail elsewhere).
+              onChallenge: ({ status, scope }) =>
+                store.update(config.name, config.url, (r) => {
+                  r.wantedScope = status === 403 ? unionScope(r.tokens?.scope ?? r.grantedScope, scope) : scope;
+                }),
+            }
           : undefined,
       );
       await this.client.connect(this.connection, { timeout: timeoutMs, signal });

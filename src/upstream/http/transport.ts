@@ -15,26 +15,34 @@ export function remoteTransport(
   protocol: RemoteProtocol,
   url: string,
   headers: Record<string, string>,
-  auth?: { provider: OAuthClientProvider; onInsufficientScope: (scope: string) => void },
+  auth?: { provider?: OAuthClientProvider; onChallenge: (challenge: ScopeChallenge) => void },
 ): Transport {
   const options = {
     requestInit: { headers },
-    fetch: auth ? scopeWatchingFetch(abortIsolatingFetch(), auth.onInsufficientScope) : abortIsolatingFetch(),
-    ...(auth ? { authProvider: auth.provider } : {}),
+    fetch: auth ? challengeWatchingFetch(abortIsolatingFetch(), auth.onChallenge) : abortIsolatingFetch(),
+    ...(auth?.provider ? { authProvider: auth.provider } : {}),
   };
   return protocol === 'sse' ? new SSEClientTransport(new URL(url), options) : new StreamableHTTPClientTransport(new URL(url), options);
 }
 
+/** What a 401 or a 403 `insufficient_scope` asked for: the scope the next sign-in needs. */
+export interface ScopeChallenge {
+  /** 401: not signed in (or no longer); 403: signed in, but for less. */
+  status: 401 | 403;
+  scope: string;
+}
+
 /**
- * Tells of a 403 `insufficient_scope` and the scope it asks for. The SDK refreshes the token on
- * it, but a refresh cannot widen a scope: the person has to sign in again with the wider one.
+ * Tells of the scope a 401 or a 403 `insufficient_scope` challenges with, however far into the
+ * connection it came (a server may take `initialize` and refuse `tools/list`). The SDK refreshes
+ * the token on a 403, but a refresh cannot widen a scope: the person has to sign in again.
  */
-function scopeWatchingFetch(base: FetchLike, onInsufficientScope: (scope: string) => void): FetchLike {
+function challengeWatchingFetch(base: FetchLike, onChallenge: (challenge: ScopeChallenge) => void): FetchLike {
   return async (url, init) => {
     const response = await base(url, init);
-    if (response.status === 403) {
+    if (response.status === 401 || response.status === 403) {
       const { error, scope } = extractWWWAuthenticateParams(response);
-      if (error === 'insufficient_scope' && scope) onInsufficientScope(scope);
+      if (scope && (response.status === 401 || error === 'insufficient_scope')) onChallenge({ status: response.status, scope });
     }
     return response;
   };

@@ -117,13 +117,15 @@ export class ServerAuthProvider implements OAuthClientProvider {
       this.signIn.onAuthorizationUrl(url);
       return;
     }
-    // Connecting: a person has to sign in. A scope beyond what was granted is a step-up:
-    // remembered for the next sign-in.
+    // Connecting: a person has to sign in. The scope the server challenged with is remembered for
+    // that sign-in (a first one asks for it, not for everything the server supports); beyond what
+    // was granted it is a step-up, which asks for both (a narrower token would fail elsewhere).
     const scope = url.searchParams.get('scope') ?? undefined;
     const record = this.record();
-    const granted = new Set((record?.tokens?.scope ?? record?.grantedScope ?? '').split(' ').filter(Boolean));
+    const grantedScope = record?.tokens?.scope ?? record?.grantedScope;
+    const granted = new Set((grantedScope ?? '').split(' ').filter(Boolean));
     const more = scope !== undefined && granted.size > 0 && scope.split(' ').some((s) => !granted.has(s));
-    if (more) this.update((r) => (r.wantedScope = scope));
+    if (scope !== undefined) this.update((r) => (r.wantedScope = unionScope(more ? grantedScope : undefined, scope)));
     throw new NeedsSignIn(this.config.name, more ? scope : undefined);
   }
 
@@ -158,4 +160,9 @@ export class ServerAuthProvider implements OAuthClientProvider {
       if (scope === 'all' || scope === 'discovery') delete r.discovery;
     });
   }
+}
+
+/** Two space-separated scope lists as one, each scope once (the first list's order first). */
+export function unionScope(a: string | undefined, b: string): string {
+  return [...new Set([...(a ?? '').split(' '), ...b.split(' ')].filter(Boolean))].join(' ');
 }
