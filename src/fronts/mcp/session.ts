@@ -12,7 +12,6 @@ import {
   CompleteRequestSchema,
   CreateMessageResultSchema,
   ElicitResultSchema,
-  ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
@@ -24,17 +23,30 @@ import {
   UnsubscribeRequestSchema,
   type CallToolResult,
   type CompleteResult,
-  type ListResourceTemplatesResult,
+  type GetPromptResult,
   type LoggingLevel,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
   type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { isMcpdError, errorMessage } from '../../errors.js';
 import type { McpClientStatus } from '../../protocol/types.js';
 import { VERSION } from '../../version.js';
 import type { Ports } from '../../ports/index.js';
-import type { Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
-import { JsonRpcError } from '../../protocol/jsonrpc.js';
+import type { Progress, ServerRequestHandler } from '../../protocol/calls.js';
+import {
+  callTool,
+  complete,
+  getPrompt,
+  listPrompts,
+  listResources,
+  listTemplates,
+  listTools,
+  notHere,
+  protocolError,
+  readResource,
+} from './answers.js';
 import type { EndpointView } from './view.js';
 
 /** What an MCP session uses of the daemon, beside its view. */
@@ -47,22 +59,7 @@ export interface McpSession {
   close(): Promise<void>;
 }
 
-/** Errors that mean "no such thing" (a protocol error) rather than "it failed" (a tool error). */
 const LOG_RANK: Record<LoggingLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4, critical: 5, alert: 6, emergency: 7 };
-
-const NOT_FOUND = new Set([
-  'MCPD_TOOL_UNKNOWN',
-  'MCPD_RESOURCE_UNKNOWN',
-  'MCPD_PROMPT_UNKNOWN',
-  'MCPD_SERVER_UNKNOWN',
-  'MCPD_PROFILE_UNKNOWN',
-]);
-
-/** A JSON-RPC error for the client: "no such thing" is invalid params, the rest internal. */
-function protocolError(error: unknown): JsonRpcError {
-  const code = isMcpdError(error) && NOT_FOUND.has(error.code) ? ErrorCode.InvalidParams : ErrorCode.InternalError;
-  return new JsonRpcError(code, errorMessage(error), isMcpdError(error) ? { code: error.code } : undefined);
-}
 
 export interface McpSessionOptions {
   front: McpClientStatus['front'];
@@ -95,30 +92,10 @@ export function createMcpSession(
     return { caller: 'mcp-client', ...(client ? { client } : {}) };
   };
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
-    const tools = await view.tools();
-    return {
-      tools: tools.map((t): Tool => ({
-        name: t.exposed,
-        ...(t.title ? { title: t.title } : {}),
-        ...(t.description ? { description: t.description } : {}),
-        inputSchema: t.inputSchema as Tool['inputSchema'],
-        ...(t.outputSchema ? { outputSchema: t.outputSchema as Tool['outputSchema'] } : {}),
-        ...(t.annotations ? { annotations: t.annotations } : {}),
-        ...(t.icons ? { icons: t.icons as Tool['icons'] } : {}),
-        ...(t._meta ? { _meta: t._meta } : {}),
-      })),
-    };
-  });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await listTools(view)) as Tool[] }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const name = await view.resolveTool(request.params.name);
-    // One server's endpoint passes a tool it does not list on to it: the server answers as it would.
-    const unlisted = !name && view.spec.kind === 'server' ? view.spec.server : undefined;
-    if (!name && !unlisted) throw new JsonRpcError(ErrorCode.InvalidParams, `No tool named "${request.params.name}" here (${view.label}).`);
     const token = extra._meta?.progressToken;
-    const call = (args: Record<string, unknown> | undefined, options: RoutedCallOptions) =>
-      unlisted ? calls.callUnlisted(unlisted, request.params.name, args, options) : calls.callTool(name!, args, options);
     // What the server asks during this call goes to this client, on this request's stream.
     const capabilities = server.getClientCapabilities();
     const serverRequests: ServerRequestHandler = {
@@ -132,48 +109,30 @@ export function createMcpSession(
           }
         : {}),
     };
-    try {
-      return (await call(request.params.arguments, {
-        ...caller(),
-        serverRequests,
-        signal: extra.signal,
-        ...(token === undefined
-          ? {}
-          : {
-              onProgress: (progress: Progress) =>
-                void extra
-                  .sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...progress } })
-                  .catch(() => undefined),
-            }),
-      })) as CallToolResult;
-    } catch (error) {
-      if (isMcpdError(error) && NOT_FOUND.has(error.code)) throw protocolError(error);
-      // A call that could not be made (server down, timeout) is told to the model as a tool error.
-      return { isError: true, content: [{ type: 'text', text: errorMessage(error) }] };
-    }
+    return (await callTool({ calls }, view, {
+      name: request.params.name,
+      arguments: request.params.arguments,
+      caller: caller(),
+      serverRequests,
+      signal: extra.signal,
+      onProgress:
+        token === undefined
+          ? undefined
+          : (progress: Progress) =>
+              void extra
+                .sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...progress } })
+                .catch(() => undefined),
+    })) as CallToolResult;
   });
 
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: view.resources().map(({ server: _server, ...resource }) => resource),
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: listResources(view) as Resource[] }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => ({
+    resourceTemplates: (await listTemplates({ calls }, view, extra.signal)) as ResourceTemplate[],
   }));
-  // Templates are not in the catalogue: each server of the view is asked.
-  const templatesOf = async (name: string, signal: AbortSignal): Promise<ResourceTemplate[]> => {
-    const result = (await calls.forward(
-      name,
-      { method: 'resources/templates/list', params: {} },
-      { signal },
-    )) as ListResourceTemplatesResult;
-    return result.resourceTemplates;
-  };
-  const templateServers = () => view.servers().filter((s) => s.capabilities.resources);
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => {
-    const lists = await Promise.allSettled(templateServers().map((s) => templatesOf(s.name, extra.signal)));
-    return { resourceTemplates: lists.flatMap((l) => (l.status === 'fulfilled' ? l.value : [])) };
-  });
 
   server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
     const owner = view.resourceOwner(request.params.uri);
-    if (!owner) throw new JsonRpcError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
+    if (!owner) throw notHere(`resource ${request.params.uri}`, view);
     try {
       await calls.subscribe(owner, request.params.uri, { signal: extra.signal });
     } catch (error) {
@@ -201,59 +160,19 @@ export function createMcpSession(
     return {};
   });
 
-  // Routed by its ref: a prompt to the server that owns it, a resource template to the server of
-  // the view that offers it.
-  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
-    const { ref } = request.params;
-    let owner: string | undefined;
-    let params = request.params;
-    if (ref.type === 'ref/prompt') {
-      const prompt = view.prompts().find((p) => p.exposed === ref.name);
-      if (!prompt) throw new JsonRpcError(ErrorCode.InvalidParams, `No prompt named "${ref.name}" here (${view.label}).`);
-      owner = prompt.server;
-      params = { ...request.params, ref: { ...ref, name: prompt.originalName } };
-    } else if (view.spec.kind === 'server') {
-      owner = view.spec.server;
-    } else {
-      for (const s of templateServers()) {
-        const templates = await templatesOf(s.name, extra.signal).catch(() => []);
-        if (templates.some((t) => t.uriTemplate === ref.uri)) {
-          owner = s.name;
-          break;
-        }
-      }
-      if (!owner) throw new JsonRpcError(ErrorCode.InvalidParams, `No resource template ${ref.uri} here (${view.label}).`);
-    }
-    try {
-      return (await calls.forward(owner, { method: 'completion/complete', params }, { signal: extra.signal })) as CompleteResult;
-    } catch (error) {
-      throw protocolError(error);
-    }
-  });
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    if (!view.allowsResource(request.params.uri))
-      throw new JsonRpcError(ErrorCode.InvalidParams, `No resource ${request.params.uri} here (${view.label}).`);
-    try {
-      return await calls.readResource(request.params.uri, view.resourceServer(), { ...caller(), signal: extra.signal });
-    } catch (error) {
-      throw protocolError(error);
-    }
-  });
-
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({
-    prompts: view
-      .prompts()
-      .map(({ exposed, server: _server, originalName: _original, name: _name, ...prompt }) => ({ name: exposed, ...prompt })),
-  }));
-  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-    const name = view.resolvePrompt(request.params.name);
-    if (!name) throw new JsonRpcError(ErrorCode.InvalidParams, `No prompt named "${request.params.name}" here (${view.label}).`);
-    try {
-      return await calls.getPrompt(name, request.params.arguments, { ...caller(), signal: extra.signal });
-    } catch (error) {
-      throw protocolError(error);
-    }
-  });
+  server.setRequestHandler(
+    CompleteRequestSchema,
+    async (request, extra) => (await complete({ calls }, view, request.params, extra.signal)) as CompleteResult,
+  );
+  server.setRequestHandler(
+    ReadResourceRequestSchema,
+    async (request, extra) => (await readResource({ calls }, view, request.params.uri, caller(), extra.signal)) as ReadResourceResult,
+  );
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: listPrompts(view) as Prompt[] }));
+  server.setRequestHandler(
+    GetPromptRequestSchema,
+    async (request, extra) => (await getPrompt({ calls }, view, request.params, caller(), extra.signal)) as GetPromptResult,
+  );
 
   const subscriptions = new Map<string, string>();
   let logLevel: LoggingLevel | undefined;

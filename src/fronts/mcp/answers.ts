@@ -1,0 +1,178 @@
+/**
+ * What an MCP front answers, whichever era asks: the lists of a view, a call, a read, a prompt,
+ * a completion. The 2025 session (session.ts, v1 SDK, one per client session) and the 2026
+ * session-less server (modern.ts, v2 SDK, one per request) both answer through these, so the two
+ * eras can never disagree on what a view holds or how a call is routed.
+ */
+import type { CompleteRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isMcpdError, errorMessage } from '../../errors.js';
+import type { Ports } from '../../ports/index.js';
+import type { Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
+import { JsonRpcError } from '../../protocol/jsonrpc.js';
+import type { EndpointView } from './view.js';
+
+export type AnswerPorts = Pick<Ports, 'calls'>;
+
+/** JSON-RPC's invalid params and internal error (the same numbers in both eras). */
+const INVALID_PARAMS = -32602;
+const INTERNAL_ERROR = -32603;
+
+/** Errors that mean "no such thing" (a protocol error) rather than "it failed" (a tool error). */
+const NOT_FOUND = new Set([
+  'MCPD_TOOL_UNKNOWN',
+  'MCPD_RESOURCE_UNKNOWN',
+  'MCPD_PROMPT_UNKNOWN',
+  'MCPD_SERVER_UNKNOWN',
+  'MCPD_PROFILE_UNKNOWN',
+]);
+
+/** A JSON-RPC error for the client: "no such thing" is invalid params, the rest internal. */
+export function protocolError(error: unknown): JsonRpcError {
+  const code = isMcpdError(error) && NOT_FOUND.has(error.code) ? INVALID_PARAMS : INTERNAL_ERROR;
+  return new JsonRpcError(code, errorMessage(error), isMcpdError(error) ? { code: error.code } : undefined);
+}
+
+export function notHere(what: string, view: EndpointView): JsonRpcError {
+  return new JsonRpcError(INVALID_PARAMS, `No ${what} here (${view.label}).`);
+}
+
+/** Who asked, for the plugins: caller `mcp-client` and the name the client gave. */
+export interface Caller {
+  caller: 'mcp-client';
+  client?: string;
+}
+
+export async function listTools(view: EndpointView): Promise<Record<string, unknown>[]> {
+  return (await view.tools()).map((t) => ({
+    name: t.exposed,
+    ...(t.title ? { title: t.title } : {}),
+    ...(t.description ? { description: t.description } : {}),
+    inputSchema: t.inputSchema,
+    ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}),
+    ...(t.annotations ? { annotations: t.annotations } : {}),
+    ...(t.icons ? { icons: t.icons } : {}),
+    ...(t._meta ? { _meta: t._meta } : {}),
+  }));
+}
+
+export interface CallAsked {
+  name: string;
+  arguments?: Record<string, unknown> | undefined;
+  caller: Caller;
+  signal: AbortSignal;
+  /** What the server asks during the call, answered by this client (when it can). */
+  serverRequests: ServerRequestHandler;
+  onProgress?: ((progress: Progress) => void) | undefined;
+}
+
+/** A tool call through the router; what could not be made (server down, timeout) is a tool error the model can read. */
+export async function callTool({ calls }: AnswerPorts, view: EndpointView, asked: CallAsked): Promise<Record<string, unknown>> {
+  const name = await view.resolveTool(asked.name);
+  // One server's endpoint passes a tool it does not list on to it: the server answers as it would.
+  const unlisted = !name && view.spec.kind === 'server' ? view.spec.server : undefined;
+  if (!name && !unlisted) throw notHere(`tool named "${asked.name}"`, view);
+  const options: RoutedCallOptions = {
+    ...asked.caller,
+    serverRequests: asked.serverRequests,
+    signal: asked.signal,
+    ...(asked.onProgress ? { onProgress: asked.onProgress } : {}),
+  };
+  try {
+    return (await (unlisted
+      ? calls.callUnlisted(unlisted, asked.name, asked.arguments, options)
+      : calls.callTool(name!, asked.arguments, options)));
+  } catch (error) {
+    if (isMcpdError(error) && NOT_FOUND.has(error.code)) throw protocolError(error);
+    return { isError: true, content: [{ type: 'text', text: errorMessage(error) }] };
+  }
+}
+
+export function listResources(view: EndpointView): Record<string, unknown>[] {
+  return view.resources().map(({ server: _server, ...resource }) => resource);
+}
+
+/** Templates are not in the catalogue: each server of the view that has resources is asked. */
+async function templatesOf({ calls }: AnswerPorts, server: string, signal: AbortSignal): Promise<{ uriTemplate: string }[]> {
+  const result = (await calls.forward(server, { method: 'resources/templates/list', params: {} }, { signal })) as {
+    resourceTemplates: { uriTemplate: string }[];
+  };
+  return result.resourceTemplates;
+}
+
+const templateServers = (view: EndpointView) => view.servers().filter((s) => s.capabilities.resources);
+
+export async function listTemplates(ports: AnswerPorts, view: EndpointView, signal: AbortSignal): Promise<{ uriTemplate: string }[]> {
+  const lists = await Promise.allSettled(templateServers(view).map((s) => templatesOf(ports, s.name, signal)));
+  return lists.flatMap((l) => (l.status === 'fulfilled' ? l.value : []));
+}
+
+export async function readResource(
+  { calls }: AnswerPorts,
+  view: EndpointView,
+  uri: string,
+  caller: Caller,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  if (!view.allowsResource(uri)) throw notHere(`resource ${uri}`, view);
+  try {
+    return (await calls.readResource(uri, view.resourceServer(), { ...caller, signal }));
+  } catch (error) {
+    throw protocolError(error);
+  }
+}
+
+export function listPrompts(view: EndpointView): Record<string, unknown>[] {
+  return view
+    .prompts()
+    .map(({ exposed, server: _server, originalName: _original, name: _name, ...prompt }) => ({ name: exposed, ...prompt }));
+}
+
+export async function getPrompt(
+  { calls }: AnswerPorts,
+  view: EndpointView,
+  params: { name: string; arguments?: Record<string, string> | undefined },
+  caller: Caller,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const name = view.resolvePrompt(params.name);
+  if (!name) throw notHere(`prompt named "${params.name}"`, view);
+  try {
+    return (await calls.getPrompt(name, params.arguments, { ...caller, signal }));
+  } catch (error) {
+    throw protocolError(error);
+  }
+}
+
+/** Routed by its ref: a prompt to the server that owns it, a resource template to the server of the view that offers it. */
+export async function complete(
+  ports: AnswerPorts,
+  view: EndpointView,
+  params: CompleteRequest['params'],
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const { ref } = params;
+  let owner: string | undefined;
+  let forwarded = params;
+  if (ref.type === 'ref/prompt') {
+    const prompt = view.prompts().find((p) => p.exposed === ref.name);
+    if (!prompt) throw notHere(`prompt named "${ref.name}"`, view);
+    owner = prompt.server;
+    forwarded = { ...params, ref: { ...ref, name: prompt.originalName } };
+  } else if (view.spec.kind === 'server') {
+    owner = view.spec.server;
+  } else {
+    for (const s of templateServers(view)) {
+      const templates = await templatesOf(ports, s.name, signal).catch(() => []);
+      if (templates.some((t) => t.uriTemplate === ref.uri)) {
+        owner = s.name;
+        break;
+      }
+    }
+    if (!owner) throw notHere(`resource template ${ref.uri}`, view);
+  }
+  try {
+    return (await ports.calls.forward(owner, { method: 'completion/complete', params: forwarded }, { signal })) as Record<string, unknown>;
+  } catch (error) {
+    throw protocolError(error);
+  }
+}
