@@ -17,10 +17,13 @@ import { DOORS, refusal, refusalText } from '../door.js';
 import { limitedServer } from '../http-limits.js';
 import { READER_LIMITS, SlowReaders, type Reader } from '../slow-readers.js';
 import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
-import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
+import { EndpointView, parseViewPath, type ViewPorts, type ViewSpec } from '../mcp/view.js';
 import { refuseUpgrade } from '../unix-socket.js';
+import { ModernEndpoints } from '../mcp/modern.js';
 import { BoundedEventStore } from './event-store.js';
 import { HttpServerTransport } from './transport.js';
+import { isModernRequest } from './era.js';
+import { sendWebResponse, webRequest } from './web.js';
 
 export interface McpHttpOptions {
   host: string;
@@ -66,6 +69,8 @@ export class McpHttpFront implements Front {
   private readonly readers: SlowReaders<Stream>;
   /** Connections from another user, found at accept (a loopback gateway without a token serves only its own user). */
   private readonly foreign = new WeakMap<Socket, number>();
+  /** The 2026-07-28 era's session-less endpoints. */
+  private readonly modern: ModernEndpoints;
 
   constructor(
     private readonly ports: SessionPorts & ViewPorts,
@@ -106,6 +111,7 @@ export class McpHttpFront implements Front {
       else refuseUpgrade(socket, 404, 'Not found');
     });
     this.sweep = setInterval(() => this.closeIdle(), 60_000).unref();
+    this.modern = new ModernEndpoints(ports, options.log);
   }
 
   /** `http://HOST:PORT`, once listening (the port may have been 0). */
@@ -148,6 +154,7 @@ export class McpHttpFront implements Front {
       clearInterval(this.sweep);
       await Promise.allSettled([...this.sessions.values()].map((s) => s.session.close()));
       this.sessions.clear();
+      await this.modern.close();
       this.http.closeAllConnections();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
     })();
@@ -190,6 +197,8 @@ export class McpHttpFront implements Front {
       if (!spec) return this.reply(res, 404, 'Not found: MCP is at /mcp and /servers/NAME/mcp');
       const body = req.method === 'POST' ? await this.readBody(req, res) : undefined;
       if (body === null) return; // already answered (too large, not JSON)
+      // The 2026-07-28 era: no session, everything in the request itself.
+      if (isModernRequest(req, body)) return await this.serveModern(path, spec, req, res, body);
       const sessionId = req.headers['mcp-session-id'];
       if (typeof sessionId === 'string') {
         const known = this.sessions.get(sessionId);
@@ -214,6 +223,19 @@ export class McpHttpFront implements Front {
       if (!res.headersSent) this.reply(res, 500, `Internal error: ${errorMessage(error)}`);
       else res.end();
     }
+  }
+
+  private async serveModern(path: string, spec: ViewSpec, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const view = new EndpointView(spec, this.ports);
+    try {
+      view.check();
+    } catch (error) {
+      return this.reply(res, 404, errorMessage(error));
+    }
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    const response = await this.modern.handler(path, view).fetch(webRequest(req, gone.signal), { parsedBody: body });
+    await sendWebResponse(res, response);
   }
 
   private async openSession(

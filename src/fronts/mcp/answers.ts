@@ -78,9 +78,9 @@ export async function callTool({ calls }: AnswerPorts, view: EndpointView, asked
     ...(asked.onProgress ? { onProgress: asked.onProgress } : {}),
   };
   try {
-    return (await (unlisted
+    return await (unlisted
       ? calls.callUnlisted(unlisted, asked.name, asked.arguments, options)
-      : calls.callTool(name!, asked.arguments, options)));
+      : calls.callTool(name!, asked.arguments, options));
   } catch (error) {
     if (isMcpdError(error) && NOT_FOUND.has(error.code)) throw protocolError(error);
     return { isError: true, content: [{ type: 'text', text: errorMessage(error) }] };
@@ -115,7 +115,7 @@ export async function readResource(
 ): Promise<Record<string, unknown>> {
   if (!view.allowsResource(uri)) throw notHere(`resource ${uri}`, view);
   try {
-    return (await calls.readResource(uri, view.resourceServer(), { ...caller, signal }));
+    return await calls.readResource(uri, view.resourceServer(), { ...caller, signal });
   } catch (error) {
     throw protocolError(error);
   }
@@ -137,7 +137,7 @@ export async function getPrompt(
   const name = view.resolvePrompt(params.name);
   if (!name) throw notHere(`prompt named "${params.name}"`, view);
   try {
-    return (await calls.getPrompt(name, params.arguments, { ...caller, signal }));
+    return await calls.getPrompt(name, params.arguments, { ...caller, signal });
   } catch (error) {
     throw protocolError(error);
   }
