@@ -101,6 +101,58 @@ describe('the HTTP gateway at 2026-07-28', () => {
     expect(nowhere.status).toBe(404);
   });
 
+  it("turns a 2025 upstream's question during a call into an input-required result, and resumes it on the retry", async () => {
+    const asking = { meta: { ...META, 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } } };
+    const first = await post('/servers/fx/mcp', 'tools/call', { name: 'ask', arguments: {} }, asking);
+    const result = first.body.result as {
+      resultType: string;
+      inputRequests: Record<string, { method: string; params: { message: string } }>;
+      requestState: string;
+    };
+    expect(result.resultType).toBe('input_required');
+    const [[key, question]] = Object.entries(result.inputRequests) as [[string, { method: string; params: { message: string } }]];
+    expect(question).toMatchObject({ method: 'elicitation/create', params: { message: 'What is your name?' } });
+    // A forged state is refused before anything reaches the call.
+    const forged = await post(
+      '/servers/fx/mcp',
+      'tools/call',
+      {
+        name: 'ask',
+        arguments: {},
+        requestState: `${result.requestState.slice(0, -4)}AAAA`,
+        inputResponses: { [key]: { action: 'accept', content: { name: 'Eve' } } },
+      },
+      asking,
+    );
+    expect([forged.body.error?.code, forged.body.id]).toEqual([-32602, forged.id]);
+    // The real retry answers the question; the same upstream call finishes.
+    const retry = await post(
+      '/servers/fx/mcp',
+      'tools/call',
+      {
+        name: 'ask',
+        arguments: {},
+        requestState: result.requestState,
+        inputResponses: { [key]: { action: 'accept', content: { name: 'Ada' } } },
+      },
+      asking,
+    );
+    expect(retry.body.result).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'hello Ada' }] });
+    // Once finished, its state names nothing any more.
+    const again = await post(
+      '/servers/fx/mcp',
+      'tools/call',
+      { name: 'ask', arguments: {}, requestState: result.requestState, inputResponses: {} },
+      asking,
+    );
+    expect(again.body.error?.code).toBe(-32602);
+  });
+
+  it('refuses a call whose server asks what the client did not declare it can answer (-32021)', async () => {
+    const refused = await post('/servers/fx/mcp', 'tools/call', { name: 'ask', arguments: {} });
+    expect([refused.status, refused.body.error?.code, refused.body.id]).toEqual([400, -32021, refused.id]);
+  });
+
   it('keeps a 2025 session on the same URL working beside it', async () => {
     const client = new Client({ name: 'a-2025-host', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/servers/fx/mcp`)));

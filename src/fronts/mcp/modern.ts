@@ -6,7 +6,21 @@
  * answered by a fresh v2 `Server` over the endpoint's view through answers.ts — the same answers
  * the 2025 sessions give. List changes of the view's servers go to that handler's listen streams.
  */
-import { CLIENT_INFO_META_KEY, Server, createMcpHandler, type McpHttpHandler, type ServerContext } from '@modelcontextprotocol/server';
+import { randomBytes } from 'node:crypto';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  CLIENT_INFO_META_KEY,
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  createMcpHandler,
+  createRequestStateCodec,
+  inputRequired,
+  type McpHttpHandler,
+  type RequestStateCodec,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import type { Logger, Ports } from '../../ports/index.js';
 import type { Progress } from '../../protocol/calls.js';
 import { VERSION } from '../../version.js';
@@ -21,6 +35,7 @@ import {
   readResource,
   type Caller,
 } from './answers.js';
+import { ParkedCalls, type ParkedCall, type Question } from './parked.js';
 import type { EndpointView } from './view.js';
 
 export type ModernPorts = Pick<Ports, 'calls' | 'events'>;
@@ -33,33 +48,98 @@ function callerOf(ctx: ServerContext): Caller {
   return { caller: 'mcp-client', ...(typeof client === 'string' ? { client } : {}) };
 }
 
+/** The calls waiting for their clients, and the seal on the state that names them. */
+interface Resumable {
+  calls: ParkedCalls;
+  codec: RequestStateCodec<{ call?: string }>;
+}
+
+/** The input-required result that puts `questions` to the client, naming the call in sealed state. */
+async function askAgain(resumable: Resumable, call: ParkedCall, questions: Question[]) {
+  return inputRequired({
+    inputRequests: Object.fromEntries(questions.map((q) => [q.key, { method: q.method, params: q.params }])) as never,
+    requestState: await resumable.codec.mint({ call: call.id }),
+  });
+}
+
+/** The capabilities the questions need that the request did not declare, if any. */
+function undeclared(ctx: ServerContext, questions: Question[]): Record<string, object> | undefined {
+  const envelope = ctx.mcpReq.envelope as Record<string, Record<string, unknown> | undefined> | undefined;
+  const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? {};
+  const needed: Record<string, object> = {};
+  for (const q of questions) {
+    const capability = q.method === 'elicitation/create' ? 'elicitation' : 'sampling';
+    if (declared[capability] === undefined) needed[capability] = {};
+  }
+  return Object.keys(needed).length > 0 ? needed : undefined;
+}
+
 /** One request's server: what the view holds, routed as for a 2025 session. */
-function serverFor(ports: ModernPorts, view: EndpointView): Server {
+function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable): Server {
   const server = new Server(
     { name: 'mcpd', version: VERSION },
     {
       capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} },
+      // A retry's requestState is checked before any handler runs: a forged one is refused (-32602).
+      requestState: { verify: (state, ctx) => resumable.codec.verify(state, ctx) },
       instructions: `mcpd: ${view.spec.kind === 'server' ? `the server "${view.spec.server}", run by mcpd` : 'tools of the servers mcpd runs, named SERVER__TOOL'}.`,
     },
   );
   server.setRequestHandler('tools/list', async () => ({ tools: await listTools(view) }) as never);
   server.setRequestHandler('tools/call', async (request, ctx) => {
-    const token = ctx.mcpReq._meta?.progressToken;
-    return (await callTool(ports, view, {
-      name: request.params.name,
-      arguments: request.params.arguments,
-      caller: callerOf(ctx),
-      // Questions of a 2025 upstream to a 2026 client become input-required results (not yet): declined.
-      serverRequests: {},
-      signal: ctx.mcpReq.signal,
-      onProgress:
-        token === undefined
-          ? undefined
-          : (progress: Progress) =>
-              void ctx.mcpReq
-                .notify({ method: 'notifications/progress', params: { progressToken: token, ...progress } })
-                .catch(() => undefined),
-    })) as never;
+    const state = ctx.mcpReq.requestState<{ call?: string }>();
+    let call: ParkedCall;
+    if (state?.call !== undefined) {
+      // A retry: its answers go to the parked call, which goes on.
+      const parked = resumable.calls.get(state.call);
+      if (!parked)
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          'This call is no longer waiting (it finished, or waited too long): call the tool again.',
+        );
+      call = parked;
+      const open = call.answer(ctx.mcpReq.inputResponses ?? {});
+      if (open.length > 0) return await askAgain(resumable, call, open);
+    } else {
+      call = resumable.calls.create();
+      const token = ctx.mcpReq._meta?.progressToken;
+      call.start((ask) =>
+        callTool(ports, view, {
+          name: request.params.name,
+          arguments: request.params.arguments,
+          caller: callerOf(ctx),
+          // What the upstream asks is put to this client as input-required results.
+          serverRequests: {
+            elicit: async (params, signal) => (await ask('elicitation/create', params, signal)) as never,
+            sample: async (params, signal) => (await ask('sampling/createMessage', params, signal)) as never,
+          },
+          signal: call.controller.signal,
+          onProgress: token === undefined ? undefined : (progress: Progress) => call.progress?.({ progressToken: token, ...progress }),
+        }),
+      );
+    }
+    // Progress goes to the request that waits now; the client leaving it cancels the call.
+    call.progress = (params) => void ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined);
+    const gone = () => call.cancel(new Error('the client went away'));
+    ctx.mcpReq.signal.addEventListener('abort', gone, { once: true });
+    try {
+      const next = await call.next();
+      if (next.kind === 'questions') {
+        const missing = undeclared(ctx, next.questions);
+        if (missing) {
+          call.cancel(new Error('the client cannot answer what the server asks'));
+          resumable.calls.delete(call);
+          throw new MissingRequiredClientCapabilityError({ requiredCapabilities: missing });
+        }
+        return await askAgain(resumable, call, next.questions);
+      }
+      resumable.calls.delete(call);
+      if (next.kind === 'error') throw next.error;
+      return next.result as never;
+    } finally {
+      ctx.mcpReq.signal.removeEventListener('abort', gone);
+      call.progress = undefined;
+    }
   });
   server.setRequestHandler('resources/list', async () => ({ resources: listResources(view) }) as never);
   server.setRequestHandler(
@@ -86,6 +166,11 @@ function serverFor(ports: ModernPorts, view: EndpointView): Server {
 export class ModernEndpoints {
   private readonly handlers = new Map<string, { view: EndpointView; handler: McpHttpHandler }>();
   private readonly off: () => void;
+  /** Sealed with a key of this daemon's run: a parked call does not outlive it either. */
+  private readonly resumable: Resumable = {
+    calls: new ParkedCalls(),
+    codec: createRequestStateCodec<{ call?: string }>({ key: new Uint8Array(randomBytes(32)), ttlSeconds: 15 * 60 }),
+  };
 
   constructor(
     private readonly ports: ModernPorts,
@@ -105,7 +190,7 @@ export class ModernEndpoints {
   handler(path: string, view: EndpointView): McpHttpHandler {
     let entry = this.handlers.get(path);
     if (!entry) {
-      const handler = createMcpHandler(() => serverFor(this.ports, view), {
+      const handler = createMcpHandler(() => serverFor(this.ports, view, this.resumable), {
         // 2025 requests never come here: the front keeps them on their sessions.
         legacy: 'reject',
         onerror: (error) => this.log.warn(`HTTP gateway (2026-07-28): ${error.message}`),
@@ -118,6 +203,7 @@ export class ModernEndpoints {
 
   async close(): Promise<void> {
     this.off();
+    this.resumable.calls.closeAll(new Error('the daemon is stopping'));
     await Promise.allSettled([...this.handlers.values()].map((h) => h.handler.close()));
     this.handlers.clear();
   }

@@ -1,0 +1,150 @@
+/**
+ * Calls of a 2026-07-28 client that wait for the client between its requests. A 2025 upstream
+ * asks mid-call (elicitation, sampling) and waits on the same connection; a 2026 client cannot be
+ * asked mid-request, so mcpd ends the request with an input-required result and keeps the
+ * upstream call running here, parked under an id that travels (sealed) in `requestState`. The
+ * client's retry hands its answers in, and the call goes on until its result or the next question.
+ * A parked call nobody comes back for is cancelled (the upstream is told) after a while.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** How long a call waits for the client's next request before it is cancelled. */
+export const PARKED_TIMEOUT_MS = 10 * 60_000;
+
+export type QuestionMethod = 'elicitation/create' | 'sampling/createMessage';
+
+export interface Question {
+  /** The key the client answers under (`inputResponses[key]`). */
+  key: string;
+  method: QuestionMethod;
+  params: unknown;
+  answer(result: unknown): void;
+  fail(error: unknown): void;
+}
+
+export type Next =
+  { kind: 'result'; result: Record<string, unknown> } | { kind: 'error'; error: unknown } | { kind: 'questions'; questions: Question[] };
+
+export class ParkedCall {
+  readonly id = randomUUID();
+  /** Aborts the upstream call: a timeout, the client gone, or the front closing. */
+  readonly controller = new AbortController();
+  /** Asked by the upstream, not yet sent to the client. */
+  private asked: Question[] = [];
+  /** Sent to the client, not answered yet. */
+  private readonly open = new Map<string, Question>();
+  private ended: Next | undefined;
+  private waiter: ((next: Next) => void) | undefined;
+  private count = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Where the call's progress goes now: the request currently waiting on it. */
+  progress: ((progress: Record<string, unknown>) => void) | undefined;
+
+  constructor(private readonly onExpired: (call: ParkedCall) => void) {}
+
+  /** Runs the call; `ask` is what its upstream's questions go to. */
+  start(
+    run: (ask: (method: QuestionMethod, params: unknown, signal: AbortSignal) => Promise<unknown>) => Promise<Record<string, unknown>>,
+  ): void {
+    run((method, params, signal) => this.ask(method, params, signal)).then(
+      (result) => this.end({ kind: 'result', result }),
+      (error: unknown) => this.end({ kind: 'error', error }),
+    );
+  }
+
+  private ask(method: QuestionMethod, params: unknown, signal: AbortSignal): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.count += 1;
+      const question: Question = { key: `mcpd_${this.count}`, method, params, answer: resolve, fail: reject };
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      this.asked.push(question);
+      this.wake();
+    });
+  }
+
+  private end(next: Next): void {
+    this.ended = next;
+    clearTimeout(this.timer);
+    this.wake();
+  }
+
+  /** Hands what is ready to the waiting request; questions asked in the same turn go together. */
+  private wake(): void {
+    if (!this.waiter) return;
+    setImmediate(() => {
+      const waiter = this.waiter;
+      if (!waiter) return;
+      if (this.ended) {
+        this.waiter = undefined;
+        waiter(this.ended);
+      } else if (this.asked.length > 0) {
+        this.waiter = undefined;
+        const questions = this.asked.splice(0);
+        for (const q of questions) this.open.set(q.key, q);
+        this.park();
+        waiter({ kind: 'questions', questions });
+      }
+    });
+  }
+
+  /** The call's result, or its next questions: whichever comes first. */
+  next(): Promise<Next> {
+    clearTimeout(this.timer);
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+      this.wake();
+    });
+  }
+
+  /** Answers the open questions from a retry's `inputResponses`; the questions still open. */
+  answer(responses: Record<string, unknown>): Question[] {
+    for (const [key, question] of this.open) {
+      if (!Object.hasOwn(responses, key)) continue;
+      this.open.delete(key);
+      question.answer(responses[key]);
+    }
+    return [...this.open.values()];
+  }
+
+  /** Waiting for the client: cancelled if it does not come back in time. */
+  private park(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.cancel(new Error('the client did not answer in time'));
+      this.onExpired(this);
+    }, PARKED_TIMEOUT_MS);
+    this.timer.unref();
+  }
+
+  cancel(reason: unknown): void {
+    clearTimeout(this.timer);
+    for (const q of [...this.open.values(), ...this.asked]) q.fail(reason);
+    this.open.clear();
+    this.asked = [];
+    this.controller.abort(reason);
+  }
+}
+
+/** The parked calls of one front. */
+export class ParkedCalls {
+  private readonly calls = new Map<string, ParkedCall>();
+
+  create(): ParkedCall {
+    const call = new ParkedCall((expired) => this.calls.delete(expired.id));
+    this.calls.set(call.id, call);
+    return call;
+  }
+
+  get(id: string): ParkedCall | undefined {
+    return this.calls.get(id);
+  }
+
+  delete(call: ParkedCall): void {
+    this.calls.delete(call.id);
+  }
+
+  closeAll(reason: unknown): void {
+    for (const call of this.calls.values()) call.cancel(reason);
+    this.calls.clear();
+  }
+}
