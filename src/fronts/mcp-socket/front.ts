@@ -17,6 +17,17 @@ import { limitedServer } from '../http-limits.js';
 import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
 import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
 import { WebSocketServerTransport } from './ws-transport.js';
+import { ModernEndpoints } from '../mcp/modern.js';
+import { isJsonRpcMessage } from '../../hotpath/message-shape.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Server as McpServerV2 } from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+
+/** Whether a first message claims the 2026-07-28 era: the per-request envelope in its `_meta`. */
+function claimsModernEra(message: JSONRPCMessage): boolean {
+  const meta = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
+  return typeof meta?.['io.modelcontextprotocol/protocolVersion'] === 'string';
+}
 
 /** A tool's arguments may be large; results are bounded by the servers' own 64 MiB. */
 export const MAX_MCP_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -27,13 +38,16 @@ export class McpSocketFront implements Front {
   readonly name = 'mcp-socket';
   private readonly http: Server;
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Set<McpSession>();
+  /** Open connections of either era: each closes its own session. */
+  private readonly sessions = new Set<{ close(): Promise<void> }>();
   private closing: Promise<void> | undefined;
+  private readonly modern: ModernEndpoints;
 
   constructor(
     private readonly ports: SessionPorts & ViewPorts,
     private readonly options: { socketPath: string; log: Logger },
   ) {
+    this.modern = new ModernEndpoints(ports, options.log);
     this.http = limitedServer(
       { label: 'MCP socket', maxConnections: MAX_SESSIONS * 2, headersTimeoutMs: 5_000, warn: (text) => options.log.warn(text) },
       (_req, res) => {
@@ -68,6 +82,7 @@ export class McpSocketFront implements Front {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.sessions].map((s) => s.close()));
+      await this.modern.close();
       this.wss.close();
       this.http.closeAllConnections();
       await closeSocket(this.http, this.options.socketPath);
@@ -101,11 +116,55 @@ export class McpSocketFront implements Front {
       refuseUpgrade(socket, 404, errorMessage(error));
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => void this.onConnection(ws, socket as Socket, view));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket as Socket, view));
   }
 
-  private async onConnection(ws: WebSocket, socket: Socket, view: EndpointView): Promise<void> {
-    const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES);
+  /** The era is told by the first message: a 2026 request carries its envelope, a 2025 client opens with initialize. */
+  private onConnection(ws: WebSocket, socket: Socket, view: EndpointView): void {
+    ws.once('message', (data, isBinary) => {
+      let first: unknown;
+      try {
+        first = isBinary ? undefined : JSON.parse((data as Buffer).toString('utf8'));
+      } catch {
+        first = undefined;
+      }
+      if (isJsonRpcMessage(first) && claimsModernEra(first)) this.serveModern(ws, socket, view, first);
+      else void this.serveLegacy(ws, socket, view, isJsonRpcMessage(first) ? first : undefined);
+    });
+  }
+
+  /** 2026-07-28: the v2 SDK's stdio entry over this socket, one server pinned for the connection. */
+  private serveModern(ws: WebSocket, socket: Socket, view: EndpointView, first: JSONRPCMessage): void {
+    const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES, first);
+    let pinned: McpServerV2 | undefined;
+    const off = this.ports.events.on('catalogue:changed', (event) => {
+      if (!pinned || !view.includes(event.server)) return;
+      const send =
+        event.kind === 'tools'
+          ? pinned.sendToolListChanged()
+          : event.kind === 'resources'
+            ? pinned.sendResourceListChanged()
+            : pinned.sendPromptListChanged();
+      void send.catch(() => undefined);
+    });
+    const handle = serveStdio(() => (pinned = this.modern.server(view)), {
+      legacy: 'reject',
+      transport: transport,
+      onerror: (error) => this.options.log.warn(`MCP socket (2026-07-28) on ${view.label}: ${error.message}`),
+    });
+    const session = {
+      close: async () => {
+        off();
+        this.sessions.delete(session);
+        await handle.close().catch(() => undefined);
+      },
+    };
+    this.sessions.add(session);
+    ws.once('close', () => void session.close());
+  }
+
+  private async serveLegacy(ws: WebSocket, socket: Socket, view: EndpointView, first: JSONRPCMessage | undefined): Promise<void> {
+    const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES, first);
     try {
       // The session may close while it is being made: its onClosed then finds none to forget.
       const opened: { session?: McpSession } = {};

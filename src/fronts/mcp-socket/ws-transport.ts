@@ -20,6 +20,8 @@ export class WebSocketServerTransport implements Transport {
     private readonly ws: WebSocket,
     private readonly socket: Socket,
     private readonly maxBufferedBytes: number,
+    /** A message read before the transport started (the one that told the era), delivered first. */
+    private readonly first?: JSONRPCMessage,
   ) {}
 
   private readonly uncork = (): void => {
@@ -48,6 +50,10 @@ export class WebSocketServerTransport implements Transport {
     });
     this.ws.on('close', () => this.finish());
     this.ws.on('error', (error) => this.onerror?.(error));
+    if (this.first) {
+      const first = this.first;
+      queueMicrotask(() => this.onmessage?.(first));
+    }
   }
 
   async send(message: JSONRPCMessage): Promise<void> {

@@ -186,6 +186,11 @@ export class ModernEndpoints {
     });
   }
 
+  /** A server for one 2026 connection or request over `view` (the bridge's socket pins one per connection). */
+  server(view: EndpointView): Server {
+    return serverFor(this.ports, view, this.resumable);
+  }
+
   /** The handler of one endpoint (`path`, seen through `view`). */
   handler(path: string, view: EndpointView): McpHttpHandler {
     let entry = this.handlers.get(path);
