@@ -25,6 +25,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { Client as ClientV2, StreamableHTTPClientTransport as HttpTransportV2 } from '@modelcontextprotocol/client';
 import { execa } from 'execa';
 import { ControlClient } from '../src/client/control-client.js';
 import { startBenchDaemon } from './daemon.js';
@@ -149,6 +150,13 @@ async function httpClient(url: string): Promise<Client> {
   }
 }
 
+/** A v2 SDK client pinned to 2026-07-28: no session, every request carries its own _meta. */
+async function modernHttpClient(url: string): Promise<ClientV2> {
+  const client = new ClientV2({ name: 'bench-2026', version: '0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  await client.connect(new HttpTransportV2(new URL(url)));
+  return client;
+}
+
 /** One request through `mcpd bridge`, reading its stdout line by line (no SDK, no size limit). */
 async function rawBridgeCall(home: string, method: string, params: unknown): Promise<unknown> {
   const bridge = execa(process.execPath, [join(ROOT, 'dist/bundle/mcpd.js'), 'bridge', '--home', home], {
@@ -260,6 +268,7 @@ async function main(): Promise<void> {
     const gateway = status.fronts.find((f) => f.name === 'mcp-http')!.address;
     const serverPid = (name: string) => status.servers.find((s) => s.name === name)?.pid ?? undefined;
     const http = await httpClient(`${gateway}/mcp`);
+    const http2026 = await modernHttpClient(`${gateway}/mcp`);
     // For hosts that speak HTTP: the same server over its own Streamable HTTP (the SDK's server
     // transport, in server-everything), and a canned answer with no server at all (the floor).
     const everythingPort = await freePort();
@@ -309,6 +318,7 @@ async function main(): Promise<void> {
           control: () => control.request('tools.call', { name: 'everything__echo', arguments: { message: kib } }),
           bridge: () => bridge.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
+          'http 2026-07-28': () => http2026.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           [FLOOR]: () => floor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
           [NDJSON_FLOOR]: () => ndjsonFloor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
           "HTTP floor: the SDK's HTTP client and a canned answer, no mcpd": () =>
@@ -332,6 +342,7 @@ async function main(): Promise<void> {
           control: () => control.request('tools.call', { name: 'fx__big', arguments: { bytes: mib } }),
           bridge: () => bridge.callTool({ name: 'fx__big', arguments: { bytes: mib } }),
           http: () => http.callTool({ name: 'fx__big', arguments: { bytes: mib } }),
+          'http 2026-07-28': () => http2026.callTool({ name: 'fx__big', arguments: { bytes: mib } }),
         },
       },
     ];
@@ -464,7 +475,7 @@ async function main(): Promise<void> {
     control.close();
     floor.close();
     ndjsonFloor.close();
-    await Promise.allSettled([everything, fixture, bridge, http, everythingHttp, canned].map((c) => c.close()));
+    await Promise.allSettled([everything, fixture, bridge, http, http2026, everythingHttp, canned].map((c) => c.close()));
     const helpers = [everythingHttpProcess, cannedProcess, floorProcess, ndjsonFloorProcess];
     for (const helper of helpers) helper.kill('SIGTERM');
     await Promise.allSettled(helpers);

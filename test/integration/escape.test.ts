@@ -103,6 +103,17 @@ describe.runIf(linux)('a daemon killed outright (kill -9)', () => {
     cleanups.push(() => void first.kill('SIGKILL'));
     const grandchild = await waitFor(() => pidsIn(born)[0], 15_000, 'the grandchild');
     await waitFor(() => markedOf(home).length >= 4 || undefined, 15_000, 'three servers and the grandchild');
+    // Running, not just spawned: on a loaded machine a server killed before its own code ran
+    // (stubborn's "ignore stdin closing") would end with its daemon, and prove nothing.
+    await waitFor(
+      async () => {
+        const status = await execa(process.execPath, [CLI, 'status', '--json', '--home', home], { reject: false });
+        const servers = status.exitCode === 0 ? (JSON.parse(status.stdout) as { servers: { state: string }[] }).servers : [];
+        return servers.length === 3 && servers.every((server) => server.state === 'running') ? true : undefined;
+      },
+      30_000,
+      'the three servers running',
+    );
     const before = new Set(markedOf(home));
     first.kill('SIGKILL');
     await first;
