@@ -15,6 +15,8 @@ export interface CallsPort {
   getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult>;
   /** A request the catalogue does not model, passed to one running server as it is. */
   forward(server: string, request: ForwardedRequest, options: CallOptions): Promise<unknown>;
+  /** The one server whose resource template a URI no server lists expands; else MCPD_RESOURCE_UNKNOWN. */
+  templateOwner(uri: string, options: CallOptions): Promise<string>;
   /**
    * A client's subscription to a resource of a server. Counted across clients: the server is
    * asked to subscribe for the first and to unsubscribe after the last.

@@ -16,6 +16,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { closestWord } from '../util/suggest.js';
 import type { ServerRequestBridge } from './server-requests.js';
 import { Subscriptions } from './subscriptions.js';
+import { templateOwners } from './templates.js';
 
 /**
  * Ids that tell calls apart (plugins pair before/after hooks by them): a random prefix per
@@ -150,10 +151,8 @@ export class ToolRouter implements CallsPort {
         `Several servers list ${uri} (${owners.map((o) => o.server).join(', ')}); name the server.`,
       );
     }
-    // A templated URI is not listed: it is read from the server named.
-    const owner = owners[0]?.server ?? server;
-    if (owner === undefined)
-      throw new McpdError('MCPD_RESOURCE_UNKNOWN', `No server lists a resource ${uri}; name the server to read it anyway.`);
+    // A templated URI is not listed: it is read from the server named, or whose template it expands.
+    const owner = owners[0]?.server ?? server ?? (await this.templateOwner(uri, options));
     const target = this.supervisor.get(owner);
     const read: ResourceRead = {
       id: nextCallId(),
@@ -199,6 +198,18 @@ export class ToolRouter implements CallsPort {
       options,
     );
     return (await this.plugins.afterPromptGet(checked, result)) as GetPromptResult;
+  }
+
+  /** The one server whose resource template `uri` expands (a URI no server lists); else MCPD_RESOURCE_UNKNOWN. */
+  async templateOwner(uri: string, options: CallOptions): Promise<string> {
+    const owners = await templateOwners({ running: () => this.supervisor.running(), forward: (...a) => this.forward(...a) }, uri, options);
+    if (owners.length === 1) return owners[0]!;
+    throw new McpdError(
+      'MCPD_RESOURCE_UNKNOWN',
+      owners.length === 0
+        ? `No server lists a resource ${uri}, nor has a template it fits; name the server to read it anyway.`
+        : `The templates of several servers fit ${uri} (${owners.join(', ')}); name the server.`,
+    );
   }
 
   forward(server: string, request: ForwardedRequest, options: CallOptions): Promise<unknown> {

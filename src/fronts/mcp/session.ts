@@ -131,7 +131,12 @@ export function createMcpSession(
   }));
 
   server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
-    const owner = view.resourceOwner(request.params.uri);
+    let owner = view.resourceOwner(request.params.uri);
+    // A URI no server lists belongs to the server whose template it expands.
+    if (!owner && view.allowsTemplates())
+      owner = await calls.templateOwner(request.params.uri, { signal: extra.signal }).catch((error: unknown) => {
+        throw protocolError(error);
+      });
     if (!owner) throw notHere(`resource ${request.params.uri}`, view);
     try {
       await calls.subscribe(owner, request.params.uri, { signal: extra.signal });

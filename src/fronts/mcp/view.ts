@@ -125,6 +125,11 @@ export class EndpointView {
     return this.ports.catalogue.resourceOwners(uri).find((server) => this.includes(server));
   }
 
+  /** Whether a URI no server lists may be routed by the templates of all servers (the merged view). */
+  allowsTemplates(): boolean {
+    return this.spec.kind === 'merged';
+  }
+
   /** In a profile, a resource of a server outside it is not there. */
   allowsResource(uri: string): boolean {
     return this.spec.kind !== 'profile' || this.resources().some((r) => r.uri === uri);
