@@ -169,4 +169,31 @@ describe.skipIf(!node)("the MCP conformance suite's client auth scenarios, signi
     );
     expect(passed.length).toBeGreaterThanOrEqual(14);
   }, 300_000);
+
+  it('at 2026-07-28: registration as a native application, and the issuer checks (RFC 8414, RFC 9207)', async () => {
+    const { passed, failed, output } = await runClientSuite(
+      node!,
+      `"${process.execPath}" "${join(ROOT, 'test/conformance/auth-client.mjs')}"`,
+      { requirements: '2026-07-28' },
+    );
+    // These need mcpd to speak 2026-07-28 to the server itself (its mock has no 2025 endpoint).
+    // (The extensions — client credentials, DPoP… — are not scored: mcpd signs a person in.)
+    const needsModernUpstream = ['auth/authorization-server-migration', 'auth/scope-retry-limit', 'auth/scope-step-up'];
+    const notScored = output.indexOf('Not scored for');
+    const unscored = notScored === -1 ? [] : [...output.slice(notScored).matchAll(/^\s*[✓✗]\s+(\S+) \(/gm)].map((m) => m[1]!);
+    const scoredAuthFailures = failed.filter((s) => s.startsWith('auth/') && !needsModernUpstream.includes(s) && !unscored.includes(s));
+    expect(scoredAuthFailures, output.slice(-3000)).toEqual([]);
+    expect(passed).toEqual(
+      expect.arrayContaining([
+        'auth/metadata-default',
+        'auth/iss-supported',
+        'auth/iss-supported-missing',
+        'auth/iss-wrong-issuer',
+        'auth/iss-unexpected',
+        'auth/iss-normalized',
+        'auth/metadata-issuer-mismatch',
+        'auth/token-endpoint-auth-none',
+      ]),
+    );
+  }, 300_000);
 });

@@ -72,9 +72,10 @@ export async function runSuite(node: string, url: string, revision: Revision = '
 export async function runClientSuite(
   node: string,
   command: string,
-  suite: string,
+  suite: string | { requirements: Revision },
 ): Promise<{ passed: string[]; failed: string[]; output: string }> {
-  const result = await execa(node, [conformanceBin(), 'client', '--command', command, '--suite', suite], {
+  const which = typeof suite === 'string' ? ['--suite', suite] : ['--requirements', suite.requirements];
+  const result = await execa(node, [conformanceBin(), 'client', '--command', command, ...which], {
     reject: false,
     timeout: 300_000,
     env: { NO_COLOR: '1', FORCE_COLOR: '0' },

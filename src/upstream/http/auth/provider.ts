@@ -35,6 +35,8 @@ export interface SignInMode {
   onAuthorizationUrl: (url: URL) => void;
 }
 
+const NATIVE_APPLICATION: Record<string, string> = { application_type: 'native' };
+
 export class ServerAuthProvider implements OAuthClientProvider {
   private verifier: string | undefined;
   readonly expectedState = randomBytes(16).toString('hex');
@@ -65,6 +67,10 @@ export class ServerAuthProvider implements OAuthClientProvider {
     const oauth = this.config.oauth;
     return {
       client_name: `mcpd ${VERSION}`,
+      // A program on the person's machine with a loopback redirect (RFC 8252): what 2026-07-28
+      // asks a client to say when it registers (OpenID dynamic registration's application_type).
+      // (The v1 SDK's type predates the field; the registration request carries it as given.)
+      ...NATIVE_APPLICATION,
       redirect_uris: [this.redirectUrl],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],

@@ -6,7 +6,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { auth, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
+import { metadataIssuerProblem, responseIssuerProblem } from './issuer.js';
+import { auth, discoverOAuthServerInfo, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { HttpServerConfig } from '../../../config/types.js';
 import { McpdError, errorMessage } from '../../../errors.js';
@@ -56,6 +57,25 @@ export class SignIns {
       const asked = await this.probe(config, signal);
       const options = { serverUrl: config.url, ...(asked.resourceMetadataUrl ? { resourceMetadataUrl: asked.resourceMetadataUrl } : {}) };
       const scope = record?.wantedScope ?? asked.scope;
+      // Discovery first, checked before the SDK uses any endpoint it names: metadata of another
+      // issuer is refused, and a new authorization server means a new registration.
+      const found = await discoverOAuthServerInfo(
+        config.url,
+        asked.resourceMetadataUrl ? { resourceMetadataUrl: asked.resourceMetadataUrl } : {},
+      );
+      const untrusted = metadataIssuerProblem(found);
+      if (untrusted) throw new Error(`${untrusted}; nobody is sent to sign in there`);
+      const before = provider.discoveryState()?.authorizationServerUrl;
+      if (before !== undefined && before !== found.authorizationServerUrl) {
+        this.deps.log.info(
+          `sign-in to ${config.name}: its authorization server moved (${before} → ${found.authorizationServerUrl}); registering again`,
+        );
+        provider.invalidateCredentials('all');
+      }
+      provider.saveDiscoveryState({
+        ...found,
+        ...(asked.resourceMetadataUrl ? { resourceMetadataUrl: asked.resourceMetadataUrl.href } : {}),
+      });
       const result = await auth(provider, { ...options, ...(scope ? { scope } : {}) });
       if (result === 'AUTHORIZED' || !authorizationUrl) {
         callback.close();
@@ -185,6 +205,11 @@ export class SignIns {
       const code = url.searchParams.get('code');
       if (!code || url.searchParams.get('state') !== provider.expectedState)
         return void page(400, 'This is not the redirect of the sign-in mcpd started (state mismatch).');
+      const mixup = responseIssuerProblem(provider.discoveryState(), url.searchParams.get('iss'));
+      if (mixup) {
+        page(400, `Sign-in to ${escapeHtml(config.name)} was refused by mcpd: ${escapeHtml(mixup)}. You can close this tab.`);
+        return finish(new McpdError('MCPD_AUTH_FAILED', `Signing in to "${config.name}" stopped: ${mixup}.`, { server: config.name }));
+      }
       void auth(provider, { ...options, authorizationCode: code })
         .then(async () => {
           page(200, `Signed in to ${escapeHtml(config.name)}. You can close this tab.`);
