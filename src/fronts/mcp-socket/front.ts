@@ -18,6 +18,7 @@ import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/ses
 import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
 import { WebSocketServerTransport } from './ws-transport.js';
 import { ModernEndpoints } from '../mcp/modern.js';
+import { announceListChanged } from '../mcp/answers.js';
 import { isJsonRpcMessage } from '../../hotpath/message-shape.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Server as McpServerV2 } from '@modelcontextprotocol/server';
@@ -138,14 +139,7 @@ export class McpSocketFront implements Front {
     const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES, first);
     let pinned: McpServerV2 | undefined;
     const off = this.ports.events.on('catalogue:changed', (event) => {
-      if (!pinned || !view.includes(event.server)) return;
-      const send =
-        event.kind === 'tools'
-          ? pinned.sendToolListChanged()
-          : event.kind === 'resources'
-            ? pinned.sendResourceListChanged()
-            : pinned.sendPromptListChanged();
-      void send.catch(() => undefined);
+      if (pinned && view.includes(event.server)) announceListChanged(pinned, event.kind);
     });
     const handle = serveStdio(() => (pinned = this.modern.server(view)), {
       legacy: 'reject',

@@ -176,3 +176,21 @@ export async function complete(
     throw protocolError(error);
   }
 }
+
+/** What both eras' servers can send when a list of the view changes. */
+export interface ListChangeSender {
+  sendToolListChanged(): Promise<void>;
+  sendResourceListChanged(): Promise<void>;
+  sendPromptListChanged(): Promise<void>;
+}
+
+/** Tells the client that one of the view's lists changed (a client already gone is no error). */
+export function announceListChanged(server: ListChangeSender, kind: 'tools' | 'resources' | 'prompts'): void {
+  const send =
+    kind === 'tools'
+      ? server.sendToolListChanged()
+      : kind === 'resources'
+        ? server.sendResourceListChanged()
+        : server.sendPromptListChanged();
+  void send.catch(() => undefined);
+}

@@ -36,6 +36,7 @@ import { VERSION } from '../../version.js';
 import type { Ports } from '../../ports/index.js';
 import type { Progress, ServerRequestHandler } from '../../protocol/calls.js';
 import {
+  announceListChanged,
   callTool,
   complete,
   getPrompt,
@@ -193,14 +194,7 @@ export function createMcpSession(
 
   // The view's part of the catalogue changed: tell this client.
   const off = events.on('catalogue:changed', (event) => {
-    if (!view.includes(event.server)) return;
-    const send =
-      event.kind === 'tools'
-        ? server.sendToolListChanged()
-        : event.kind === 'resources'
-          ? server.sendResourceListChanged()
-          : server.sendPromptListChanged();
-    void send.catch(() => undefined);
+    if (view.includes(event.server)) announceListChanged(server, event.kind);
   });
 
   // Known to status and events once it said who it is.
