@@ -49,7 +49,7 @@ describe('catalogue commands', () => {
     expect((await mcpd(['prompts'])).stdout).toMatch(/fx__secret_prompt\s+fx/);
     expect((await mcpd(['prompt', 'get', 'fx__secret_prompt'])).stdout).toMatch(/^user: /);
     expect((await mcpd(['prompt', 'get'])).exitCode).toBe(2);
-  });
+  }, 120_000); // six commands, each a process: on a loaded machine that is more than the default
 });
 
 describe('manners', () => {
