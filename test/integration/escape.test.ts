@@ -21,6 +21,17 @@ function markedOf(home: string): number[] {
   return findMarked((marks) => marks.home === mark);
 }
 
+/** SIGKILLs every live process a daemon of this home started (a failed test's leftovers). */
+function killMarked(home: string): void {
+  for (const pid of markedOf(home)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 function pidsIn(file: string): number[] {
   try {
     return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map(Number);
@@ -86,6 +97,8 @@ describe.runIf(linux)('a daemon killed outright (kill -9)', () => {
     cleanups.push(dir.cleanup);
     const home = join(dir.path, 'home');
     const born = join(dir.path, 'born');
+    // Whatever this test fails on, nothing it started outlives it.
+    cleanups.push(() => killMarked(home));
     const configFile = join(dir.path, 'mcp.config.json');
     // fx and plain end by themselves when the daemon's end of their stdin goes; the setsid
     // grandchild and a server that ignores stdin closing (and SIGTERM) do not.
