@@ -85,7 +85,16 @@ export class HttpUpstream extends SdkUpstream {
           'info',
           `Streamable HTTP answered ${httpStatus(error) ?? 'with another content type'}; trying the legacy SSE transport (set "type" to skip this)`,
         );
-        await withFreshHeaders('sse');
+        try {
+          await withFreshHeaders('sse');
+        } catch (legacy) {
+          // Not a legacy server either: what Streamable HTTP said is the cause (a server of a
+          // newer revision answers an old initialize with 400), not the SSE endpoint's 404.
+          if (signal.aborted) throw legacy;
+          this.deps.logs.append(config.name, 'daemon', 'info', `the legacy SSE transport failed too: ${errorMessage(legacy)}`);
+          this.transport = 'streamable-http';
+          throw error;
+        }
       }
     }
     this.up = true;

@@ -68,10 +68,19 @@ export function remoteStartError(
     );
   }
   if (status !== undefined) {
+    const said = rpcErrorIn(error);
+    // A server of a newer revision only: it says which it speaks (-32022).
+    const revisions =
+      said?.code === -32022 && Array.isArray(said.data?.['supported']) ? (said.data['supported'] as unknown[]).join(', ') : undefined;
+    const why = revisions
+      ? `: it speaks only protocol revision ${revisions}, and mcpd speaks 2025-11-25 to its servers for now`
+      : said
+        ? `: ${said.message}`
+        : '';
     return new McpdError(
       'MCPD_SERVER_HTTP_ERROR',
-      `Server "${server}": ${where} answered HTTP ${status}${status >= 500 ? ' (a server error; it is retried)' : ''}.`,
-      { server, details: { status } },
+      `Server "${server}": ${where} answered HTTP ${status}${why}${status >= 500 ? ' (a server error; it is retried)' : ''}.`,
+      { server, details: { status, ...(said ? { error: said } : {}) } },
     );
   }
   const network = networkCause(error);
@@ -100,4 +109,23 @@ export function needsSignIn(error: unknown, server: string, wantedScope?: string
       );
   }
   return undefined;
+}
+
+/** The JSON-RPC error a refused request's body carried, as the SDK's error quotes it. */
+function rpcErrorIn(error: unknown): { code: number; message: string; data?: Record<string, unknown> } | undefined {
+  const text = error instanceof Error ? error.message : '';
+  const start = text.indexOf('{');
+  if (start === -1) return undefined;
+  try {
+    const body = JSON.parse(text.slice(start)) as { error?: { code?: unknown; message?: unknown; data?: unknown } };
+    const e = body.error;
+    if (typeof e?.code !== 'number' || typeof e.message !== 'string') return undefined;
+    return {
+      code: e.code,
+      message: e.message,
+      ...(e.data && typeof e.data === 'object' ? { data: e.data as Record<string, unknown> } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
