@@ -41,6 +41,17 @@ const shot = (name: string) => shotOf(page, name);
 const row = (server: string) => serverRow(page, server);
 const stateOf = (server: string) => row(server).locator('[data-state]').getAttribute('data-state');
 const config = () => readFileSync(configFile, 'utf8');
+
+/** Opens the page's add form and fills it for our fixture server, with one env line. */
+async function fillAddForm(name: string, env: string) {
+  await page.getByRole('button', { name: 'Add a server' }).click();
+  const form = page.getByTestId('server-form');
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Command', { exact: true }).fill(process.execPath);
+  await form.getByLabel('Arguments', { exact: true }).fill(FIXTURE);
+  await form.getByLabel('Environment', { exact: true }).fill(env);
+  return form;
+}
 /** The file's servers (its one comment line taken out). */
 const fileServers = () =>
   (JSON.parse(config().replace(/^\s*\/\/.*$/m, '')) as { servers: Record<string, Record<string, unknown>> }).servers;
@@ -133,12 +144,7 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard for daily use', (
 
   it('adds a server from the page: written to the file with its comments, and running', async () => {
     await page.goto(`${base}/ui/#/servers`);
-    await page.getByRole('button', { name: 'Add a server' }).click();
-    const form = page.getByTestId('server-form');
-    await form.getByLabel('Name', { exact: true }).fill('fx2');
-    await form.getByLabel('Command', { exact: true }).fill(process.execPath);
-    await form.getByLabel('Arguments', { exact: true }).fill(FIXTURE);
-    await form.getByLabel('Environment', { exact: true }).fill('GREETING=hello');
+    const form = await fillAddForm('fx2', 'GREETING=hello');
     await shot('server-form');
     await form.getByRole('button', { name: 'Add' }).click();
     await expect.poll(() => stateOf('fx2'), { timeout: 15_000 }).toBe('running');
@@ -155,12 +161,7 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard for daily use', (
 
   it('does not keep a server that does not start, and says why in a line, with the rest on demand', async () => {
     const before = config();
-    await page.getByRole('button', { name: 'Add a server' }).click();
-    const form = page.getByTestId('server-form');
-    await form.getByLabel('Name', { exact: true }).fill('broken');
-    await form.getByLabel('Command', { exact: true }).fill(process.execPath);
-    await form.getByLabel('Arguments', { exact: true }).fill(FIXTURE);
-    await form.getByLabel('Environment', { exact: true }).fill('FIXTURE_EXIT_AT_START=3');
+    const form = await fillAddForm('broken', 'FIXTURE_EXIT_AT_START=3');
     await form.getByRole('button', { name: 'Add' }).click();
     const error = form.getByRole('alert');
     await expect
