@@ -207,7 +207,7 @@ export class ToolRouter implements CallsPort {
     throw new McpdError(
       'MCPD_RESOURCE_UNKNOWN',
       owners.length === 0
-        ? `No server lists a resource ${uri}, nor has a template it fits; name the server to read it anyway.`
+        ? `No server lists a resource ${uri}, nor has a template it fits; to read it anyway, name its server (mcpd resource read URI --server NAME).`
         : `The templates of several servers fit ${uri} (${owners.join(', ')}); name the server.`,
     );
   }
