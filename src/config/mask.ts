@@ -42,20 +42,20 @@ export function configSecrets(servers: Iterable<ServerConfig>): string[] {
 }
 
 export function maskServerConfig(config: ServerConfig): Record<string, unknown> {
-  const { disabled, tools, timeouts, restart, roots } = config;
+  const { disabled, tools, timeouts, restart, roots, protocol } = config;
   // What a person looks for first (how it runs), then the policies.
-  const rest = { disabled, tools, timeouts, restart, roots };
+  const rest = { protocol, disabled, tools, timeouts, restart, roots };
   if (config.transport === 'stdio') {
     const { command, args, cwd, env } = config;
     // What looks secret is masked; LOG_LEVEL=debug or a folder stays readable.
     const shown = Object.fromEntries(Object.entries(env).map(([key, value]) => [key, looksSecret(key, value) ? MASK : value]));
     return { transport: 'stdio', command, args, cwd, env: shown, ...rest };
   }
-  const { url, protocol, headers, oauth } = config;
+  const { url, wire, headers, oauth } = config;
   return {
     transport: 'http',
     url: maskUrl(url),
-    protocol,
+    wire,
     // A command that prints the value is shown (it is config, not the secret); a literal value is not.
     headers: Object.fromEntries(Object.entries(headers).map(([key, value]) => [key, typeof value === 'string' ? MASK : value])),
     ...(oauth ? { oauth: { ...oauth, ...(oauth.clientSecret ? { clientSecret: MASK } : {}) } } : {}),

@@ -57,6 +57,8 @@ export function configSchemas(strict: boolean) {
     timeouts: timeouts.prefault({}),
     roots: z.array(z.union([z.string().min(1), object({ uri: z.string().min(1), name: z.string().optional() })])).default(() => []),
     restart: restart.prefault({}),
+    /** The MCP revision spoken to it: negotiated (`server/discover`, else `initialize`), or pinned. */
+    protocol: z.enum(['auto', '2025-11-25', '2026-07-28']).default('auto'),
   };
   const stdio = object({
     ...common,

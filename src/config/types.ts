@@ -19,6 +19,9 @@ export type ApprovalRules = Exclude<NonNullable<ChatConfig['approval']>, 'auto'>
 export type ApprovalAction = ApprovalRules['default'];
 export type SamplingRule = NonNullable<ChatConfig['sampling']>;
 
+/** What `servers.NAME.protocol` may say. */
+export type ProtocolChoice = 'auto' | '2025-11-25' | '2026-07-28';
+
 interface ServerConfigBase {
   name: string;
   disabled: boolean;
@@ -27,6 +30,8 @@ interface ServerConfigBase {
   restart: RestartPolicyConfig;
   /** What mcpd answers to the server's `roots/list`: file:// URIs (paths resolved against the config's folder). */
   roots: { uri: string; name?: string }[];
+  /** The MCP revision spoken to it: `auto` negotiates (server/discover, else initialize). */
+  protocol: ProtocolChoice;
   /** Set for a server a chat brought (`mcpd chat ./weather.py`): never in a config file. */
   ephemeral?: EphemeralOrigin;
 }
@@ -54,7 +59,7 @@ export interface HttpServerConfig extends ServerConfigBase {
   transport: 'http';
   url: HttpOut['url'];
   /** `auto` (no "type"): Streamable HTTP, then legacy SSE if the server answers 400/404/405. */
-  protocol: 'auto' | 'streamable-http' | 'sse';
+  wire: 'auto' | 'streamable-http' | 'sse';
   headers: HttpOut['headers'];
   /** OAuth client settings (sign-in with `mcpd auth NAME`); without them, dynamic registration. */
   oauth?: { [K in keyof NonNullable<HttpOut['oauth']>]?: Exclude<NonNullable<HttpOut['oauth']>[K], undefined> };

@@ -118,7 +118,7 @@ function resolveServer(
     ...rest,
     name,
     transport: 'http',
-    protocol: type === undefined ? 'auto' : type === 'sse' ? 'sse' : 'streamable-http',
+    wire: type === undefined ? 'auto' : type === 'sse' ? 'sse' : 'streamable-http',
     roots: resolveRoots(roots, dir),
     ...(oauth ? { oauth: stripUndefined(oauth) } : {}),
   };

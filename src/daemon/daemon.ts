@@ -118,6 +118,7 @@ export class Daemon implements DaemonPort {
         clientInfo: { name: 'mcpd', version: VERSION },
         authStore,
         requests: (server) => serverRequests.forServer(server),
+        legacyOnly: new Set(),
       },
       options.random,
     );

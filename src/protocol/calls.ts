@@ -40,6 +40,20 @@ export interface CallOptions {
    * Without it, such requests are declined.
    */
   serverRequests?: ServerRequestHandler | undefined;
+  /**
+   * Set by a caller of the 2026-07-28 era, which answers a server's questions itself: a server of
+   * that era then gives its input-required result back as it is (not fulfilled by mcpd), and a
+   * retry carries the caller's answers and the server's state here.
+   */
+  input?: InputRound | undefined;
+}
+
+/** One round of a call that asks its caller (2026-07-28): the answers, and the server's state. */
+export interface InputRound {
+  inputResponses?: Record<string, unknown> | undefined;
+  requestState?: string | undefined;
+  /** What the caller declared it can answer (elicitation, sampling, roots). */
+  clientCapabilities?: Record<string, unknown> | undefined;
 }
 
 /** A call as it enters the router: who makes it, for the plugins. */

@@ -42,6 +42,8 @@ export interface ServerStatus {
   /** Lines on stdout that were not JSON-RPC, skipped. */
   skippedStdoutLines: number;
   serverInfo: { name: string; version: string } | null;
+  /** The MCP revision spoken to it (`2026-07-28`, or the one its `initialize` agreed), once connected. */
+  protocolVersion: string | null;
   /** A server a chat brought (`mcpd chat ./weather.py`): its script, and the control client whose chats see its tools. */
   ephemeral?: { script: string; client: number };
 }

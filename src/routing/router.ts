@@ -12,6 +12,7 @@ import type { PromptGet, ResourceRead, ToolCall } from '../plugins/api.js';
 import type { PluginRunner } from '../plugins/runner.js';
 import type { CallsPort } from '../ports/calls.js';
 import type { CallOptions, CallToolResultJson, ForwardedRequest, RoutedCallOptions } from '../protocol/calls.js';
+import { isInputRequired } from '../supervisor/managed-server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { closestWord } from '../util/suggest.js';
 import type { ServerRequestBridge } from './server-requests.js';
@@ -110,6 +111,8 @@ export class ToolRouter implements CallsPort {
     } finally {
       leave?.();
     }
+    // A question for the caller (2026-07-28) is not the call's result: its retry will bring that.
+    if (isInputRequired(result)) return result;
     if (plugins.has('afterToolCall')) result = await plugins.afterToolCall(checked, result);
     if (plugins.observed)
       plugins.emit({ type: 'tool:called', call: checked, outcome: result.isError ? 'error' : 'ok', durationMs: Date.now() - t0 });
@@ -164,6 +167,7 @@ export class ToolRouter implements CallsPort {
     const checked = await this.plugins.beforeResourceRead(read);
     if ('deny' in checked) throw new McpdError('MCPD_PLUGIN_DENIED', `mcpd did not read ${uri}: ${checked.deny}.`, { server: owner });
     const result = await target.readResource(uri, options);
+    if (isInputRequired(result)) return result;
     return (await this.plugins.afterResourceRead(read, result)) as ReadResourceResult;
   }
 
@@ -197,6 +201,7 @@ export class ToolRouter implements CallsPort {
       args === undefined && Object.keys(checked.arguments).length === 0 ? undefined : checked.arguments,
       options,
     );
+    if (isInputRequired(result)) return result;
     return (await this.plugins.afterPromptGet(checked, result)) as GetPromptResult;
   }
 

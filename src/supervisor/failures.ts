@@ -5,6 +5,7 @@
 import { ErrorCode as McpErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
+import { isEraMismatch } from '../upstream/client-errors.js';
 import { remoteStartError } from '../upstream/http/errors.js';
 import type { ExitInfo } from '../upstream/stdio/process.js';
 import { NotReadingError } from '../upstream/stdio/transport.js';
@@ -82,6 +83,16 @@ export function startError(config: ServerConfig, failure: StartFailure, withStde
       details: { reason: closeReason },
       cause: error,
     });
+  }
+  if (isEraMismatch(error) && config.protocol !== 'auto') {
+    return new McpdError(
+      'MCPD_SERVER_INIT_FAILED',
+      withStderr(
+        `Server "${server}" does not speak MCP ${config.protocol}, which servers.${server}.protocol pins: ${errorMessage(error)}. Leave "protocol" out to negotiate.`,
+      ),
+      // Retrying the same pin cannot help: no restart loop.
+      { server, cause: error, details: { permanent: true } },
+    );
   }
   return new McpdError('MCPD_SERVER_INIT_FAILED', withStderr(`Server "${server}" failed to initialize: ${errorMessage(error)}`), {
     server,

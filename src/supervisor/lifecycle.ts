@@ -277,7 +277,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
         this.name,
         'daemon',
         'info',
-        `running: ${plural(lists.tools.length, 'tool')}, ${plural(lists.resources.length, 'resource')}, ${plural(lists.prompts.length, 'prompt')}`,
+        `running: ${plural(lists.tools.length, 'tool')}, ${plural(lists.resources.length, 'resource')}, ${plural(lists.prompts.length, 'prompt')} (MCP ${upstream.protocolVersion() ?? '?'})`,
       );
     } catch (error) {
       // Cut short by stop/restart/dispose: the action that did it tears the attempt down.

@@ -12,14 +12,19 @@ import type { Upstream } from '../upstream/types.js';
 import { callError } from './failures.js';
 import { ServerLifecycle, type Attempt } from './lifecycle.js';
 
+/** A round of a call whose caller answers the server's questions itself (protocol/calls.ts). */
+export function isInputRequired(result: object): boolean {
+  return (result as { resultType?: unknown }).resultType === 'input_required';
+}
+
 export type { ManagedServerEvents } from './lifecycle.js';
 
 export class ManagedServer extends ServerLifecycle {
   async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
     const result = await this.call(`tool "${name}"`, options, (upstream, timeoutMs) =>
-      upstream.callTool(name, args, { timeoutMs, signal: options.signal, onProgress: options.onProgress }),
+      upstream.callTool(name, args, { timeoutMs, signal: options.signal, onProgress: options.onProgress, input: options.input }),
     );
-    if (!Array.isArray(result.content)) {
+    if (!Array.isArray(result.content) && !isInputRequired(result)) {
       result.content = [];
       forgetRawJson(result);
     }
@@ -28,13 +33,13 @@ export class ManagedServer extends ServerLifecycle {
 
   readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
     return this.call(`resource ${uri}`, options, (upstream, timeoutMs) =>
-      upstream.readResource(uri, { timeoutMs, signal: options.signal }),
+      upstream.readResource(uri, { timeoutMs, signal: options.signal, input: options.input }),
     );
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
     return this.call(`prompt "${name}"`, options, (upstream, timeoutMs) =>
-      upstream.getPrompt(name, args, { timeoutMs, signal: options.signal }),
+      upstream.getPrompt(name, args, { timeoutMs, signal: options.signal, input: options.input }),
     );
   }
 

@@ -38,6 +38,7 @@ export function serverStatus(facts: StatusFacts): ServerStatus {
     nextRetryMs: state === 'backoff' && facts.retryAt ? Math.max(0, facts.retryAt - Date.now()) : null,
     skippedStdoutLines: facts.skippedLines,
     serverInfo: info ? { name: info.name, version: info.version } : null,
+    protocolVersion: (info && upstream?.protocolVersion()) ?? null,
     ...(config.ephemeral ? { ephemeral: { ...config.ephemeral } } : {}),
   };
 }

@@ -1,17 +1,20 @@
 /**
- * What both kinds of upstream share: the SDK's Client, with mcpd's handlers for what a server
- * sends (logs, resource updates, list changes, and its own requests, answered through
- * `deps.requests`), and every request mcpd makes of a server. stdio/ and http/ add how the
- * connection is made and closed.
+ * What both kinds of upstream share: the MCP SDK's v2 Client (both eras: it probes
+ * `server/discover` and falls back to `initialize`, or is pinned by `servers.NAME.protocol`), with
+ * mcpd's handlers for what a server sends (logs, resource updates, list changes, and its own
+ * questions, answered through `deps.requests`; at 2026-07-28 the client fulfils a server's
+ * input-required results through the same handlers), and every request mcpd makes of a server.
+ * stdio/ and http/ add how the connection is made and closed.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
+  CLIENT_CAPABILITIES_META_KEY,
+  Client,
+  type McpSubscription,
+  type PriorDiscovery,
+  type VersionNegotiationMode,
+} from '@modelcontextprotocol/client';
+import {
   ErrorCode,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  ResourceUpdatedNotificationSchema,
   type CallToolResult,
   type GetPromptResult,
   type Prompt,
@@ -21,11 +24,21 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { ServerConfig } from '../config/types.js';
+import type { ProtocolChoice, ServerConfig } from '../config/types.js';
 import { abortSignalOf } from '../hotpath/lazy-abort.js';
 import type { ForwardedRequest, UpstreamRequests } from '../protocol/calls.js';
 import { JsonRpcError } from '../protocol/jsonrpc.js';
+import { untilAborted } from '../util/time.js';
+import { mcpErrors } from './client-errors.js';
 import type { ListKind, ServerLists, Upstream, UpstreamCallOptions, UpstreamDeps, UpstreamHooks, UpstreamTransport } from './types.js';
+
+/** The revision mcpd speaks to a server of the 2026 era. */
+export const MODERN_REVISION = '2026-07-28';
+
+/** How the client negotiates, from `servers.NAME.protocol`. */
+function negotiation(choice: ProtocolChoice): VersionNegotiationMode {
+  return choice === 'auto' ? 'auto' : choice === MODERN_REVISION ? { pin: MODERN_REVISION } : 'legacy';
+}
 
 const MAX_PAGES = 100;
 
@@ -54,27 +67,48 @@ export abstract class SdkUpstream implements Upstream {
     protected readonly deps: UpstreamDeps,
     hooks: UpstreamHooks,
   ) {
+    const changed = (kind: ListKind) => ({ autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged(kind) });
     const client = new Client(deps.clientInfo, {
       // mcpd passes elicitation and sampling on to the client whose call caused them.
       capabilities: { elicitation: {}, sampling: {}, roots: {} },
-      listChanged: {
-        tools: { autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged('tools') },
-        resources: { autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged('resources') },
-        prompts: { autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged('prompts') },
-      },
+      listChanged: { tools: changed('tools'), resources: changed('resources'), prompts: changed('prompts') },
+      versionNegotiation: { mode: negotiation(config.protocol) },
     });
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+    client.setNotificationHandler('notifications/message', (notification) => {
       const { level, data, logger } = notification.params;
       const text = typeof data === 'string' ? data : JSON.stringify(data);
       const mapped = level === 'debug' ? 'debug' : level === 'info' || level === 'notice' ? 'info' : level === 'warning' ? 'warn' : 'error';
       deps.logs.append(config.name, 'mcp', mapped, logger ? `[${logger}] ${text}` : text, level);
     });
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => hooks.onResourceUpdated(notification.params.uri));
+    client.setNotificationHandler('notifications/resources/updated', (notification) => hooks.onResourceUpdated(notification.params.uri));
     const requests = deps.requests?.(config.name) ?? unanswered(config);
-    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: requests.roots() }));
-    client.setRequestHandler(ElicitRequestSchema, (request, extra) => requests.elicit(request.params, extra.signal));
-    client.setRequestHandler(CreateMessageRequestSchema, (request, extra) => requests.sample(request.params, extra.signal));
+    client.setRequestHandler('roots/list', () => ({ roots: requests.roots() }));
+    client.setRequestHandler('elicitation/create', (request, context) => requests.elicit(request.params, context.mcpReq.signal));
+    client.setRequestHandler('sampling/createMessage', (request, context) =>
+      requests.sample(request.params as Parameters<UpstreamRequests['sample']>[0], context.mcpReq.signal),
+    );
     this.client = client;
+  }
+
+  /** Connects the client: negotiates the era, or takes the one a previous start found (`prior`). */
+  protected connectClient(
+    transport: Parameters<Client['connect']>[0],
+    timeoutMs: number,
+    signal: AbortSignal,
+    prior?: PriorDiscovery,
+  ): Promise<void> {
+    // The SDK's server/discover probe does not take the signal: a stop must not wait for it.
+    return mcpErrors(untilAborted(this.client.connect(transport, { timeout: timeoutMs, signal, ...(prior ? { prior } : {}) }), signal));
+  }
+
+  /** The revision the connection speaks, once connected (`2026-07-28`, or the one `initialize` agreed). */
+  protocolVersion(): string | undefined {
+    return this.client.getNegotiatedProtocolVersion();
+  }
+
+  /** Whether the connection speaks the 2026 era (session-less, input-required results). */
+  protected modern(): boolean {
+    return this.client.getProtocolEra() === 'modern';
   }
 
   abstract initialize(timeoutMs: number, signal: AbortSignal): Promise<void>;
@@ -98,33 +132,30 @@ export abstract class SdkUpstream implements Upstream {
   }
 
   ping(timeoutMs: number): Promise<unknown> {
-    return this.client.ping({ timeout: timeoutMs });
+    return mcpErrors(this.client.ping({ timeout: timeoutMs }));
   }
 
   async list(kind: ListKind, timeoutMs: number, signal?: AbortSignal): Promise<Tool[] | Resource[] | Prompt[]> {
     const capabilities = this.client.getServerCapabilities() ?? {};
     if (!capabilities[kind]) return [];
-    const options = { timeout: timeoutMs, ...(signal ? { signal } : {}) };
-    const items: (Tool | Resource | Prompt)[] = [];
+    // Always asked afresh (mcpd keeps the lists itself, and asks when the server says they
+    // changed), and kept by the client for what it derives from them (SEP-2243 headers).
+    const options = { timeout: timeoutMs, cacheMode: 'refresh' as const, ...(signal ? { signal } : {}) };
+    const items: unknown[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const params = cursor === undefined ? {} : { cursor };
-      if (kind === 'tools') {
-        const result = await this.client.listTools(params, options);
-        items.push(...result.tools);
-        cursor = result.nextCursor;
-      } else if (kind === 'resources') {
-        const result = await this.client.listResources(params, options);
-        items.push(...result.resources);
-        cursor = result.nextCursor;
-      } else {
-        const result = await this.client.listPrompts(params, options);
-        items.push(...result.prompts);
-        cursor = result.nextCursor;
-      }
+      const result =
+        kind === 'tools'
+          ? await mcpErrors(this.client.listTools(params, options)).then((r) => ({ items: r.tools, next: r.nextCursor }))
+          : kind === 'resources'
+            ? await mcpErrors(this.client.listResources(params, options)).then((r) => ({ items: r.resources, next: r.nextCursor }))
+            : await mcpErrors(this.client.listPrompts(params, options)).then((r) => ({ items: r.prompts, next: r.nextCursor }));
+      items.push(...result.items);
+      cursor = result.next;
       if (!cursor) break;
     }
-    return items;
+    return items as Tool[] | Resource[] | Prompt[];
   }
 
   async listAll(timeoutMs: number, signal?: AbortSignal): Promise<ServerLists> {
@@ -136,40 +167,111 @@ export abstract class SdkUpstream implements Upstream {
     return { tools: tools as Tool[], resources: resources as Resource[], prompts: prompts };
   }
 
+  /**
+   * At 2026-07-28 a server may answer input-required: the client fulfils it through the handlers
+   * above and retries, unless the caller answers itself (`options.input`): then the result goes
+   * back as it came, and a retry carries the caller's answers and the server's state.
+   */
   callTool(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {
-    const params = { name, ...(args === undefined ? {} : { arguments: args }) };
-    return this.client.request({ method: 'tools/call', params }, RELAYED_RESULT, {
-      timeout: options.timeoutMs,
-      resetTimeoutOnProgress: true,
-      // Always ask for progress: progress notifications are what extend the timeout.
-      onprogress: (progress) => options.onProgress?.(progress),
-      ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}),
-    });
+    const params = this.withInput({ name, ...(args === undefined ? {} : { arguments: args }) }, options);
+    return mcpErrors(
+      this.client.request({ method: 'tools/call', params }, RELAYED_RESULT, {
+        ...(options.input ? { allowInputRequired: true } : {}),
+        timeout: options.timeoutMs,
+        resetTimeoutOnProgress: true,
+        // Always ask for progress: progress notifications are what extend the timeout.
+        onprogress: (progress) => options.onProgress?.(progress),
+        ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}),
+      }),
+    );
   }
 
   readResource(uri: string, options: UpstreamCallOptions): Promise<ReadResourceResult> {
-    return this.client.readResource({ uri }, this.requestOptions(options));
+    if (options.input) return this.asking('resources/read', { uri }, options) as Promise<ReadResourceResult>;
+    return mcpErrors(this.client.readResource({ uri }, { ...this.requestOptions(options), cacheMode: 'bypass' }));
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, options: UpstreamCallOptions): Promise<GetPromptResult> {
-    return this.client.getPrompt({ name, ...(args ? { arguments: args } : {}) }, this.requestOptions(options));
+    const params = { name, ...(args ? { arguments: args } : {}) };
+    if (options.input) return this.asking('prompts/get', params, options) as Promise<GetPromptResult>;
+    return mcpErrors(this.client.getPrompt(params, this.requestOptions(options)));
+  }
+
+  /** A request whose caller answers the server's questions itself (see callTool): one round, as it comes. */
+  private asking(
+    method: 'resources/read' | 'prompts/get',
+    params: Record<string, unknown>,
+    options: UpstreamCallOptions,
+  ): Promise<unknown> {
+    return mcpErrors(
+      this.client.request({ method, params: this.withInput(params, options) }, RELAYED_RESULT, {
+        ...this.requestOptions(options),
+        allowInputRequired: true,
+      }),
+    );
+  }
+
+  /**
+   * At 2026-07-28, a round's answers and state, and the capabilities of the caller who answers
+   * (the server asks only what that caller can answer, not what mcpd could).
+   */
+  private withInput<P extends Record<string, unknown>>(params: P, options: UpstreamCallOptions): P {
+    const input = options.input;
+    if (!input || !this.modern()) return params;
+    return {
+      ...params,
+      ...(input.inputResponses ? { inputResponses: input.inputResponses } : {}),
+      ...(input.requestState !== undefined ? { requestState: input.requestState } : {}),
+      ...(input.clientCapabilities ? { _meta: { [CLIENT_CAPABILITIES_META_KEY]: input.clientCapabilities } } : {}),
+    };
   }
 
   forward(request: ForwardedRequest, options: UpstreamCallOptions): Promise<unknown> {
+    return mcpErrors(this.forwarded(request, options));
+  }
+
+  private forwarded(request: ForwardedRequest, options: UpstreamCallOptions): Promise<unknown> {
     const requestOptions = this.requestOptions(options);
     switch (request.method) {
       case 'logging/setLevel':
         return this.client.setLoggingLevel(request.params.level, requestOptions);
       case 'resources/subscribe':
+        if (this.modern()) return this.listenTo(request.params.uri, true, requestOptions);
         return this.client.subscribeResource(request.params, requestOptions);
       case 'resources/unsubscribe':
+        if (this.modern()) return this.listenTo(request.params.uri, false, requestOptions);
         return this.client.unsubscribeResource(request.params, requestOptions);
       case 'resources/templates/list':
-        return this.client.listResourceTemplates(request.params, requestOptions);
+        return this.client.listResourceTemplates(request.params, { ...requestOptions, cacheMode: 'bypass' });
       case 'completion/complete':
         return this.client.complete(request.params, requestOptions);
     }
   }
+
+  /**
+   * At 2026-07-28 there is no resources/subscribe: one `subscriptions/listen` stream names every
+   * URI subscribed to, opened afresh (and the old one closed) when the set changes. Changes are
+   * made one at a time.
+   */
+  private listenTo(uri: string, on: boolean, options: { timeout: number; signal?: AbortSignal }): Promise<object> {
+    const change = this.listening.then(async (current) => {
+      const before = this.subscribed.size;
+      if (on) this.subscribed.add(uri);
+      else this.subscribed.delete(uri);
+      if (this.subscribed.size === before && current) return current;
+      try {
+        return this.subscribed.size === 0 ? undefined : await this.client.listen({ resourceSubscriptions: [...this.subscribed] }, options);
+      } finally {
+        await current?.close().catch(() => undefined);
+      }
+    });
+    // A failed change leaves no stream (the next change opens one for the whole set).
+    this.listening = change.catch(() => undefined);
+    return change.then(() => ({}));
+  }
+
+  private subscribed = new Set<string>();
+  private listening: Promise<McpSubscription | undefined> = Promise.resolve(undefined);
 
   private requestOptions(options: UpstreamCallOptions): { timeout: number; signal?: AbortSignal } {
     const signal = abortSignalOf(options.signal);

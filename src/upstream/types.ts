@@ -13,7 +13,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { LogStore } from '../logs/store.js';
 import type { Cancellation } from '../hotpath/lazy-abort.js';
-import type { ForwardedRequest, Progress, UpstreamRequests } from '../protocol/calls.js';
+import type { ForwardedRequest, InputRound, Progress, UpstreamRequests } from '../protocol/calls.js';
 import type { AuthStore } from './http/auth/store.js';
 import type { ChildRegistry } from './stdio/reaper.js';
 import type { ExitInfo } from './stdio/process.js';
@@ -54,12 +54,16 @@ export interface UpstreamDeps {
    * config and elicitation and sampling are declined.
    */
   requests?: ((server: string) => UpstreamRequests) | undefined;
+  /** Local servers that exited on the `server/discover` probe: spoken to at 2025 from then on. */
+  legacyOnly?: Set<string> | undefined;
 }
 
 export interface UpstreamCallOptions {
   timeoutMs: number;
   signal?: Cancellation | undefined;
   onProgress?: ((progress: Progress) => void) | undefined;
+  /** The caller answers the server's questions itself (protocol/calls.ts): one round, as it comes. */
+  input?: InputRound | undefined;
 }
 
 export interface Upstream {
@@ -77,6 +81,8 @@ export interface Upstream {
   getPrompt(name: string, args: Record<string, string> | undefined, options: UpstreamCallOptions): Promise<GetPromptResult>;
   forward(request: ForwardedRequest, options: UpstreamCallOptions): Promise<unknown>;
   ping(timeoutMs: number): Promise<unknown>;
+  /** The MCP revision the connection speaks, once initialized. */
+  protocolVersion(): string | undefined;
   /** What the server said of itself and what it can do, once initialized. */
   serverInfo(): { name: string; version: string } | undefined;
   capabilities(): ServerCapabilities | undefined;

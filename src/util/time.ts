@@ -51,3 +51,23 @@ export async function withTimeout<T>(work: Promise<T> | (() => T | Promise<T>), 
     clearTimeout(timer);
   }
 }
+
+/**
+ * `promise`, or its signal's reason once the signal aborts first (for work that takes no signal
+ * itself; the caller ends that work, e.g. by closing its connection). The listener is removed.
+ */
+export async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  // Given up on once aborted: its own later failure is nobody's to handle.
+  promise.catch(() => undefined);
+  if (signal.aborted) throw signal.reason;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}

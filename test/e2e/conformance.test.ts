@@ -97,10 +97,10 @@ for (const upstream of UPSTREAMS) {
     }, 600_000);
 
     // A 2026 client of mcpd, whatever era the upstream speaks: nothing it passes at 2025 is lost at
-    // 2026 (where both revisions score it), and for our fixture every scored scenario but the
-    // input-required ones: mcpd turns a 2025 upstream's questions into input-required results, but
-    // those scenarios check the keys the upstream chose, which a 2025 leg does not carry (mcpd
-    // speaking 2026 to the upstream is what passes them).
+    // 2026 (where both revisions score it). Our fixture speaks both eras, so mcpd speaks 2026 to it
+    // and passes every scored scenario: a 2026 upstream's input-required results reach the client
+    // as the upstream asked them (its keys, its state under mcpd's seal), and the client's own
+    // capabilities reach the upstream.
     it('at 2026-07-28 through mcpd: no scenario of 2025 lost, for a stdio and a remote upstream', async () => {
       const base = relay!.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
       for (const endpoint of ['up', 'up-http']) {
@@ -112,11 +112,8 @@ for (const upstream of UPSTREAMS) {
         for (const scenario of old.passed.filter((s) => scored.includes(s)))
           expect(now.passed, `${scenario} at 2026-07-28 through ${endpoint}\n${now.output.slice(-1500)}`).toContain(scenario);
         if (upstream.name === 'our conformance fixture') {
-          const translated = (s: string) => s.startsWith('input-required-result-');
-          expect(
-            now.failed.filter((s) => !translated(s)),
-            now.output.slice(-2000),
-          ).toEqual([]);
+          expect(relay!.daemon.status().servers.find((s) => s.name === endpoint)?.protocolVersion).toBe('2026-07-28');
+          expect(now.failed, now.output.slice(-2000)).toEqual([]);
         }
         console.info(`conformance 2026-07-28, ${upstream.name} via ${endpoint}: ${now.passed.length} of ${scored.length} scored pass`);
       }
@@ -176,12 +173,10 @@ describe.skipIf(!node)("the MCP conformance suite's client auth scenarios, signi
       `"${process.execPath}" "${join(ROOT, 'test/conformance/auth-client.mjs')}"`,
       { requirements: '2026-07-28' },
     );
-    // These need mcpd to speak 2026-07-28 to the server itself (its mock has no 2025 endpoint).
     // (The extensions — client credentials, DPoP… — are not scored: mcpd signs a person in.)
-    const needsModernUpstream = ['auth/authorization-server-migration', 'auth/scope-retry-limit', 'auth/scope-step-up'];
     const notScored = output.indexOf('Not scored for');
     const unscored = notScored === -1 ? [] : [...output.slice(notScored).matchAll(/^\s*[✓✗]\s+(\S+) \(/gm)].map((m) => m[1]!);
-    const scoredAuthFailures = failed.filter((s) => s.startsWith('auth/') && !needsModernUpstream.includes(s) && !unscored.includes(s));
+    const scoredAuthFailures = failed.filter((s) => s.startsWith('auth/') && !unscored.includes(s));
     expect(scoredAuthFailures, output.slice(-3000)).toEqual([]);
     expect(passed).toEqual(
       expect.arrayContaining([
@@ -193,6 +188,10 @@ describe.skipIf(!node)("the MCP conformance suite's client auth scenarios, signi
         'auth/iss-normalized',
         'auth/metadata-issuer-mismatch',
         'auth/token-endpoint-auth-none',
+        // These need mcpd to speak 2026-07-28 to the server itself (its mock has no 2025 endpoint).
+        'auth/authorization-server-migration',
+        'auth/scope-retry-limit',
+        'auth/scope-step-up',
       ]),
     );
   }, 300_000);

@@ -172,6 +172,9 @@ describe('mcpd chat SCRIPT', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toContain('Connected to weather with tools: ["get_alerts", "get_forecast"]');
     expect(JSON.stringify(api.requests[before + 1]!.body.messages.at(-1))).toContain('Heat Advisory: Sacramento Valley');
+    // Python's mcp 2.x answers server/discover: mcpd spoke 2026-07-28 to it.
+    const logs = await mcpd(['logs', 'weather', '-n', '50']);
+    expect(logs.stdout).toMatch(/running: 2 tools, .* \(MCP 2026-07-28\)/);
     await noChatServers();
   });
 });

@@ -79,6 +79,8 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     await expect.poll(() => row('fx').locator('[data-state]').getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
     await expect.poll(() => row('everything').locator('[data-state]').getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
     await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('open');
+    // How each is reached, and the MCP revision spoken to it (server-everything is of 2025).
+    expect(await row('everything').locator('[data-col=via]').textContent()).toBe('stdio 2025-11-25');
     // The page as served: how long a reload takes from the daemon (reported, not asserted).
     const timing = await page.evaluate(() => {
       // (The browser's PerformanceNavigationTiming; this project's types are Node's, without the DOM.)

@@ -1,6 +1,7 @@
 /**
  * A remote server of the 2026-07-28 revision only (the v2 SDK's handler with legacy 'reject'):
- * mcpd, which speaks 2025-11-25 to its servers for now, says so — the server's own answer (400,
+ * with `protocol` left out, mcpd finds that out with `server/discover` and speaks 2026-07-28 to
+ * it; pinned to 2025-11-25, it says why that cannot work — the server's own answer (400,
  * -32022, the revisions it speaks) — instead of the legacy SSE endpoint's 404 it tried next.
  */
 import { join } from 'node:path';
@@ -17,7 +18,13 @@ beforeAll(async () => {
   server = execa(process.execPath, [join(ROOT, 'test/fixtures/modern-only-server.mjs'), 'http', String(port)], { reject: false });
   const url = `http://127.0.0.1:${port}/mcp`;
   await waitFor(async () => (await fetch(url, { method: 'GET' }).catch(() => undefined)) !== undefined, 15_000, 'the server');
-  t = await startDaemon({ servers: { m: { url, restart: { maxRestarts: 1, windowMs: 60_000, initialDelayMs: 50, maxDelayMs: 100 } } } });
+  const restart = { maxRestarts: 1, windowMs: 60_000, initialDelayMs: 50, maxDelayMs: 100 };
+  t = await startDaemon({
+    servers: {
+      m: { url, restart },
+      old: { url, restart, protocol: '2025-11-25' },
+    },
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -27,14 +34,24 @@ afterAll(async () => {
 });
 
 describe('a remote server of 2026-07-28 only', () => {
-  it('is reported with its own answer, not as a missing SSE endpoint', async () => {
+  it('is spoken to at 2026-07-28: status says so, and its tools are called', async () => {
     const status = t!.daemon.status().servers.find((s) => s.name === 'm')!;
-    expect(status.state).not.toBe('running');
-    expect(status.transport).toBe('http');
-    expect(status.lastError?.message).toContain('(Streamable HTTP) answered HTTP 400: it speaks only protocol revision 2026-07-28');
+    expect(status).toMatchObject({ state: 'running', transport: 'http', protocolVersion: '2026-07-28', toolCount: 1 });
+    const client = await t!.connect();
+    const result = await client.request('tools.call', { name: 'm__hello', arguments: {} });
+    expect(result.content).toEqual([{ type: 'text', text: 'hello from 2026' }]);
+  });
+
+  it('pinned to 2025-11-25: reported with its own answer, not as a missing SSE endpoint', () => {
+    const status = t!.daemon.status().servers.find((s) => s.name === 'old')!;
+    expect(status).toMatchObject({ state: 'failed', restarts: 0 });
+    expect(status.protocolVersion).toBeNull();
+    expect(status.lastError?.message).toContain(
+      '(Streamable HTTP) answered HTTP 400: it speaks only protocol revision 2026-07-28, and servers.old.protocol is "2025-11-25" (leave it out to negotiate)',
+    );
     expect(status.lastError?.message).not.toContain('legacy SSE');
     // What the SSE attempt met is in the server's log, for whoever wants it.
-    const lines = t!.daemon.logs.read('m', 100).map((e) => e.text);
+    const lines = t!.daemon.logs.read('old', 100).map((e) => e.text);
     expect(lines.some((line) => line.includes('the legacy SSE transport failed too'))).toBe(true);
   });
 });

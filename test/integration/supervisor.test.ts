@@ -12,7 +12,7 @@ import type { ServerState } from '../../src/protocol/types.js';
 import { ManagedServer } from '../../src/supervisor/managed-server.js';
 import { groupAlive } from '../../src/upstream/stdio/process.js';
 import { ChildRegistry } from '../../src/upstream/stdio/reaper.js';
-import { fixtureEntry, pidAlive, resolveConfig, serverConfig, tempDir, waitFor } from '../support/fixtures.js';
+import { fixtureEntry, pidAlive, resolveConfig, ROOT, serverConfig, tempDir, waitFor } from '../support/fixtures.js';
 
 let dir: ReturnType<typeof tempDir>;
 let logs: LogStore;
@@ -68,6 +68,16 @@ describe('ManagedServer with a well-behaved server', () => {
     );
     await server.callTool('add_tool', { name: 'brand_new' });
     expect(await changed).toContain('brand_new');
+  });
+
+  it('at 2026-07-28 too: a list change comes on the listen stream, and the list is asked afresh', async () => {
+    const both = { command: process.execPath, args: [join(ROOT, 'test/fixtures/conformance-server.mjs')] };
+    const { server } = managed(serverConfig('both', both));
+    await server.start();
+    expect(server.status().protocolVersion).toBe('2026-07-28');
+    const changed = new Promise<string>((resolve) => server.once('lists', (_s, kind) => resolve(kind)));
+    await server.callTool('test_trigger_tool_change', {});
+    expect(await changed).toBe('tools');
   });
 
   it("answers the server's roots/list from the config (paths as file:// URIs)", async () => {

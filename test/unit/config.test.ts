@@ -55,6 +55,7 @@ describe('validateConfig', () => {
       cwd: '/base',
       disabled: false,
       roots: [],
+      protocol: 'auto',
       tools: { allow: [], deny: [] },
       timeouts: DEFAULT_TIMEOUTS,
       restart: DEFAULT_RESTART,
@@ -158,7 +159,7 @@ describe('validateConfig', () => {
     );
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(Object.values(result.config.servers).map((s) => [s.name, s.transport === 'http' ? s.protocol : s.transport])).toEqual([
+    expect(Object.values(result.config.servers).map((s) => [s.name, s.transport === 'http' ? s.wire : s.transport])).toEqual([
       ['sse', 'sse'],
       ['cursor', 'auto'],
       ['code', 'streamable-http'],
@@ -357,7 +358,7 @@ describe('where the config is, and the formats it comes in', () => {
     expect(fs.args).toEqual([`${workspace}/server.js`, homedir()]);
     expect(fs.env).toEqual({ API_KEY: 'from-file', MODE: 'explicit', TOKEN: 't0k' });
     expect(fs.cwd).toBe(workspace);
-    expect(config.servers['remote']).toMatchObject({ transport: 'http', protocol: 'streamable-http' });
+    expect(config.servers['remote']).toMatchObject({ transport: 'http', wire: 'streamable-http', protocol: 'auto' });
 
     vscodeConfig.servers.remote = {
       type: 'http',

@@ -123,7 +123,7 @@ export function ServersView({ selected }) {
           (s) => html`<tr key=${s.name} data-server=${s.name} class=${s.name === selected ? 'selected' : ''}>
           <td><a href=${href('servers', s.name)}>${s.name}</a>${s.ephemeral ? html` <span class="badge chat" title=${`${s.ephemeral.script}: brought by a chat (mcpd chat), stops when that chat ends`}>chat</span>` : ''}</td>
           <td><${StateBadge} state=${s.state} />${s.state === 'backoff' && s.nextRetryMs != null ? html` <span class="muted">retry in ${duration(s.nextRetryMs)}</span>` : ''}</td>
-          <td class="wide">${s.transport}</td>
+          <td class="wide" data-col="via" title="the transport, and the MCP revision spoken to it">${s.transport}${s.protocolVersion ? html` <span class="muted">${s.protocolVersion}</span>` : ''}</td>
           <td class="num wide" data-col="pid">${s.pid ?? '-'}</td>
           <td class="num wide">${since(s.runningSince)}</td>
           <td class="num" data-col="restarts">${s.restarts}</td>

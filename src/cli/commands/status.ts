@@ -32,6 +32,8 @@ export function renderStatus(status: DaemonStatus): string {
     s.ephemeral ? `${s.name} (chat)` : s.name,
     s.state,
     s.transport,
+    // The revision spoken to it: 2026-07-28, or what its initialize agreed.
+    s.protocolVersion ?? '-',
     s.pid === null ? '-' : String(s.pid),
     s.runningSince ? span(Date.now() - Date.parse(s.runningSince)) : '-',
     String(s.restarts),
@@ -41,7 +43,7 @@ export function renderStatus(status: DaemonStatus): string {
   lines.push(
     rows.length === 0
       ? '(no servers configured)'
-      : table(['SERVER', 'STATE', 'VIA', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows, undefined, { 1: stateColor }),
+      : table(['SERVER', 'STATE', 'VIA', 'MCP', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows, undefined, { 1: stateColor }),
   );
   const brought = status.servers.filter((s) => s.ephemeral);
   if (brought.length > 0) {

@@ -7,7 +7,7 @@
 import type { CompleteRequest } from '@modelcontextprotocol/sdk/types.js';
 import { isMcpdError, errorMessage } from '../../errors.js';
 import type { Ports } from '../../ports/index.js';
-import type { Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
+import type { InputRound, Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
 import { JsonRpcError } from '../../protocol/jsonrpc.js';
 import type { EndpointView } from './view.js';
 
@@ -27,9 +27,21 @@ const NOT_FOUND = new Set([
 ]);
 
 /** A JSON-RPC error for the client: "no such thing" is invalid params, the rest internal. */
+const MISSING_CAPABILITY = -32021;
+
 export function protocolError(error: unknown): JsonRpcError {
   const code = isMcpdError(error) && NOT_FOUND.has(error.code) ? INVALID_PARAMS : INTERNAL_ERROR;
   return new JsonRpcError(code, errorMessage(error), isMcpdError(error) ? { code: error.code } : undefined);
+}
+
+/** A 2026 upstream's -32021 (it needs what the client did not declare): the client's to hear, as it was said. */
+function capabilityRefusal(error: unknown): JsonRpcError | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth += 1) {
+    const { code, data, message } = e as { code?: unknown; data?: unknown; message?: unknown };
+    if (code === MISSING_CAPABILITY && typeof message === 'string')
+      return new JsonRpcError(MISSING_CAPABILITY, message.replace(/^MCP error -?\d+: /, ''), data);
+  }
+  return undefined;
 }
 
 export function notHere(what: string, view: EndpointView): JsonRpcError {
@@ -63,6 +75,8 @@ export interface CallAsked {
   /** What the server asks during the call, answered by this client (when it can). */
   serverRequests: ServerRequestHandler;
   onProgress?: ((progress: Progress) => void) | undefined;
+  /** A 2026 client answers a 2026 server's questions itself: this round's answers and state. */
+  input?: InputRound | undefined;
 }
 
 /** A tool call through the router; what could not be made (server down, timeout) is a tool error the model can read. */
@@ -76,6 +90,7 @@ export async function callTool({ calls }: AnswerPorts, view: EndpointView, asked
     serverRequests: asked.serverRequests,
     signal: asked.signal,
     ...(asked.onProgress ? { onProgress: asked.onProgress } : {}),
+    ...(asked.input ? { input: asked.input } : {}),
   };
   try {
     return await (unlisted
@@ -83,6 +98,8 @@ export async function callTool({ calls }: AnswerPorts, view: EndpointView, asked
       : calls.callTool(name!, asked.arguments, options));
   } catch (error) {
     if (isMcpdError(error) && NOT_FOUND.has(error.code)) throw protocolError(error);
+    const refusal = capabilityRefusal(error);
+    if (refusal) throw refusal;
     return { isError: true, content: [{ type: 'text', text: errorMessage(error) }] };
   }
 }
@@ -112,10 +129,11 @@ export async function readResource(
   uri: string,
   caller: Caller,
   signal: AbortSignal,
+  input?: InputRound,
 ): Promise<Record<string, unknown>> {
   if (!view.allowsResource(uri)) throw notHere(`resource ${uri}`, view);
   try {
-    return await calls.readResource(uri, view.resourceServer(), { ...caller, signal });
+    return await calls.readResource(uri, view.resourceServer(), { ...caller, signal, ...(input ? { input } : {}) });
   } catch (error) {
     throw protocolError(error);
   }
@@ -133,11 +151,12 @@ export async function getPrompt(
   params: { name: string; arguments?: Record<string, string> | undefined },
   caller: Caller,
   signal: AbortSignal,
+  input?: InputRound,
 ): Promise<Record<string, unknown>> {
   const name = view.resolvePrompt(params.name);
   if (!name) throw notHere(`prompt named "${params.name}"`, view);
   try {
-    return await calls.getPrompt(name, params.arguments, { ...caller, signal });
+    return await calls.getPrompt(name, params.arguments, { ...caller, signal, ...(input ? { input } : {}) });
   } catch (error) {
     throw protocolError(error);
   }

@@ -13,6 +13,7 @@ import {
   MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
+  SERVER_INFO_META_KEY,
   Server,
   createMcpHandler,
   createRequestStateCodec,
@@ -22,7 +23,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Logger, Ports } from '../../ports/index.js';
-import type { Progress } from '../../protocol/calls.js';
+import type { InputRound, Progress } from '../../protocol/calls.js';
 import { VERSION } from '../../version.js';
 import {
   callTool,
@@ -48,10 +49,19 @@ function callerOf(ctx: ServerContext): Caller {
   return { caller: 'mcp-client', ...(typeof client === 'string' ? { client } : {}) };
 }
 
+/**
+ * What a retry's sealed requestState says: the parked call it goes on with (a 2025 upstream's
+ * questions), or the state a 2026 upstream gave with its own questions (null: it gave none).
+ */
+interface Resume {
+  call?: string;
+  relay?: string | null;
+}
+
 /** The calls waiting for their clients, and the seal on the state that names them. */
 interface Resumable {
   calls: ParkedCalls;
-  codec: RequestStateCodec<{ call?: string }>;
+  codec: RequestStateCodec<Resume>;
 }
 
 /** The input-required result that puts `questions` to the client, naming the call in sealed state. */
@@ -62,16 +72,49 @@ async function askAgain(resumable: Resumable, call: ParkedCall, questions: Quest
   });
 }
 
-/** The capabilities the questions need that the request did not declare, if any. */
-function undeclared(ctx: ServerContext, questions: Question[]): Record<string, object> | undefined {
+const CAPABILITY_OF: Record<string, string> = {
+  'elicitation/create': 'elicitation',
+  'sampling/createMessage': 'sampling',
+  'roots/list': 'roots',
+};
+
+/** The capabilities questions of these methods need that the request did not declare, if any. */
+function undeclared(ctx: ServerContext, methods: string[]): Record<string, object> | undefined {
   const envelope = ctx.mcpReq.envelope as Record<string, Record<string, unknown> | undefined> | undefined;
   const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? {};
   const needed: Record<string, object> = {};
-  for (const q of questions) {
-    const capability = q.method === 'elicitation/create' ? 'elicitation' : 'sampling';
-    if (declared[capability] === undefined) needed[capability] = {};
+  for (const method of methods) {
+    const capability = CAPABILITY_OF[method];
+    if (capability && declared[capability] === undefined) needed[capability] = {};
   }
   return Object.keys(needed).length > 0 ? needed : undefined;
+}
+
+/** What a request hands a 2026 upstream: the client's answers, the upstream's state, what the client can answer. */
+function inputOf(ctx: ServerContext, state: Resume | undefined): InputRound {
+  const envelope = ctx.mcpReq.envelope as Record<string, Record<string, unknown> | undefined> | undefined;
+  return {
+    inputResponses: ctx.mcpReq.inputResponses,
+    requestState: typeof state?.relay === 'string' ? state.relay : undefined,
+    clientCapabilities: envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? {},
+  };
+}
+
+/**
+ * A 2026 upstream's questions, passed to the client as it asked them (its keys, its params); its
+ * state travels inside mcpd's seal, and comes back to it with the client's answers.
+ */
+async function passOn(resumable: Resumable, ctx: ServerContext, result: Record<string, unknown>) {
+  const requests = (result['inputRequests'] ?? {}) as Record<string, { method?: unknown }>;
+  const missing = undeclared(
+    ctx,
+    Object.values(requests).map((r) => String(r.method)),
+  );
+  if (missing) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: missing });
+  const state = typeof result['requestState'] === 'string' ? result['requestState'] : null;
+  // The upstream's own name is not this endpoint's (the SDK gives mcpd's where this is absent).
+  const { [SERVER_INFO_META_KEY]: _upstream, ...meta } = (result['_meta'] ?? {}) as Record<string, unknown>;
+  return { ...result, _meta: meta, requestState: await resumable.codec.mint({ relay: state }) };
 }
 
 /** One request's server: what the view holds, routed as for a 2025 session. */
@@ -87,7 +130,7 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
   );
   server.setRequestHandler('tools/list', async () => ({ tools: await listTools(view) }) as never);
   server.setRequestHandler('tools/call', async (request, ctx) => {
-    const state = ctx.mcpReq.requestState<{ call?: string }>();
+    const state = ctx.mcpReq.requestState<Resume>();
     let call: ParkedCall;
     if (state?.call !== undefined) {
       // A retry: its answers go to the parked call, which goes on.
@@ -114,6 +157,8 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
             sample: async (params, signal) => (await ask('sampling/createMessage', params, signal)) as never,
           },
           signal: call.controller.signal,
+          // A 2026 upstream's questions come back as they are, for this client to answer.
+          input: inputOf(ctx, state),
           onProgress: token === undefined ? undefined : (progress: Progress) => call.progress?.({ progressToken: token, ...progress }),
         }),
       );
@@ -125,7 +170,10 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
     try {
       const next = await call.next();
       if (next.kind === 'questions') {
-        const missing = undeclared(ctx, next.questions);
+        const missing = undeclared(
+          ctx,
+          next.questions.map((q) => q.method),
+        );
         if (missing) {
           call.cancel(new Error('the client cannot answer what the server asks'));
           resumable.calls.delete(call);
@@ -135,6 +183,7 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
       }
       resumable.calls.delete(call);
       if (next.kind === 'error') throw next.error;
+      if (next.result['resultType'] === 'input_required') return (await passOn(resumable, ctx, next.result)) as never;
       return next.result as never;
     } finally {
       ctx.mcpReq.signal.removeEventListener('abort', gone);
@@ -146,14 +195,32 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
     'resources/templates/list',
     async (_request, ctx) => ({ resourceTemplates: await listTemplates(ports, view, ctx.mcpReq.signal) }) as never,
   );
+  // A 2026 upstream may ask here too (input-required results are universal): passed on likewise.
+  const relayed = async (ctx: ServerContext, result: Record<string, unknown>) =>
+    result['resultType'] === 'input_required' ? await passOn(resumable, ctx, result) : result;
   server.setRequestHandler(
     'resources/read',
-    async (request, ctx) => (await readResource(ports, view, request.params.uri, callerOf(ctx), ctx.mcpReq.signal)) as never,
+    async (request, ctx) =>
+      (await relayed(
+        ctx,
+        await readResource(
+          ports,
+          view,
+          request.params.uri,
+          callerOf(ctx),
+          ctx.mcpReq.signal,
+          inputOf(ctx, ctx.mcpReq.requestState<Resume>()),
+        ),
+      )) as never,
   );
   server.setRequestHandler('prompts/list', async () => ({ prompts: listPrompts(view) }) as never);
   server.setRequestHandler(
     'prompts/get',
-    async (request, ctx) => (await getPrompt(ports, view, request.params, callerOf(ctx), ctx.mcpReq.signal)) as never,
+    async (request, ctx) =>
+      (await relayed(
+        ctx,
+        await getPrompt(ports, view, request.params, callerOf(ctx), ctx.mcpReq.signal, inputOf(ctx, ctx.mcpReq.requestState<Resume>())),
+      )) as never,
   );
   server.setRequestHandler(
     'completion/complete',
@@ -169,7 +236,7 @@ export class ModernEndpoints {
   /** Sealed with a key of this daemon's run: a parked call does not outlive it either. */
   private readonly resumable: Resumable = {
     calls: new ParkedCalls(),
-    codec: createRequestStateCodec<{ call?: string }>({ key: new Uint8Array(randomBytes(32)), ttlSeconds: 15 * 60 }),
+    codec: createRequestStateCodec<Resume>({ key: new Uint8Array(randomBytes(32)), ttlSeconds: 15 * 60 }),
   };
 
   constructor(

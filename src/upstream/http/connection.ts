@@ -3,7 +3,7 @@
  * Streamable HTTP first and SSE when the server answers the way the spec's backwards-compatibility
  * section describes. Signed in (mcpd auth NAME), the SDK sends the token and refreshes it.
  */
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport } from '@modelcontextprotocol/client';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { HttpServerConfig } from '../../config/types.js';
 import { errorMessage } from '../../errors.js';
@@ -61,7 +61,7 @@ export class HttpUpstream extends SdkUpstream {
             }
           : undefined,
       );
-      await this.client.connect(this.connection, { timeout: timeoutMs, signal });
+      await this.connectClient(this.connection, timeoutMs, signal);
     };
     const withFreshHeaders = async (protocol: RemoteProtocol) => {
       try {
@@ -72,13 +72,13 @@ export class HttpUpstream extends SdkUpstream {
         await attempt(protocol);
       }
     };
-    if (config.protocol === 'sse') {
+    if (config.wire === 'sse') {
       await withFreshHeaders('sse');
     } else {
       try {
         await withFreshHeaders('streamable-http');
       } catch (error) {
-        if (config.protocol !== 'auto' || !looksLegacy(error) || signal.aborted) throw error;
+        if (config.wire !== 'auto' || !looksLegacy(error) || signal.aborted) throw error;
         this.deps.logs.append(
           config.name,
           'daemon',

@@ -2,7 +2,7 @@
  * What a remote server's failure to connect means to a person: the HTTP status, refused, DNS,
  * TLS; and when it means a sign-in is needed (no restart loop then).
  */
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { UnauthorizedError } from '@modelcontextprotocol/client';
 import type { HttpServerConfig } from '../../config/types.js';
 import { McpdError } from '../../errors.js';
 import { NeedsSignIn } from './auth/provider.js';
@@ -73,14 +73,18 @@ export function remoteStartError(
     const revisions =
       said?.code === -32022 && Array.isArray(said.data?.['supported']) ? (said.data['supported'] as unknown[]).join(', ') : undefined;
     const why = revisions
-      ? `: it speaks only protocol revision ${revisions}, and mcpd speaks 2025-11-25 to its servers for now`
+      ? `: it speaks only protocol revision ${revisions}, and servers.${server}.protocol is "${config.protocol}"${config.protocol === 'auto' ? '' : ' (leave it out to negotiate)'}`
       : said
         ? `: ${said.message}`
         : '';
     return new McpdError(
       'MCPD_SERVER_HTTP_ERROR',
       `Server "${server}": ${where} answered HTTP ${status}${why}${status >= 500 ? ' (a server error; it is retried)' : ''}.`,
-      { server, details: { status, ...(said ? { error: said } : {}) } },
+      // A pinned revision the server does not speak: retrying cannot help.
+      {
+        server,
+        details: { status, ...(said ? { error: said } : {}), ...(revisions && config.protocol !== 'auto' ? { permanent: true } : {}) },
+      },
     );
   }
   const network = networkCause(error);

@@ -2,11 +2,18 @@
  * The transports to a remote server (Streamable HTTP, or legacy SSE), and what their failures
  * say: the HTTP status, and whether the server looks like a legacy SSE one.
  */
-import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import { extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
+import {
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  SSEClientTransport,
+  SseError,
+  StreamableHTTPClientTransport,
+  extractWWWAuthenticateParams,
+  type FetchLike,
+  type OAuthClientProvider,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import { abortIsolatingFetch } from './isolated-fetch.js';
 
 export type RemoteProtocol = 'streamable-http' | 'sse';
@@ -50,9 +57,11 @@ function challengeWatchingFetch(base: FetchLike, onChallenge: (challenge: ScopeC
 
 /** The HTTP status a failure carries, when it is one. */
 export function httpStatus(error: unknown): number | undefined {
-  if (error instanceof StreamableHTTPError || error instanceof SseError)
-    return typeof error.code === 'number' && error.code > 0 ? error.code : undefined;
-  return undefined;
+  if (error instanceof SdkHttpError) return typeof error.status === 'number' && error.status > 0 ? error.status : undefined;
+  if (error instanceof SseError) return typeof error.code === 'number' && error.code > 0 ? error.code : undefined;
+  // The legacy SSE transport's POST says its status only in its message.
+  const quoted = error instanceof Error ? /^Error POSTing to endpoint \(HTTP (\d{3})\)/.exec(error.message) : null;
+  return quoted ? Number(quoted[1]) : undefined;
 }
 
 /**
@@ -63,5 +72,5 @@ export function httpStatus(error: unknown): number | undefined {
 export function looksLegacy(error: unknown): boolean {
   const status = httpStatus(error);
   if (status === 400 || status === 404 || status === 405) return true;
-  return error instanceof StreamableHTTPError && /Unexpected content type/.test(error.message);
+  return error instanceof SdkError && error.code === SdkErrorCode.ClientHttpUnexpectedContent;
 }

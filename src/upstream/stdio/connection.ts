@@ -48,6 +48,10 @@ export class StdioUpstream extends SdkUpstream {
     return this.process.pid;
   }
 
+  private async exitedSoon(): Promise<boolean> {
+    return (await within(this.process.exited, EXIT_AFTER_CLOSE_GRACE_MS)) !== undefined;
+  }
+
   override closeReason(): string | undefined {
     return this.stdio.closeReason;
   }
@@ -56,6 +60,7 @@ export class StdioUpstream extends SdkUpstream {
   static async open(config: StdioServerConfig, deps: UpstreamDeps, hooks: UpstreamHooks): Promise<StdioUpstream> {
     const child = await StdioUpstream.spawn(config, deps);
     const stdio = new ChildStdioTransport(child.stdin, child.stdout, {
+      pid: child.pid,
       onActivity: () => hooks.onActivity(),
       onSkippedLine: () => hooks.onSkippedLine(),
     });
@@ -86,8 +91,28 @@ export class StdioUpstream extends SdkUpstream {
     return child;
   }
 
+  /**
+   * `auto`: the client probes with `server/discover` and falls back to `initialize`. A server that
+   * exits on the probe (some SDKs end on any request before `initialize`) is one of 2025: its
+   * next start goes straight to `initialize`.
+   */
   async initialize(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    await this.client.connect(this.stdio, { timeout: timeoutMs, signal });
+    const name = this.config.name;
+    const legacy = this.config.protocol === 'auto' && this.deps.legacyOnly?.has(name);
+    try {
+      await this.connectClient(this.stdio, timeoutMs, signal, legacy ? { kind: 'legacy' } : undefined);
+    } catch (error) {
+      if (this.config.protocol === 'auto' && !legacy && this.protocolVersion() === undefined && (await this.exitedSoon())) {
+        this.deps.legacyOnly?.add(name);
+        this.deps.logs.append(
+          name,
+          'daemon',
+          'info',
+          'it exited on the server/discover probe; its next start speaks 2025-11-25 (initialize) at once',
+        );
+      }
+      throw error;
+    }
   }
 
   /**
@@ -95,6 +120,9 @@ export class StdioUpstream extends SdkUpstream {
    * parse of every content block, only the shape the daemon relies on.
    */
   override async callTool(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {
+    // At 2026-07-28 a call carries the client's _meta and may come back input-required: the
+    // SDK's Client does both.
+    if (this.modern()) return super.callTool(name, args, options);
     const params = { name, ...(args === undefined ? {} : { arguments: args }) };
     return checkRelayed(await this.stdio.calls.request('tools/call', params, options));
   }

@@ -39,6 +39,8 @@ export interface ChildStdioTransportOptions {
   onSkippedLine?: (error: unknown) => void;
   /** Told of every message received (health checks use it as a sign of life). */
   onActivity?: () => void;
+  /** The process at the other end. */
+  pid?: number;
 }
 
 export class ChildStdioTransport implements Transport {
@@ -55,12 +57,20 @@ export class ChildStdioTransport implements Transport {
   private delivering = false;
   /** Why the connection closed on its own (stdout ended, a message too large); unset when we closed it. */
   closeReason: string | undefined;
+  /**
+   * The SDK's client tells a local pipe from HTTP by these two: on a pipe, a `server/discover`
+   * probe that gets no answer means a server of 2025, not an outage.
+   */
+  readonly pid: number | null;
+  readonly stderr = null;
 
   constructor(
     private readonly stdin: Writable,
     private readonly stdout: Readable,
     private readonly options: ChildStdioTransportOptions = {},
-  ) {}
+  ) {
+    this.pid = options.pid ?? null;
+  }
 
   async start(): Promise<void> {
     this.stdout.on('data', this.onData);

@@ -1,0 +1,68 @@
+/**
+ * The MCP revision mcpd speaks to each server, with real processes: negotiated by default (a
+ * `server/discover` probe, else `initialize`), or pinned by `servers.NAME.protocol`. A 2025
+ * server (v1 SDK), a server of both eras (v2 SDK), one that exits on the probe, and pins that
+ * cannot be met.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureEntry, ROOT, waitFor } from '../support/fixtures.js';
+import { startDaemon, type TestDaemon } from '../support/daemon.js';
+
+const BOTH_ERAS = { command: process.execPath, args: [join(ROOT, 'test/fixtures/conformance-server.mjs')] };
+
+let t: TestDaemon;
+
+beforeAll(async () => {
+  t = await startDaemon({
+    servers: {
+      old: fixtureEntry(),
+      both: BOTH_ERAS,
+      'both-pinned-2025': { ...BOTH_ERAS, protocol: '2025-11-25' },
+      'both-pinned-2026': { ...BOTH_ERAS, protocol: '2026-07-28' },
+      'old-pinned-2026': fixtureEntry({}, { protocol: '2026-07-28' }),
+      fragile: fixtureEntry({ FIXTURE_EXIT_ON_DISCOVER: '1' }),
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+const status = (name: string) => t.daemon.status().servers.find((s) => s.name === name)!;
+
+describe('the revision spoken to each server', () => {
+  it('negotiated: 2025-11-25 to a server of 2025, 2026-07-28 to one of both eras', () => {
+    expect(status('old')).toMatchObject({ state: 'running', protocolVersion: '2025-11-25' });
+    expect(status('both')).toMatchObject({ state: 'running', protocolVersion: '2026-07-28' });
+  });
+
+  it('pinned: the revision named, and a clear error where the server does not speak it', () => {
+    expect(status('both-pinned-2025')).toMatchObject({ state: 'running', protocolVersion: '2025-11-25' });
+    expect(status('both-pinned-2026')).toMatchObject({ state: 'running', protocolVersion: '2026-07-28' });
+    const pinned = status('old-pinned-2026');
+    // Failed at once: retrying the same pin cannot help.
+    expect(pinned).toMatchObject({ state: 'failed', restarts: 0 });
+    expect(pinned.protocolVersion).toBeNull();
+    expect(pinned.lastError?.message).toContain(
+      'Server "old-pinned-2026" does not speak MCP 2026-07-28, which servers.old-pinned-2026.protocol pins',
+    );
+  });
+
+  it('a server that exits on the probe is started again at 2025-11-25, and says why in its log', async () => {
+    await waitFor(() => status('fragile').state === 'running' || undefined, 30_000, 'fragile to run');
+    expect(status('fragile')).toMatchObject({ protocolVersion: '2025-11-25', restarts: 1 });
+    const lines = t.daemon.logs.read('fragile', 200).map((e) => e.text);
+    expect(lines.some((l) => l.includes('exited on the server/discover probe'))).toBe(true);
+    expect(lines.some((l) => l.includes('fixture: a request before initialize; exiting'))).toBe(true);
+  });
+
+  it('a call works the same in either era, through the same catalogue', async () => {
+    const client = await t.connect();
+    for (const server of ['both', 'both-pinned-2025']) {
+      const result = await client.request('tools.call', { name: `${server}__test_simple_text`, arguments: {} });
+      expect(result.content).toEqual([{ type: 'text', text: 'This is a simple text response for testing.' }]);
+    }
+  });
+});
