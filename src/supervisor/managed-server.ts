@@ -22,13 +22,30 @@ export type { ManagedServerEvents } from './lifecycle.js';
 export class ManagedServer extends ServerLifecycle {
   async callTool(name: string, args: Record<string, unknown> | undefined, options: CallOptions = {}): Promise<CallToolResult> {
     const result = await this.call(`tool "${name}"`, options, (upstream, timeoutMs) =>
-      upstream.callTool(name, args, { timeoutMs, signal: options.signal, onProgress: options.onProgress, input: options.input }),
+      upstream.callTool(name, args, {
+        timeoutMs,
+        signal: options.signal,
+        onProgress: options.onProgress,
+        input: options.input,
+        asTask: this.runsAsTask(name),
+      }),
     );
     if (!Array.isArray(result.content) && !isInputRequired(result)) {
       result.content = [];
       forgetRawJson(result);
     }
     return result;
+  }
+
+  /** The tools its server runs only as tasks, found again when its tool list changes (not per call). */
+  private taskOnly: { tools: unknown; names: Set<string> } = { tools: undefined, names: new Set() };
+
+  private runsAsTask(name: string): boolean {
+    const tools = this.currentLists.tools;
+    if (this.taskOnly.tools !== tools) {
+      this.taskOnly = { tools, names: new Set(tools.filter((t) => t.execution?.taskSupport === 'required').map((t) => t.name)) };
+    }
+    return this.taskOnly.names.has(name);
   }
 
   readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {

@@ -41,6 +41,11 @@ function negotiation(choice: ProtocolChoice): VersionNegotiationMode {
 }
 
 const MAX_PAGES = 100;
+/** How long a server keeps a task mcpd started (its result is awaited at once). */
+const TASK_TTL_MS = 10 * 60_000;
+
+/** What starting a task answers (2025-11-25 tasks). */
+const CREATED_TASK = z.object({ task: z.object({ taskId: z.string() }).loose() }).loose();
 
 /** What mcpd checks of a tool result it relays: an object (content defaults to none). */
 const RELAYED_RESULT = z.custom<CallToolResult>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
@@ -173,6 +178,7 @@ export abstract class SdkUpstream implements Upstream {
    * back as it came, and a retry carries the caller's answers and the server's state.
    */
   callTool(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {
+    if (options.asTask && !this.modern()) return this.callAsTask(name, args, options);
     const params = this.withInput({ name, ...(args === undefined ? {} : { arguments: args }) }, options);
     return mcpErrors(
       this.client.request({ method: 'tools/call', params }, RELAYED_RESULT, {
@@ -184,6 +190,40 @@ export abstract class SdkUpstream implements Upstream {
         ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}),
       }),
     );
+  }
+
+  /**
+   * A tool its server runs only as a task (2025-11-25 tasks): the call starts one, and
+   * `tasks/result` waits for its result (what the server asks meanwhile comes as requests related
+   * to the task, answered as any). The caller sees a plain call; cancelling it cancels the task.
+   */
+  private async callAsTask(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {
+    const signal = abortSignalOf(options.signal);
+    const created = await mcpErrors(
+      this.client.request(
+        { method: 'tools/call', params: { name, ...(args === undefined ? {} : { arguments: args }), task: { ttl: TASK_TTL_MS } } },
+        CREATED_TASK,
+        { timeout: options.timeoutMs, ...(signal ? { signal } : {}) },
+      ),
+    );
+    const taskId = created.task.taskId;
+    const cancel = () =>
+      void this.client
+        .request({ method: 'tasks/cancel', params: { taskId } }, RELAYED_RESULT, { timeout: options.timeoutMs })
+        .catch(() => undefined);
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      return await mcpErrors(
+        this.client.request({ method: 'tasks/result', params: { taskId } }, RELAYED_RESULT, {
+          timeout: options.timeoutMs,
+          resetTimeoutOnProgress: true,
+          onprogress: (progress) => options.onProgress?.(progress),
+          ...(signal ? { signal } : {}),
+        }),
+      );
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
   }
 
   readResource(uri: string, options: UpstreamCallOptions): Promise<ReadResourceResult> {

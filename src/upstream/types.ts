@@ -64,6 +64,8 @@ export interface UpstreamCallOptions {
   onProgress?: ((progress: Progress) => void) | undefined;
   /** The caller answers the server's questions itself (protocol/calls.ts): one round, as it comes. */
   input?: InputRound | undefined;
+  /** The tool runs only as a task (its `execution.taskSupport` is `required`): started as one, its result awaited. */
+  asTask?: boolean | undefined;
 }
 
 export interface Upstream {

@@ -70,6 +70,16 @@ describe('the npm servers through mcpd', () => {
     expect(JSON.stringify(graph)).toContain('supervises MCP servers');
   });
 
+  it('calls a tool its server runs only as a task (2025-11-25 tasks) like any other', async () => {
+    // server-everything's simulate-research-query refuses a plain call ("requires task
+    // augmentation"): mcpd starts it as a task and waits for the task's result.
+    const result = await client.request('tools.call', { name: 'everything__simulate-research-query', arguments: { topic: 'otters' } });
+    expect(result.isError ?? false).toBe(false);
+    const text = result.content.map((c) => (c.type === 'text' ? String(c.text) : '')).join('');
+    expect(text).toContain('# Research Report: otters');
+    expect(text).toContain('Stage 4: Generating report');
+  });
+
   it('returns a tool error as a result with isError, not as a failure', async () => {
     const denied = await client.request('tools.call', { name: 'filesystem__read_text_file', arguments: { path: '/etc/passwd' } });
     expect(denied.isError).toBe(true);

@@ -122,7 +122,8 @@ export class StdioUpstream extends SdkUpstream {
   override async callTool(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {
     // At 2026-07-28 a call carries the client's _meta and may come back input-required: the
     // SDK's Client does both.
-    if (this.modern()) return super.callTool(name, args, options);
+    // So does a tool its server runs only as a task (see SdkUpstream).
+    if (this.modern() || options.asTask) return super.callTool(name, args, options);
     const params = { name, ...(args === undefined ? {} : { arguments: args }) };
     return checkRelayed(await this.stdio.calls.request('tools/call', params, options));
   }
