@@ -19,7 +19,17 @@ beforeAll(async () => {
   server = execa(process.execPath, [join(ROOT, 'test/fixtures/modern-only-server.mjs'), 'http', '0'], { reject: false });
   let said = '';
   server.stderr?.on('data', (chunk: Buffer) => (said += String(chunk)));
-  const url = await waitFor(() => /modern-only on (http:\/\/\S+)/.exec(said)?.[1], 15_000, 'the server to listen');
+  let exited: string | undefined;
+  void server.then((r) => (exited = `exited ${r.exitCode ?? r.signal}`));
+  const url = await waitFor(
+    () => {
+      // A fixture that died says why, at once.
+      if (exited) throw new Error(`the modern-only server ${exited}: ${said}`);
+      return /modern-only on (http:\/\/\S+)/.exec(said)?.[1];
+    },
+    60_000,
+    'the server to listen (a loaded machine may take a while to load the SDK)',
+  );
   const restart = { maxRestarts: 1, windowMs: 60_000, initialDelayMs: 50, maxDelayMs: 100 };
   t = await startDaemon({
     servers: {
@@ -27,7 +37,7 @@ beforeAll(async () => {
       old: { url, restart, protocol: '2025-11-25' },
     },
   });
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   await t?.stop();
