@@ -27,6 +27,7 @@ export class ManagedServer extends ServerLifecycle {
         signal: options.signal,
         onProgress: options.onProgress,
         input: options.input,
+        answers: options.serverRequests,
         asTask: this.runsAsTask(name),
       }),
     );

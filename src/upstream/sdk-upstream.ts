@@ -15,6 +15,7 @@ import {
 } from '@modelcontextprotocol/client';
 import {
   ErrorCode,
+  McpError,
   type CallToolResult,
   type GetPromptResult,
   type Prompt,
@@ -26,7 +27,7 @@ import {
 import { z } from 'zod';
 import type { ProtocolChoice, ServerConfig } from '../config/types.js';
 import { abortSignalOf } from '../hotpath/lazy-abort.js';
-import type { ForwardedRequest, UpstreamRequests } from '../protocol/calls.js';
+import type { ForwardedRequest, InputRound, Progress, ServerRequestHandler, UpstreamRequests } from '../protocol/calls.js';
 import { JsonRpcError } from '../protocol/jsonrpc.js';
 import { untilAborted } from '../util/time.js';
 import { mcpErrors } from './client-errors.js';
@@ -41,6 +42,8 @@ function negotiation(choice: ProtocolChoice): VersionNegotiationMode {
 }
 
 const MAX_PAGES = 100;
+/** Rounds of questions one call may ask before mcpd gives up on it (the SDK's own default is 10). */
+const MAX_INPUT_ROUNDS = 10;
 /** How long a server keeps a task mcpd started (its result is awaited at once). */
 const TASK_TTL_MS = 10 * 60_000;
 
@@ -64,6 +67,8 @@ function unanswered(config: ServerConfig): UpstreamRequests {
 
 export abstract class SdkUpstream implements Upstream {
   protected readonly client: Client;
+  /** Who answers what the server asks when no call's own caller does (roots always). */
+  private readonly requests: UpstreamRequests;
   abstract readonly transport: UpstreamTransport | undefined;
   abstract readonly pid: number | null;
 
@@ -87,6 +92,7 @@ export abstract class SdkUpstream implements Upstream {
     });
     client.setNotificationHandler('notifications/resources/updated', (notification) => hooks.onResourceUpdated(notification.params.uri));
     const requests = deps.requests?.(config.name) ?? unanswered(config);
+    this.requests = requests;
     client.setRequestHandler('roots/list', () => ({ roots: requests.roots() }));
     client.setRequestHandler('elicitation/create', (request, context) => requests.elicit(request.params, context.mcpReq.signal));
     client.setRequestHandler('sampling/createMessage', (request, context) =>
@@ -179,17 +185,90 @@ export abstract class SdkUpstream implements Upstream {
    */
   callTool(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {
     if (options.asTask && !this.modern()) return this.callAsTask(name, args, options);
-    const params = this.withInput({ name, ...(args === undefined ? {} : { arguments: args }) }, options);
+    const signal = abortSignalOf(options.signal);
+    const requestOptions = {
+      timeout: options.timeoutMs,
+      resetTimeoutOnProgress: true,
+      // Always ask for progress: progress notifications are what extend the timeout.
+      onprogress: (progress: Progress) => options.onProgress?.(progress),
+      ...(signal ? { signal } : {}),
+    };
+    const plain = { name, ...(args === undefined ? {} : { arguments: args }) };
+    if (!options.input && options.answers && this.modern()) return this.askingCaller(plain, requestOptions, options.answers);
+    const params = this.withInput(plain, options);
     return mcpErrors(
       this.client.request({ method: 'tools/call', params }, RELAYED_RESULT, {
         ...(options.input ? { allowInputRequired: true } : {}),
-        timeout: options.timeoutMs,
-        resetTimeoutOnProgress: true,
-        // Always ask for progress: progress notifications are what extend the timeout.
-        onprogress: (progress) => options.onProgress?.(progress),
-        ...(options.signal ? { signal: abortSignalOf(options.signal) } : {}),
+        ...requestOptions,
       }),
     );
+  }
+
+  /**
+   * At 2026-07-28 a server's question comes in the answer to the call it is about, so it goes to
+   * that call's own caller (a 2025 server's request must be matched to a call in flight, and is
+   * declined when several could have caused it), and the call is retried with the answers.
+   */
+  private async askingCaller(
+    params: Record<string, unknown>,
+    requestOptions: { timeout: number; signal?: AbortSignal },
+    answers: ServerRequestHandler,
+  ): Promise<CallToolResult> {
+    let round: InputRound = {};
+    for (let rounds = 0; rounds < MAX_INPUT_ROUNDS; rounds += 1) {
+      const result = await mcpErrors(
+        this.client.request({ method: 'tools/call', params: this.withInput(params, { input: round }) }, RELAYED_RESULT, {
+          ...requestOptions,
+          allowInputRequired: true,
+        }),
+      );
+      if (result['resultType'] !== 'input_required') return result;
+      const asked = (result['inputRequests'] ?? {}) as Record<string, { method?: unknown; params?: unknown }>;
+      const responses: Record<string, unknown> = {};
+      const signal = requestOptions.signal ?? new AbortController().signal;
+      for (const [key, question] of Object.entries(asked)) responses[key] = await this.answer(question, answers, signal);
+      round = {
+        inputResponses: responses,
+        ...(typeof result['requestState'] === 'string' ? { requestState: result['requestState'] } : {}),
+      };
+    }
+    throw new McpError(
+      ErrorCode.InternalError,
+      `server "${this.config.name}" was still asking after ${MAX_INPUT_ROUNDS} rounds of answers`,
+    );
+  }
+
+  /** One question of an input-required result, answered by the call's caller (roots: from the config). */
+  private answer(question: { method?: unknown; params?: unknown }, answers: ServerRequestHandler, signal: AbortSignal): Promise<unknown> {
+    const server = this.config.name;
+    const decline = (what: string) =>
+      this.deps.logs.append(
+        server,
+        'daemon',
+        'warn',
+        `declined: server "${server}" asked for ${what}, and the caller of this call cannot answer it`,
+      );
+    switch (question.method) {
+      case 'elicitation/create':
+        if (answers.elicit) return answers.elicit(question.params as Parameters<UpstreamRequests['elicit']>[0], signal, server);
+        decline('an elicitation');
+        return Promise.resolve({ action: 'decline' });
+      case 'sampling/createMessage':
+        if (answers.sample) return answers.sample(question.params as Parameters<UpstreamRequests['sample']>[0], signal, server);
+        decline('a sampling request');
+        return Promise.reject(
+          new McpError(
+            ErrorCode.InvalidRequest,
+            `mcpd declined the sampling request of server "${server}": this call's caller cannot answer it`,
+          ),
+        );
+      case 'roots/list':
+        return Promise.resolve({ roots: this.requests.roots() });
+      default:
+        return Promise.reject(
+          new McpError(ErrorCode.InvalidRequest, `server "${server}" asked ${String(question.method)}, which mcpd cannot answer`),
+        );
+    }
   }
 
   /**
@@ -255,7 +334,7 @@ export abstract class SdkUpstream implements Upstream {
    * At 2026-07-28, a round's answers and state, and the capabilities of the caller who answers
    * (the server asks only what that caller can answer, not what mcpd could).
    */
-  private withInput<P extends Record<string, unknown>>(params: P, options: UpstreamCallOptions): P {
+  private withInput<P extends Record<string, unknown>>(params: P, options: Pick<UpstreamCallOptions, 'input'>): P {
     const input = options.input;
     if (!input || !this.modern()) return params;
     return {

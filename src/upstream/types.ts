@@ -13,7 +13,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { LogStore } from '../logs/store.js';
 import type { Cancellation } from '../hotpath/lazy-abort.js';
-import type { ForwardedRequest, InputRound, Progress, UpstreamRequests } from '../protocol/calls.js';
+import type { ForwardedRequest, InputRound, Progress, ServerRequestHandler, UpstreamRequests } from '../protocol/calls.js';
 import type { AuthStore } from './http/auth/store.js';
 import type { ChildRegistry } from './stdio/reaper.js';
 import type { ExitInfo } from './stdio/process.js';
@@ -64,6 +64,11 @@ export interface UpstreamCallOptions {
   onProgress?: ((progress: Progress) => void) | undefined;
   /** The caller answers the server's questions itself (protocol/calls.ts): one round, as it comes. */
   input?: InputRound | undefined;
+  /**
+   * The caller's own answers to what the server asks during this call: at 2026-07-28 a question
+   * is tied to its call, so it goes to this caller (roots still come from the config).
+   */
+  answers?: ServerRequestHandler | undefined;
   /** The tool runs only as a task (its `execution.taskSupport` is `required`): started as one, its result awaited. */
   asTask?: boolean | undefined;
 }

@@ -5,6 +5,9 @@
  * cannot be met.
  */
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEntry, ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
@@ -23,6 +26,7 @@ beforeAll(async () => {
       'old-pinned-2026': fixtureEntry({}, { protocol: '2026-07-28' }),
       fragile: fixtureEntry({ FIXTURE_EXIT_ON_DISCOVER: '1' }),
     },
+    gateway: { http: { port: 0 } },
   });
 }, 60_000);
 
@@ -65,4 +69,37 @@ describe('the revision spoken to each server', () => {
       expect(result.content).toEqual([{ type: 'text', text: 'This is a simple text response for testing.' }]);
     }
   });
+});
+
+describe('questions of a 2026 server, for 2025 clients', () => {
+  // A 2025 server's request must be matched to a call in flight (declined when several could
+  // have caused it); a 2026 server's question comes in the answer to its call.
+  it('go to the client whose call asked, while several such calls are in flight', async () => {
+    const base = t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
+    let asked = 0;
+    let bothAsked: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => (bothAsked = resolve));
+    const make = async (name: string) => {
+      const client = new Client({ name, version: '1.0.0' }, { capabilities: { elicitation: {} } });
+      client.setRequestHandler(ElicitRequestSchema, async () => {
+        asked += 1;
+        if (asked === 2) bothAsked();
+        // Both calls are in flight when either is answered (or the other never came).
+        await Promise.race([barrier, new Promise((r) => setTimeout(r, 20_000))]);
+        return { action: 'accept', content: { response: `from ${name}` } };
+      });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/servers/both/mcp`)));
+      return client;
+    };
+    const [ada, bob] = [await make('ada'), await make('bob')];
+    const text = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
+    const [a, b] = await Promise.all([
+      ada.callTool({ name: 'test_elicitation', arguments: { message: 'who?' } }),
+      bob.callTool({ name: 'test_elicitation', arguments: { message: 'who?' } }),
+    ]);
+    expect(asked).toBe(2);
+    expect(text(a)).toBe('User response: action=accept, content={"response":"from ada"}');
+    expect(text(b)).toBe('User response: action=accept, content={"response":"from bob"}');
+    await Promise.all([ada.close(), bob.close()]);
+  }, 60_000);
 });
