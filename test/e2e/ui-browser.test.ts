@@ -234,8 +234,9 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     expect(await transcript.locator('.message.user').allTextContents()).toEqual(['youplease echo something']);
     await request.getByRole('button', { name: 'Yes' }).click();
     await expect.poll(() => transcript.textContent(), { timeout: 10_000 }).toContain('The server echoed it back.');
+    // The turn's last text streams in before the turn ends: its end line comes after.
+    await expect.poll(() => transcript.textContent(), { timeout: 10_000 }).toMatch(/end_turn · \d+ in, \d+ out/);
     expect(await transcript.textContent()).toMatch(/fx__echo ✓ \d+ ms/);
-    expect(await transcript.textContent()).toMatch(/end_turn · \d+ in, \d+ out/);
     // The tool really ran with the approved input.
     expect(JSON.stringify(api.requests.at(-1)!.body.messages.at(-1))).toContain('approved in the page');
     expect(await transcript.locator('.message.user').count()).toBe(1);
