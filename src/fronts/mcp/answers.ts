@@ -26,9 +26,9 @@ const NOT_FOUND = new Set([
   'MCPD_PROFILE_UNKNOWN',
 ]);
 
-/** A JSON-RPC error for the client: "no such thing" is invalid params, the rest internal. */
 const MISSING_CAPABILITY = -32021;
 
+/** A JSON-RPC error for the client: "no such thing" is invalid params, the rest internal. */
 export function protocolError(error: unknown): JsonRpcError {
   const code = isMcpdError(error) && NOT_FOUND.has(error.code) ? INVALID_PARAMS : INTERNAL_ERROR;
   return new JsonRpcError(code, errorMessage(error), isMcpdError(error) ? { code: error.code } : undefined);

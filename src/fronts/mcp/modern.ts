@@ -128,6 +128,10 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
       instructions: `mcpd: ${view.spec.kind === 'server' ? `the server "${view.spec.server}", run by mcpd` : 'tools of the servers mcpd runs, named SERVER__TOOL'}.`,
     },
   );
+  // A 2026 upstream's questions (input-required results, on any of the requests that may carry
+  // them) go to the client as it asked them.
+  const relayed = async (ctx: ServerContext, result: Record<string, unknown>) =>
+    result['resultType'] === 'input_required' ? await passOn(resumable, ctx, result) : result;
   server.setRequestHandler('tools/list', async () => ({ tools: await listTools(view) }) as never);
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const state = ctx.mcpReq.requestState<Resume>();
@@ -183,8 +187,7 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
       }
       resumable.calls.delete(call);
       if (next.kind === 'error') throw next.error;
-      if (next.result['resultType'] === 'input_required') return (await passOn(resumable, ctx, next.result)) as never;
-      return next.result as never;
+      return (await relayed(ctx, next.result)) as never;
     } finally {
       ctx.mcpReq.signal.removeEventListener('abort', gone);
       call.progress = undefined;
@@ -195,9 +198,6 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
     'resources/templates/list',
     async (_request, ctx) => ({ resourceTemplates: await listTemplates(ports, view, ctx.mcpReq.signal) }) as never,
   );
-  // A 2026 upstream may ask here too (input-required results are universal): passed on likewise.
-  const relayed = async (ctx: ServerContext, result: Record<string, unknown>) =>
-    result['resultType'] === 'input_required' ? await passOn(resumable, ctx, result) : result;
   server.setRequestHandler(
     'resources/read',
     async (request, ctx) =>
