@@ -119,6 +119,7 @@ async function throughput(call: Call, n: number, inFlight: number): Promise<numb
  * An HTTP server that answers `initialize` and every call with a canned JSON result: no MCP
  * server behind it. The SDK's HTTP client against it is the floor of any HTTP gateway.
  */
+const HTTP_FLOOR = "HTTP floor: the SDK's HTTP client and a canned answer, no mcpd";
 const CANNED_HTTP = `
 const http = require('node:http');
 const server = http.createServer((req, res) => {
@@ -303,6 +304,8 @@ async function main(): Promise<void> {
     const floorPids: Record<string, Record<string, number | undefined>> = {
       [FLOOR]: { daemon: floorProcess.pid, server: (floor.daemon as { serverPid?: number }).serverPid },
       [NDJSON_FLOOR]: { daemon: ndjsonFloorProcess.pid, server: ndjsonFloor.daemon.serverPid },
+      // No server behind it: its CPU per call is what node:http and JSON cost by themselves.
+      [HTTP_FLOOR]: { daemon: cannedProcess.pid },
     };
 
     const kib = 'x'.repeat(1024);
@@ -321,8 +324,7 @@ async function main(): Promise<void> {
           'http 2026-07-28': () => http2026.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           [FLOOR]: () => floor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
           [NDJSON_FLOOR]: () => ndjsonFloor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
-          "HTTP floor: the SDK's HTTP client and a canned answer, no mcpd": () =>
-            canned.callTool({ name: 'echo', arguments: { message: kib } }),
+          [HTTP_FLOOR]: () => canned.callTool({ name: 'echo', arguments: { message: kib } }),
         },
       },
       {
@@ -381,14 +383,23 @@ async function main(): Promise<void> {
         rows.push(
           `| ${c.name} | ${front} | ${fmt(median(direct.map((r) => r.p50)))} | ${fmt(median(via.map((r) => r.p50)))} | **${spread(p50Ratios)}** | ${fmt(median(via.map((r) => r.p99)))} | ${thousands(median(direct.map((r) => r.callsPerSecond)))} | ${thousands(median(via.map((r) => r.callsPerSecond)))} | **${spread(tpRatios)}** |`,
         );
-        if ((front === 'control' || front in floorPids) && via.every((r) => r.cpu['daemon'] !== undefined)) {
+        const measuresRelay = front === 'control' || front === 'http' || front === 'http 2026-07-28' || front in floorPids;
+        if (measuresRelay && via.every((r) => r.cpu['daemon'] !== undefined)) {
           const daemonUs = via.map((r) => r.cpu['daemon']!);
           const serverVia = via.map((r) => r.cpu['server'] ?? NaN);
           const serverDirect = direct.map((r) => r.cpu['server'] ?? NaN);
           const relay =
-            front === FLOOR ? 'relay floor (ws)' : front === NDJSON_FLOOR ? 'relay floor (no WebSocket)' : 'mcpd, control socket';
+            front === FLOOR
+              ? 'relay floor (ws)'
+              : front === NDJSON_FLOOR
+                ? 'relay floor (no WebSocket)'
+                : front === HTTP_FLOOR
+                  ? 'HTTP floor (node:http, a canned answer)'
+                  : front === 'control'
+                    ? 'mcpd, control socket'
+                    : `mcpd, ${front.replace('http', 'HTTP gateway')}`;
           cpuRows.push(
-            `| ${c.name} | ${relay} | **${spread(daemonUs, 0, ' µs')}** | ${spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`,
+            `| ${c.name} | ${relay} | **${spread(daemonUs, 0, ' µs')}** | ${serverVia.every(Number.isNaN) ? '—' : spread(serverVia, 0, ' µs')} | ${spread(serverDirect, 0, ' µs')} |`,
           );
         }
       }

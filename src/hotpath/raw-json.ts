@@ -51,3 +51,12 @@ export function rawResultOf(line: string, idJson: string): string | undefined {
 export function responseWithRawResult(id: string | number, rawResult: string): string {
   return `${RESULT_FIRST}${rawResult},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`;
 }
+
+/** A JSON-RPC message's text: a response whose result carries its server's text embeds that text. */
+export function messageText(message: object): string {
+  const fields = message as { id?: unknown; result?: unknown };
+  const raw = 'result' in fields ? rawJsonOf(fields.result) : undefined;
+  return raw !== undefined && (typeof fields.id === 'string' || typeof fields.id === 'number')
+    ? responseWithRawResult(fields.id, raw)
+    : JSON.stringify(message);
+}

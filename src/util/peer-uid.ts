@@ -48,19 +48,52 @@ export function loopbackPeerUid(remote: { address: string; port: number }, local
   const peer = v6 ? hex6(remote.address, remote.port) : hex4(remote.address, remote.port);
   const us = v6 ? hex6(local.address, local.port) : hex4(local.address, local.port);
   if (!peer || !us) return undefined;
-  let table: string;
+  const file = v6 ? '/proc/net/tcp6' : '/proc/net/tcp';
+  // The peer's socket: its local address is our remote one, its remote ours.
+  const key = `${peer} ${us}`;
+  const known = seen.get(key);
+  if (known !== undefined && known.until > Date.now()) return known.uid;
+  readTable(file);
+  return seen.get(key)?.uid;
+}
+
+/**
+ * Established connections from the last reads of the tables, by 4-tuple. Reading a table costs
+ * the kernel a walk of its whole socket hash (about 6 ms here, however few sockets there are),
+ * and connections come in bursts (a client opening its pool): one read serves every connection
+ * it lists. Safe to reuse: an entry is an established peer socket, so its server end is open
+ * here or waiting to be accepted, and the 4-tuple cannot belong to anyone else until this end
+ * closes it — which is when `forgetPeer` drops it. Entries also expire, so nothing lingers.
+ */
+const seen = new Map<string, { uid: number; until: number }>();
+const KEEP_MS = 2_000;
+const ESTABLISHED = '01';
+
+function readTable(file: string): void {
+  let text: string;
   try {
-    table = readFileSync(v6 ? '/proc/net/tcp6' : '/proc/net/tcp', 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
-    return undefined;
+    return;
   }
-  for (const line of table.split('\n')) {
+  const now = Date.now();
+  for (const [key, entry] of seen) if (entry.until <= now) seen.delete(key);
+  const found = new Set<string>();
+  for (const line of text.split('\n')) {
     const fields = line.trim().split(/\s+/);
-    // The peer's socket: its local address is our remote one, its remote ours.
-    if (fields[1] === peer && fields[2] === us) {
-      const uid = Number(fields[7]);
-      return Number.isInteger(uid) ? uid : undefined;
-    }
+    const uid = Number(fields[7]);
+    const key = `${fields[1]} ${fields[2]}`;
+    // The first line of a 4-tuple, as the kernel lists them.
+    if (fields[3] !== ESTABLISHED || !Number.isInteger(uid) || found.has(key)) continue;
+    found.add(key);
+    seen.set(key, { uid, until: now + KEEP_MS });
   }
-  return undefined;
+}
+
+/** This end of the connection closed: its 4-tuple may be someone else's next. */
+export function forgetPeer(remote: { address: string; port: number }, local: { address: string; port: number }): void {
+  const v6 = remote.address.includes(':');
+  const peer = v6 ? hex6(remote.address, remote.port) : hex4(remote.address, remote.port);
+  const us = v6 ? hex6(local.address, local.port) : hex4(local.address, local.port);
+  if (peer && us) seen.delete(`${peer} ${us}`);
 }

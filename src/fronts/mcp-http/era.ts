@@ -5,16 +5,44 @@
  * (initialize, session requests, the GET stream, DELETE) stays on the 2025 sessions.
  */
 import type { IncomingMessage } from 'node:http';
-import { classifyInboundRequest } from '@modelcontextprotocol/server';
+import { PROTOCOL_VERSION_META_KEY, classifyInboundRequest } from '@modelcontextprotocol/server';
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
-export function isModernRequest(req: IncomingMessage, body: unknown): boolean {
-  const outcome = classifyInboundRequest({
+/** The first revision of the session-less era: versions are dates, so later ones sort after it. */
+const FIRST_MODERN = '2026-07-28';
+
+const isPlain = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A plain 2025 request or notification, told without the SDK's schemas (about 30 µs a request):
+ * a POST of one JSON-RPC message with no result or error member, no envelope claim in
+ * `params._meta`, and no 2026 version in the header. The SDK classifies these as legacy too;
+ * anything else (batches, responses, claims, odd shapes) is left to it.
+ */
+function plainlyLegacy(req: IncomingMessage, body: unknown): boolean {
+  if (req.method !== 'POST' || !isPlain(body) || body['jsonrpc'] !== '2.0' || typeof body['method'] !== 'string') return false;
+  if ('result' in body || 'error' in body) return false;
+  const id = body['id'];
+  if (id !== undefined && typeof id !== 'string' && typeof id !== 'number') return false;
+  const params = body['params'];
+  if (params !== undefined && !isPlain(params)) return false;
+  const meta = params?.['_meta'];
+  if (meta !== undefined && (!isPlain(meta) || PROTOCOL_VERSION_META_KEY in meta)) return false;
+  const header = first(req.headers['mcp-protocol-version'])?.trim();
+  return header === undefined || header < FIRST_MODERN;
+}
+
+/**
+ * `legacy` for the 2025 sessions; `modern` for a well-formed 2026 request (its envelope, version
+ * and method headers checked); `reject` for what the 2026 path must refuse with its own errors.
+ */
+export function requestEra(req: IncomingMessage, body: unknown): 'legacy' | 'modern' | 'reject' {
+  if (plainlyLegacy(req, body)) return 'legacy';
+  return classifyInboundRequest({
     httpMethod: req.method ?? 'GET',
     protocolVersionHeader: first(req.headers['mcp-protocol-version']),
     mcpMethodHeader: first(req.headers['mcp-method']),
     body,
-  });
-  return outcome.kind !== 'legacy';
+  }).kind;
 }

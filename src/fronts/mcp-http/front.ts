@@ -12,17 +12,18 @@ import { McpdError, errorMessage } from '../../errors.js';
 import type { Front, HttpMount, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
 import { isLoopbackHost } from '../../util/loopback.js';
-import { loopbackPeerUid } from '../../util/peer-uid.js';
+import { forgetPeer, loopbackPeerUid } from '../../util/peer-uid.js';
 import { DOORS, refusal, refusalText } from '../door.js';
 import { limitedServer } from '../http-limits.js';
 import { READER_LIMITS, SlowReaders, type Reader } from '../slow-readers.js';
 import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
 import { EndpointView, parseViewPath, type ViewPorts, type ViewSpec } from '../mcp/view.js';
 import { refuseUpgrade } from '../unix-socket.js';
-import { ModernEndpoints } from '../mcp/modern.js';
+import { ModernEndpoints, SERVER_INFO } from '../mcp/modern.js';
 import { BoundedEventStore } from './event-store.js';
 import { HttpServerTransport } from './transport.js';
-import { isModernRequest } from './era.js';
+import { requestEra } from './era.js';
+import { quickAnswer, quickCallOf } from './quick.js';
 import { sendWebResponse, webRequest } from './web.js';
 
 export interface McpHttpOptions {
@@ -98,11 +99,11 @@ export class McpHttpFront implements Front {
     const uid = process.getuid?.();
     if (options.token === undefined && isLoopbackHost(options.host) && process.platform === 'linux' && uid !== undefined) {
       this.http.on('connection', (socket: Socket) => {
-        const peer = loopbackPeerUid(
-          { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
-          { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
-        );
+        const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+        const local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+        const peer = loopbackPeerUid(remote, local);
         if (peer !== uid) this.foreign.set(socket, peer ?? -1);
+        socket.once('close', () => forgetPeer(remote, local));
       });
     }
     // The only WebSocket here is the dashboard's live connection.
@@ -161,15 +162,18 @@ export class McpHttpFront implements Front {
     return this.closing;
   }
 
+  /** The port listened on, once known (it may have been 0): read once, not per request (a syscall). */
+  private listening: number | undefined;
+
   private port(): number {
-    return (this.http.address() as AddressInfo | null)?.port ?? this.options.port;
+    return (this.listening ??= (this.http.address() as AddressInfo | null)?.port) ?? this.options.port;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       // The dashboard has its own guard (a cookie, not the bearer token).
-      if (this.options.ui?.owns(new URL(req.url ?? '/', 'http://localhost').pathname))
-        return await this.options.ui.handle(req, res, this.port());
+      if (this.options.ui?.owns(path)) return await this.options.ui.handle(req, res, this.port());
       const stranger = this.foreign.get(req.socket);
       if (stranger !== undefined) {
         const who = stranger === -1 ? 'a connection whose user cannot be told' : `another user (uid ${stranger})`;
@@ -192,13 +196,13 @@ export class McpHttpFront implements Front {
       if (this.closing) return this.reply(res, 503, 'Daemon stopping');
       const declared = Number(req.headers['content-length']);
       if (declared > MAX_BODY_BYTES) return this.refuse(req, res, 413, `Request body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`);
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const spec = parseViewPath(path);
       if (!spec) return this.reply(res, 404, 'Not found: MCP is at /mcp and /servers/NAME/mcp');
       const body = req.method === 'POST' ? await this.readBody(req, res) : undefined;
       if (body === null) return; // already answered (too large, not JSON)
       // The 2026-07-28 era: no session, everything in the request itself.
-      if (isModernRequest(req, body)) return await this.serveModern(path, spec, req, res, body);
+      const era = requestEra(req, body);
+      if (era !== 'legacy') return await this.serveModern(path, spec, req, res, body, era === 'modern');
       const sessionId = req.headers['mcp-session-id'];
       if (typeof sessionId === 'string') {
         const known = this.sessions.get(sessionId);
@@ -225,7 +229,14 @@ export class McpHttpFront implements Front {
     }
   }
 
-  private async serveModern(path: string, spec: ViewSpec, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  private async serveModern(
+    path: string,
+    spec: ViewSpec,
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    wellFormed: boolean,
+  ): Promise<void> {
     const view = new EndpointView(spec, this.ports);
     try {
       view.check();
@@ -233,7 +244,16 @@ export class McpHttpFront implements Front {
       return this.reply(res, 404, errorMessage(error));
     }
     const gone = new AbortController();
-    res.once('close', () => gone.abort());
+    // Only a client that left before the answer was sent cancels (an abort costs a DOMException).
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    const quick = wellFormed ? quickCallOf(req, body) : undefined;
+    if (quick) {
+      const answer = quickAnswer(quick.id, await this.modern.call(view, quick, gone.signal), SERVER_INFO);
+      if (!res.destroyed) res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
+      return;
+    }
     const response = await this.modern.handler(path, view).fetch(webRequest(req, gone.signal), { parsedBody: body });
     await sendWebResponse(res, response);
   }
@@ -314,19 +334,26 @@ export class McpHttpFront implements Front {
 
   /** The JSON body, or null once an error was answered. */
   private async readBody(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) {
-        this.reply(res, 413, `Request body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`);
-        req.destroy();
-        return null;
-      }
-      chunks.push(chunk as Buffer);
-    }
+    // Events, not `for await`: the async iterator costs more than the read for a small body.
+    const text = await new Promise<string | null>((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          req.removeAllListeners('data');
+          this.reply(res, 413, `Request body over ${MAX_BODY_BYTES / (1024 * 1024)} MiB`);
+          req.destroy();
+          resolve(null);
+        } else chunks.push(chunk);
+      });
+      req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+      req.once('error', () => resolve(null));
+      req.once('close', () => resolve(null));
+    });
+    if (text === null) return null;
     try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      return JSON.parse(text);
     } catch {
       this.reply(res, 400, 'Parse error: the body is not JSON', undefined, -32700);
       return null;

@@ -22,6 +22,7 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import { messageText } from '../../hotpath/raw-json.js';
 import type { BoundedEventStore } from './event-store.js';
 
 const MAX_BATCH = 1_000;
@@ -77,7 +78,7 @@ function isMessage(value: unknown): value is JSONRPCMessage {
 }
 
 function sseEvent(eventId: string | undefined, message: JSONRPCMessage): string {
-  return `event: message\n${eventId ? `id: ${eventId}\n` : ''}data: ${JSON.stringify(message)}\n\n`;
+  return `event: message\n${eventId ? `id: ${eventId}\n` : ''}data: ${messageText(message)}\n\n`;
 }
 
 export class HttpServerTransport implements Transport {
@@ -264,7 +265,8 @@ export class HttpServerTransport implements Transport {
       this.connections.delete(exchange.streamId);
       exchange.res?.end();
     } else if (exchange.res) {
-      const body = JSON.stringify(exchange.batch ? exchange.responses : exchange.responses[0]);
+      // A result that carries its server's text goes out as that text (hotpath/raw-json.ts).
+      const body = exchange.batch ? `[${exchange.responses.map(messageText).join(',')}]` : messageText(exchange.responses[0]!);
       exchange.res
         .writeHead(200, { 'Content-Type': 'application/json', ...(this.sessionId ? { 'mcp-session-id': this.sessionId } : {}) })
         .end(body);

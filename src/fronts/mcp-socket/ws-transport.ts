@@ -8,6 +8,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { WebSocket } from 'ws';
 import { isJsonRpcMessage } from '../../hotpath/message-shape.js';
+import { messageText } from '../../hotpath/raw-json.js';
 
 export class WebSocketServerTransport implements Transport {
   onclose?: () => void;
@@ -67,7 +68,7 @@ export class WebSocketServerTransport implements Transport {
       this.socket.cork();
       process.nextTick(this.uncork);
     }
-    this.ws.send(JSON.stringify(message));
+    this.ws.send(messageText(message));
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import { isMcpdError, errorMessage } from '../../errors.js';
 import type { Ports } from '../../ports/index.js';
 import type { InputRound, Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
 import { JsonRpcError } from '../../protocol/jsonrpc.js';
+import type { Cancellation } from '../../hotpath/lazy-abort.js';
 import type { EndpointView } from './view.js';
 
 export type AnswerPorts = Pick<Ports, 'calls'>;
@@ -71,7 +72,7 @@ export interface CallAsked {
   name: string;
   arguments?: Record<string, unknown> | undefined;
   caller: Caller;
-  signal: AbortSignal;
+  signal: Cancellation;
   /** What the server asks during the call, answered by this client (when it can). */
   serverRequests: ServerRequestHandler;
   onProgress?: ((progress: Progress) => void) | undefined;

@@ -19,6 +19,7 @@ import {
   createRequestStateCodec,
   inputRequired,
   type McpHttpHandler,
+  type ProgressToken,
   type RequestStateCodec,
   type ServerContext,
 } from '@modelcontextprotocol/server';
@@ -41,25 +42,33 @@ import type { EndpointView } from './view.js';
 
 export type ModernPorts = Pick<Ports, 'calls' | 'events'>;
 
+/** A request's `_meta` envelope (the SDK types it as an open object). */
+export type Envelope = Record<string, unknown>;
+
+/** A retry's answers, keyed as the questions were. */
+type InputResponses = ServerContext['mcpReq']['inputResponses'];
+
+const envelopeOf = (ctx: ServerContext): Envelope | undefined => ctx.mcpReq.envelope;
+
 /** Who asked, from the request's own `_meta` (there is no initialize to remember it from). */
-function callerOf(ctx: ServerContext): Caller {
-  // (The SDK types the envelope as an open object.)
-  const envelope = ctx.mcpReq.envelope as Record<string, { name?: unknown } | undefined> | undefined;
-  const client = envelope?.[CLIENT_INFO_META_KEY]?.name;
+function callerOf(envelope: Envelope | undefined): Caller {
+  const client = (envelope?.[CLIENT_INFO_META_KEY] as { name?: unknown } | undefined)?.name;
   return { caller: 'mcp-client', ...(typeof client === 'string' ? { client } : {}) };
 }
+
+const capabilitiesOf = (envelope: Envelope | undefined) => (envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? {}) as Record<string, unknown>;
 
 /**
  * What a retry's sealed requestState says: the parked call it goes on with (a 2025 upstream's
  * questions), or the state a 2026 upstream gave with its own questions (null: it gave none).
  */
-interface Resume {
+export interface Resume {
   call?: string;
   relay?: string | null;
 }
 
 /** The calls waiting for their clients, and the seal on the state that names them. */
-interface Resumable {
+export interface Resumable {
   calls: ParkedCalls;
   codec: RequestStateCodec<Resume>;
 }
@@ -79,9 +88,8 @@ const CAPABILITY_OF: Record<string, string> = {
 };
 
 /** The capabilities questions of these methods need that the request did not declare, if any. */
-function undeclared(ctx: ServerContext, methods: string[]): Record<string, object> | undefined {
-  const envelope = ctx.mcpReq.envelope as Record<string, Record<string, unknown> | undefined> | undefined;
-  const declared = envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? {};
+function undeclared(envelope: Envelope | undefined, methods: string[]): Record<string, object> | undefined {
+  const declared = capabilitiesOf(envelope);
   const needed: Record<string, object> = {};
   for (const method of methods) {
     const capability = CAPABILITY_OF[method];
@@ -91,23 +99,25 @@ function undeclared(ctx: ServerContext, methods: string[]): Record<string, objec
 }
 
 /** What a request hands a 2026 upstream: the client's answers, the upstream's state, what the client can answer. */
-function inputOf(ctx: ServerContext, state: Resume | undefined): InputRound {
-  const envelope = ctx.mcpReq.envelope as Record<string, Record<string, unknown> | undefined> | undefined;
+function inputOf(envelope: Envelope | undefined, inputResponses: InputResponses | undefined, state: Resume | undefined): InputRound {
   return {
-    inputResponses: ctx.mcpReq.inputResponses,
+    inputResponses,
     requestState: typeof state?.relay === 'string' ? state.relay : undefined,
-    clientCapabilities: envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? {},
+    clientCapabilities: capabilitiesOf(envelope),
   };
 }
+
+const inputOfRequest = (ctx: ServerContext): InputRound =>
+  inputOf(envelopeOf(ctx), ctx.mcpReq.inputResponses, ctx.mcpReq.requestState<Resume>());
 
 /**
  * A 2026 upstream's questions, passed to the client as it asked them (its keys, its params); its
  * state travels inside mcpd's seal, and comes back to it with the client's answers.
  */
-async function passOn(resumable: Resumable, ctx: ServerContext, result: Record<string, unknown>) {
+async function passOn(resumable: Resumable, envelope: Envelope | undefined, result: Record<string, unknown>) {
   const requests = (result['inputRequests'] ?? {}) as Record<string, { method?: unknown }>;
   const missing = undeclared(
-    ctx,
+    envelope,
     Object.values(requests).map((r) => String(r.method)),
   );
   if (missing) throw new MissingRequiredClientCapabilityError({ requiredCapabilities: missing });
@@ -117,10 +127,96 @@ async function passOn(resumable: Resumable, ctx: ServerContext, result: Record<s
   return { ...result, _meta: meta, requestState: await resumable.codec.mint({ relay: state }) };
 }
 
+/** A tools/call as the 2026 path answers it, whether the SDK's server or the quick path took it. */
+export interface ModernCall {
+  name: string;
+  arguments: Record<string, unknown> | undefined;
+  envelope: Envelope | undefined;
+  /** A retry's answers and its verified state (none on a first try). */
+  inputResponses: InputResponses | undefined;
+  state: Resume | undefined;
+  progressToken: ProgressToken | undefined;
+  /** Sends progress on the request that waits now. */
+  notify(params: Record<string, unknown>): void;
+  signal: AbortSignal;
+}
+
+/**
+ * The call's result (complete, or input-required: the questions of a 2025 upstream put by mcpd,
+ * or a 2026 upstream's own, passed on); what it throws is the request's error.
+ */
+export async function answerCall(
+  ports: ModernPorts,
+  view: EndpointView,
+  resumable: Resumable,
+  asked: ModernCall,
+): Promise<Record<string, unknown>> {
+  let call: ParkedCall;
+  if (asked.state?.call !== undefined) {
+    // A retry: its answers go to the parked call, which goes on.
+    const parked = resumable.calls.get(asked.state.call);
+    if (!parked)
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        'This call is no longer waiting (it finished, or waited too long): call the tool again.',
+      );
+    call = parked;
+    const open = call.answer(asked.inputResponses ?? {});
+    if (open.length > 0) return await askAgain(resumable, call, open);
+  } else {
+    call = resumable.calls.create();
+    const token = asked.progressToken;
+    call.start((ask) =>
+      callTool(ports, view, {
+        name: asked.name,
+        arguments: asked.arguments,
+        caller: callerOf(asked.envelope),
+        // What the upstream asks is put to this client as input-required results.
+        serverRequests: {
+          elicit: async (params, signal) => (await ask('elicitation/create', params, signal)) as never,
+          sample: async (params, signal) => (await ask('sampling/createMessage', params, signal)) as never,
+        },
+        signal: call.cancellation,
+        // A 2026 upstream's questions come back as they are, for this client to answer.
+        input: inputOf(asked.envelope, asked.inputResponses, asked.state),
+        onProgress: token === undefined ? undefined : (progress: Progress) => call.progress?.({ progressToken: token, ...progress }),
+      }),
+    );
+  }
+  // Progress goes to the request that waits now; the client leaving it cancels the call.
+  call.progress = (params) => asked.notify(params);
+  const gone = () => call.cancel(new Error('the client went away'));
+  asked.signal.addEventListener('abort', gone, { once: true });
+  try {
+    const next = await call.next();
+    if (next.kind === 'questions') {
+      const missing = undeclared(
+        asked.envelope,
+        next.questions.map((q) => q.method),
+      );
+      if (missing) {
+        call.cancel(new Error('the client cannot answer what the server asks'));
+        resumable.calls.delete(call);
+        throw new MissingRequiredClientCapabilityError({ requiredCapabilities: missing });
+      }
+      return await askAgain(resumable, call, next.questions);
+    }
+    resumable.calls.delete(call);
+    if (next.kind === 'error') throw next.error;
+    return next.result['resultType'] === 'input_required' ? await passOn(resumable, asked.envelope, next.result) : next.result;
+  } finally {
+    asked.signal.removeEventListener('abort', gone);
+    call.progress = undefined;
+  }
+}
+
+/** Who answers, in every 2026 result's `_meta`. */
+export const SERVER_INFO = { name: 'mcpd', version: VERSION };
+
 /** One request's server: what the view holds, routed as for a 2025 session. */
 function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable): Server {
   const server = new Server(
-    { name: 'mcpd', version: VERSION },
+    { ...SERVER_INFO },
     {
       capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} },
       // A retry's requestState is checked before any handler runs: a forged one is refused (-32602).
@@ -131,68 +227,22 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
   // A 2026 upstream's questions (input-required results, on any of the requests that may carry
   // them) go to the client as it asked them.
   const relayed = async (ctx: ServerContext, result: Record<string, unknown>) =>
-    result['resultType'] === 'input_required' ? await passOn(resumable, ctx, result) : result;
+    result['resultType'] === 'input_required' ? await passOn(resumable, envelopeOf(ctx), result) : result;
   server.setRequestHandler('tools/list', async () => ({ tools: await listTools(view) }) as never);
-  server.setRequestHandler('tools/call', async (request, ctx) => {
-    const state = ctx.mcpReq.requestState<Resume>();
-    let call: ParkedCall;
-    if (state?.call !== undefined) {
-      // A retry: its answers go to the parked call, which goes on.
-      const parked = resumable.calls.get(state.call);
-      if (!parked)
-        throw new ProtocolError(
-          ProtocolErrorCode.InvalidParams,
-          'This call is no longer waiting (it finished, or waited too long): call the tool again.',
-        );
-      call = parked;
-      const open = call.answer(ctx.mcpReq.inputResponses ?? {});
-      if (open.length > 0) return await askAgain(resumable, call, open);
-    } else {
-      call = resumable.calls.create();
-      const token = ctx.mcpReq._meta?.progressToken;
-      call.start((ask) =>
-        callTool(ports, view, {
-          name: request.params.name,
-          arguments: request.params.arguments,
-          caller: callerOf(ctx),
-          // What the upstream asks is put to this client as input-required results.
-          serverRequests: {
-            elicit: async (params, signal) => (await ask('elicitation/create', params, signal)) as never,
-            sample: async (params, signal) => (await ask('sampling/createMessage', params, signal)) as never,
-          },
-          signal: call.controller.signal,
-          // A 2026 upstream's questions come back as they are, for this client to answer.
-          input: inputOf(ctx, state),
-          onProgress: token === undefined ? undefined : (progress: Progress) => call.progress?.({ progressToken: token, ...progress }),
-        }),
-      );
-    }
-    // Progress goes to the request that waits now; the client leaving it cancels the call.
-    call.progress = (params) => void ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined);
-    const gone = () => call.cancel(new Error('the client went away'));
-    ctx.mcpReq.signal.addEventListener('abort', gone, { once: true });
-    try {
-      const next = await call.next();
-      if (next.kind === 'questions') {
-        const missing = undeclared(
-          ctx,
-          next.questions.map((q) => q.method),
-        );
-        if (missing) {
-          call.cancel(new Error('the client cannot answer what the server asks'));
-          resumable.calls.delete(call);
-          throw new MissingRequiredClientCapabilityError({ requiredCapabilities: missing });
-        }
-        return await askAgain(resumable, call, next.questions);
-      }
-      resumable.calls.delete(call);
-      if (next.kind === 'error') throw next.error;
-      return (await relayed(ctx, next.result)) as never;
-    } finally {
-      ctx.mcpReq.signal.removeEventListener('abort', gone);
-      call.progress = undefined;
-    }
-  });
+  server.setRequestHandler(
+    'tools/call',
+    async (request, ctx) =>
+      (await answerCall(ports, view, resumable, {
+        name: request.params.name,
+        arguments: request.params.arguments,
+        envelope: envelopeOf(ctx),
+        inputResponses: ctx.mcpReq.inputResponses,
+        state: ctx.mcpReq.requestState<Resume>(),
+        progressToken: ctx.mcpReq._meta?.progressToken,
+        notify: (params) => void ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined),
+        signal: ctx.mcpReq.signal,
+      })) as never,
+  );
   server.setRequestHandler('resources/list', async () => ({ resources: listResources(view) }) as never);
   server.setRequestHandler(
     'resources/templates/list',
@@ -203,14 +253,7 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
     async (request, ctx) =>
       (await relayed(
         ctx,
-        await readResource(
-          ports,
-          view,
-          request.params.uri,
-          callerOf(ctx),
-          ctx.mcpReq.signal,
-          inputOf(ctx, ctx.mcpReq.requestState<Resume>()),
-        ),
+        await readResource(ports, view, request.params.uri, callerOf(envelopeOf(ctx)), ctx.mcpReq.signal, inputOfRequest(ctx)),
       )) as never,
   );
   server.setRequestHandler('prompts/list', async () => ({ prompts: listPrompts(view) }) as never);
@@ -219,7 +262,7 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
     async (request, ctx) =>
       (await relayed(
         ctx,
-        await getPrompt(ports, view, request.params, callerOf(ctx), ctx.mcpReq.signal, inputOf(ctx, ctx.mcpReq.requestState<Resume>())),
+        await getPrompt(ports, view, request.params, callerOf(envelopeOf(ctx)), ctx.mcpReq.signal, inputOfRequest(ctx)),
       )) as never,
   );
   server.setRequestHandler(
@@ -251,6 +294,27 @@ export class ModernEndpoints {
         else handler.notify.promptsChanged();
       }
     });
+  }
+
+  /** A plain tools/call of the gateway's quick path (mcp-http/quick.ts): its result, or what it threw. */
+  async call(
+    view: EndpointView,
+    asked: { name: string; arguments: Record<string, unknown> | undefined; envelope: Envelope },
+    signal: AbortSignal,
+  ): Promise<{ result: Record<string, unknown> } | { error: unknown }> {
+    try {
+      const result = await answerCall(this.ports, view, this.resumable, {
+        ...asked,
+        inputResponses: undefined,
+        state: undefined,
+        progressToken: undefined,
+        notify: () => undefined,
+        signal,
+      });
+      return { result };
+    } catch (error) {
+      return { error };
+    }
   }
 
   /** A server for one 2026 connection or request over `view` (the bridge's socket pins one per connection). */

@@ -7,6 +7,7 @@
  * A parked call nobody comes back for is cancelled (the upstream is told) after a while.
  */
 import { randomUUID } from 'node:crypto';
+import { LazyAbort } from '../../hotpath/lazy-abort.js';
 
 /** How long a call waits for the client's next request before it is cancelled. */
 export const PARKED_TIMEOUT_MS = 10 * 60_000;
@@ -26,9 +27,12 @@ export type Next =
   { kind: 'result'; result: Record<string, unknown> } | { kind: 'error'; error: unknown } | { kind: 'questions'; questions: Question[] };
 
 export class ParkedCall {
-  readonly id = randomUUID();
-  /** Aborts the upstream call: a timeout, the client gone, or the front closing. */
-  readonly controller = new AbortController();
+  private named: string | undefined;
+  /**
+   * Aborts the upstream call: a timeout, the client gone, or the front closing. (Lazy: most
+   * calls end without ever being parked or cancelled, and a signal per call costs: lazy-abort.ts.)
+   */
+  readonly cancellation = new LazyAbort();
   /** Asked by the upstream, not yet sent to the client. */
   private asked: Question[] = [];
   /** Sent to the client, not answered yet. */
@@ -40,7 +44,24 @@ export class ParkedCall {
   /** Where the call's progress goes now: the request currently waiting on it. */
   progress: ((progress: Record<string, unknown>) => void) | undefined;
 
-  constructor(private readonly onExpired: (call: ParkedCall) => void) {}
+  constructor(
+    private readonly onNamed: (call: ParkedCall) => void,
+    private readonly onExpired: (call: ParkedCall) => void,
+  ) {}
+
+  /** The id its sealed state names, made when first asked for (a call that is never parked needs none). */
+  get id(): string {
+    if (this.named === undefined) {
+      this.named = randomUUID();
+      this.onNamed(this);
+    }
+    return this.named;
+  }
+
+  /** The id, if it was ever made. */
+  get idIfNamed(): string | undefined {
+    return this.named;
+  }
 
   /** Runs the call; `ask` is what its upstream's questions go to. */
   start(
@@ -71,6 +92,12 @@ export class ParkedCall {
   /** Hands what is ready to the waiting request; questions asked in the same turn go together. */
   private wake(): void {
     if (!this.waiter) return;
+    // The end goes at once; questions wait a turn, so that those asked together go together.
+    if (this.ended) {
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      return waiter(this.ended);
+    }
     setImmediate(() => {
       const waiter = this.waiter;
       if (!waiter) return;
@@ -121,30 +148,38 @@ export class ParkedCall {
     for (const q of [...this.open.values(), ...this.asked]) q.fail(reason);
     this.open.clear();
     this.asked = [];
-    this.controller.abort(reason);
+    this.cancellation.abort(reason);
   }
 }
 
 /** The parked calls of one front. */
 export class ParkedCalls {
-  private readonly calls = new Map<string, ParkedCall>();
+  /** Every call not ended yet; those parked once are also found by their id. */
+  private readonly live = new Set<ParkedCall>();
+  private readonly byId = new Map<string, ParkedCall>();
 
   create(): ParkedCall {
-    const call = new ParkedCall((expired) => this.calls.delete(expired.id));
-    this.calls.set(call.id, call);
+    const call = new ParkedCall(
+      (named) => this.byId.set(named.id, named),
+      (expired) => this.delete(expired),
+    );
+    this.live.add(call);
     return call;
   }
 
   get(id: string): ParkedCall | undefined {
-    return this.calls.get(id);
+    return this.byId.get(id);
   }
 
   delete(call: ParkedCall): void {
-    this.calls.delete(call.id);
+    this.live.delete(call);
+    const id = call.idIfNamed;
+    if (id !== undefined) this.byId.delete(id);
   }
 
   closeAll(reason: unknown): void {
-    for (const call of this.calls.values()) call.cancel(reason);
-    this.calls.clear();
+    for (const call of this.live) call.cancel(reason);
+    this.live.clear();
+    this.byId.clear();
   }
 }

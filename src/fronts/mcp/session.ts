@@ -6,6 +6,7 @@
  * under the client's own progress token. `list_changed` is sent when the view's part changes.
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema,
@@ -21,6 +22,7 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
+  type CallToolRequest,
   type CallToolResult,
   type CompleteResult,
   type GetPromptResult,
@@ -29,6 +31,8 @@ import {
   type ReadResourceResult,
   type Resource,
   type ResourceTemplate,
+  type ServerNotification,
+  type ServerRequest,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpClientStatus } from '../../protocol/types.js';
@@ -48,7 +52,11 @@ import {
   protocolError,
   readResource,
 } from './answers.js';
+import { QuickCallTransport } from './quick-calls.js';
 import type { EndpointView } from './view.js';
+
+/** What a call's handler uses of its request's context (the SDK's RequestHandlerExtra, in part). */
+type CallExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'signal' | 'sendRequest' | 'sendNotification'>;
 
 /** What an MCP session uses of the daemon, beside its view. */
 export type SessionPorts = Pick<Ports, 'calls' | 'clients' | 'events'>;
@@ -95,8 +103,9 @@ export function createMcpSession(
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await listTools(view)) as Tool[] }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const token = extra._meta?.progressToken;
+  /** A call, with what the SDK gives a request's handler (its cancellation, its stream's sends). */
+  const runCall = async (params: CallToolRequest['params'], extra: CallExtra): Promise<CallToolResult> => {
+    const token = params._meta?.progressToken;
     // What the server asks during this call goes to this client, on this request's stream.
     const capabilities = server.getClientCapabilities();
     const serverRequests: ServerRequestHandler = {
@@ -111,8 +120,8 @@ export function createMcpSession(
         : {}),
     };
     return (await callTool({ calls }, view, {
-      name: request.params.name,
-      arguments: request.params.arguments,
+      name: params.name,
+      arguments: params.arguments,
       caller: caller(),
       serverRequests,
       signal: extra.signal,
@@ -124,7 +133,19 @@ export function createMcpSession(
                 .sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...progress } })
                 .catch(() => undefined),
     })) as CallToolResult;
-  });
+  };
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => runCall(request.params, extra));
+  // Plain calls skip the Server's dispatch (quick-calls.ts), with what its dispatch would give them.
+  const quick = new QuickCallTransport(transport, (call, signal) =>
+    runCall(
+      { name: call.name, arguments: call.arguments, ...(call.meta ? { _meta: call.meta } : {}) },
+      {
+        signal,
+        sendRequest: (request, schema, options) => server.request(request, schema, { ...options, relatedRequestId: call.id }),
+        sendNotification: (notification) => server.notification(notification, { relatedRequestId: call.id }),
+      },
+    ),
+  );
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: listResources(view) as Resource[] }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => ({
@@ -229,5 +250,5 @@ export function createMcpSession(
     },
   };
   server.onclose = () => void session.close();
-  return server.connect(transport).then(() => session);
+  return server.connect(quick).then(() => session);
 }
