@@ -31,6 +31,7 @@ import type { ForwardedRequest, InputRound, Progress, ServerRequestHandler, Upst
 import { JsonRpcError } from '../protocol/jsonrpc.js';
 import { untilAborted } from '../util/time.js';
 import { mcpErrors } from './client-errors.js';
+import { paramDeclarations, paramHeaders, type ParamDeclaration } from './param-headers.js';
 import type { ListKind, ServerLists, Upstream, UpstreamCallOptions, UpstreamDeps, UpstreamHooks, UpstreamTransport } from './types.js';
 
 /** The revision mcpd speaks to a server of the 2026 era. */
@@ -44,6 +45,8 @@ function negotiation(choice: ProtocolChoice): VersionNegotiationMode {
 const MAX_PAGES = 100;
 /** Rounds of questions one call may ask before mcpd gives up on it (the SDK's own default is 10). */
 const MAX_INPUT_ROUNDS = 10;
+/** SEP-2243's HeaderMismatch: what a server says of `Mcp-Param-*` headers its schema no longer has. */
+const HEADER_MISMATCH = -32020;
 /** How long a server keeps a task mcpd started (its result is awaited at once). */
 const TASK_TTL_MS = 10 * 60_000;
 
@@ -65,10 +68,23 @@ function unanswered(config: ServerConfig): UpstreamRequests {
   };
 }
 
+/** An accepted form's answer with the defaults of the fields it leaves out, as the schema gives them. */
+function withDefaults<T extends { action: string; content?: Record<string, unknown> }>(params: unknown, result: T): T {
+  const schema = (params as { mode?: unknown; requestedSchema?: { properties?: Record<string, { default?: unknown }> } } | undefined)
+    ?.requestedSchema;
+  if (result.action !== 'accept' || (params as { mode?: unknown }).mode === 'url' || !schema?.properties) return result;
+  const content = { ...(result.content ?? {}) };
+  for (const [key, property] of Object.entries(schema.properties))
+    if (content[key] === undefined && property && Object.hasOwn(property, 'default')) content[key] = property.default;
+  return { ...result, content };
+}
+
 export abstract class SdkUpstream implements Upstream {
   protected readonly client: Client;
   /** Who answers what the server asks when no call's own caller does (roots always). */
   private readonly requests: UpstreamRequests;
+  /** The tools' arguments that go out as `Mcp-Param-*` headers too (2026-07-28: param-headers.ts), from the last list. */
+  private declarations = new Map<string, ParamDeclaration[]>();
   abstract readonly transport: UpstreamTransport | undefined;
   abstract readonly pid: number | null;
 
@@ -79,8 +95,9 @@ export abstract class SdkUpstream implements Upstream {
   ) {
     const changed = (kind: ListKind) => ({ autoRefresh: false, debounceMs: 50, onChanged: () => hooks.onListChanged(kind) });
     const client = new Client(deps.clientInfo, {
-      // mcpd passes elicitation and sampling on to the client whose call caused them.
-      capabilities: { elicitation: {}, sampling: {}, roots: {} },
+      // mcpd passes elicitation and sampling on to the client whose call caused them; a form's
+      // fields the person left empty get the schema's defaults (SEP-1034; the SDK fills them in).
+      capabilities: { elicitation: { form: { applyDefaults: true } }, sampling: {}, roots: {} },
       listChanged: { tools: changed('tools'), resources: changed('resources'), prompts: changed('prompts') },
       versionNegotiation: { mode: negotiation(config.protocol) },
     });
@@ -166,6 +183,10 @@ export abstract class SdkUpstream implements Upstream {
       cursor = result.next;
       if (!cursor) break;
     }
+    if (kind === 'tools')
+      this.declarations = new Map(
+        (items as Tool[]).map((tool) => [tool.name, paramDeclarations(tool.inputSchema)] as const).filter(([, found]) => found.length > 0),
+      );
     return items as Tool[] | Resource[] | Prompt[];
   }
 
@@ -186,22 +207,34 @@ export abstract class SdkUpstream implements Upstream {
   callTool(name: string, args: Record<string, unknown> | undefined, options: UpstreamCallOptions): Promise<CallToolResult> {
     if (options.asTask && !this.modern()) return this.callAsTask(name, args, options);
     const signal = abortSignalOf(options.signal);
+    const declared = this.modern() ? this.declarations.get(name) : undefined;
     const requestOptions = {
       timeout: options.timeoutMs,
       resetTimeoutOnProgress: true,
       // Always ask for progress: progress notifications are what extend the timeout.
       onprogress: (progress: Progress) => options.onProgress?.(progress),
       ...(signal ? { signal } : {}),
+      ...(declared ? { headers: paramHeaders(declared, args) } : {}),
     };
     const plain = { name, ...(args === undefined ? {} : { arguments: args }) };
-    if (!options.input && options.answers && this.modern()) return this.askingCaller(plain, requestOptions, options.answers);
-    const params = this.withInput(plain, options);
-    return mcpErrors(
-      this.client.request({ method: 'tools/call', params }, RELAYED_RESULT, {
-        ...(options.input ? { allowInputRequired: true } : {}),
-        ...requestOptions,
-      }),
-    );
+    const send = () => {
+      if (!options.input && options.answers && this.modern()) return this.askingCaller(plain, requestOptions, options.answers);
+      return mcpErrors(
+        this.client.request({ method: 'tools/call', params: this.withInput(plain, options) }, RELAYED_RESULT, {
+          ...(options.input ? { allowInputRequired: true } : {}),
+          ...requestOptions,
+        }),
+      );
+    };
+    if (!declared) return send();
+    // Headers from a schema the server has since changed are refused (-32020): list again, once.
+    return send().catch(async (error: unknown) => {
+      if ((error as { code?: unknown }).code !== HEADER_MISMATCH) throw error;
+      await this.list('tools', options.timeoutMs, signal);
+      const again = this.declarations.get(name);
+      requestOptions.headers = again ? paramHeaders(again, args) : {};
+      return send();
+    });
   }
 
   /**
@@ -211,7 +244,7 @@ export abstract class SdkUpstream implements Upstream {
    */
   private async askingCaller(
     params: Record<string, unknown>,
-    requestOptions: { timeout: number; signal?: AbortSignal },
+    requestOptions: { timeout: number; signal?: AbortSignal; headers?: Record<string, string> },
     answers: ServerRequestHandler,
   ): Promise<CallToolResult> {
     let round: InputRound = {};
@@ -250,7 +283,11 @@ export abstract class SdkUpstream implements Upstream {
       );
     switch (question.method) {
       case 'elicitation/create':
-        if (answers.elicit) return answers.elicit(question.params as Parameters<UpstreamRequests['elicit']>[0], signal, server);
+        if (answers.elicit) {
+          const params = question.params as Parameters<UpstreamRequests['elicit']>[0];
+          // (What the SDK does for the questions it answers: the schema's defaults, SEP-1034.)
+          return answers.elicit(params, signal, server).then((result) => withDefaults(params, result));
+        }
         decline('an elicitation');
         return Promise.resolve({ action: 'decline' });
       case 'sampling/createMessage':

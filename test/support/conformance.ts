@@ -77,7 +77,7 @@ export async function runClientSuite(
   const which = typeof suite === 'string' ? ['--suite', suite] : ['--requirements', suite.requirements];
   const result = await execa(node, [conformanceBin(), 'client', '--command', command, ...which], {
     reject: false,
-    timeout: 300_000,
+    timeout: 540_000,
     env: { NO_COLOR: '1', FORCE_COLOR: '0' },
   });
   const output = `${result.stdout}\n${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
