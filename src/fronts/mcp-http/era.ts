@@ -34,15 +34,44 @@ function plainlyLegacy(req: IncomingMessage, body: unknown): boolean {
 }
 
 /**
+ * The SDK's classification, remembered for the requests a client repeats: its zod schemas cost
+ * about 30 µs a request, and a 2026 client sends the same envelope, headers and method every
+ * time. The outcome is a function of only what the key holds — the HTTP method (POST), the two
+ * headers, the JSON-RPC method, the `_meta` envelope — for a body that is a plain request (no
+ * result or error member, a string or integer id, object params), so anything else is not kept.
+ */
+const remembered = new Map<string, 'legacy' | 'modern' | 'reject'>();
+const REMEMBERED_MAX = 256;
+
+function keyOf(req: IncomingMessage, body: unknown): string | undefined {
+  if (req.method !== 'POST' || !isPlain(body) || body['jsonrpc'] !== '2.0' || 'result' in body || 'error' in body) return undefined;
+  const { id, method, params } = body;
+  if ((typeof id !== 'string' && !Number.isSafeInteger(id)) || typeof method !== 'string' || !isPlain(params)) return undefined;
+  const meta = params['_meta'];
+  if (!isPlain(meta)) return undefined;
+  const version = first(req.headers['mcp-protocol-version']) ?? '';
+  const named = first(req.headers['mcp-method']) ?? '';
+  return `${version}\n${named}\n${method}\n${JSON.stringify(meta)}`;
+}
+
+/**
  * `legacy` for the 2025 sessions; `modern` for a well-formed 2026 request (its envelope, version
  * and method headers checked); `reject` for what the 2026 path must refuse with its own errors.
  */
 export function requestEra(req: IncomingMessage, body: unknown): 'legacy' | 'modern' | 'reject' {
   if (plainlyLegacy(req, body)) return 'legacy';
-  return classifyInboundRequest({
+  const key = keyOf(req, body);
+  const known = key === undefined ? undefined : remembered.get(key);
+  if (known !== undefined) return known;
+  const era = classifyInboundRequest({
     httpMethod: req.method ?? 'GET',
     protocolVersionHeader: first(req.headers['mcp-protocol-version']),
     mcpMethodHeader: first(req.headers['mcp-method']),
     body,
   }).kind;
+  if (key !== undefined) {
+    if (remembered.size >= REMEMBERED_MAX) remembered.delete(remembered.keys().next().value!);
+    remembered.set(key, era);
+  }
+  return era;
 }

@@ -13,7 +13,7 @@ import type { Front, HttpMount, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
 import { isLoopbackHost } from '../../util/loopback.js';
 import { forgetPeer, loopbackPeerUid } from '../../util/peer-uid.js';
-import { DOORS, refusal, refusalText } from '../door.js';
+import { DOORS, refusal, refusalText, type DoorPolicy } from '../door.js';
 import { limitedServer } from '../http-limits.js';
 import { READER_LIMITS, SlowReaders, type Reader } from '../slow-readers.js';
 import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
@@ -22,6 +22,7 @@ import { refuseUpgrade } from '../unix-socket.js';
 import { ModernEndpoints, SERVER_INFO } from '../mcp/modern.js';
 import { BoundedEventStore } from './event-store.js';
 import { HttpServerTransport } from './transport.js';
+import { LazyAbort } from '../../hotpath/lazy-abort.js';
 import { requestEra } from './era.js';
 import { quickAnswer, quickCallOf } from './quick.js';
 import { sendWebResponse, webRequest } from './web.js';
@@ -169,9 +170,19 @@ export class McpHttpFront implements Front {
     return (this.listening ??= (this.http.address() as AddressInfo | null)?.port) ?? this.options.port;
   }
 
+  private policy: DoorPolicy | undefined;
+
+  /** Who may come in (Host, Origin, the token): fixed once the port is known. */
+  private door(): DoorPolicy {
+    if (this.policy) return this.policy;
+    const policy = DOORS.gateway(this.options.host, this.port(), this.options.token, isLoopbackHost(this.options.host));
+    if (this.listening !== undefined) this.policy = policy;
+    return policy;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const path = pathOf(req.url);
       // The dashboard has its own guard (a cookie, not the bearer token).
       if (this.options.ui?.owns(path)) return await this.options.ui.handle(req, res, this.port());
       const stranger = this.foreign.get(req.socket);
@@ -188,10 +199,7 @@ export class McpHttpFront implements Front {
         );
       }
       // Host and Origin against DNS rebinding (Host only on loopback); the bearer token when set.
-      const refused = refusal(
-        req.headers,
-        DOORS.gateway(this.options.host, this.port(), this.options.token, isLoopbackHost(this.options.host)),
-      );
+      const refused = refusal(req.headers, this.door());
       if (refused) return this.refuse(req, res, refused.status, refusalText(refused), refused.headers);
       if (this.closing) return this.reply(res, 503, 'Daemon stopping');
       const declared = Number(req.headers['content-length']);
@@ -243,14 +251,15 @@ export class McpHttpFront implements Front {
     } catch (error) {
       return this.reply(res, 404, errorMessage(error));
     }
-    const gone = new AbortController();
+    // (Lazy: a signal is made only for the SDK's path, which takes nothing else: lazy-abort.ts.)
+    const gone = new LazyAbort();
     // Only a client that left before the answer was sent cancels (an abort costs a DOMException).
     res.once('close', () => {
-      if (!res.writableFinished) gone.abort();
+      if (!res.writableFinished) gone.abort(new Error('the client went away'));
     });
     const quick = wellFormed ? quickCallOf(req, body) : undefined;
     if (quick) {
-      const answer = quickAnswer(quick.id, await this.modern.call(view, quick, gone.signal), SERVER_INFO);
+      const answer = quickAnswer(quick.id, await this.modern.call(view, quick, gone), SERVER_INFO);
       if (!res.destroyed) res.writeHead(answer.status, { 'Content-Type': 'application/json' }).end(answer.body);
       return;
     }
@@ -373,4 +382,13 @@ function clientName(body: unknown): string {
   const params = (body as { params?: { clientInfo?: { name?: unknown } } } | undefined)?.params;
   const name = params?.clientInfo?.name;
   return typeof name === 'string' ? name : '';
+}
+
+/**
+ * A request's path as a URL parser gives it: taken as it is when nothing in it needs parsing
+ * (no query, fragment, percent-escape or dot segment: a host's every request), parsed otherwise.
+ */
+function pathOf(url: string | undefined): string {
+  if (url !== undefined && url.startsWith('/') && !/[?#%.\\]/.test(url)) return url;
+  return new URL(url ?? '/', 'http://localhost').pathname;
 }

@@ -23,6 +23,7 @@ import {
   type RequestStateCodec,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { whenAborted, type Cancellation } from '../../hotpath/lazy-abort.js';
 import type { Logger, Ports } from '../../ports/index.js';
 import type { InputRound, Progress } from '../../protocol/calls.js';
 import { VERSION } from '../../version.js';
@@ -138,7 +139,7 @@ export interface ModernCall {
   progressToken: ProgressToken | undefined;
   /** Sends progress on the request that waits now. */
   notify(params: Record<string, unknown>): void;
-  signal: AbortSignal;
+  signal: Cancellation;
 }
 
 /**
@@ -185,8 +186,7 @@ export async function answerCall(
   }
   // Progress goes to the request that waits now; the client leaving it cancels the call.
   call.progress = (params) => asked.notify(params);
-  const gone = () => call.cancel(new Error('the client went away'));
-  asked.signal.addEventListener('abort', gone, { once: true });
+  const forget = whenAborted(asked.signal, () => call.cancel(new Error('the client went away')));
   try {
     const next = await call.next();
     if (next.kind === 'questions') {
@@ -205,7 +205,7 @@ export async function answerCall(
     if (next.kind === 'error') throw next.error;
     return next.result['resultType'] === 'input_required' ? await passOn(resumable, asked.envelope, next.result) : next.result;
   } finally {
-    asked.signal.removeEventListener('abort', gone);
+    forget();
     call.progress = undefined;
   }
 }
@@ -300,7 +300,7 @@ export class ModernEndpoints {
   async call(
     view: EndpointView,
     asked: { name: string; arguments: Record<string, unknown> | undefined; envelope: Envelope },
-    signal: AbortSignal,
+    signal: Cancellation,
   ): Promise<{ result: Record<string, unknown> } | { error: unknown }> {
     try {
       const result = await answerCall(this.ports, view, this.resumable, {

@@ -9,6 +9,7 @@
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { LazyAbort } from '../../hotpath/lazy-abort.js';
 
 /** A tools/call with nothing in it that needs the SDK: no task, no related task. */
 export interface PlainCall {
@@ -55,8 +56,8 @@ export function errorResponse(id: string | number, error: unknown): JSONRPCMessa
   };
 }
 
-/** Runs one call; its signal aborts when the client cancels it or the session ends. */
-export type QuickRun = (call: PlainCall, signal: AbortSignal) => Promise<unknown>;
+/** Runs one call; its cancellation aborts when the client cancels it or the session ends. */
+export type QuickRun = (call: PlainCall, cancellation: LazyAbort) => Promise<unknown>;
 
 /** The session's transport, as the Server sees it, with plain tool calls taken off it first. */
 export class QuickCallTransport implements Transport {
@@ -64,7 +65,7 @@ export class QuickCallTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   /** Calls in flight by id: a client's cancel reaches them, the session's end aborts them. */
-  private readonly running = new Map<string | number, AbortController>();
+  private readonly running = new Map<string | number, LazyAbort>();
 
   constructor(
     private readonly inner: Transport,
@@ -72,7 +73,7 @@ export class QuickCallTransport implements Transport {
   ) {
     inner.onmessage = (message, extra) => this.receive(message, extra);
     inner.onclose = () => {
-      for (const controller of this.running.values()) controller.abort(new Error('the session ended'));
+      for (const cancellation of this.running.values()) cancellation.abort(new Error('the session ended'));
       this.running.clear();
       this.onclose?.();
     };
@@ -106,23 +107,24 @@ export class QuickCallTransport implements Transport {
     const fields = message as { method?: unknown; params?: { requestId?: unknown; reason?: unknown } };
     if (fields.method === 'notifications/cancelled') {
       const requestId = fields.params?.requestId;
-      const controller = isId(requestId) ? this.running.get(requestId) : undefined;
-      if (controller) return void controller.abort(fields.params?.reason);
+      const cancellation = isId(requestId) ? this.running.get(requestId) : undefined;
+      if (cancellation) return void cancellation.abort(fields.params?.reason);
     }
     this.onmessage?.(message, extra);
   }
 
   private answer(call: PlainCall): void {
-    const controller = new AbortController();
-    this.running.set(call.id, controller);
+    // (Lazy: a signal per call costs, and almost none is cancelled: hotpath/lazy-abort.ts.)
+    const cancellation = new LazyAbort();
+    this.running.set(call.id, cancellation);
     const reply = (response: JSONRPCMessage) => {
-      if (this.running.get(call.id) !== controller) return;
+      if (this.running.get(call.id) !== cancellation) return;
       this.running.delete(call.id);
       // A cancelled request gets no answer (the SDK sends none either).
-      if (controller.signal.aborted) return;
+      if (cancellation.aborted) return;
       this.inner.send(response).catch((error: unknown) => this.onerror?.(error instanceof Error ? error : new Error(String(error))));
     };
-    this.run(call, controller.signal).then(
+    this.run(call, cancellation).then(
       (result) => reply({ jsonrpc: '2.0', id: call.id, result: result as Record<string, unknown> }),
       (error: unknown) => reply(errorResponse(call.id, error)),
     );

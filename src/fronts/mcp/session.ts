@@ -52,11 +52,14 @@ import {
   protocolError,
   readResource,
 } from './answers.js';
+import type { Cancellation } from '../../hotpath/lazy-abort.js';
 import { QuickCallTransport } from './quick-calls.js';
 import type { EndpointView } from './view.js';
 
 /** What a call's handler uses of its request's context (the SDK's RequestHandlerExtra, in part). */
-type CallExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'signal' | 'sendRequest' | 'sendNotification'>;
+type CallExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'sendRequest' | 'sendNotification'> & {
+  signal: Cancellation;
+};
 
 /** What an MCP session uses of the daemon, beside its view. */
 export type SessionPorts = Pick<Ports, 'calls' | 'clients' | 'events'>;
