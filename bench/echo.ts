@@ -158,6 +158,55 @@ async function modernHttpClient(url: string): Promise<ClientV2> {
   return client;
 }
 
+const PLAIN_2025 = 'http, plain client (fetch, a 2025 session)';
+const PLAIN_2026 = 'http 2026-07-28, plain client (fetch, no session)';
+
+/**
+ * The two eras' requests sent the same way, with `fetch` and no SDK: the SDK clients of the two
+ * lines cost differently themselves (the v2 one validates more), and on two cores a slower client
+ * spreads the calls out, so the daemon batches fewer per write. These rows compare the daemon's
+ * own cost per era on equal terms.
+ */
+async function plainHttpCallers(url: string) {
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+  const init = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench-plain', version: '0' } },
+    }),
+  });
+  await init.text();
+  const session = { ...headers, 'Mcp-Session-Id': init.headers.get('mcp-session-id') ?? '', 'MCP-Protocol-Version': '2025-11-25' };
+  await fetch(url, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientInfo': { name: 'bench-plain', version: '0' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+  let id = 1;
+  const post = async (init: RequestInit) => {
+    const response = await fetch(url, { method: 'POST', ...init });
+    const text = await response.text();
+    if (!response.ok || !text.includes('"result"')) throw new Error(`plain HTTP call: ${response.status} ${text.slice(0, 200)}`);
+  };
+  return {
+    session: (name: string, args: object) =>
+      post({
+        headers: session,
+        body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name, arguments: args } }),
+      }),
+    sessionless: (name: string, args: object) =>
+      post({
+        headers: { ...headers, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': name },
+        body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name, arguments: args, _meta: meta } }),
+      }),
+  };
+}
+
 /** One request through `mcpd bridge`, reading its stdout line by line (no SDK, no size limit). */
 async function rawBridgeCall(home: string, method: string, params: unknown): Promise<unknown> {
   const bridge = execa(process.execPath, [join(ROOT, 'dist/bundle/mcpd.js'), 'bridge', '--home', home], {
@@ -270,6 +319,7 @@ async function main(): Promise<void> {
     const serverPid = (name: string) => status.servers.find((s) => s.name === name)?.pid ?? undefined;
     const http = await httpClient(`${gateway}/mcp`);
     const http2026 = await modernHttpClient(`${gateway}/mcp`);
+    const plain = await plainHttpCallers(`${gateway}/mcp`);
     // For hosts that speak HTTP: the same server over its own Streamable HTTP (the SDK's server
     // transport, in server-everything), and a canned answer with no server at all (the floor).
     const everythingPort = await freePort();
@@ -322,6 +372,8 @@ async function main(): Promise<void> {
           bridge: () => bridge.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           http: () => http.callTool({ name: 'everything__echo', arguments: { message: kib } }),
           'http 2026-07-28': () => http2026.callTool({ name: 'everything__echo', arguments: { message: kib } }),
+          [PLAIN_2025]: () => plain.session('everything__echo', { message: kib }),
+          [PLAIN_2026]: () => plain.sessionless('everything__echo', { message: kib }),
           [FLOOR]: () => floor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
           [NDJSON_FLOOR]: () => ndjsonFloor.request('tools.call', { name: 'echo', arguments: { message: kib } }),
           [HTTP_FLOOR]: () => canned.callTool({ name: 'echo', arguments: { message: kib } }),
@@ -383,7 +435,8 @@ async function main(): Promise<void> {
         rows.push(
           `| ${c.name} | ${front} | ${fmt(median(direct.map((r) => r.p50)))} | ${fmt(median(via.map((r) => r.p50)))} | **${spread(p50Ratios)}** | ${fmt(median(via.map((r) => r.p99)))} | ${thousands(median(direct.map((r) => r.callsPerSecond)))} | ${thousands(median(via.map((r) => r.callsPerSecond)))} | **${spread(tpRatios)}** |`,
         );
-        const measuresRelay = front === 'control' || front === 'http' || front === 'http 2026-07-28' || front in floorPids;
+        const measuresRelay =
+          front === 'control' || front.startsWith('http 2026-07-28') || front.startsWith('http,') || front === 'http' || front in floorPids;
         if (measuresRelay && via.every((r) => r.cpu['daemon'] !== undefined)) {
           const daemonUs = via.map((r) => r.cpu['daemon']!);
           const serverVia = via.map((r) => r.cpu['server'] ?? NaN);
@@ -515,7 +568,7 @@ function rewrite(file: string, marker: string, text: string): void {
   console.log(`${file}: ${next === current ? 'unchanged' : 'rewritten from this run'}.`);
 }
 
-/** The headline figures of a run, as a short table: the control socket and the bridge, the CLI, memory. */
+/** The headline figures of a run, as a short table: the control socket and the bridge, the HTTP gateway's CPU, the CLI, memory. */
 function summary(report: string[]): string {
   const cells = (line: string) => line.split('|').map((c) => c.trim());
   const rows: [string, string][] = [];
@@ -524,6 +577,12 @@ function summary(report: string[]): string {
     if ((c[1] === 'echo 1 KiB' || c[1] === '1 MiB result') && (c[2] === 'control' || c[2] === 'bridge')) {
       rows.push([`${c[1]} through ${c[2] === 'control' ? 'the control socket' : 'mcpd bridge'}`, `p50 ${c[5]} direct, throughput ${c[9]}`]);
     }
+    // The daemon's CPU per HTTP call, each era with its SDK's client (the CPU table's rows).
+    if (c[1] === 'echo 1 KiB' && (c[2] === 'mcpd, HTTP gateway' || c[2] === 'mcpd, HTTP gateway 2026-07-28'))
+      rows.push([
+        `daemon CPU per 1 KiB call, HTTP gateway ${c[2].endsWith('2026-07-28') ? '2026-07-28' : '2025-11-25 session'}`,
+        `${c[3]}`,
+      ]);
     if (c[1] === '`mcpd status`' || c[1] === '`mcpd call everything__echo`')
       rows.push([`${c[1]}, one-shot`, `${c[3]} ms over a bare node`]);
     if (c[1]?.startsWith('the same, idle')) rows.push(['daemon RSS with 10 idle servers', `${c[2]} MB`]);

@@ -237,6 +237,9 @@ export class McpHttpFront implements Front {
     }
   }
 
+  /** The views of the 2026 path's endpoints (a view holds nothing but its spec: the same one serves every request). */
+  private readonly views = new Map<string, EndpointView>();
+
   private async serveModern(
     path: string,
     spec: ViewSpec,
@@ -245,7 +248,11 @@ export class McpHttpFront implements Front {
     body: unknown,
     wellFormed: boolean,
   ): Promise<void> {
-    const view = new EndpointView(spec, this.ports);
+    let view = this.views.get(path);
+    if (!view) {
+      view = new EndpointView(spec, this.ports);
+      if (this.views.size < 1_000) this.views.set(path, view);
+    }
     try {
       view.check();
     } catch (error) {

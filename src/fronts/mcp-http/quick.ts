@@ -59,11 +59,19 @@ function resultText(result: Record<string, unknown>, serverInfo: { name: string;
   // Untouched since the server wrote it: its own text, with the two members added.
   const raw = rawJsonOf(result);
   if (raw !== undefined && meta === undefined && result['resultType'] === undefined && raw.endsWith('}') && Object.keys(result).length > 0)
-    return `${raw.slice(0, -1)},"resultType":"complete","_meta":${JSON.stringify({ [SERVER_INFO_META_KEY]: serverInfo })}}`;
+    return `${raw.slice(0, -1)},"resultType":"complete","_meta":${identityText(serverInfo)}}`;
   const stamped: Record<string, unknown> = { ...result, resultType: result['resultType'] ?? 'complete' };
   if (meta === undefined) stamped['_meta'] = { [SERVER_INFO_META_KEY]: serverInfo };
   else if (isPlain(meta) && meta[SERVER_INFO_META_KEY] === undefined) stamped['_meta'] = { ...meta, [SERVER_INFO_META_KEY]: serverInfo };
   return JSON.stringify(stamped);
+}
+
+let identity: { of: object; text: string } | undefined;
+
+/** `{"io.modelcontextprotocol/serverInfo": …}` as text, made once (it is the same on every answer). */
+function identityText(serverInfo: { name: string; version: string }): string {
+  if (identity?.of !== serverInfo) identity = { of: serverInfo, text: JSON.stringify({ [SERVER_INFO_META_KEY]: serverInfo }) };
+  return identity.text;
 }
 
 const MISSING_CAPABILITY = -32021;
