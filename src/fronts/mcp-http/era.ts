@@ -6,13 +6,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PROTOCOL_VERSION_META_KEY, classifyInboundRequest } from '@modelcontextprotocol/server';
+import { isPlain } from '../../util/plain.js';
 
 const first = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 /** The first revision of the session-less era: versions are dates, so later ones sort after it. */
 const FIRST_MODERN = '2026-07-28';
-
-const isPlain = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * A plain 2025 request or notification, told without the SDK's schemas (about 30 µs a request):

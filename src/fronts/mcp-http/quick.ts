@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { PROTOCOL_VERSION_META_KEY, SERVER_INFO_META_KEY, isJsonContentType } from '@modelcontextprotocol/server';
 import { rawJsonOf } from '../../hotpath/raw-json.js';
 import type { Envelope } from '../mcp/modern.js';
+import { isPlain } from '../../util/plain.js';
 
 export interface QuickCall {
   id: string | number;
@@ -23,8 +24,6 @@ export interface QuickCall {
 
 const REVISION = '2026-07-28';
 const PLAIN_PARAMS = new Set(['name', 'arguments', '_meta']);
-
-const isPlain = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const value = req.headers[name];

@@ -10,6 +10,7 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { LazyAbort } from '../../hotpath/lazy-abort.js';
+import { isPlain } from '../../util/plain.js';
 
 /** A tools/call with nothing in it that needs the SDK: no task, no related task. */
 export interface PlainCall {
@@ -18,8 +19,6 @@ export interface PlainCall {
   arguments: Record<string, unknown> | undefined;
   meta: Record<string, unknown> | undefined;
 }
-
-const isPlain = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isId = (id: unknown): id is string | number => typeof id === 'string' || Number.isSafeInteger(id);
 
