@@ -10,6 +10,7 @@ import type {
   ElicitResult,
   ListResourceTemplatesRequest,
   LoggingLevel,
+  LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Cancellation } from '../hotpath/lazy-abort.js';
 
@@ -46,7 +47,18 @@ export interface CallOptions {
    * retry carries the caller's answers and the server's state here.
    */
   input?: InputRound | undefined;
+  /**
+   * The least severe log message the caller wants from the server (a 2025 session's
+   * `logging/setLevel`, a 2026 request's `_meta` logLevel): a server of the 2026 era is asked per
+   * request, since it has no session to remember it.
+   */
+  logLevel?: LoggingLevel | undefined;
+  /** The server's log messages while this call runs, for a caller that takes them per request (2026-07-28). */
+  onLog?: ((message: LogMessage) => void) | undefined;
 }
+
+/** A server's log message, as `notifications/message` carries it. */
+export type LogMessage = LoggingMessageNotification['params'];
 
 /** One round of a call that asks its caller (2026-07-28): the answers, and the server's state. */
 export interface InputRound {

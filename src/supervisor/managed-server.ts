@@ -17,6 +17,14 @@ export function isInputRequired(result: object): boolean {
   return (result as { resultType?: unknown }).resultType === 'input_required';
 }
 
+/** What a call's options say of this one request, passed to the upstream as they are. */
+const perRequest = (options: CallOptions) => ({
+  signal: options.signal,
+  input: options.input,
+  logLevel: options.logLevel,
+  onLog: options.onLog,
+});
+
 export type { ManagedServerEvents } from './lifecycle.js';
 
 export class ManagedServer extends ServerLifecycle {
@@ -24,9 +32,8 @@ export class ManagedServer extends ServerLifecycle {
     const result = await this.call(`tool "${name}"`, options, (upstream, timeoutMs) =>
       upstream.callTool(name, args, {
         timeoutMs,
-        signal: options.signal,
+        ...perRequest(options),
         onProgress: options.onProgress,
-        input: options.input,
         answers: options.serverRequests,
         asTask: this.runsAsTask(name),
       }),
@@ -51,13 +58,13 @@ export class ManagedServer extends ServerLifecycle {
 
   readResource(uri: string, options: CallOptions = {}): Promise<ReadResourceResult> {
     return this.call(`resource ${uri}`, options, (upstream, timeoutMs) =>
-      upstream.readResource(uri, { timeoutMs, signal: options.signal, input: options.input }),
+      upstream.readResource(uri, { timeoutMs, ...perRequest(options) }),
     );
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, options: CallOptions = {}): Promise<GetPromptResult> {
     return this.call(`prompt "${name}"`, options, (upstream, timeoutMs) =>
-      upstream.getPrompt(name, args, { timeoutMs, signal: options.signal, input: options.input }),
+      upstream.getPrompt(name, args, { timeoutMs, ...perRequest(options) }),
     );
   }
 
@@ -67,7 +74,7 @@ export class ManagedServer extends ServerLifecycle {
    * `completion/complete`.
    */
   forward(request: ForwardedRequest, options: CallOptions = {}): Promise<unknown> {
-    return this.call(request.method, options, (upstream, timeoutMs) => upstream.forward(request, { timeoutMs, signal: options.signal }));
+    return this.call(request.method, options, (upstream, timeoutMs) => upstream.forward(request, { timeoutMs, ...perRequest(options) }));
   }
 
   /** What the server says it can do (from its `initialize`), while it runs. */

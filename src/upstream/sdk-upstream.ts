@@ -9,6 +9,7 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
   Client,
+  LOG_LEVEL_META_KEY,
   type McpSubscription,
   type PriorDiscovery,
   type VersionNegotiationMode,
@@ -24,10 +25,11 @@ import {
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { z } from 'zod';
 import type { ProtocolChoice, ServerConfig } from '../config/types.js';
 import { abortSignalOf } from '../hotpath/lazy-abort.js';
-import type { ForwardedRequest, InputRound, Progress, ServerRequestHandler, UpstreamRequests } from '../protocol/calls.js';
+import type { ForwardedRequest, InputRound, LogMessage, Progress, ServerRequestHandler, UpstreamRequests } from '../protocol/calls.js';
 import { JsonRpcError } from '../protocol/jsonrpc.js';
 import { untilAborted } from '../util/time.js';
 import { mcpErrors } from './client-errors.js';
@@ -85,6 +87,12 @@ export abstract class SdkUpstream implements Upstream {
   private readonly requests: UpstreamRequests;
   /** The tools' arguments that go out as `Mcp-Param-*` headers too (2026-07-28: param-headers.ts), from the last list. */
   private declarations = new Map<string, ParamDeclaration[]>();
+  /**
+   * The callers that take this server's log messages per request (2026-07-28), while their calls
+   * run. A notification does not say which request it is about, so each gets what the server
+   * logs meanwhile (as a 2025 session gets all its servers log).
+   */
+  private readonly logSinks = new Set<(message: LogMessage) => void>();
   abstract readonly transport: UpstreamTransport | undefined;
   abstract readonly pid: number | null;
 
@@ -106,6 +114,7 @@ export abstract class SdkUpstream implements Upstream {
       const text = typeof data === 'string' ? data : JSON.stringify(data);
       const mapped = level === 'debug' ? 'debug' : level === 'info' || level === 'notice' ? 'info' : level === 'warning' ? 'warn' : 'error';
       deps.logs.append(config.name, 'mcp', mapped, logger ? `[${logger}] ${text}` : text, level);
+      for (const sink of this.logSinks) sink(notification.params);
     });
     client.setNotificationHandler('notifications/resources/updated', (notification) => hooks.onResourceUpdated(notification.params.uri));
     const requests = deps.requests?.(config.name) ?? unanswered(config);
@@ -218,23 +227,26 @@ export abstract class SdkUpstream implements Upstream {
     };
     const plain = { name, ...(args === undefined ? {} : { arguments: args }) };
     const send = () => {
-      if (!options.input && options.answers && this.modern()) return this.askingCaller(plain, requestOptions, options.answers);
+      if (!options.input && options.answers && this.modern())
+        return this.askingCaller(plain, requestOptions, options.answers, options.logLevel);
       return mcpErrors(
-        this.client.request({ method: 'tools/call', params: this.withInput(plain, options) }, RELAYED_RESULT, {
+        this.client.request({ method: 'tools/call', params: this.withMeta(plain, options) }, RELAYED_RESULT, {
           ...(options.input ? { allowInputRequired: true } : {}),
           ...requestOptions,
         }),
       );
     };
-    if (!declared) return send();
+    if (!declared) return this.logging(options, send);
     // Headers from a schema the server has since changed are refused (-32020): list again, once.
-    return send().catch(async (error: unknown) => {
-      if ((error as { code?: unknown }).code !== HEADER_MISMATCH) throw error;
-      await this.list('tools', options.timeoutMs, signal);
-      const again = this.declarations.get(name);
-      requestOptions.headers = again ? paramHeaders(again, args) : {};
-      return send();
-    });
+    return this.logging(options, () =>
+      send().catch(async (error: unknown) => {
+        if ((error as { code?: unknown }).code !== HEADER_MISMATCH) throw error;
+        await this.list('tools', options.timeoutMs, signal);
+        const again = this.declarations.get(name);
+        requestOptions.headers = again ? paramHeaders(again, args) : {};
+        return send();
+      }),
+    );
   }
 
   /**
@@ -246,11 +258,12 @@ export abstract class SdkUpstream implements Upstream {
     params: Record<string, unknown>,
     requestOptions: { timeout: number; signal?: AbortSignal; headers?: Record<string, string> },
     answers: ServerRequestHandler,
+    logLevel: UpstreamCallOptions['logLevel'],
   ): Promise<CallToolResult> {
     let round: InputRound = {};
     for (let rounds = 0; rounds < MAX_INPUT_ROUNDS; rounds += 1) {
       const result = await mcpErrors(
-        this.client.request({ method: 'tools/call', params: this.withInput(params, { input: round }) }, RELAYED_RESULT, {
+        this.client.request({ method: 'tools/call', params: this.withMeta(params, { input: round, logLevel }) }, RELAYED_RESULT, {
           ...requestOptions,
           allowInputRequired: true,
         }),
@@ -344,13 +357,15 @@ export abstract class SdkUpstream implements Upstream {
 
   readResource(uri: string, options: UpstreamCallOptions): Promise<ReadResourceResult> {
     if (options.input) return this.asking('resources/read', { uri }, options) as Promise<ReadResourceResult>;
-    return mcpErrors(this.client.readResource({ uri }, { ...this.requestOptions(options), cacheMode: 'bypass' }));
+    return this.logging(options, () =>
+      mcpErrors(this.client.readResource(this.withMeta({ uri }, options), { ...this.requestOptions(options), cacheMode: 'bypass' })),
+    );
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, options: UpstreamCallOptions): Promise<GetPromptResult> {
     const params = { name, ...(args ? { arguments: args } : {}) };
     if (options.input) return this.asking('prompts/get', params, options) as Promise<GetPromptResult>;
-    return mcpErrors(this.client.getPrompt(params, this.requestOptions(options)));
+    return this.logging(options, () => mcpErrors(this.client.getPrompt(this.withMeta(params, options), this.requestOptions(options))));
   }
 
   /** A request whose caller answers the server's questions itself (see callTool): one round, as it comes. */
@@ -359,27 +374,49 @@ export abstract class SdkUpstream implements Upstream {
     params: Record<string, unknown>,
     options: UpstreamCallOptions,
   ): Promise<unknown> {
-    return mcpErrors(
-      this.client.request({ method, params: this.withInput(params, options) }, RELAYED_RESULT, {
-        ...this.requestOptions(options),
-        allowInputRequired: true,
-      }),
+    return this.logging(options, () =>
+      mcpErrors(
+        this.client.request({ method, params: this.withMeta(params, options) }, RELAYED_RESULT, {
+          ...this.requestOptions(options),
+          allowInputRequired: true,
+        }),
+      ),
     );
   }
 
   /**
-   * At 2026-07-28, a round's answers and state, and the capabilities of the caller who answers
-   * (the server asks only what that caller can answer, not what mcpd could).
+   * At 2026-07-28, what a request carries that a session would have held: a round's answers and
+   * state, the capabilities of the caller who answers (the server asks only what that caller can
+   * answer, not what mcpd could), and the log level. mcpd asks for `info` at least, for its own
+   * log (`mcpd logs`), whatever the caller wants: a caller's front passes on only what it asked for.
    */
-  private withInput<P extends Record<string, unknown>>(params: P, options: Pick<UpstreamCallOptions, 'input'>): P {
+  private withMeta<P extends Record<string, unknown>>(params: P, options: Pick<UpstreamCallOptions, 'input' | 'logLevel'>): P {
+    if (!this.modern()) return params;
     const input = options.input;
-    if (!input || !this.modern()) return params;
     return {
       ...params,
-      ...(input.inputResponses ? { inputResponses: input.inputResponses } : {}),
-      ...(input.requestState !== undefined ? { requestState: input.requestState } : {}),
-      ...(input.clientCapabilities ? { _meta: { [CLIENT_CAPABILITIES_META_KEY]: input.clientCapabilities } } : {}),
+      ...(input?.inputResponses ? { inputResponses: input.inputResponses } : {}),
+      ...(input?.requestState !== undefined ? { requestState: input.requestState } : {}),
+      _meta: {
+        [LOG_LEVEL_META_KEY]: options.logLevel === 'debug' ? 'debug' : 'info',
+        ...(input?.clientCapabilities ? { [CLIENT_CAPABILITIES_META_KEY]: input.clientCapabilities } : {}),
+      },
     };
+  }
+
+  /** Runs one request with its caller taking the server's log messages meanwhile, if it asked to. */
+  protected async logging<T>(options: UpstreamCallOptions, run: () => Promise<T>): Promise<T> {
+    const sink = options.onLog;
+    if (!sink) return run();
+    this.logSinks.add(sink);
+    try {
+      return await run();
+    } finally {
+      // A message that came just before the answer may still be on its way to the handler (the
+      // SDK dispatches notifications a few promise turns later than responses): let it arrive.
+      await nextTurn();
+      this.logSinks.delete(sink);
+    }
   }
 
   forward(request: ForwardedRequest, options: UpstreamCallOptions): Promise<unknown> {
@@ -390,6 +427,8 @@ export abstract class SdkUpstream implements Upstream {
     const requestOptions = this.requestOptions(options);
     switch (request.method) {
       case 'logging/setLevel':
+        // The 2026 era has no session to set: the level goes with each request (withMeta).
+        if (this.modern()) return Promise.resolve({});
         return this.client.setLoggingLevel(request.params.level, requestOptions);
       case 'resources/subscribe':
         if (this.modern()) return this.listenTo(request.params.uri, true, requestOptions);
@@ -400,7 +439,7 @@ export abstract class SdkUpstream implements Upstream {
       case 'resources/templates/list':
         return this.client.listResourceTemplates(request.params, { ...requestOptions, cacheMode: 'bypass' });
       case 'completion/complete':
-        return this.client.complete(request.params, requestOptions);
+        return this.logging(options, () => this.client.complete(this.withMeta(request.params, options), requestOptions));
     }
   }
 

@@ -5,6 +5,7 @@
 import type {
   CallToolResult,
   GetPromptResult,
+  LoggingLevel,
   Prompt,
   ReadResourceResult,
   Resource,
@@ -13,7 +14,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { LogStore } from '../logs/store.js';
 import type { Cancellation } from '../hotpath/lazy-abort.js';
-import type { ForwardedRequest, InputRound, Progress, ServerRequestHandler, UpstreamRequests } from '../protocol/calls.js';
+import type { ForwardedRequest, InputRound, LogMessage, Progress, ServerRequestHandler, UpstreamRequests } from '../protocol/calls.js';
 import type { AuthStore } from './http/auth/store.js';
 import type { ChildRegistry } from './stdio/reaper.js';
 import type { ExitInfo } from './stdio/process.js';
@@ -69,6 +70,9 @@ export interface UpstreamCallOptions {
    * is tied to its call, so it goes to this caller (roots still come from the config).
    */
   answers?: ServerRequestHandler | undefined;
+  /** The caller's log level and where this call's log messages go (protocol/calls.ts). */
+  logLevel?: LoggingLevel | undefined;
+  onLog?: ((message: LogMessage) => void) | undefined;
   /** The tool runs only as a task (its `execution.taskSupport` is `required`): started as one, its result awaited. */
   asTask?: boolean | undefined;
 }

@@ -7,10 +7,11 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureEntry, ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { rawPost } from '../support/http.js';
 
 const BOTH_ERAS = { command: process.execPath, args: [join(ROOT, 'test/fixtures/conformance-server.mjs')] };
 
@@ -102,4 +103,62 @@ describe('questions of a 2026 server, for 2025 clients', () => {
     expect(text(b)).toBe('User response: action=accept, content={"response":"from bob"}');
     await Promise.all([ada.close(), bob.close()]);
   }, 60_000);
+});
+
+describe('log levels across the eras', () => {
+  const base = () => t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
+  const REVISION = '2026-07-28';
+  let id = 100;
+
+  /** A 2026 call of the logging tool; the log messages its stream carried, then its result. */
+  async function call2026(server: string, level?: string) {
+    id += 1;
+    const meta = {
+      'io.modelcontextprotocol/protocolVersion': REVISION,
+      'io.modelcontextprotocol/clientInfo': { name: 'a-2026-host', version: '1.0.0' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+      ...(level ? { 'io.modelcontextprotocol/logLevel': level } : {}),
+    };
+    const answer = await rawPost(
+      `${base()}/servers/${server}/mcp`,
+      { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'test_logging_tool', arguments: {}, _meta: meta } },
+      { 'MCP-Protocol-Version': REVISION, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'test_logging_tool' },
+    );
+    const messages = answer.body.startsWith('{')
+      ? [JSON.parse(answer.body) as Record<string, unknown>]
+      : [...answer.body.matchAll(/^data: (.+)$/gm)].map((m) => JSON.parse(m[1]!) as Record<string, unknown>);
+    return {
+      logs: messages.filter((m) => m['method'] === 'notifications/message').map((m) => (m['params'] as { data: unknown }).data),
+      last: messages.at(-1)!,
+    };
+  }
+
+  it("a 2026 client gets an upstream's log messages on the request that named a level, of either era", async () => {
+    for (const server of ['both', 'both-pinned-2025']) {
+      const logged = await call2026(server, 'info');
+      expect(logged.logs, server).toEqual(['test_logging_tool ran']);
+      expect(logged.last).toMatchObject({ id, result: { resultType: 'complete' } });
+      // Above the level, or no level named: none (the revision's rule).
+      expect((await call2026(server, 'error')).logs, server).toEqual([]);
+      const unasked = await call2026(server);
+      expect(unasked.logs, server).toEqual([]);
+      expect(unasked.last).toMatchObject({ result: { resultType: 'complete' } });
+    }
+  }, 30_000);
+
+  it("a 2025 session's logging/setLevel reaches a 2026 upstream per request", async () => {
+    const heard: { level: string; data: unknown }[] = [];
+    const client = new Client({ name: 'leveled', version: '1.0.0' });
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void heard.push(n.params));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base()}/servers/both/mcp`)));
+    await client.setLoggingLevel('error');
+    await client.callTool({ name: 'test_logging_tool', arguments: {} });
+    await client.setLoggingLevel('info');
+    await client.callTool({ name: 'test_logging_tool', arguments: {} });
+    await waitFor(() => heard.length > 0 || undefined, 10_000, 'the log message');
+    expect(heard).toEqual([{ level: 'info', logger: 'both', data: 'test_logging_tool ran' }]);
+    // mcpd's own log has both calls' messages (it asks for info at least).
+    expect(t.daemon.logs.read('both', 500).filter((e) => e.text === 'test_logging_tool ran').length).toBeGreaterThanOrEqual(2);
+    await client.close();
+  }, 30_000);
 });

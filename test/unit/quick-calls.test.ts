@@ -65,9 +65,10 @@ describe('quickCallOf (2026 requests)', () => {
     });
   });
 
-  it('leaves progress, retries, odd headers and other content to the SDK', () => {
+  it('leaves progress, log levels, retries, odd headers and other content to the SDK', () => {
     const plain = { name: 'echo', _meta: META };
     expect(quickCallOf(request(), call({ ...plain, _meta: { ...META, progressToken: 1 } }))).toBeUndefined();
+    expect(quickCallOf(request(), call({ ...plain, _meta: { ...META, 'io.modelcontextprotocol/logLevel': 'info' } }))).toBeUndefined();
     expect(quickCallOf(request(), call({ ...plain, requestState: 's' }))).toBeUndefined();
     expect(quickCallOf(request(), call({ ...plain, inputResponses: {} }))).toBeUndefined();
     expect(quickCallOf(request({ 'mcp-name': 'other' }), call(plain))).toBeUndefined();

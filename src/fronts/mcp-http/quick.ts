@@ -4,13 +4,13 @@
  * 400 µs of the daemon's CPU per call (bench/README.md). Only a request the SDK's handler would
  * take as it is comes here: classified `modern` by the SDK's own classifier (envelope, version
  * and method headers checked), every standard header present and agreeing with the body, JSON
- * content, no progress token, no retry (answers or state). The call runs through the same
+ * content, no progress token or log level, no retry (answers or state). The call runs through the same
  * function as the SDK's handler (modern.ts answerCall), and its answer is encoded as the SDK
  * encodes one: `resultType`, the server's identity in `_meta`, the error codes and statuses.
  * test/integration/gateway-quick.test.ts holds the two paths' answers to each other.
  */
 import type { IncomingMessage } from 'node:http';
-import { PROTOCOL_VERSION_META_KEY, SERVER_INFO_META_KEY, isJsonContentType } from '@modelcontextprotocol/server';
+import { LOG_LEVEL_META_KEY, PROTOCOL_VERSION_META_KEY, SERVER_INFO_META_KEY, isJsonContentType } from '@modelcontextprotocol/server';
 import { rawJsonOf } from '../../hotpath/raw-json.js';
 import type { Envelope } from '../mcp/modern.js';
 import { isPlain } from '../../util/plain.js';
@@ -40,7 +40,9 @@ export function quickCallOf(req: IncomingMessage, body: unknown): QuickCall | un
   for (const key in params) if (!PLAIN_PARAMS.has(key)) return undefined;
   const args = params['arguments'];
   const envelope = params['_meta'];
-  if ((args !== undefined && !isPlain(args)) || !isPlain(envelope) || 'progressToken' in envelope) return undefined;
+  // Progress and log messages need the SDK's stream.
+  if ((args !== undefined && !isPlain(args)) || !isPlain(envelope) || 'progressToken' in envelope || LOG_LEVEL_META_KEY in envelope)
+    return undefined;
   if (envelope[PROTOCOL_VERSION_META_KEY] !== REVISION || header(req, 'mcp-protocol-version') !== REVISION) return undefined;
   // Mcp-Name exactly as the body names the tool (an encoded one is the SDK's to decode).
   if (header(req, 'mcp-method') !== 'tools/call' || header(req, 'mcp-name') !== params['name']) return undefined;

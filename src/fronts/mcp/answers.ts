@@ -4,10 +4,10 @@
  * session-less server (modern.ts, v2 SDK, one per request) both answer through these, so the two
  * eras can never disagree on what a view holds or how a call is routed.
  */
-import type { CompleteRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CompleteRequest, LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import { isMcpdError, errorMessage } from '../../errors.js';
 import type { Ports } from '../../ports/index.js';
-import type { InputRound, Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
+import type { InputRound, LogMessage, Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
 import { JsonRpcError } from '../../protocol/jsonrpc.js';
 import type { Cancellation } from '../../hotpath/lazy-abort.js';
 import type { EndpointView } from './view.js';
@@ -49,6 +49,13 @@ export function notHere(what: string, view: EndpointView): JsonRpcError {
   return new JsonRpcError(INVALID_PARAMS, `No ${what} here (${view.label}).`);
 }
 
+const LOG_RANK: Record<LoggingLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4, critical: 5, alert: 6, emergency: 7 };
+
+/** Whether a log message at `level` is one a client that set `threshold` wants (none set: every one). */
+export function wanted(level: LoggingLevel, threshold: LoggingLevel | undefined): boolean {
+  return threshold === undefined || LOG_RANK[level] >= LOG_RANK[threshold];
+}
+
 /** Who asked, for the plugins: caller `mcp-client` and the name the client gave. */
 export interface Caller {
   caller: 'mcp-client';
@@ -68,16 +75,33 @@ export async function listTools(view: EndpointView): Promise<Record<string, unkn
   }));
 }
 
-export interface CallAsked {
-  name: string;
-  arguments?: Record<string, unknown> | undefined;
+/** What a request brings beside its params: who asks, its cancellation, and what a session would hold. */
+export interface Asking {
   caller: Caller;
   signal: Cancellation;
+  /** A 2026 client answers a 2026 server's questions itself: this round's answers and state. */
+  input?: InputRound | undefined;
+  /** The client's log level (its session's, or this request's at 2026-07-28), and where this request's log messages go. */
+  logLevel?: LoggingLevel | undefined;
+  onLog?: ((message: LogMessage) => void) | undefined;
+}
+
+function routed(asking: Asking): RoutedCallOptions {
+  return {
+    ...asking.caller,
+    signal: asking.signal,
+    ...(asking.input ? { input: asking.input } : {}),
+    ...(asking.logLevel ? { logLevel: asking.logLevel } : {}),
+    ...(asking.onLog ? { onLog: asking.onLog } : {}),
+  };
+}
+
+export interface CallAsked extends Asking {
+  name: string;
+  arguments?: Record<string, unknown> | undefined;
   /** What the server asks during the call, answered by this client (when it can). */
   serverRequests: ServerRequestHandler;
   onProgress?: ((progress: Progress) => void) | undefined;
-  /** A 2026 client answers a 2026 server's questions itself: this round's answers and state. */
-  input?: InputRound | undefined;
 }
 
 /** A tool call through the router; what could not be made (server down, timeout) is a tool error the model can read. */
@@ -87,11 +111,9 @@ export async function callTool({ calls }: AnswerPorts, view: EndpointView, asked
   const unlisted = !name && view.spec.kind === 'server' ? view.spec.server : undefined;
   if (!name && !unlisted) throw notHere(`tool named "${asked.name}"`, view);
   const options: RoutedCallOptions = {
-    ...asked.caller,
+    ...routed(asked),
     serverRequests: asked.serverRequests,
-    signal: asked.signal,
     ...(asked.onProgress ? { onProgress: asked.onProgress } : {}),
-    ...(asked.input ? { input: asked.input } : {}),
   };
   try {
     return await (unlisted
@@ -128,13 +150,11 @@ export async function readResource(
   { calls }: AnswerPorts,
   view: EndpointView,
   uri: string,
-  caller: Caller,
-  signal: AbortSignal,
-  input?: InputRound,
+  asking: Asking,
 ): Promise<Record<string, unknown>> {
   if (!view.allowsResource(uri)) throw notHere(`resource ${uri}`, view);
   try {
-    return await calls.readResource(uri, view.resourceServer(), { ...caller, signal, ...(input ? { input } : {}) });
+    return await calls.readResource(uri, view.resourceServer(), routed(asking));
   } catch (error) {
     throw protocolError(error);
   }
@@ -150,14 +170,12 @@ export async function getPrompt(
   { calls }: AnswerPorts,
   view: EndpointView,
   params: { name: string; arguments?: Record<string, string> | undefined },
-  caller: Caller,
-  signal: AbortSignal,
-  input?: InputRound,
+  asking: Asking,
 ): Promise<Record<string, unknown>> {
   const name = view.resolvePrompt(params.name);
   if (!name) throw notHere(`prompt named "${params.name}"`, view);
   try {
-    return await calls.getPrompt(name, params.arguments, { ...caller, signal, ...(input ? { input } : {}) });
+    return await calls.getPrompt(name, params.arguments, routed(asking));
   } catch (error) {
     throw protocolError(error);
   }
@@ -168,9 +186,10 @@ export async function complete(
   ports: AnswerPorts,
   view: EndpointView,
   params: CompleteRequest['params'],
-  signal: AbortSignal,
+  asking: Asking & { signal: AbortSignal },
 ): Promise<Record<string, unknown>> {
   const { ref } = params;
+  const signal = asking.signal;
   let owner: string | undefined;
   let forwarded = params;
   if (ref.type === 'ref/prompt') {
@@ -191,7 +210,10 @@ export async function complete(
     if (!owner) throw notHere(`resource template ${ref.uri}`, view);
   }
   try {
-    return (await ports.calls.forward(owner, { method: 'completion/complete', params: forwarded }, { signal })) as Record<string, unknown>;
+    return (await ports.calls.forward(owner, { method: 'completion/complete', params: forwarded }, routed(asking))) as Record<
+      string,
+      unknown
+    >;
   } catch (error) {
     throw protocolError(error);
   }

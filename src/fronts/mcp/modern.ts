@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
+  LOG_LEVEL_META_KEY,
   MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
@@ -18,6 +19,7 @@ import {
   createMcpHandler,
   createRequestStateCodec,
   inputRequired,
+  type LoggingLevel,
   type McpHttpHandler,
   type ProgressToken,
   type RequestStateCodec,
@@ -25,7 +27,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { whenAborted, type Cancellation } from '../../hotpath/lazy-abort.js';
 import type { Logger, Ports } from '../../ports/index.js';
-import type { InputRound, Progress } from '../../protocol/calls.js';
+import type { InputRound, LogMessage, Progress } from '../../protocol/calls.js';
 import { VERSION } from '../../version.js';
 import {
   callTool,
@@ -36,6 +38,8 @@ import {
   listTemplates,
   listTools,
   readResource,
+  wanted,
+  type Asking,
   type Caller,
 } from './answers.js';
 import { ParkedCalls, type ParkedCall, type Question } from './parked.js';
@@ -55,6 +59,32 @@ const envelopeOf = (ctx: ServerContext): Envelope | undefined => ctx.mcpReq.enve
 function callerOf(envelope: Envelope | undefined): Caller {
   const client = (envelope?.[CLIENT_INFO_META_KEY] as { name?: unknown } | undefined)?.name;
   return { caller: 'mcp-client', ...(typeof client === 'string' ? { client } : {}) };
+}
+
+/**
+ * A request's log level (2026-07-28: only a request that names one gets log messages, and only
+ * those at or above it) and where they go: the request that waits now.
+ */
+function loggingOf(envelope: Envelope | undefined, send: (method: string, params: Record<string, unknown>) => void) {
+  const level = envelope?.[LOG_LEVEL_META_KEY] as LoggingLevel | undefined;
+  if (level === undefined) return {};
+  return {
+    logLevel: level,
+    onLog: (message: LogMessage) => {
+      if (wanted(message.level, level)) send('notifications/message', message);
+    },
+  };
+}
+
+/** What one request of the SDK's server asks with: who, its cancel, its round, its log level. */
+function askingOf(ctx: ServerContext): Asking & { signal: AbortSignal } {
+  const envelope = envelopeOf(ctx);
+  return {
+    caller: callerOf(envelope),
+    signal: ctx.mcpReq.signal,
+    input: inputOfRequest(ctx),
+    ...loggingOf(envelope, (method, params) => void ctx.mcpReq.notify({ method, params }).catch(() => undefined)),
+  };
 }
 
 const capabilitiesOf = (envelope: Envelope | undefined) => (envelope?.[CLIENT_CAPABILITIES_META_KEY] ?? {}) as Record<string, unknown>;
@@ -137,8 +167,8 @@ export interface ModernCall {
   inputResponses: InputResponses | undefined;
   state: Resume | undefined;
   progressToken: ProgressToken | undefined;
-  /** Sends progress on the request that waits now. */
-  notify(params: Record<string, unknown>): void;
+  /** Sends a notification (progress, a log message) on the request that waits now. */
+  notify(method: string, params: Record<string, unknown>): void;
   signal: Cancellation;
 }
 
@@ -180,12 +210,16 @@ export async function answerCall(
         signal: call.cancellation,
         // A 2026 upstream's questions come back as they are, for this client to answer.
         input: inputOf(asked.envelope, asked.inputResponses, asked.state),
-        onProgress: token === undefined ? undefined : (progress: Progress) => call.progress?.({ progressToken: token, ...progress }),
+        onProgress:
+          token === undefined
+            ? undefined
+            : (progress: Progress) => call.notify?.('notifications/progress', { progressToken: token, ...progress }),
+        ...loggingOf(asked.envelope, (method, params) => call.notify?.(method, params)),
       }),
     );
   }
-  // Progress goes to the request that waits now; the client leaving it cancels the call.
-  call.progress = (params) => asked.notify(params);
+  // Progress and log messages go to the request that waits now; the client leaving it cancels the call.
+  call.notify = (method, params) => asked.notify(method, params);
   const forget = whenAborted(asked.signal, () => call.cancel(new Error('the client went away')));
   try {
     const next = await call.next();
@@ -206,7 +240,7 @@ export async function answerCall(
     return next.result['resultType'] === 'input_required' ? await passOn(resumable, asked.envelope, next.result) : next.result;
   } finally {
     forget();
-    call.progress = undefined;
+    call.notify = undefined;
   }
 }
 
@@ -218,7 +252,13 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
   const server = new Server(
     { ...SERVER_INFO },
     {
-      capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true }, completions: {} },
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: true },
+        prompts: { listChanged: true },
+        completions: {},
+        logging: {},
+      },
       // A retry's requestState is checked before any handler runs: a forged one is refused (-32602).
       requestState: { verify: (state, ctx) => resumable.codec.verify(state, ctx) },
       instructions: `mcpd: ${view.spec.kind === 'server' ? `the server "${view.spec.server}", run by mcpd` : 'tools of the servers mcpd runs, named SERVER__TOOL'}.`,
@@ -239,7 +279,7 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
         inputResponses: ctx.mcpReq.inputResponses,
         state: ctx.mcpReq.requestState<Resume>(),
         progressToken: ctx.mcpReq._meta?.progressToken,
-        notify: (params) => void ctx.mcpReq.notify({ method: 'notifications/progress', params }).catch(() => undefined),
+        notify: (method, params) => void ctx.mcpReq.notify({ method, params }).catch(() => undefined),
         signal: ctx.mcpReq.signal,
       })) as never,
   );
@@ -250,24 +290,16 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
   );
   server.setRequestHandler(
     'resources/read',
-    async (request, ctx) =>
-      (await relayed(
-        ctx,
-        await readResource(ports, view, request.params.uri, callerOf(envelopeOf(ctx)), ctx.mcpReq.signal, inputOfRequest(ctx)),
-      )) as never,
+    async (request, ctx) => (await relayed(ctx, await readResource(ports, view, request.params.uri, askingOf(ctx)))) as never,
   );
   server.setRequestHandler('prompts/list', async () => ({ prompts: listPrompts(view) }) as never);
   server.setRequestHandler(
     'prompts/get',
-    async (request, ctx) =>
-      (await relayed(
-        ctx,
-        await getPrompt(ports, view, request.params, callerOf(envelopeOf(ctx)), ctx.mcpReq.signal, inputOfRequest(ctx)),
-      )) as never,
+    async (request, ctx) => (await relayed(ctx, await getPrompt(ports, view, request.params, askingOf(ctx)))) as never,
   );
   server.setRequestHandler(
     'completion/complete',
-    async (request, ctx) => (await complete(ports, view, request.params as never, ctx.mcpReq.signal)) as never,
+    async (request, ctx) => (await complete(ports, view, request.params as never, askingOf(ctx))) as never,
   );
   return server;
 }

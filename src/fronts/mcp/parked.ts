@@ -41,8 +41,8 @@ export class ParkedCall {
   private waiter: ((next: Next) => void) | undefined;
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** Where the call's progress goes now: the request currently waiting on it. */
-  progress: ((progress: Record<string, unknown>) => void) | undefined;
+  /** Where the call's notifications (progress, log messages) go now: the request currently waiting on it. */
+  notify: ((method: string, params: Record<string, unknown>) => void) | undefined;
 
   constructor(
     private readonly onNamed: (call: ParkedCall) => void,

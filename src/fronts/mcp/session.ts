@@ -51,6 +51,7 @@ import {
   notHere,
   protocolError,
   readResource,
+  wanted,
 } from './answers.js';
 import type { Cancellation } from '../../hotpath/lazy-abort.js';
 import { QuickCallTransport } from './quick-calls.js';
@@ -70,8 +71,6 @@ export interface McpSession {
   client(): { name: string; version: string } | undefined;
   close(): Promise<void>;
 }
-
-const LOG_RANK: Record<LoggingLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4, critical: 5, alert: 6, emergency: 7 };
 
 export interface McpSessionOptions {
   front: McpClientStatus['front'];
@@ -103,6 +102,8 @@ export function createMcpSession(
     const client = server.getClientVersion()?.name;
     return { caller: 'mcp-client', ...(client ? { client } : {}) };
   };
+  // A 2026 server has no session to hold the client's level: each request carries it.
+  const asking = (signal: Cancellation) => ({ caller: caller(), signal, logLevel });
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await listTools(view)) as Tool[] }));
 
@@ -125,9 +126,8 @@ export function createMcpSession(
     return (await callTool({ calls }, view, {
       name: params.name,
       arguments: params.arguments,
-      caller: caller(),
+      ...asking(extra.signal),
       serverRequests,
-      signal: extra.signal,
       onProgress:
         token === undefined
           ? undefined
@@ -192,16 +192,17 @@ export function createMcpSession(
 
   server.setRequestHandler(
     CompleteRequestSchema,
-    async (request, extra) => (await complete({ calls }, view, request.params, extra.signal)) as CompleteResult,
+    async (request, extra) =>
+      (await complete({ calls }, view, request.params, { ...asking(extra.signal), signal: extra.signal })) as CompleteResult,
   );
   server.setRequestHandler(
     ReadResourceRequestSchema,
-    async (request, extra) => (await readResource({ calls }, view, request.params.uri, caller(), extra.signal)) as ReadResourceResult,
+    async (request, extra) => (await readResource({ calls }, view, request.params.uri, asking(extra.signal))) as ReadResourceResult,
   );
   server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: listPrompts(view) as Prompt[] }));
   server.setRequestHandler(
     GetPromptRequestSchema,
-    async (request, extra) => (await getPrompt({ calls }, view, request.params, caller(), extra.signal)) as GetPromptResult,
+    async (request, extra) => (await getPrompt({ calls }, view, request.params, asking(extra.signal))) as GetPromptResult,
   );
 
   const subscriptions = new Map<string, string>();
@@ -212,7 +213,7 @@ export function createMcpSession(
   const offLogs = events.on('log:line', (entry) => {
     if (entry.stream !== 'mcp' || !view.includes(entry.source)) return;
     const level = (entry.mcpLevel ?? entry.level) as LoggingLevel;
-    if (logLevel !== undefined && LOG_RANK[level] < LOG_RANK[logLevel]) return;
+    if (!wanted(level, logLevel)) return;
     void server.sendLoggingMessage({ level, logger: entry.source, data: entry.text }).catch(() => undefined);
   });
 

@@ -125,7 +125,7 @@ export class StdioUpstream extends SdkUpstream {
     // So does a tool its server runs only as a task (see SdkUpstream).
     if (this.modern() || options.asTask) return super.callTool(name, args, options);
     const params = { name, ...(args === undefined ? {} : { arguments: args }) };
-    return checkRelayed(await this.stdio.calls.request('tools/call', params, options));
+    return this.logging(options, async () => checkRelayed(await this.stdio.calls.request('tools/call', params, options)));
   }
 
   close(): Promise<void> {
