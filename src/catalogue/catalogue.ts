@@ -7,7 +7,7 @@ import type { Prompt, Resource, Tool } from '@modelcontextprotocol/sdk/types.js'
 import type { ToolFilter } from '../config/types.js';
 import type { CatalogueChangedEvent, PromptEntry, ResourceEntry, ToolEntry } from '../protocol/types.js';
 import { isAllowed } from '../util/glob.js';
-import { assignNames } from './naming.js';
+import { MAX_NAME_LENGTH, assignNames } from './naming.js';
 
 type Kind = 'tools' | 'resources' | 'prompts';
 
@@ -25,6 +25,7 @@ export class Catalogue extends GuardedEmitter<{ changed: (event: CatalogueChange
   private toolTable = new Map<string, ToolEntry>();
   private promptTable = new Map<string, PromptEntry>();
   private resourceList: ResourceEntry[] = [];
+  private maxNameLength: number = MAX_NAME_LENGTH;
 
   private part(server: string): ServerPart {
     let part = this.parts.get(server);
@@ -37,6 +38,26 @@ export class Catalogue extends GuardedEmitter<{ changed: (event: CatalogueChange
 
   setFilter(server: string, filter: ToolFilter): void {
     this.part(server).filter = filter;
+  }
+
+  /** The longest name to give (`gateway.maxNameLength`); a change renames what no longer fits. */
+  setMaxNameLength(max: number): void {
+    if (max === this.maxNameLength) return;
+    const before = { tools: this.toolTable, prompts: this.promptTable };
+    this.maxNameLength = max;
+    this.rebuild();
+    const after = { tools: this.toolTable, prompts: this.promptTable };
+    for (const kind of ['tools', 'prompts'] as const) {
+      const names = (table: Map<string, { server: string }>, server: string) =>
+        [...table].filter(([, e]) => e.server === server).map(([name]) => name);
+      for (const server of this.parts.keys()) {
+        const was = new Set(names(before[kind], server));
+        const now = names(after[kind], server);
+        const added = now.filter((n) => !was.has(n));
+        const removed = [...was].filter((n) => !now.includes(n));
+        if (added.length > 0 || removed.length > 0) this.emit('changed', { server, kind, added, removed, total: after[kind].size });
+      }
+    }
   }
 
   update(server: string, kind: Kind, items: Tool[] | Resource[] | Prompt[]): void {
@@ -109,9 +130,15 @@ export class Catalogue extends GuardedEmitter<{ changed: (event: CatalogueChange
       for (const prompt of part.prompts) prompts.push({ server, prompt });
       for (const resource of part.resources) resources.push(toResourceEntry(server, resource));
     }
-    const toolNames = assignNames(tools.map((t) => ({ server: t.server, name: t.tool.name })));
+    const toolNames = assignNames(
+      tools.map((t) => ({ server: t.server, name: t.tool.name })),
+      this.maxNameLength,
+    );
     this.toolTable = new Map(tools.map((t, i) => [toolNames[i]!, toToolEntry(toolNames[i]!, t.server, t.tool)]));
-    const promptNames = assignNames(prompts.map((p) => ({ server: p.server, name: p.prompt.name })));
+    const promptNames = assignNames(
+      prompts.map((p) => ({ server: p.server, name: p.prompt.name })),
+      this.maxNameLength,
+    );
     this.promptTable = new Map(prompts.map((p, i) => [promptNames[i]!, toPromptEntry(promptNames[i]!, p.server, p.prompt)]));
     this.resourceList = resources;
   }

@@ -100,9 +100,23 @@ export function configSchemas(strict: boolean) {
     retention: object({ maxAgeDays: z.number().positive().optional(), maxTotalMB: z.number().positive().optional() }).optional(),
     /** A server's sampling request answered with Claude: after the person approves (`ask`, the default), always, or never. */
     sampling: z.enum(['ask', 'allow', 'deny']).optional(),
+    /**
+     * The Messages API's tool search: tools are sent deferred (`defer_loading`) behind a search
+     * tool, and Claude loads the ones it finds. `auto`: on for a big catalogue (chat/tool-search.ts).
+     */
+    toolSearch: z.union([z.literal('auto'), z.boolean()]).optional(),
+    /** Globs on namespaced tool names that are never deferred. */
+    pinnedTools: z.array(z.string()).optional(),
   });
   const pluginEntry = z.union([z.string().min(1), z.tuple([z.string().min(1), z.record(z.string(), z.unknown())])]);
-  const profile = object({ servers: z.array(z.string().min(1)).default(() => []), tools: filter.prefault({}) });
+  const profile = object({
+    servers: z.array(z.string().min(1)).default(() => []),
+    tools: filter.prefault({}),
+    /** `all`: every tool in tools/list; `search`: the pinned ones and two meta-tools that find and call the rest. */
+    exposure: z.enum(['all', 'search']).default('all'),
+    /** With `exposure: "search"`, globs on namespaced tool names listed as they are. */
+    pinned: globs(),
+  });
   const gatewayHttp = object({
     host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65535),
@@ -111,6 +125,11 @@ export function configSchemas(strict: boolean) {
   const gateway = object({
     /** The HTTP gateway: Streamable HTTP at /mcp and /servers/NAME/mcp. `token` is required off loopback. */
     http: gatewayHttp.optional(),
+    /**
+     * The longest tool or prompt name of the merged catalogue: hosts prefix what they get
+     * (Claude Code: `mcp__mcpd__`, 11 characters) and the Messages API takes 64 at most.
+     */
+    maxNameLength: z.number().int().min(16).max(64).default(53),
     /** Named views for MCP clients: some servers, and allow/deny globs on namespaced tool names. */
     profiles: z
       .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a profile name may hold letters, digits, _ . and - only'), profile)

@@ -73,6 +73,7 @@ export type ProfileConfig = Out<'profile'> & { name: string };
 
 export interface GatewayConfig {
   http?: { host: string; port: number; token?: string };
+  maxNameLength: number;
   profiles: Record<string, ProfileConfig>;
 }
 

@@ -184,6 +184,7 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
     plugins,
     gateway: {
       ...(http ? { http: stripUndefined(http) } : {}),
+      maxNameLength: top.gateway.maxNameLength,
       profiles: Object.fromEntries(Object.entries(top.gateway.profiles).map(([name, p]) => [name, { name, ...p }])),
     },
     warnings,

@@ -284,6 +284,7 @@ export class Daemon implements DaemonPort {
 
   private applyFilters(config: ResolvedConfig): void {
     for (const server of Object.values(config.servers)) this.catalogue.setFilter(server.name, server.tools);
+    this.catalogue.setMaxNameLength(config.gateway.maxNameLength);
   }
 
   /** A reload's new config, applied: filters, plugins, then the servers that changed. */

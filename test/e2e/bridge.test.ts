@@ -40,7 +40,7 @@ beforeAll(() => {
     JSON.stringify({
       servers: { fx: fixtureEntry({ FIXTURE_EVENTS: events }), other: fixtureEntry() },
       plugins: [join(ROOT, 'plugins/redact-secrets.ts'), join(ROOT, 'plugins/audit-log.ts')],
-      gateway: { profiles: { echoes: { tools: { allow: ['*__echo'] } } } },
+      gateway: { profiles: { echoes: { tools: { allow: ['*__echo'] } }, find: { exposure: 'search', pinned: ['fx__echo'] } } },
     }),
   );
 });
@@ -113,6 +113,17 @@ describe('mcpd bridge', () => {
   it('--profile shows the profile', async () => {
     const { client } = await host(['--profile', 'echoes']);
     expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['fx__echo', 'other__echo']);
+  });
+
+  it('--profile of a search profile: the pinned tool and the meta-tools, which find and call the rest', async () => {
+    const { client } = await host(['--profile', 'find']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['fx__echo', 'mcpd_search_tools', 'mcpd_call_tool']);
+    const found = (await client.callTool({ name: 'mcpd_search_tools', arguments: { query: 'progress' } })) as {
+      structuredContent: { tools: { name: string }[] };
+    };
+    expect(found.structuredContent.tools.map((t) => t.name)).toContain('fx__progress');
+    const called = await client.callTool({ name: 'mcpd_call_tool', arguments: { name: 'other__echo', arguments: { message: 'found' } } });
+    expect(called.content).toEqual([{ type: 'text', text: 'found' }]);
   });
 
   it('an unknown --server is refused with a clear message', async () => {

@@ -31,6 +31,21 @@ describe('assignNames', () => {
     expect(other).not.toBe(first);
   });
 
+  it('keeps names within a shorter limit, room for the prefix a host adds (Claude Code: mcp__mcpd__)', () => {
+    const inputs = [
+      { server: 'everything-with-a-long-name', name: 'get-resource-reference-of-a-kind' },
+      { server: 'fs', name: 'read_file' },
+    ];
+    const names = assignNames(inputs, 53);
+    expect(names[0]).toHaveLength(53);
+    expect(`mcp__mcpd__${names[0]}`.length).toBeLessThanOrEqual(64);
+    expect(names[0]).toMatch(/^everything-with-a-long-name__get-resource-re_[0-9a-f]{8}$/);
+    expect(names[1]).toBe('fs__read_file');
+    // The same rule as at 64: stable, and a name that fits is left as it is.
+    expect(assignNames(inputs, 53)).toEqual(names);
+    expect(assignNames(inputs)[0]).toBe('everything-with-a-long-name__get-resource-reference-of-a-kind');
+  });
+
   it('resolves collisions after sanitising, keeping the exact name for the one that needed no rewrite', () => {
     const names = assignNames([
       { server: 'a.b', name: 'x' },

@@ -10,6 +10,7 @@ import type { Ports } from '../../ports/index.js';
 import type { InputRound, LogMessage, Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
 import { JsonRpcError } from '../../protocol/jsonrpc.js';
 import type { Cancellation } from '../../hotpath/lazy-abort.js';
+import { CALL_TOOL, SEARCH_TOOL, callTarget, pinnedOf, searchToolDefinitions, searchTools } from './search-tools.js';
 import type { EndpointView } from './view.js';
 
 export type AnswerPorts = Pick<Ports, 'calls'>;
@@ -63,7 +64,9 @@ export interface Caller {
 }
 
 export async function listTools(view: EndpointView): Promise<Record<string, unknown>[]> {
-  return (await view.tools()).map((t) => ({
+  const search = view.search();
+  const tools = await view.tools();
+  const listed = (search ? pinnedOf(tools, search.pinned) : tools).map((t) => ({
     name: t.exposed,
     ...(t.title ? { title: t.title } : {}),
     ...(t.description ? { description: t.description } : {}),
@@ -73,6 +76,7 @@ export async function listTools(view: EndpointView): Promise<Record<string, unkn
     ...(t.icons ? { icons: t.icons } : {}),
     ...(t._meta ? { _meta: t._meta } : {}),
   }));
+  return search ? [...listed, ...searchToolDefinitions(await view.entries())] : listed;
 }
 
 /** What a request brings beside its params: who asks, its cancellation, and what a session would hold. */
@@ -105,7 +109,17 @@ export interface CallAsked extends Asking {
 }
 
 /** A tool call through the router; what could not be made (server down, timeout) is a tool error the model can read. */
-export async function callTool({ calls }: AnswerPorts, view: EndpointView, asked: CallAsked): Promise<Record<string, unknown>> {
+export async function callTool(ports: AnswerPorts, view: EndpointView, asked: CallAsked): Promise<Record<string, unknown>> {
+  if (view.search() && (asked.name === SEARCH_TOOL || asked.name === CALL_TOOL)) {
+    const tools = await view.entries();
+    if (asked.name === SEARCH_TOOL) return searchTools(tools, asked.arguments);
+    const hidden = await view.hides(String(asked.arguments?.['name']));
+    const target = callTarget(tools, asked.arguments, () => hidden);
+    if ('error' in target) return target.error;
+    // Exactly the call a host would make by that name (the meta-tools' own names are refused above).
+    return callTool(ports, view, { ...asked, name: target.name, arguments: target.arguments });
+  }
+  const { calls } = ports;
   const name = await view.resolveTool(asked.name);
   // One server's endpoint passes a tool it does not list on to it: the server answers as it would.
   const unlisted = !name && view.spec.kind === 'server' ? view.spec.server : undefined;

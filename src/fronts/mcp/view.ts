@@ -78,10 +78,37 @@ export class EndpointView {
   /** The tools with the names this view exposes them under. */
   async tools(): Promise<(ToolEntry & { exposed: string })[]> {
     const spec = this.spec;
-    if (spec.kind === 'server') return (await this.ports.catalogue.tools(spec.server)).map((t) => ({ ...t, exposed: t.originalName }));
+    const entries = await this.entries();
+    return entries.map((t) => ({ ...t, exposed: spec.kind === 'server' ? t.originalName : t.name }));
+  }
+
+  /** The catalogue's own entries of the view's tools (the same objects until the catalogue changes). */
+  async entries(): Promise<ToolEntry[]> {
+    const spec = this.spec;
+    if (spec.kind === 'server') return this.ports.catalogue.tools(spec.server);
     const profile = this.profile();
-    const all = (await this.ports.catalogue.tools()).filter((t) => this.hasServer(t.server)).map((t) => ({ ...t, exposed: t.name }));
+    const all = (await this.ports.catalogue.tools()).filter((t) => this.hasServer(t.server));
     return profile ? all.filter((t) => isAllowed(t.name, profile.tools)) : all;
+  }
+
+  /** Whether the catalogue has a tool of this namespaced name that this view leaves out (a profile's allow/deny, its servers). */
+  async hides(name: string): Promise<boolean> {
+    if (this.spec.kind === 'merged') return false;
+    const all = await this.ports.catalogue.tools();
+    return all.some((t) => t.name === name) && !(await this.entries()).some((t) => t.name === name);
+  }
+
+  /**
+   * A profile of `exposure: "search"`: its list holds the pinned tools and the two meta-tools
+   * that find and call the rest (search-tools.ts); undefined for every other view.
+   */
+  search(): { pinned: readonly string[] } | undefined {
+    try {
+      const profile = this.profile();
+      return profile?.exposure === 'search' ? { pinned: profile.pinned } : undefined;
+    } catch {
+      return undefined; // the profile was removed by a reload: its requests fail on their own
+    }
   }
 
   /** The namespaced name of a tool this view exposes as `exposed`, if any. */
