@@ -175,7 +175,15 @@ export class Chat implements ChatPort {
       const parts =
         typeof message.content === 'string'
           ? [message.content]
-          : message.content.flatMap((b) => (b.type === 'text' ? [b.text] : b.type === 'tool_use' ? [`[called ${b.name}]`] : []));
+          : message.content.flatMap((b) =>
+              b.type === 'text'
+                ? [b.text]
+                : b.type === 'tool_use'
+                  ? [`[called ${b.name}]`]
+                  : b.type === 'server_tool_use' && b.name.startsWith('tool_search')
+                    ? [`[searched the tools for ${JSON.stringify((b.input as { query?: unknown }).query ?? '')}]`]
+                    : [],
+            );
       if (parts.length > 0) out.push({ role: message.role, text: parts.join('\n') });
     }
     return out;

@@ -106,6 +106,23 @@ function toParam(block: ContentBlock): ContentBlockParam {
   return block;
 }
 
+/** The API's tool searches in a response: what Claude searched for, and the tools it found. */
+function searchesOf(content: ContentBlock[]): { id: string; query: string; found: string[] }[] {
+  const searches: { id: string; query: string; found: string[] }[] = [];
+  for (const block of content) {
+    if (block.type !== 'server_tool_use' || !block.name.startsWith('tool_search')) continue;
+    const input = (block.input ?? {}) as { query?: unknown; pattern?: unknown };
+    const result = content.find((b) => b.type === 'tool_search_tool_result' && b.tool_use_id === block.id);
+    const found =
+      result?.type === 'tool_search_tool_result' && result.content.type === 'tool_search_tool_search_result'
+        ? result.content.tool_references.map((r) => r.tool_name)
+        : [];
+    const query = typeof input.query === 'string' ? input.query : typeof input.pattern === 'string' ? input.pattern : '';
+    searches.push({ id: block.id, query, found });
+  }
+  return searches;
+}
+
 function mapStop(reason: Message['stop_reason']): StopReason {
   if (reason === 'max_tokens') return 'max_tokens';
   if (reason === 'refusal') return 'refusal';
@@ -164,6 +181,7 @@ export async function runTurn(
         (notice) => emit({ type: 'notice', message: notice }),
       );
       usage = addUsage(usage, usageOf(message));
+      for (const search of searchesOf(message.content)) emit({ type: 'tool_search', ...search });
       emit({ type: 'step_end', step: steps, usage: usageOf(message) });
       const toolUses = message.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       const wantsTools = message.stop_reason === 'tool_use' && toolUses.length > 0;
@@ -171,6 +189,8 @@ export async function runTurn(
       const kept = message.content.filter((b) => wantsTools || b.type !== 'tool_use').map(toParam);
       if (kept.length > 0) session.messages.push({ role: 'assistant', content: kept });
       deps.save();
+      // The API paused a long turn of its own tools (tool search): the same request goes on.
+      if (message.stop_reason === 'pause_turn') continue;
       if (!wantsTools) {
         stopReason = mapStop(message.stop_reason);
         break;
@@ -226,7 +246,10 @@ async function streamStep(
   onNotice: (message: string) => void,
 ): Promise<Message> {
   // A tool the approval rules forbid is not offered at all.
-  const tools = toClaudeTools(deps.tools().filter((t) => approvalFor(t.name, deps.chat.approval, []) !== 'deny'));
+  const tools = toClaudeTools(
+    deps.tools().filter((t) => approvalFor(t.name, deps.chat.approval, []) !== 'deny'),
+    deps.chat,
+  );
   const system = deps.chat.system
     ? [{ type: 'text' as const, text: deps.chat.system, cache_control: { type: 'ephemeral' as const } }]
     : undefined;

@@ -215,6 +215,8 @@ export type ChatEvent =
   | { type: 'turn_start'; sessionId: string; turnId: string; model: string; prompt: string }
   | { type: 'text'; sessionId: string; turnId: string; text: string }
   | { type: 'tool_start'; sessionId: string; turnId: string; id: string; name: string; input: unknown }
+  /** Claude searched the deferred tools (chat.toolSearch): its query and the tools found, which it may now call. */
+  | { type: 'tool_search'; sessionId: string; turnId: string; id: string; query: string; found: string[] }
   | {
       type: 'tool_progress';
       sessionId: string;

@@ -118,7 +118,7 @@ describe('mcpd bridge', () => {
   it('--profile of a search profile: the pinned tool and the meta-tools, which find and call the rest', async () => {
     const { client } = await host(['--profile', 'find']);
     expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['fx__echo', 'mcpd_search_tools', 'mcpd_call_tool']);
-    const found = (await client.callTool({ name: 'mcpd_search_tools', arguments: { query: 'progress' } })) as {
+    const found = (await client.callTool({ name: 'mcpd_search_tools', arguments: { query: 'progress' } })) as unknown as {
       structuredContent: { tools: { name: string }[] };
     };
     expect(found.structuredContent.tools.map((t) => t.name)).toContain('fx__progress');

@@ -8,7 +8,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 
 export type ScriptedBlock =
-  { type: 'text'; text: string } | { type: 'tool_use'; id?: string; name: string; input: Record<string, unknown> };
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id?: string; name: string; input: Record<string, unknown> }
+  /**
+   * The API's own tool search (tool_search_tool_bm25 / _regex): the stand-in searches the
+   * request's deferred tools as the API does (the words of `query` in a tool's name or
+   * description; for regex, the pattern) and answers with a `server_tool_use` block and its
+   * `tool_search_tool_result`, in the same response.
+   */
+  | { type: 'tool_search'; query: string };
 
 export interface ScriptedUsage {
   input_tokens: number;
@@ -21,7 +29,7 @@ export type ScriptedReply =
   | {
       kind?: 'message';
       content: ScriptedBlock[];
-      stopReason?: 'end_turn' | 'tool_use' | 'max_tokens';
+      stopReason?: 'end_turn' | 'tool_use' | 'max_tokens' | 'pause_turn';
       usage?: ScriptedUsage;
       /** Stream this many SSE events, then stop sending (the connection stays open). */
       hangAfterEvents?: number;
@@ -38,7 +46,7 @@ export interface RecordedRequest {
     max_tokens: number;
     stream?: boolean;
     messages: { role: string; content: unknown }[];
-    tools?: { name: string; cache_control?: unknown }[];
+    tools?: { name: string; type?: string; description?: string; defer_loading?: boolean; cache_control?: unknown }[];
     system?: unknown;
     [key: string]: unknown;
   };
@@ -74,6 +82,57 @@ function unansweredToolUse(messages: RecordedRequest['body']['messages']): strin
       return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
   }
   return undefined;
+}
+
+const SEARCH_TOOLS = new Set(['tool_search_tool_bm25', 'tool_search_tool_regex']);
+
+/** The search tool the request offers, if any. */
+function searchToolOf(body: RecordedRequest['body']) {
+  return body.tools?.find((t) => SEARCH_TOOLS.has(t.name) && typeof t.type === 'string' && t.type.startsWith(t.name));
+}
+
+/** The deferred tools matching `query`: every word in its name or description (bm25), or the pattern (regex). */
+function searchDeferred(body: RecordedRequest['body'], tool: string, query: string): string[] {
+  const deferred = (body.tools ?? []).filter((t) => t.defer_loading === true);
+  const text = (t: { name: string; description?: string }) => `${t.name} ${t.description ?? ''}`.toLowerCase();
+  if (tool === 'tool_search_tool_regex') {
+    const pattern = new RegExp(query, 'i');
+    return deferred
+      .filter((t) => pattern.test(text(t)))
+      .map((t) => t.name)
+      .slice(0, 5);
+  }
+  const words = query
+    .toLowerCase()
+    .split(/\W+/)
+    .filter((w) => w.length > 2);
+  const score = (t: { name: string; description?: string }) => words.filter((w) => text(t).includes(w)).length;
+  return deferred
+    .map((t) => ({ name: t.name, score: score(t) }))
+    .filter((t) => t.score > 0)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 5)
+    .map((t) => t.name);
+}
+
+/** The API's refusal of a deferred tool called before any tool search of the conversation found it. */
+function undiscoveredTool(
+  body: RecordedRequest['body'],
+  content: { type: string; name?: string; content?: unknown }[],
+): string | undefined {
+  const deferred = new Set((body.tools ?? []).filter((t) => t.defer_loading === true).map((t) => t.name));
+  const found = new Set<string>();
+  const blocks = [
+    ...body.messages.flatMap((m) => (typeof m.content === 'string' ? [] : (m.content as { type: string; content?: unknown }[]))),
+    ...content,
+  ];
+  for (const block of blocks) {
+    if (block.type !== 'tool_search_tool_result') continue;
+    const references = (block.content as { tool_references?: { tool_name: string }[] } | undefined)?.tool_references ?? [];
+    for (const reference of references) found.add(reference.tool_name);
+  }
+  const wrong = content.find((b) => b.type === 'tool_use' && deferred.has(b.name!) && !found.has(b.name!));
+  return wrong ? `stand-in: the deferred tool "${wrong.name}" was called before a tool search found it` : undefined;
 }
 
 export class MessagesApiStandIn {
@@ -136,7 +195,12 @@ export class MessagesApiStandIn {
       this.sendError(res, reply);
       return;
     }
-    const message = this.message(request.body.model, reply);
+    const message = this.message(request.body, reply);
+    const undiscovered = undiscoveredTool(request.body, message.content);
+    if (undiscovered) {
+      this.sendError(res, { kind: 'error', status: 400, type: 'invalid_request_error', message: undiscovered });
+      return;
+    }
     if (request.body.stream) await this.stream(res, message, reply);
     else {
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': nextId('req') });
@@ -144,11 +208,26 @@ export class MessagesApiStandIn {
     }
   }
 
-  private message(model: string, reply: Extract<ScriptedReply, { content: ScriptedBlock[] }>) {
-    const content = reply.content.map((block) =>
-      block.type === 'text'
-        ? { type: 'text', text: block.text }
-        : { type: 'tool_use', id: block.id ?? nextId('toolu'), name: block.name, input: block.input },
+  private message(body: RecordedRequest['body'], reply: Extract<ScriptedReply, { content: ScriptedBlock[] }>) {
+    const model = body.model;
+    const content: Record<string, unknown>[] & { type: string; name?: string }[] = reply.content.flatMap(
+      (block): (Record<string, unknown> & { type: string; name?: string })[] => {
+        if (block.type === 'text') return [{ type: 'text', text: block.text }];
+        if (block.type === 'tool_use') return [{ type: 'tool_use', id: block.id ?? nextId('toolu'), name: block.name, input: block.input }];
+        const tool = searchToolOf(body);
+        if (!tool) throw new Error('stand-in: a tool_search was scripted, but the request offers no tool search tool');
+        const id = nextId('srvtoolu');
+        const input = tool.name === 'tool_search_tool_regex' ? { pattern: block.query } : { query: block.query };
+        const references = searchDeferred(body, tool.name, block.query).map((name) => ({ type: 'tool_reference', tool_name: name }));
+        return [
+          { type: 'server_tool_use', id, name: tool.name, input, caller: { type: 'direct' } },
+          {
+            type: 'tool_search_tool_result',
+            tool_use_id: id,
+            content: { type: 'tool_search_tool_search_result', tool_references: references },
+          },
+        ];
+      },
     );
     const usage = {
       cache_creation_input_tokens: 0,
@@ -186,22 +265,26 @@ export class MessagesApiStandIn {
           data: { type: 'content_block_start', index, content_block: { type: 'text', text: '' } },
         });
         if (index === 0) events.push({ event: 'ping', data: { type: 'ping' } });
-        for (const part of chunks(block.text as string, 8)) {
+        for (const part of chunks(block['text'] as string, 8)) {
           events.push({
             event: 'content_block_delta',
             data: { type: 'content_block_delta', index, delta: { type: 'text_delta', text: part } },
           });
         }
+      } else if (block.type === 'tool_search_tool_result') {
+        // As the API streams a server tool's result: the whole block at its start.
+        events.push({ event: 'content_block_start', data: { type: 'content_block_start', index, content_block: block } });
       } else {
+        const start = { ...block, input: {} };
         events.push({
           event: 'content_block_start',
-          data: { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } },
+          data: { type: 'content_block_start', index, content_block: start },
         });
         events.push({
           event: 'content_block_delta',
           data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } },
         });
-        for (const part of chunks(JSON.stringify(block.input), 10)) {
+        for (const part of chunks(JSON.stringify(block['input']), 10)) {
           events.push({
             event: 'content_block_delta',
             data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } },

@@ -37,6 +37,9 @@ daemon.on('chat:event', (event) => {
     case 'tool_start':
       turn.parts.push({ kind: 'tool', id: event.id, name: event.name, input: event.input, progress: null, end: null });
       break;
+    case 'tool_search':
+      turn.parts.push({ kind: 'search', query: event.query, found: event.found });
+      break;
     case 'tool_progress': {
       const tool = turn.parts.find((p) => p.kind === 'tool' && p.id === event.id);
       if (tool) tool.progress = event;
@@ -208,6 +211,8 @@ function Turn({ turn }) {
       ${turn.parts.map((part) => {
         if (part.kind === 'text') return html`<div class="content-text">${part.text}</div>`;
         if (part.kind === 'notice') return html`<div class="muted">${part.text}</div>`;
+        if (part.kind === 'search')
+          return html`<div class="tool-search muted">⌕ searched the tools for “${part.query}”: found ${part.found.length > 0 ? part.found.join(', ') : 'nothing'}</div>`;
         if (part.kind === 'request') return html`<${RequestPart} part=${part} />`;
         return html`<details class=${`tool-call ${part.end ? (part.end.ok ? 'ok' : 'failed') : 'running'}`}>
           <summary><code>${part.name}</code> ${part.end ? `${part.end.ok ? '✓' : '✗'} ${part.end.durationMs} ms` : part.progress ? `… ${part.progress.progress}${part.progress.total ? `/${part.progress.total}` : ''}` : '…'}</summary>

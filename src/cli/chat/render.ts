@@ -85,6 +85,11 @@ export class TurnRenderer {
         this.line(this.color(DIM, this.safe(`  ⚙ ${event.name} ${shortJson(event.input)}`)));
         this.tick();
         break;
+      case 'tool_search': {
+        const found = event.found.length > 0 ? event.found.join(', ') : 'nothing';
+        this.line(this.color(DIM, this.safe(`  ⌕ searched the tools for "${event.query}": found ${found}`)));
+        break;
+      }
       case 'tool_progress': {
         const running = this.running.get(event.id);
         if (running)
