@@ -47,6 +47,8 @@ export interface ChatDeps {
   config: () => ChatConfig;
   /** The tools a session's turns offer Claude. */
   tools: (sessionId: string) => ToolEntry[];
+  /** What the servers of a session's tools say of their own use (merged, labelled), if any say anything. */
+  instructions: (sessionId: string) => string | undefined;
   callTool: (name: string, input: Record<string, unknown>, options: ToolCallOptions) => Promise<CallToolResultJson>;
   env: AnthropicEnv;
   log: Logger;
@@ -249,6 +251,7 @@ export class Chat implements ChatPort {
         anthropic,
         chat: this.deps.config(),
         tools: () => this.deps.tools(session.id),
+        instructions: () => this.deps.instructions(session.id),
         callTool: (name, input, signal, onProgress) =>
           this.deps.callTool(name, input, {
             signal,

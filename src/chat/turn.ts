@@ -35,6 +35,8 @@ export interface TurnDeps {
   anthropic: Promise<Anthropic>;
   chat: ChatConfig;
   tools: () => ToolEntry[];
+  /** The servers' own instructions, merged: they go into the system prompt (cached). */
+  instructions: () => string | undefined;
   callTool: (
     name: string,
     input: Record<string, unknown>,
@@ -250,9 +252,16 @@ async function streamStep(
     deps.tools().filter((t) => approvalFor(t.name, deps.chat.approval, []) !== 'deny'),
     deps.chat,
   );
-  const system = deps.chat.system
-    ? [{ type: 'text' as const, text: deps.chat.system, cache_control: { type: 'ephemeral' as const } }]
-    : undefined;
+  // The person's system prompt, then what the servers say of their own use; cached as one prefix.
+  const texts = [deps.chat.system, deps.instructions()].filter((text): text is string => Boolean(text));
+  const system =
+    texts.length > 0
+      ? texts.map((text, i) => ({
+          type: 'text' as const,
+          text,
+          ...(i === texts.length - 1 ? { cache_control: { type: 'ephemeral' as const } } : {}),
+        }))
+      : undefined;
   const params = {
     model: session.model,
     max_tokens: deps.chat.maxTokens ?? DEFAULT_MAX_TOKENS,

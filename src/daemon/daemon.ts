@@ -3,6 +3,7 @@
  * and stop order. Config → plugins → supervisor → catalogue → fronts; stop in reverse. One
  * daemon per MCPD_HOME.
  */
+import { mergeInstructions } from '../util/instructions.js';
 import { rm } from 'node:fs/promises';
 import { Catalogue } from '../catalogue/catalogue.js';
 import { PublishedCatalogue } from '../catalogue/published.js';
@@ -141,6 +142,12 @@ export class Daemon implements DaemonPort {
       tools: (sessionId) => {
         const watchers = this.chat.watcherIds(sessionId);
         return this.published.list().filter((t) => this.ephemeral.visibleTo(t.server, watchers));
+      },
+      instructions: (sessionId) => {
+        const watchers = this.chat.watcherIds(sessionId);
+        const servers = this.supervisor.running().filter((s) => this.ephemeral.visibleTo(s.name, watchers));
+        const merged = mergeInstructions('', servers, true).trim();
+        return merged === '' ? undefined : merged;
       },
       callTool: (name, input, options) => this.router.callTool(name, input, { ...options, caller: 'chat' }),
       env: options.env ?? process.env,

@@ -82,6 +82,11 @@ export class ManagedServer extends ServerLifecycle {
     return this.currentState === 'running' ? this.attempt?.upstream?.capabilities() : undefined;
   }
 
+  /** What the server says of how to use it, while it runs. */
+  instructions(): string | undefined {
+    return this.currentState === 'running' ? this.attempt?.upstream?.instructions() : undefined;
+  }
+
   /** One request to the running server, its failure in words (failures.ts). */
   private async call<T>(what: string, options: CallOptions, run: (upstream: Upstream, timeoutMs: number) => Promise<T>): Promise<T> {
     const [attempt, upstream] = this.requireRunning();

@@ -73,10 +73,11 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
     return maskServerConfig(this.get(name).config);
   }
 
-  running(): { name: string; capabilities: ServerCapabilities }[] {
+  running(): { name: string; capabilities: ServerCapabilities; instructions?: string }[] {
     return this.list().flatMap((s) => {
       const capabilities = s.capabilities();
-      return capabilities ? [{ name: s.name, capabilities }] : [];
+      const instructions = s.instructions();
+      return capabilities ? [{ name: s.name, capabilities, ...(instructions ? { instructions } : {}) }] : [];
     });
   }
 

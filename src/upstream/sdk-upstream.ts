@@ -168,6 +168,10 @@ export abstract class SdkUpstream implements Upstream {
     return this.client.getServerCapabilities();
   }
 
+  instructions(): string | undefined {
+    return this.client.getInstructions();
+  }
+
   ping(timeoutMs: number): Promise<unknown> {
     return mcpErrors(this.client.ping({ timeout: timeoutMs }));
   }

@@ -97,6 +97,8 @@ export interface Upstream {
   /** What the server said of itself and what it can do, once initialized. */
   serverInfo(): { name: string; version: string } | undefined;
   capabilities(): ServerCapabilities | undefined;
+  /** What the server says of how to use it (`instructions`), once initialized. */
+  instructions(): string | undefined;
   /** A wider scope a remote server asked for (403 insufficient_scope) since the last sign-in. */
   wantedScope(): string | undefined;
   /** Why the connection closed on its own, when it did and says why (a message over the size limit). */

@@ -91,6 +91,12 @@ describe('chat over 100+ tools', () => {
       content: [{ type: 'text', text: 'Echo: found it' }],
     });
 
+    // The servers' instructions follow the person's system prompt, labelled, cached with it.
+    const system = first!.body.system as { text: string; cache_control?: unknown }[];
+    expect(system[0]).toEqual({ type: 'text', text: 'You are a test.' });
+    expect(system[1]!.text).toContain('<server name="e1">\n# Everything Server');
+    expect(system[1]!.cache_control).toEqual({ type: 'ephemeral' });
+
     // A line of its own for the search, before the call it made possible.
     const search = events.find((e) => e.type === 'tool_search');
     expect(search).toMatchObject({ query: 'echo message' });

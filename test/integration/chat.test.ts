@@ -86,7 +86,11 @@ describe('a chat turn', () => {
     // Prompt caching: the tool list, the system prompt and the conversation prefix.
     expect(body.tools!.at(-1)!.cache_control).toEqual({ type: 'ephemeral' });
     expect(body.tools!.slice(0, -1).every((tool) => tool.cache_control === undefined)).toBe(true);
-    expect(body.system).toEqual([{ type: 'text', text: 'You are a test.', cache_control: { type: 'ephemeral' } }]);
+    // The person's system prompt, then what the servers say of their own use (server-everything does), cached as one.
+    expect(body.system).toEqual([
+      { type: 'text', text: 'You are a test.' },
+      { type: 'text', text: expect.stringContaining('<server name="everything">'), cache_control: { type: 'ephemeral' } },
+    ]);
     expect(body.messages.at(-1)!.content).toEqual([{ type: 'text', text: 'hi', cache_control: { type: 'ephemeral' } }]);
     // The catalogue after allow/deny: namespaced names only.
     expect(body.tools!.map((x) => x.name)).toEqual(expect.arrayContaining(['fx__echo', 'everything__echo']));

@@ -4,7 +4,7 @@
  * (progress included), bad input gets a tool error that says what is wrong, and the list is a
  * small fraction of the full one. Both eras of the HTTP gateway.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -153,4 +153,38 @@ describe('a search profile', () => {
     });
     expect(called).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'Echo: 2026' }] });
   });
+});
+
+describe('what hosts are told', () => {
+  const everythingSays = readFileSync(
+    join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/docs/instructions.md'),
+    'utf8',
+  ).trim();
+
+  it("passes each server's instructions on, labelled by server on the merged endpoint", async () => {
+    const merged = (await connect('/mcp')).getInstructions()!;
+    expect(merged).toMatch(/^mcpd: tools of the servers mcpd runs, named SERVER__TOOL\./);
+    expect(merged).toContain(`<server name="everything">\n${everythingSays}\n</server>`);
+    // A server's own endpoint: its instructions as they are, after one line saying who answers.
+    const own = (await connect('/servers/everything/mcp')).getInstructions()!;
+    expect(own).toContain(everythingSays);
+    expect(own).not.toContain('<server');
+  });
+
+  it('lists tools in the same order after a restart and after a reload', async () => {
+    const names = async () => (await (await connect('/mcp')).listTools()).tools.map((tool) => tool.name);
+    const before = await names();
+    await Promise.allSettled(clients.splice(0).map((c) => c.close()));
+    await t.restart();
+    base = t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
+    expect(await names()).toEqual(before);
+    // A reload that adds a server puts its tools in their place; the others keep their order.
+    const config = JSON.parse(readFileSync(t.configFile, 'utf8')) as { servers: Record<string, unknown> };
+    config.servers['alpha'] = config.servers['memory'];
+    t.writeConfig(config);
+    await t.daemon.reload();
+    const after = await names();
+    expect(after.filter((name) => !name.startsWith('alpha__'))).toEqual(before);
+    expect(after.findIndex((name) => name.startsWith('alpha__'))).toBe(0);
+  }, 60_000);
 });

@@ -21,6 +21,7 @@ function makeService(): Chat {
     home: dir.path,
     config: () => chatConfig,
     tools: () => [],
+    instructions: () => undefined,
     callTool: async () => ({ content: [] }),
     env: { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' },
     log: new LogStore().logger('chat'),

@@ -261,7 +261,7 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
       },
       // A retry's requestState is checked before any handler runs: a forged one is refused (-32602).
       requestState: { verify: (state, ctx) => resumable.codec.verify(state, ctx) },
-      instructions: `mcpd: ${view.spec.kind === 'server' ? `the server "${view.spec.server}", run by mcpd` : 'tools of the servers mcpd runs, named SERVER__TOOL'}.`,
+      instructions: view.instructions(),
     },
   );
   // A 2026 upstream's questions (input-required results, on any of the requests that may carry

@@ -94,7 +94,7 @@ export function createMcpSession(
         logging: {},
         completions: {},
       },
-      instructions: `mcpd: ${view.spec.kind === 'server' ? `the server "${view.spec.server}", run by mcpd` : 'tools of the servers mcpd runs, named SERVER__TOOL'}.`,
+      instructions: view.instructions(),
     },
   );
   // Plugins see who called: caller `mcp-client` and the client's name from its `initialize`.

@@ -6,6 +6,7 @@
  */
 import { McpdError } from '../../errors.js';
 import { isAllowed } from '../../util/glob.js';
+import { mergeInstructions } from '../../util/instructions.js';
 import type { ProfileConfig } from '../../ports/index.js';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { Ports } from '../../ports/index.js';
@@ -91,6 +92,15 @@ export class EndpointView {
     return profile ? all.filter((t) => isAllowed(t.name, profile.tools)) : all;
   }
 
+  /** What this view tells a host in `instructions`: who answers, and what its servers say of their own use. */
+  instructions(): string {
+    const intro =
+      this.spec.kind === 'server'
+        ? `mcpd: the server "${this.spec.server}", run by mcpd.`
+        : 'mcpd: tools of the servers mcpd runs, named SERVER__TOOL.';
+    return mergeInstructions(intro, this.servers(), this.spec.kind !== 'server');
+  }
+
   /** Whether the catalogue has a tool of this namespaced name that this view leaves out (a profile's allow/deny, its servers). */
   async hides(name: string): Promise<boolean> {
     if (this.spec.kind === 'merged') return false;
@@ -142,7 +152,7 @@ export class EndpointView {
   }
 
   /** The running servers this view covers, with what each can do. */
-  servers(): { name: string; capabilities: ServerCapabilities }[] {
+  servers(): { name: string; capabilities: ServerCapabilities; instructions?: string }[] {
     return this.ports.servers.running().filter((s) => this.includes(s.name));
   }
 
