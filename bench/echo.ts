@@ -31,6 +31,7 @@ import { ControlClient } from '../src/client/control-client.js';
 import { startBenchDaemon } from './daemon.js';
 import { freePort } from '../test/support/fixtures.js';
 import { abortIsolatingFetch } from '../src/upstream/http/isolated-fetch.js';
+import { catalogueBench } from './catalogue.js';
 import { memoryBench } from './memory.js';
 import { uiLoadBench } from './ui-load.js';
 
@@ -550,6 +551,7 @@ async function main(): Promise<void> {
   if (!process.env['BENCH_ONLY']) {
     report.push('', ...(await memoryBench({ quick: QUICK })));
     report.push('', ...(await uiLoadBench({ quick: QUICK })));
+    report.push('', ...(await catalogueBench()));
   }
   const text = report.join('\n');
   console.log(`\n${text}\n`);
@@ -586,6 +588,11 @@ function summary(report: string[]): string {
     if (c[1] === '`mcpd status`' || c[1] === '`mcpd call everything__echo`')
       rows.push([`${c[1]}, one-shot`, `${c[3]} ms over a bare node`]);
     if (c[1]?.startsWith('the same, idle')) rows.push(['daemon RSS with 10 idle servers', `${c[2]} MB`]);
+    // The catalogue table: what tool search and the search profile leave of the big config's definitions.
+    if (c[1]?.startsWith('big:')) {
+      rows.push(['big catalogue (5× everything, memory, fs): tool bytes loaded by a chat, with tool search', `${c[4]} of ${c[3]}`]);
+      rows.push(['big catalogue: `tools/list` of a search profile', `${c[7]} of ${c[6]}`]);
+    }
   }
   return ['| measure | figure |', '|---|---|', ...rows.map(([what, figure]) => `| ${what} | ${figure} |`)].join('\n');
 }

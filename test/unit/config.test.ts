@@ -76,9 +76,23 @@ describe('validateConfig', () => {
             restart: { maxRestarts: 5, windowMs: 120000 },
           },
         },
-        chat: { model: 'claude-sonnet-4-5', maxTokens: 8192, maxSteps: 25, system: '...' },
+        chat: {
+          model: 'claude-sonnet-4-5',
+          maxTokens: 8192,
+          maxSteps: 25,
+          system: '...',
+          toolSearch: 'auto',
+          pinnedTools: ['gh__search_*'],
+        },
         plugins: ['./plugins/audit-log.ts', ['./plugins/tool-filter.ts', { deny: ['*delete*'] }]],
-        gateway: { http: { host: '127.0.0.1', port: 7331 }, profiles: { review: { servers: ['gh'], tools: { allow: ['gh__search_*'] } } } },
+        gateway: {
+          http: { host: '127.0.0.1', port: 7331 },
+          maxNameLength: 50,
+          profiles: {
+            review: { servers: ['gh'], tools: { allow: ['gh__search_*'] } },
+            find: { exposure: 'search', pinned: ['gh__search_code'] },
+          },
+        },
       },
       '/base',
     );
@@ -93,8 +107,13 @@ describe('validateConfig', () => {
     ]);
     expect(result.config.gateway).toEqual({
       http: { host: '127.0.0.1', port: 7331 },
-      profiles: { review: { name: 'review', servers: ['gh'], tools: { allow: ['gh__search_*'], deny: [] } } },
+      maxNameLength: 50,
+      profiles: {
+        review: { name: 'review', servers: ['gh'], tools: { allow: ['gh__search_*'], deny: [] }, exposure: 'all', pinned: [] },
+        find: { name: 'find', servers: [], tools: { allow: [], deny: [] }, exposure: 'search', pinned: ['gh__search_code'] },
+      },
     });
+    expect(result.config.chat).toMatchObject({ toolSearch: 'auto', pinnedTools: ['gh__search_*'] });
   });
 
   it('names the path of every problem', () => {

@@ -84,3 +84,15 @@ describe('globs (picomatch)', () => {
     expect(globToRegExp('fs__*').test('fs__anything')).toBe(true);
   });
 });
+
+describe('names a host makes too long', () => {
+  it('warns of a merged name past mcp__mcpd__ room, and of a long own name on /servers/NAME/mcp', async () => {
+    const { hostNameWarnings } = await import('../../src/cli/commands/tools.js');
+    const fits = { name: 'fs__read_file', server: 'fs', originalName: 'read_file' };
+    expect(hostNameWarnings([fits])).toEqual([]);
+    const renamed = { name: `fs__${'r'.repeat(60)}`, server: 'fs', originalName: 'read' };
+    expect(hostNameWarnings([renamed])[0]).toContain('becomes 75 characters as Claude Code names it');
+    const long = { name: 'github__x_0123abcd', server: 'github', originalName: 'g'.repeat(55) };
+    expect(hostNameWarnings([long])).toEqual([expect.stringContaining('on /servers/github/mcp')]);
+  });
+});
