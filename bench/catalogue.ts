@@ -138,7 +138,15 @@ export async function catalogueBench(): Promise<string[]> {
     const many = thousand(rows[1]!.entries);
     const cold = performance.now();
     searchTools(many, { query: 'warm up' });
-    const buildMs = performance.now() - cold;
+    const firstMs = performance.now() - cold;
+    // A changed catalogue (new entries) is indexed again at its first search: that query's time.
+    const rebuilt: number[] = [];
+    for (let round = 0; round < 5; round += 1) {
+      const changed = many.map((t) => ({ ...t }));
+      const t0 = performance.now();
+      searchTools(changed, { query: 'read a text file' });
+      rebuilt.push(performance.now() - t0);
+    }
     const times: number[] = [];
     for (let round = 0; round < 20; round += 1)
       for (const query of QUERIES) {
@@ -147,7 +155,7 @@ export async function catalogueBench(): Promise<string[]> {
         times.push(performance.now() - t0);
       }
     return [
-      '### A big catalogue in the model\'s context',
+      "### A big catalogue in the model's context",
       '',
       'Bytes of tool definitions (JSON). "Loaded" is what enters Claude\'s context in the first chat request: with tool search, the search tool and the pinned tools (none here); the deferred definitions still travel in the request (shown) but load only when a search finds them. `tools/list` is what a host\'s model gets from a profile of `exposure: "all"` and of `"search"`.',
       '',
@@ -158,7 +166,7 @@ export async function catalogueBench(): Promise<string[]> {
           `| ${r.label} | ${r.tools} | ${kb(r.chatAll)} | **${kb(r.chatLoaded)} (${pct(r.chatLoaded, r.chatAll)})** | ${kb(r.chatRequest)} | ${kb(r.listAll)} | **${kb(r.listSearch)} (${pct(r.listSearch, r.listAll)})** | ${r.searchHttpMs.toFixed(2)} ms |`,
       ),
       '',
-      `\`mcpd_search_tools\` over 1 000 tools, in the daemon's code (BM25, \`src/util/bm25.ts\`): the index built once per catalogue in **${buildMs.toFixed(1)} ms**, then a query answered in **${median(times).toFixed(2)} ms** (p50 of ${times.length}; max ${Math.max(...times).toFixed(2)} ms). Targets: loaded with search ≤ 15% of without; the search profile's list ≤ 10% of the full one; a search under 20 ms for 1 000 tools.`,
+      `\`mcpd_search_tools\` over 1 000 tools, in the daemon's code (BM25, \`src/util/bm25.ts\`): a query answered in **${median(times).toFixed(2)} ms** (p50 of ${times.length}; max ${Math.max(...times).toFixed(2)} ms); the first query after the catalogue changed, which indexes it again, **${median(rebuilt).toFixed(1)} ms** (p50 of ${rebuilt.length}; the very first of the process, with its code not yet compiled, ${firstMs.toFixed(1)} ms). Targets: loaded with search ≤ 15% of without; the search profile's list ≤ 10% of the full one; a search under 20 ms for 1 000 tools.`,
     ];
   } finally {
     rmSync(sandbox, { recursive: true, force: true });
