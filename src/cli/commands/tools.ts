@@ -20,7 +20,9 @@ export function hostNameWarnings(tools: readonly { name: string; server: string;
   for (const tool of tools) {
     const merged = hostName('mcpd', tool.name);
     if (merged.length > API_NAME_LIMIT)
-      warnings.push(`"${tool.name}" becomes ${merged.length} characters as Claude Code names it (${merged}), over the API's ${API_NAME_LIMIT}.`);
+      warnings.push(
+        `"${tool.name}" becomes ${merged.length} characters as Claude Code names it (${merged}), over the API's ${API_NAME_LIMIT}.`,
+      );
     const own = hostName(tool.server, tool.originalName);
     if (own.length > API_NAME_LIMIT)
       warnings.push(
