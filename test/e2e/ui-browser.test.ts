@@ -49,7 +49,8 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
           ),
           everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
         },
-        chat: { approval: { ask: ['fx__echo'] } },
+        // Tool search on (a small catalogue, so by setting): fx__echo stays loaded, the rest deferred.
+        chat: { approval: { ask: ['fx__echo'] }, toolSearch: true, pinnedTools: ['fx__echo'] },
       }),
     );
     const started = await mcpd(['start', '--config', configFile]);
@@ -245,7 +246,29 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     await shot('chat');
   });
 
-  it('lists clients and plugins', async () => {
+  it("shows Claude's tool search as a step of its own, before the call it found", async () => {
+    api.script(
+      {
+        content: [
+          { type: 'tool_search', query: 'add two numbers' },
+          { type: 'tool_use', name: 'everything__get-sum', input: { a: 2, b: 3 } },
+        ],
+        stopReason: 'tool_use',
+      },
+      { content: [{ type: 'text', text: 'Two and three make five.' }] },
+    );
+    await page.click('a[data-tab=chat]');
+    await page.getByLabel('Message').fill('add two and three');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const transcript = page.getByTestId('chat-transcript');
+    await expect.poll(() => transcript.textContent(), { timeout: 10_000 }).toContain('Two and three make five.');
+    const search = transcript.locator('.tool-search').last();
+    expect(await search.textContent()).toMatch(/^⌕ searched the tools for “add two numbers”: found .*everything__get-sum/);
+    expect(await transcript.textContent()).toMatch(/everything__get-sum ✓ \d+ ms/);
+    expect(JSON.stringify(api.requests.at(-1)!.body.messages.at(-1))).toContain('The sum of 2 and 3 is 5');
+  });
+
+    it('lists clients and plugins', async () => {
     await page.click('a[data-tab=clients]');
     await expect.poll(() => page.locator('main').textContent()).toContain('Where the daemon listens');
     expect(await page.locator('main').textContent()).toContain(`${base}/ui/`);
