@@ -268,7 +268,7 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     expect(JSON.stringify(api.requests.at(-1)!.body.messages.at(-1))).toContain('The sum of 2 and 3 is 5');
   });
 
-    it('lists clients and plugins', async () => {
+  it('lists clients and plugins', async () => {
     await page.click('a[data-tab=clients]');
     await expect.poll(() => page.locator('main').textContent()).toContain('Where the daemon listens');
     expect(await page.locator('main').textContent()).toContain(`${base}/ui/`);

@@ -87,7 +87,7 @@ describe('globs (picomatch)', () => {
 
 describe('names a host makes too long', () => {
   it('warns of a merged name past mcp__mcpd__ room, and of a long own name on /servers/NAME/mcp', async () => {
-    const { hostNameWarnings } = await import('../../src/cli/commands/tools.js');
+    const { hostNameWarnings } = await import('../../src/cli/host-names.js');
     const fits = { name: 'fs__read_file', server: 'fs', originalName: 'read_file' };
     expect(hostNameWarnings([fits])).toEqual([]);
     const renamed = { name: `fs__${'r'.repeat(60)}`, server: 'fs', originalName: 'read' };

@@ -1,3 +1,4 @@
+import { hostNameWarnings } from '../host-names.js';
 import type { DaemonStatus } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
 import { span, table } from '../format.js';
@@ -90,6 +91,12 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
   try {
     const status = await client.request('status', {});
     ctx.out(ctx.args.json ? JSON.stringify(status, null, 2) : renderStatus(status));
+    if (!ctx.args.json) {
+      // Names a host would make too long for the API (mcpd tools says which).
+      const long = hostNameWarnings((await client.request('tools.list', {})).tools).length;
+      if (long > 0)
+        ctx.err(`warning: ${long === 1 ? '1 tool name' : `${long} tool names`} will not fit a host's prefix (see: mcpd tools).`);
+    }
     return 0;
   } finally {
     client.close();
