@@ -5,6 +5,7 @@
  * ActionQueue; stop, restart and dispose cut short a start in progress. `disposed` is final.
  * managed-server.ts adds the calls a running server takes.
  */
+import { StartGate } from './start-gate.js';
 import type { ServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
 import type { ServerState, ServerStateEvent, ServerStatus } from '../protocol/types.js';
@@ -68,6 +69,8 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     readonly config: ServerConfig,
     private readonly deps: UpstreamDeps,
     random: () => number = Math.random,
+    /** Shared by a supervisor's servers: at most so many start at once (start-gate.ts). */
+    private readonly gate: StartGate = new StartGate(Number.POSITIVE_INFINITY),
   ) {
     super((error, event) => deps.logs.append(config.name, 'daemon', 'error', `a listener of "${event}" failed: ${errorMessage(error)}`));
     this.currentState = config.disabled ? 'disabled' : 'stopped';
@@ -217,7 +220,14 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     // Never two processes at once: a failed attempt's teardown finishes first.
     await this.tearingDown;
     if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
-    // startupMs bounds the whole start: spawn, initialize and every list page.
+    // Queued behind other servers' starts; a stop meanwhile takes it out of the queue.
+    const release = await this.gate.enter(attempt.abort.signal);
+    if (!release) return;
+    if (!this.isCurrent(attempt)) {
+      release();
+      return;
+    }
+    // startupMs bounds the whole start from here: spawn, initialize and every list page.
     const startup = new AbortController();
     const timedOut = new McpdError('MCPD_SERVER_INIT_TIMEOUT', '', { server: this.name });
     const timer = setTimeout(() => startup.abort(timedOut), startupMs);
@@ -299,6 +309,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     } finally {
       clearTimeout(timer);
       attempt.abort.signal.removeEventListener('abort', onAbort);
+      release();
     }
   }
 

@@ -1,4 +1,5 @@
 /** All configured servers: applies a config (or the difference of a reload) and stops them all. */
+import { StartGate } from './start-gate.js';
 import type { ConfigDiff } from '../config/diff.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { McpdError } from '../errors.js';
@@ -26,6 +27,8 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
   constructor(
     private readonly deps: UpstreamDeps,
     private readonly random: () => number = Math.random,
+    /** Every start of its servers (first, restart, reload) goes through it. */
+    readonly gate: StartGate = new StartGate(),
   ) {
     super((error, event) =>
       deps.logs.append(
@@ -166,7 +169,7 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
 
   private add(config: ResolvedConfig['servers'][string]): ManagedServer {
     this.assertOpen();
-    const server = new ManagedServer(config, this.deps, this.random);
+    const server = new ManagedServer(config, this.deps, this.random, this.gate);
     server.on('state', (event) => this.emit('state', event));
     server.on('lists', (name, kind, lists) => this.emit('lists', name, kind, lists));
     server.on('resource:updated', (name, uri) => this.emit('resource:updated', name, uri));

@@ -10,6 +10,8 @@ import { isMcpdError } from '../../src/errors.js';
 import { LogStore } from '../../src/logs/store.js';
 import type { ServerState } from '../../src/protocol/types.js';
 import { ManagedServer } from '../../src/supervisor/managed-server.js';
+import { StartGate } from '../../src/supervisor/start-gate.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { groupAlive } from '../../src/upstream/stdio/process.js';
 import { ChildRegistry } from '../../src/upstream/stdio/reaper.js';
 import { fixtureEntry, pidAlive, resolveConfig, ROOT, serverConfig, tempDir, waitFor } from '../support/fixtures.js';
@@ -315,4 +317,48 @@ describe('ManagedServer stop', () => {
     await server.stop();
     expect(server.state).toBe('stopped');
   });
+});
+
+describe('start-up, bounded', () => {
+  it('starts at most N servers at once, the rest in order, and none times out for having waited', async () => {
+    const supervisor = new Supervisor({ logs, children, clientInfo: { name: 'test', version: '0' } }, () => 0.5, new StartGate(2));
+    // Eight slow starters, two at a time: four rounds of about 0.6 s, longer than each one's
+    // startupMs (2 s) only if the wait counted too.
+    const slow = fixtureEntry({ FIXTURE_SLOW_INIT_MS: '500' }, { timeouts: { startupMs: 2_000 } });
+    const config = resolveConfig({ servers: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`s${i}`, slow])) });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      const spawned = supervisor.list().filter((s) => s.state === 'starting' && s.status().pid !== null).length;
+      peak = Math.max(peak, spawned);
+    }, 10);
+    try {
+      await supervisor.startAll(config);
+    } finally {
+      clearInterval(sampler);
+    }
+    const statuses = supervisor.list().map((s) => s.status());
+    expect(statuses.map((s) => [s.name, s.state, s.restarts])).toEqual(Array.from({ length: 8 }, (_, i) => [`s${i}`, 'running', 0]));
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(2);
+    await supervisor.stopAll();
+  }, 60_000);
+
+  it('a server stopped while it waits in the queue leaves it, and never spawns', async () => {
+    const gate = new StartGate(1);
+    const supervisor = new Supervisor({ logs, children, clientInfo: { name: 'test', version: '0' } }, () => 0.5, gate);
+    const config = resolveConfig({
+      servers: { first: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '800' }), second: fixtureEntry() },
+    });
+    const all = supervisor.startAll(config);
+    await waitFor(() => gate.queued === 1 || undefined, 10_000, 'the second to queue');
+    await supervisor.get('second').stop();
+    expect(supervisor.get('second').status()).toMatchObject({ state: 'stopped', pid: null });
+    expect(gate.queued).toBe(0);
+    await all;
+    expect(supervisor.get('first').state).toBe('running');
+    // Started again by hand, it takes the slot the first freed.
+    await supervisor.get('second').start();
+    expect(supervisor.get('second').state).toBe('running');
+    await supervisor.stopAll();
+  }, 60_000);
 });

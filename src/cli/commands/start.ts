@@ -82,6 +82,9 @@ export async function ensureDaemon(
   child.unref();
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let exitedAt: number | undefined;
+  // On a terminal, a line that says how far the servers are (many servers take a while).
+  const progress = process.stderr.isTTY ? (text: string) => process.stderr.write(`\r\u001b[2K${text}`) : undefined;
+  let shown = false;
   while (Date.now() < deadline) {
     if (exitCode !== undefined) exitedAt ??= Date.now();
     const failed = () => {
@@ -106,7 +109,16 @@ export async function ensureDaemon(
     if (client) {
       try {
         const status = await client.request('status', {});
-        if (status.ready) return { status, started: true };
+        if (status.ready) {
+          if (shown) progress?.('');
+          return { status, started: true };
+        }
+        const enabled = status.servers.filter((s) => s.state !== 'disabled');
+        const running = enabled.filter((s) => s.state === 'running').length;
+        if (progress && enabled.length > 1) {
+          progress(`starting servers: ${running} of ${enabled.length} running`);
+          shown = true;
+        }
       } catch {
         // stopping, or not answering yet: ask again
       } finally {
