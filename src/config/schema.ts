@@ -135,11 +135,21 @@ export function configSchemas(strict: boolean) {
       .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a profile name may hold letters, digits, _ . and - only'), profile)
       .default(() => ({})),
   });
+  /** Settings every server gets unless its own entry says otherwise (merged per key; timeouts, restart and tools per field). */
+  const defaults = object({
+    disabled: common.disabled.optional(),
+    tools: filter.partial().optional(),
+    timeouts: timeouts.partial().optional(),
+    restart: restart.partial().optional(),
+    roots: common.roots.optional(),
+    protocol: common.protocol.optional(),
+  });
   // Servers are checked one by one (validate.ts), so that one run reports every problem.
   const top = object({
     $schema: z.string().optional(),
     servers: z.record(z.string(), z.unknown()).optional(),
     mcpServers: z.record(z.string(), z.unknown()).optional(),
+    defaults: defaults.optional(),
     chat: chat.prefault({}),
     plugins: z.array(pluginEntry).default(() => []),
     gateway: gateway.prefault({}),

@@ -63,6 +63,23 @@ function resolveRoots(roots: (string | { uri: string; name?: string | undefined 
   });
 }
 
+/** Keys of `defaults` merged field by field with a server's own (the rest: the server's own wins whole). */
+const MERGED_BY_FIELD = new Set(['tools', 'timeouts', 'restart']);
+
+/** A server's entry with the config's `defaults` under it. */
+function withDefaults(defaults: Record<string, unknown> | undefined, entry: unknown): unknown {
+  if (!defaults || entry === null || typeof entry !== 'object' || Array.isArray(entry)) return entry;
+  const own = entry as Record<string, unknown>;
+  const merged: Record<string, unknown> = { ...defaults, ...own };
+  for (const key of MERGED_BY_FIELD) {
+    const base = defaults[key];
+    const mine = own[key];
+    if (base && typeof base === 'object' && mine && typeof mine === 'object' && !Array.isArray(mine))
+      merged[key] = { ...(base), ...(mine) };
+  }
+  return merged;
+}
+
 function resolveServer(
   name: string,
   raw: unknown,
@@ -151,8 +168,10 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
   const rawServers = record[key];
   const servers: Record<string, ServerConfig> = {};
   if (rawServers !== null && typeof rawServers === 'object' && !Array.isArray(rawServers)) {
+    // The defaults as written (checked with the top level, so their problems name defaults.*).
+    const defaults = top ? (record['defaults'] as Record<string, unknown> | undefined) : undefined;
     for (const [name, entry] of Object.entries(rawServers)) {
-      const server = resolveServer(name, entry, dir, key, problems, warnings);
+      const server = resolveServer(name, withDefaults(defaults, entry), dir, key, problems, warnings);
       if (server) servers[name] = server;
     }
     if (Object.keys(rawServers).length === 0) warnings.push(`${key}: no servers are configured`);

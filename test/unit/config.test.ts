@@ -116,6 +116,45 @@ describe('validateConfig', () => {
     expect(result.config.chat).toMatchObject({ toolSearch: 'auto', pinnedTools: ['gh__search_*'] });
   });
 
+  it('gives every server the defaults block, under its own settings (timeouts, restart, tools per field)', () => {
+    const result = validateConfig(
+      {
+        defaults: {
+          timeouts: { startupMs: 5_000, callMs: 9_000 },
+          restart: { maxRestarts: 2 },
+          protocol: '2025-11-25',
+          tools: { deny: ['*delete*'] },
+        },
+        servers: {
+          plain: { command: 'a' },
+          own: { command: 'b', timeouts: { callMs: 1_000 }, protocol: 'auto', tools: { allow: ['read_*'] } },
+        },
+      },
+      '/base',
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const { plain, own } = result.config.servers;
+    expect(plain).toMatchObject({
+      timeouts: { ...DEFAULT_TIMEOUTS, startupMs: 5_000, callMs: 9_000 },
+      restart: { ...DEFAULT_RESTART, maxRestarts: 2 },
+      protocol: '2025-11-25',
+      tools: { allow: [], deny: ['*delete*'] },
+    });
+    expect(own).toMatchObject({
+      timeouts: { ...DEFAULT_TIMEOUTS, startupMs: 5_000, callMs: 1_000 },
+      protocol: 'auto',
+      tools: { allow: ['read_*'], deny: ['*delete*'] },
+    });
+  });
+
+  it('names a problem of the defaults block by its own path', () => {
+    const result = validateConfig({ defaults: { timeouts: { startupMs: -1 }, bogus: 1 }, servers: { a: { command: 'a' } } }, '/');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.path)).toEqual(['defaults.timeouts.startupMs']);
+  });
+
   it('names the path of every problem', () => {
     const result = validateConfig(
       {
