@@ -74,8 +74,7 @@ function withDefaults(defaults: Record<string, unknown> | undefined, entry: unkn
   for (const key of MERGED_BY_FIELD) {
     const base = defaults[key];
     const mine = own[key];
-    if (base && typeof base === 'object' && mine && typeof mine === 'object' && !Array.isArray(mine))
-      merged[key] = { ...(base), ...(mine) };
+    if (base && typeof base === 'object' && mine && typeof mine === 'object' && !Array.isArray(mine)) merged[key] = { ...base, ...mine };
   }
   return merged;
 }
