@@ -32,7 +32,7 @@ import { startBenchDaemon } from './daemon.js';
 import { freePort } from '../test/support/fixtures.js';
 import { abortIsolatingFetch } from '../src/upstream/http/isolated-fetch.js';
 import { catalogueBench } from './catalogue.js';
-import { memoryBench } from './memory.js';
+import { memoryBench, treeMemoryBench } from './memory.js';
 import { uiLoadBench } from './ui-load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -550,6 +550,7 @@ async function main(): Promise<void> {
 
   if (!process.env['BENCH_ONLY']) {
     report.push('', ...(await memoryBench({ quick: QUICK })));
+    report.push('', ...(await treeMemoryBench({ quick: QUICK })));
     report.push('', ...(await uiLoadBench({ quick: QUICK })));
     report.push('', ...(await catalogueBench()));
   }
@@ -588,6 +589,8 @@ function summary(report: string[]): string {
     if (c[1] === '`mcpd status`' || c[1] === '`mcpd call everything__echo`')
       rows.push([`${c[1]}, one-shot`, `${c[3]} ms over a bare node`]);
     if (c[1]?.startsWith('the same, idle')) rows.push(['daemon RSS with 10 idle servers', `${c[2]} MB`]);
+    if (c[1] === '10 server-everything, eager, idle')
+      rows.push(['whole tree (daemon and servers), 10 idle server-everything, eager', `${c[3]} MB`]);
     // The catalogue table: what tool search and the search profile leave of the big config's definitions.
     if (c[1]?.startsWith('big:')) {
       rows.push(['big catalogue (5× everything, memory, fs): tool bytes loaded by a chat, with tool search', `${c[4]} of ${c[3]}`]);

@@ -2,7 +2,8 @@
  * The daemon's memory as a person's machine sees it (RSS, from /proc): with 10 idle servers, and
  * after a 16 MiB result went through it, sampled until it is back under 100 MB (or 30 s passed).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startBenchDaemon } from './daemon.js';
 
@@ -62,3 +63,82 @@ export async function memoryBench({ quick }: { quick: boolean }): Promise<string
     await bench.stop();
   }
 }
+
+/** Every process under `root` (itself included), from the parent ids in /proc/PID/stat. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree: number[] = [];
+  for (const queue = [root]; queue.length > 0;) {
+    const pid = queue.shift()!;
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+/** The RSS of a whole tree (each process's VmRSS summed, as a task manager adds them up). */
+function treeRss(root: number): { bytes: number; processes: number } {
+  const pids = processTree(root);
+  return { bytes: pids.reduce((sum, pid) => sum + (rss(pid) ?? 0), 0), processes: pids.length };
+}
+
+const EVERYTHING = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+
+/**
+ * What mcpd and its servers hold together once idle (issue 24's starting point): the bundled
+ * config, and ten server-everything.
+ */
+export async function treeMemoryBench({ quick }: { quick: boolean }): Promise<string[]> {
+  const sandbox = mkdtempSync(join(tmpdir(), 'mcpd-bench-tree-'));
+  const pkg = (name: string) => join(ROOT, 'node_modules/@modelcontextprotocol', name, 'dist/index.js');
+  const configs: [string, Record<string, unknown>][] = [
+    [
+      'bundled `mcp.config.json` (everything, memory, filesystem)',
+      {
+        everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
+        memory: { command: process.execPath, args: [pkg('server-memory')], env: { MEMORY_FILE_PATH: join(sandbox, 'memory.jsonl') } },
+        fs: { command: process.execPath, args: [pkg('server-filesystem'), sandbox] },
+      },
+    ],
+    [
+      '10 server-everything',
+      Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`e${i}`, { command: process.execPath, args: [EVERYTHING, 'stdio'] }])),
+    ],
+  ];
+  const rows: string[] = [];
+  try {
+    for (const [label, servers] of configs) {
+      const bench = await startBenchDaemon({ servers });
+      try {
+        await sleep(quick ? 5_000 : 15_000);
+        const tree = treeRss(bench.process.pid!);
+        rows.push(`| ${label}, eager, idle | ${tree.processes} | **${(tree.bytes / MB).toFixed(0)}** |`);
+      } finally {
+        bench.control.close();
+        await bench.stop();
+      }
+    }
+  } finally {
+    rmSync(sandbox, { recursive: true, force: true });
+  }
+  return [
+    'The whole tree: the daemon and every process under it (its servers and theirs), VmRSS summed from `/proc` (shared pages counted in each process, as a task manager adds them):',
+    '',
+    '| config | processes | MB |',
+    '|---|---|---|',
+    ...rows,
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log((await treeMemoryBench({ quick: false })).join('\n'));
