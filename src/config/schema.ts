@@ -104,7 +104,7 @@ export function configSchemas(strict: boolean) {
      * The Messages API's tool search: tools are sent deferred (`defer_loading`) behind a search
      * tool, and Claude loads the ones it finds. `auto`: on for a big catalogue (chat/tool-search.ts).
      */
-    toolSearch: z.union([z.literal('auto'), z.boolean()]).optional(),
+    toolSearch: z.union([z.literal('auto'), z.boolean()], { error: 'must be "auto", true or false' }).optional(),
     /** Globs on namespaced tool names that are never deferred. */
     pinnedTools: z.array(z.string()).optional(),
   });

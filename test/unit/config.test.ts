@@ -153,6 +153,8 @@ describe('validateConfig', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems.map((p) => p.path)).toEqual(['defaults.timeouts.startupMs']);
+    const search = validateConfig({ chat: { toolSearch: 'maybe' } }, '/');
+    expect(search.ok ? [] : search.problems).toEqual([{ path: 'chat.toolSearch', message: 'must be "auto", true or false' }]);
   });
 
   it('names the path of every problem', () => {
