@@ -114,7 +114,7 @@ export async function callTool(ports: AnswerPorts, view: EndpointView, asked: Ca
     const tools = await view.entries();
     if (asked.name === SEARCH_TOOL) return searchTools(tools, asked.arguments);
     const hidden = await view.hides(String(asked.arguments?.['name']));
-    const target = callTarget(tools, asked.arguments, () => hidden);
+    const target = callTarget(tools, asked.arguments, hidden);
     if ('error' in target) return target.error;
     // Exactly the call a host would make by that name (the meta-tools' own names are refused above).
     return callTool(ports, view, { ...asked, name: target.name, arguments: target.arguments });

@@ -142,7 +142,8 @@ export function searchTools(tools: readonly ToolEntry[], args: Record<string, un
 export function callTarget(
   tools: readonly ToolEntry[],
   args: Record<string, unknown> | undefined,
-  hidden: (name: string) => boolean,
+  /** Whether the name is one the catalogue has and this profile leaves out. */
+  hidden: boolean,
 ): { name: string; arguments: Record<string, unknown> | undefined } | { error: ToolResult } {
   const name = args?.['name'];
   const toolArgs = args?.['arguments'];
@@ -151,8 +152,7 @@ export function callTarget(
   if (toolArgs !== undefined && (toolArgs === null || typeof toolArgs !== 'object' || Array.isArray(toolArgs)))
     return { error: toolError(`"arguments" must be an object of the tool's arguments (got ${JSON.stringify(toolArgs)}).`) };
   if (name === SEARCH_TOOL || name === CALL_TOOL) return { error: toolError(`Call ${name} directly, not through ${CALL_TOOL}.`) };
-  if (hidden(name))
-    return { error: toolError(`The tool "${name}" is not available here: this profile's allow/deny or servers leave it out.`) };
+  if (hidden) return { error: toolError(`The tool "${name}" is not available here: this profile's allow/deny or servers leave it out.`) };
   if (!tools.some((t) => t.name === name)) {
     const hint = closestWord(
       name,
