@@ -40,6 +40,8 @@ export interface ToolCallOptions {
   onProgress: (progress: ToolProgress) => void;
   /** How the chat answers the server's elicitation and sampling requests during this call. */
   serverRequests: ServerRequestHandler;
+  /** The turn: the server it calls is held from an idle stop until it ends. */
+  heldUntil: Promise<unknown>;
 }
 
 export interface ChatDeps {
@@ -258,6 +260,8 @@ export class Chat implements ChatPort {
             sessionId: session.id,
             onProgress,
             serverRequests: this.answersFor(turn, session, name),
+            // A server this turn called is not stopped for idleness while the turn runs.
+            heldUntil: turn.done,
           }),
         approve: (request) => this.requestApproval(turn, request),
         emit: (event) => this.emit(session.id, event),

@@ -59,6 +59,10 @@ export function configSchemas(strict: boolean) {
     restart: restart.prefault({}),
     /** The MCP revision spoken to it: negotiated (`server/discover`, else `initialize`), or pinned. */
     protocol: z.enum(['auto', '2025-11-25', '2026-07-28']).default('auto'),
+    /** `lazy`: listed from the catalogue it reported when it last ran, started on first use. */
+    start: z.enum(['eager', 'lazy']).default('eager'),
+    /** This long without a request, it is stopped and waits `idle` (lazy servers: 5 minutes unless set). */
+    idleStopMs: duration.optional(),
   };
   const stdio = object({
     ...common,
@@ -143,6 +147,8 @@ export function configSchemas(strict: boolean) {
     restart: restart.partial().optional(),
     roots: common.roots.optional(),
     protocol: common.protocol.optional(),
+    start: common.start.optional(),
+    idleStopMs: common.idleStopMs,
   });
   // Servers are checked one by one (validate.ts), so that one run reports every problem.
   const top = object({
@@ -164,3 +170,5 @@ export const LOOSE = configSchemas(false);
 /** What a server gets when its config says nothing of these. */
 export const DEFAULT_TIMEOUTS = LOOSE.timeouts.parse({});
 export const DEFAULT_RESTART = LOOSE.restart.parse({});
+/** How long a lazy server with no `idleStopMs` of its own runs without a request. */
+export const DEFAULT_LAZY_IDLE_STOP_MS = 300_000;

@@ -32,6 +32,10 @@ interface ServerConfigBase {
   roots: { uri: string; name?: string }[];
   /** The MCP revision spoken to it: `auto` negotiates (server/discover, else initialize). */
   protocol: ProtocolChoice;
+  /** `lazy`: listed from its remembered catalogue, started by the first request that needs it. */
+  start: 'eager' | 'lazy';
+  /** Stopped (state `idle`) after this long without a request; null: runs until stopped. */
+  idleStopMs: number | null;
   /** Set for a server a chat brought (`mcpd chat ./weather.py`): never in a config file. */
   ephemeral?: EphemeralOrigin;
 }

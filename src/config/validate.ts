@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import { isLoopbackHost } from '../util/loopback.js';
-import { LOOSE, STRICT } from './schema.js';
+import { DEFAULT_LAZY_IDLE_STOP_MS, LOOSE, STRICT } from './schema.js';
 import type { ChatConfig, PluginSpec, ResolvedConfig, ServerConfig } from './types.js';
 
 export interface ConfigProblem {
@@ -55,6 +55,11 @@ function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T
 }
 
 /** A root is a URI, or a folder path relative to the config file. */
+/** A lazy server stops when idle unless told how long; an eager one only when told. */
+function idleStop(start: 'eager' | 'lazy', idleStopMs: number | undefined): number | null {
+  return idleStopMs ?? (start === 'lazy' ? DEFAULT_LAZY_IDLE_STOP_MS : null);
+}
+
 function resolveRoots(roots: (string | { uri: string; name?: string | undefined })[], dir: string): { uri: string; name?: string }[] {
   return roots.map((root) => {
     const { uri, name } = typeof root === 'string' ? { uri: root, name: undefined } : root;
@@ -112,16 +117,23 @@ function resolveServer(
   if (hasCommand) {
     const parsed = parseTolerant(STRICT.stdio, LOOSE.stdio, entry, prefix, problems, warnings);
     if (!parsed || problems.length > before) return undefined;
-    const { type, cwd, roots, ...rest } = parsed;
+    const { type, cwd, roots, idleStopMs, ...rest } = parsed;
     if (type && type !== 'stdio') {
       problems.push({ path: `${prefix}.type`, message: `is "${type}" but the server has a "command"` });
       return undefined;
     }
-    return { ...rest, name, transport: 'stdio', roots: resolveRoots(roots, dir), cwd: cwd === undefined ? dir : resolve(dir, cwd) };
+    return {
+      ...rest,
+      name,
+      transport: 'stdio',
+      roots: resolveRoots(roots, dir),
+      cwd: cwd === undefined ? dir : resolve(dir, cwd),
+      idleStopMs: idleStop(rest.start, idleStopMs),
+    };
   }
   const parsed = parseTolerant(STRICT.http, LOOSE.http, entry, prefix, problems, warnings);
   if (!parsed || problems.length > before) return undefined;
-  const { type, roots, oauth, ...rest } = parsed;
+  const { type, roots, oauth, idleStopMs, ...rest } = parsed;
   if (type === 'stdio') {
     problems.push({ path: `${prefix}.type`, message: 'is "stdio" but the server has a "url"' });
     return undefined;
@@ -136,6 +148,7 @@ function resolveServer(
     transport: 'http',
     wire: type === undefined ? 'auto' : type === 'sse' ? 'sse' : 'streamable-http',
     roots: resolveRoots(roots, dir),
+    idleStopMs: idleStop(rest.start, idleStopMs),
     ...(oauth ? { oauth: stripUndefined(oauth) } : {}),
   };
 }

@@ -28,6 +28,8 @@ import { ServerRequestBridge } from '../routing/server-requests.js';
 import { ServerAuth } from '../supervisor/server-auth.js';
 import { EphemeralServers } from '../supervisor/ephemeral.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { CatalogueMemory } from '../supervisor/memory.js';
+import { StartGate } from '../supervisor/start-gate.js';
 import { SignIns } from '../upstream/http/auth/sign-in.js';
 import { AuthStore } from '../upstream/http/auth/store.js';
 import { ChildRegistry } from '../upstream/stdio/reaper.js';
@@ -122,6 +124,8 @@ export class Daemon implements DaemonPort {
         legacyOnly: new Set(),
       },
       options.random,
+      new StartGate(),
+      new CatalogueMemory(this.paths.catalogueDir, (server, level, message) => this.logs.append(server, 'daemon', level, message)),
     );
     this.ephemeral = new EphemeralServers(this.paths.ephemeralDir, this.supervisor);
     this.signIns = new SignIns({
@@ -145,7 +149,7 @@ export class Daemon implements DaemonPort {
       },
       instructions: (sessionId) => {
         const watchers = this.chat.watcherIds(sessionId);
-        const servers = this.supervisor.running().filter((s) => this.ephemeral.visibleTo(s.name, watchers));
+        const servers = this.supervisor.available().filter((s) => this.ephemeral.visibleTo(s.name, watchers));
         const merged = mergeInstructions('', servers, true).trim();
         return merged === '' ? undefined : merged;
       },
@@ -343,7 +347,7 @@ export class Daemon implements DaemonPort {
   /** A server's tools as clients see them: after its tool filter and the plugins' catalogue hooks. */
   private asPublished(status: ServerStatus): ServerStatus {
     // While a refresh runs the published view lags the server's own lists: the raw count until then.
-    if (status.state !== 'running' || this.published.refreshing) return status;
+    if ((status.state !== 'running' && status.state !== 'idle') || this.published.refreshing) return status;
     return { ...status, toolCount: this.published.list(status.name).length };
   }
 
@@ -367,6 +371,10 @@ export class Daemon implements DaemonPort {
         this.log.error(`${errorMessage(error)}; killing what is left`);
         this.children.killAllNow('SIGKILL');
       });
+      // What lazy servers reported is on disk before the daemon goes (a torn file is relearned anyway).
+      await withTimeout(this.supervisor.memory?.flushed() ?? Promise.resolve(), 5_000, 'writing remembered catalogues').catch(
+        () => undefined,
+      );
       // A reload still running finishes refusing (its servers were disposed above).
       await this.reloader.settled();
       // Fronts close after the servers: new work is refused from the first moment (MCPD_CLOSED),

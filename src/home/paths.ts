@@ -16,6 +16,8 @@ export interface HomePaths {
   childrenFile: string;
   /** Tickets for servers a chat brings (supervisor/ephemeral.ts): written by the CLI, read once by the daemon. */
   ephemeralDir: string;
+  /** What each lazy server listed when it last ran (supervisor/memory.ts), one file per server. */
+  catalogueDir: string;
 }
 
 function checkHomeSafe(home: string): void {
@@ -63,6 +65,7 @@ export function homePaths(home: string): HomePaths {
     daemonLog: join(home, 'logs', 'daemon.log'),
     childrenFile: join(home, 'children.json'),
     ephemeralDir: join(home, 'ephemeral'),
+    catalogueDir: join(home, 'catalogues'),
   };
 }
 

@@ -11,6 +11,6 @@ export interface ServersPort {
   assertKnown(name: string): void;
   /** What the running config says for a server, secrets masked (config/mask.ts). */
   maskedConfig(name: string): Record<string, unknown>;
-  /** The running servers, with what each said it can do and of its own use. */
-  running(): { name: string; capabilities: ServerCapabilities; instructions?: string }[];
+  /** The servers that answer: running, or idle (what each said when it last ran), with what each can do and of its own use. */
+  available(): { name: string; capabilities: ServerCapabilities; instructions?: string }[];
 }

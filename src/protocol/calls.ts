@@ -55,6 +55,8 @@ export interface CallOptions {
   logLevel?: LoggingLevel | undefined;
   /** The server's log messages while this call runs, for a caller that takes them per request (2026-07-28). */
   onLog?: ((message: LogMessage) => void) | undefined;
+  /** The server is kept from an idle stop until this settles (a chat turn that called it). */
+  heldUntil?: Promise<unknown> | undefined;
 }
 
 /** A server's log message, as `notifications/message` carries it. */

@@ -3,7 +3,11 @@
  * import them). These are what the control protocol carries.
  */
 
-/** `disposed` is final: a server removed from the config (or of a stopped daemon) takes no more actions. */
+/**
+ * `disposed` is final: a server removed from the config (or of a stopped daemon) takes no more
+ * actions. `idle`: no process, its catalogue kept (remembered, or from before an idle stop); the
+ * first request that needs it starts it.
+ */
 export const SERVER_STATES = [
   'starting',
   'running',
@@ -12,6 +16,7 @@ export const SERVER_STATES = [
   'needs-auth',
   'stopping',
   'stopped',
+  'idle',
   'disabled',
   'disposed',
 ] as const;
@@ -31,6 +36,10 @@ export interface ServerStatus {
   pid: number | null;
   /** When it last became `running` (ISO time), while it is running. */
   runningSince: string | null;
+  /** `lazy`: started on first use, from a remembered catalogue (`servers.NAME.start`). */
+  start: 'eager' | 'lazy';
+  /** When it last stopped running (ISO time): the idle stop, or the run its remembered catalogue is from. */
+  lastRanAt: string | null;
   /** Restarts after failures since the daemon (or a manual restart) started it. */
   restarts: number;
   toolCount: number;

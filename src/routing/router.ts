@@ -40,7 +40,10 @@ export class ToolRouter implements CallsPort {
     private readonly plugins: PluginRunner,
     private readonly serverRequests: ServerRequestBridge,
   ) {
-    this.subscriptions = new Subscriptions((server, request, options) => this.forward(server, request, options));
+    this.subscriptions = new Subscriptions(
+      (server, request, options) => this.forward(server, request, options),
+      (server) => (this.supervisor.has(server) ? this.supervisor.get(server).hold() : () => undefined),
+    );
   }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, options: RoutedCallOptions): Promise<CallToolResultJson> {
@@ -207,7 +210,11 @@ export class ToolRouter implements CallsPort {
 
   /** The one server whose resource template `uri` expands (a URI no server lists); else MCPD_RESOURCE_UNKNOWN. */
   async templateOwner(uri: string, options: CallOptions): Promise<string> {
-    const owners = await templateOwners({ running: () => this.supervisor.running(), forward: (...a) => this.forward(...a) }, uri, options);
+    const owners = await templateOwners(
+      { available: () => this.supervisor.available(), forward: (...a) => this.forward(...a) },
+      uri,
+      options,
+    );
     if (owners.length === 1) return owners[0]!;
     throw new McpdError(
       'MCPD_RESOURCE_UNKNOWN',

@@ -8,13 +8,13 @@ import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOptions, ForwardedRequest } from '../protocol/calls.js';
 
 export interface TemplateSources {
-  running(): { name: string; capabilities: ServerCapabilities }[];
+  available(): { name: string; capabilities: ServerCapabilities }[];
   forward(server: string, request: ForwardedRequest, options: CallOptions): Promise<unknown>;
 }
 
 /** The servers one of whose templates matches `uri` (a server that fails to answer is left out). */
 export async function templateOwners(sources: TemplateSources, uri: string, options: CallOptions): Promise<string[]> {
-  const candidates = sources.running().filter((s) => s.capabilities.resources);
+  const candidates = sources.available().filter((s) => s.capabilities.resources);
   const answers = await Promise.allSettled(
     candidates.map(async (s) => {
       const result = (await sources.forward(s.name, { method: 'resources/templates/list', params: {} }, options)) as {

@@ -1,7 +1,8 @@
 /**
- * One configured server through its whole life: start, health, crash, backoff, give up, stop.
+ * One configured server through its whole life: start, health, crash, backoff, give up, stop,
+ * and for a lazy or idle-stopping one, rest (`idle`: no process, its catalogue kept) and wake.
  * All state changes go through `transition`, which checks them against the state machine.
- * Actions asked for from outside (start, stop, restart, dispose) run one at a time through an
+ * Actions (start, stop, restart, dispose; rest and wake) run one at a time through an
  * ActionQueue; stop, restart and dispose cut short a start in progress. `disposed` is final.
  * managed-server.ts adds the calls a running server takes.
  */
@@ -18,6 +19,9 @@ import type { ListKind, ServerLists, Upstream, UpstreamDeps, UpstreamTransport }
 import { ActionQueue } from './action-queue.js';
 import { lostError, startError } from './failures.js';
 import { HealthMonitor } from './health.js';
+import { whenAborted, type Cancellation } from '../hotpath/lazy-abort.js';
+import { IdleClock } from './idle-clock.js';
+import type { CatalogueMemory, Remembered } from './memory.js';
 import { RestartPolicy } from './restart-policy.js';
 import { serverStatus } from './status.js';
 import { assertTransition } from './state.js';
@@ -28,7 +32,7 @@ export interface ManagedServerEvents {
   'resource:updated': (server: string, uri: string) => void;
 }
 
-type Action = 'start' | 'stop' | 'restart' | 'dispose';
+type Action = 'start' | 'stop' | 'restart' | 'dispose' | 'rest' | 'wake';
 
 export interface Attempt {
   generation: number;
@@ -42,6 +46,10 @@ export interface Attempt {
 }
 
 const EMPTY_LISTS: ServerLists = { tools: [], resources: [], prompts: [] };
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && (a.length === 0 || JSON.stringify(a) === JSON.stringify(b));
+}
 
 export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents> {
   protected currentState: ServerState;
@@ -64,6 +72,13 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
   private lists: ServerLists = EMPTY_LISTS;
   /** Set once dispose was asked for: from then on every action is refused. */
   private disposing = false;
+  /** What it reported when it last ran (or the remembered file said): what it shows while idle. */
+  protected remembered: Remembered | undefined;
+  private lastRanAt: number | undefined;
+  /** True while an idle stop runs: a request then waits for it and wakes the server. */
+  private resting = false;
+  /** Stops the server once unused for `idleStopMs` (idle-clock.ts). */
+  protected readonly idleClock: IdleClock;
 
   constructor(
     readonly config: ServerConfig,
@@ -71,10 +86,15 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     random: () => number = Math.random,
     /** Shared by a supervisor's servers: at most so many start at once (start-gate.ts). */
     private readonly gate: StartGate = new StartGate(Number.POSITIVE_INFINITY),
+    /** Where a lazy (or idle-stopping) server's catalogue is kept between runs. */
+    private readonly memory?: CatalogueMemory,
   ) {
     super((error, event) => deps.logs.append(config.name, 'daemon', 'error', `a listener of "${event}" failed: ${errorMessage(error)}`));
     this.currentState = config.disabled ? 'disabled' : 'stopped';
     this.policy = new RestartPolicy(config.restart, random);
+    this.idleClock = new IdleClock(config.idleStopMs, () => {
+      void this.submit('rest', () => this.idleStop()).catch(() => undefined);
+    });
   }
 
   get name(): string {
@@ -101,7 +121,21 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       lastError: this.lastError,
       retryAt: this.retryAt,
       skippedLines: this.skippedLines,
+      remembered: this.remembered,
+      lastRanAt: this.lastRanAt,
     });
+  }
+
+  /**
+   * The daemon's start of it: a lazy server with a remembered catalogue waits `idle` (listed,
+   * no process); any other server starts (a lazy one without a catalogue, to learn it).
+   */
+  begin(): Promise<void> {
+    if (this.config.start === 'lazy' && !this.config.disabled) {
+      const remembered = this.memory?.recall(this.config);
+      if (remembered) return this.submit('rest', async () => this.restFrom(remembered));
+    }
+    return this.start();
   }
 
   /**
@@ -141,6 +175,61 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     return this.currentState === 'disposed';
   }
 
+  /** Whether a request now would wake it: it is idle, or being stopped for idleness. */
+  protected get wakes(): boolean {
+    return this.currentState === 'idle' || this.resting;
+  }
+
+  /**
+   * Starts an idle server for a request (after an idle stop under way), leaving its restart
+   * history as it is. Resolves once that start settled; the caller's signal stops the wait only.
+   */
+  protected async wake(signal: Cancellation | undefined): Promise<void> {
+    const woken = this.submit('wake', async () => {
+      if (this.currentState !== 'idle') return;
+      this.deps.logs.append(this.name, 'daemon', 'info', 'waking: a request needs it');
+      await this.launch();
+    });
+    if (!signal) return woken;
+    if (signal.aborted) throw signal.reason;
+    let forget: () => void = () => undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      forget = whenAborted(signal, () => reject(signal.reason));
+    });
+    try {
+      await Promise.race([woken, aborted]);
+    } finally {
+      forget();
+    }
+  }
+
+  /** A lazy server at the daemon's start, listed from what it reported when it last ran. */
+  private restFrom(remembered: Remembered): void {
+    if (this.currentState !== 'stopped') return;
+    this.remembered = remembered;
+    this.lastRanAt = remembered.lastRanAt;
+    this.setLists(remembered.lists);
+    this.transition('idle');
+  }
+
+  /** Unused for its `idleStopMs`: stopped gracefully, waiting `idle` with its catalogue. */
+  private async idleStop(): Promise<void> {
+    // A request or a hold since the timer fired: the clock checks again when it ends.
+    if (this.currentState !== 'running' || this.idleClock.inUse) return;
+    this.deps.logs.append(
+      this.name,
+      'daemon',
+      'info',
+      `no request for ${Math.round(this.config.idleStopMs! / 1000)} s: stopping it (idle; the next request wakes it)`,
+    );
+    this.resting = true;
+    try {
+      await this.halt('idle');
+    } finally {
+      this.resting = false;
+    }
+  }
+
   private submit(action: Action, run: () => Promise<void>): Promise<void> {
     if (this.disposing) {
       return Promise.reject(
@@ -170,6 +259,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     if (this.currentState === 'backoff') {
       clearTimeout(this.retryTimer);
     } else {
+      // A manual start (from stopped, failed, idle...) begins a fresh restart history.
       this.policy.reset();
       this.restarts = 0;
       this.lastError = null;
@@ -177,10 +267,15 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     await this.launch();
   }
 
-  /** Ends the current attempt (whatever its state) and settles in `finalState`. */
-  private async halt(finalState: 'stopped' | 'disabled'): Promise<void> {
-    if (this.currentState === 'stopped' || this.currentState === 'disabled') {
-      if (this.currentState !== finalState) this.transition(finalState);
+  /**
+   * Ends the current attempt (whatever its state) and settles in `finalState`; `idle` keeps the
+   * catalogue (clients go on seeing its tools), the others empty it.
+   */
+  private async halt(finalState: 'stopped' | 'disabled' | 'idle'): Promise<void> {
+    this.idleClock.disarm();
+    if (this.currentState === 'stopped' || this.currentState === 'disabled' || this.currentState === 'idle') {
+      if (finalState !== 'idle') this.setLists(EMPTY_LISTS);
+      if (this.currentState !== finalState && finalState !== 'idle') this.transition(finalState);
       return;
     }
     this.generation += 1; // whatever the current attempt still does is now stale
@@ -193,7 +288,8 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     await this.starting?.catch(() => undefined); // an aborted start returns at once
     await this.teardown(attempt);
     await this.tearingDown;
-    this.setLists(EMPTY_LISTS);
+    if (finalState === 'idle') this.keepCatalogue();
+    else this.setLists(EMPTY_LISTS);
     this.transition(finalState);
   }
 
@@ -266,6 +362,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       this.setLists(lists);
       this.runningSince = Date.now();
       this.lastActivity = Date.now();
+      this.lastRanAt = undefined;
       // lastError stays after an automatic recovery (status shows why it restarted); a manual
       // start clears it.
       this.transition('running');
@@ -283,6 +380,8 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
           ),
       });
       attempt.health.start();
+      this.learned(upstream);
+      this.idleClock.arm();
       this.deps.logs.append(
         this.name,
         'daemon',
@@ -331,6 +430,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     this.lastError = error;
     this.deps.logs.append(this.name, 'daemon', 'error', error.message);
     attempt.health?.stop();
+    this.idleClock.disarm();
     this.setLists(EMPTY_LISTS);
     const teardown = this.teardown(attempt);
     const tearingDown = teardown.finally(() => {
@@ -387,18 +487,56 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       const items = await upstream.list(kind, this.config.timeouts.callMs, attempt.abort.signal);
       if (!this.isCurrent(attempt)) return;
       this.setLists({ ...this.lists, [kind]: items }, kind);
+      if (this.remembered) this.remembered = { ...this.remembered, lists: this.lists };
+      this.keepCatalogue();
     } catch (error) {
       this.deps.logs.append(this.name, 'daemon', 'warn', `could not refresh ${kind} after list_changed: ${errorMessage(error)}`);
     }
   }
 
+  /** What the server reported as it came up: kept, for while it is idle and for the next daemon. */
+  private learned(upstream: Upstream): void {
+    const capabilities = upstream.capabilities() ?? {};
+    const instructions = upstream.instructions();
+    const info = upstream.serverInfo();
+    // Templates answered before are kept; the server's own answer replaces them when asked.
+    const templates = this.remembered?.templates;
+    this.remembered = {
+      lists: this.lists,
+      capabilities,
+      ...(instructions ? { instructions } : {}),
+      ...(info ? { serverInfo: { name: info.name, version: info.version } } : {}),
+      ...(templates ? { templates } : {}),
+    };
+    this.keepCatalogue();
+  }
+
+  /** Its `resources/templates/list` answer, kept (finding a URI's owner then wakes no idle server). */
+  protected learnedTemplates(templates: unknown[]): void {
+    if (!this.remembered || JSON.stringify(this.remembered.templates) === JSON.stringify(templates)) return;
+    this.remembered = { ...this.remembered, templates };
+    this.keepCatalogue();
+  }
+
+  /** Writes what it reported to MCPD_HOME, for a server that may be idle (lazy, or with idleStopMs). */
+  private keepCatalogue(): void {
+    if (!this.memory || !this.remembered || this.config.ephemeral) return;
+    if (this.config.start !== 'lazy' && this.config.idleStopMs === null) return;
+    void this.memory.keep(this.config, { ...this.remembered, ...(this.lastRanAt ? { lastRanAt: this.lastRanAt } : {}) });
+  }
+
   private setLists(lists: ServerLists, only?: ListKind): void {
     const previous = this.lists;
-    this.lists = lists;
+    // The same items again (a wake that finds the remembered lists true): nothing changed.
+    const next = { ...lists };
+    for (const kind of ['tools', 'resources', 'prompts'] as const) {
+      if (previous[kind] !== next[kind] && sameItems(previous[kind], next[kind])) (next[kind] as unknown[]) = previous[kind];
+    }
+    this.lists = next;
     for (const kind of ['tools', 'resources', 'prompts'] as const) {
       if (only && kind !== only) continue;
-      if (previous[kind] === lists[kind] || (previous[kind].length === 0 && lists[kind].length === 0)) continue;
-      this.emit('lists', this.name, kind, lists);
+      if (previous[kind] === next[kind] || (previous[kind].length === 0 && next[kind].length === 0)) continue;
+      this.emit('lists', this.name, kind, next);
     }
   }
 
@@ -407,6 +545,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     if (previous === to) return;
     assertTransition(this.name, previous, to);
     this.currentState = to;
+    if (previous === 'running') this.lastRanAt = Date.now();
     if (to !== 'running') this.runningSince = undefined;
     this.emit('state', { server: this.name, state: to, previous, status: this.status() });
   }

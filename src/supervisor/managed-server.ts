@@ -2,7 +2,13 @@
  * A configured server (lifecycle.ts) and the calls it takes while it runs: each bounded by its
  * timeout, cancellable, and failing in words a person can act on (failures.ts).
  */
-import type { CallToolResult, GetPromptResult, ReadResourceResult, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  GetPromptResult,
+  LoggingLevel,
+  ReadResourceResult,
+  ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import { McpdError } from '../errors.js';
 import type { Cancellation } from '../hotpath/lazy-abort.js';
 import { forgetRawJson } from '../hotpath/raw-json.js';
@@ -73,31 +79,87 @@ export class ManagedServer extends ServerLifecycle {
    * `logging/setLevel`, `resources/subscribe` and `unsubscribe`, `resources/templates/list`,
    * `completion/complete`.
    */
-  forward(request: ForwardedRequest, options: CallOptions = {}): Promise<unknown> {
-    return this.call(request.method, options, (upstream, timeoutMs) => upstream.forward(request, { timeoutMs, ...perRequest(options) }));
-  }
-
-  /** What the server says it can do (from its `initialize`), while it runs. */
-  capabilities(): ServerCapabilities | undefined {
-    return this.currentState === 'running' ? this.attempt?.upstream?.capabilities() : undefined;
-  }
-
-  /** What the server says of how to use it, while it runs. */
-  instructions(): string | undefined {
-    return this.currentState === 'running' ? this.attempt?.upstream?.instructions() : undefined;
-  }
-
-  /** One request to the running server, its failure in words (failures.ts). */
-  private async call<T>(what: string, options: CallOptions, run: (upstream: Upstream, timeoutMs: number) => Promise<T>): Promise<T> {
-    const [attempt, upstream] = this.requireRunning();
-    const timeoutMs = options.timeoutMs ?? this.config.timeouts.callMs;
-    try {
-      const result = await run(upstream, timeoutMs);
-      this.lastActivity = Date.now();
-      return result;
-    } catch (error) {
-      throw this.callFailed(attempt, error, what, timeoutMs, options.signal);
+  async forward(request: ForwardedRequest, options: CallOptions = {}): Promise<unknown> {
+    if (request.method === 'logging/setLevel') {
+      this.logLevel = (request.params as { level?: LoggingLevel } | undefined)?.level;
+      // Not worth waking for: told again when it next starts.
+      if (this.wakes) return {};
     }
+    const templates = this.remembered?.templates;
+    if (request.method === 'resources/templates/list' && this.wakes && templates) return { resourceTemplates: templates };
+    const result = await this.call(request.method, options, (upstream, timeoutMs) =>
+      upstream.forward(request, { timeoutMs, ...perRequest(options) }),
+    );
+    if (request.method === 'resources/templates/list' && !(request.params as { cursor?: unknown } | undefined)?.cursor) {
+      const { resourceTemplates, nextCursor } = result as { resourceTemplates?: unknown; nextCursor?: unknown };
+      if (Array.isArray(resourceTemplates) && nextCursor === undefined) this.learnedTemplates(resourceTemplates);
+    }
+    return result;
+  }
+
+  /** The level a 2025 client last set (`logging/setLevel`): told to the server again when it wakes. */
+  private logLevel: LoggingLevel | undefined;
+
+  /** What the server says it can do (from its `initialize`): while it runs, or idle, as it last said. */
+  capabilities(): ServerCapabilities | undefined {
+    if (this.currentState === 'running') return this.attempt?.upstream?.capabilities();
+    return this.wakes ? this.remembered?.capabilities : undefined;
+  }
+
+  /** What the server says of how to use it: while it runs, or idle, as it last said. */
+  instructions(): string | undefined {
+    if (this.currentState === 'running') return this.attempt?.upstream?.instructions();
+    return this.wakes ? this.remembered?.instructions : undefined;
+  }
+
+  /** Keeps the server from an idle stop until the returned function is called (a resource subscription). */
+  hold(): () => void {
+    return this.idleClock.use();
+  }
+
+  /** Chat turns (and the like) that hold the server already: each holds it once. */
+  private readonly holders = new WeakSet<Promise<unknown>>();
+
+  /**
+   * One request to the server, its failure in words (failures.ts). An idle server is woken for
+   * it; a failure to wake is this request's, with the server's own error.
+   */
+  private async call<T>(what: string, options: CallOptions, run: (upstream: Upstream, timeoutMs: number) => Promise<T>): Promise<T> {
+    const done = this.idleClock.use();
+    try {
+      const held = options.heldUntil;
+      if (held && !this.holders.has(held)) {
+        this.holders.add(held);
+        const release = this.idleClock.use();
+        held.then(release, release);
+      }
+      if (this.currentState !== 'running' && this.wakes) await this.woken(options);
+      const [attempt, upstream] = this.requireRunning();
+      const timeoutMs = options.timeoutMs ?? this.config.timeouts.callMs;
+      try {
+        const result = await run(upstream, timeoutMs);
+        this.lastActivity = Date.now();
+        return result;
+      } catch (error) {
+        throw this.callFailed(attempt, error, what, timeoutMs, options.signal);
+      }
+    } finally {
+      done();
+    }
+  }
+
+  /** Wakes it for a request; a start that fails fails the request with why. */
+  private async woken(options: CallOptions): Promise<void> {
+    await this.wake(options.signal);
+    if (this.currentState === 'running') {
+      const level = this.logLevel;
+      if (level && this.attempt?.upstream?.capabilities()?.logging)
+        void this.attempt.upstream
+          .forward({ method: 'logging/setLevel', params: { level } }, { timeoutMs: this.config.timeouts.callMs })
+          .catch(() => undefined);
+      return;
+    }
+    if (this.lastError) throw this.lastError;
   }
 
   private requireRunning(): [Attempt, Upstream] {

@@ -2,7 +2,9 @@
 import type { ServerState } from '../protocol/types.js';
 
 const TRANSITIONS: Readonly<Record<ServerState, readonly ServerState[]>> = {
-  stopped: ['starting', 'disabled', 'disposed'],
+  stopped: ['starting', 'idle', 'disabled', 'disposed'],
+  // No process, its catalogue kept: the first request that needs it starts it.
+  idle: ['starting', 'stopped', 'disabled', 'disposed'],
   disabled: ['starting', 'stopped', 'disposed'],
   starting: ['running', 'backoff', 'failed', 'needs-auth', 'stopping'],
   running: ['backoff', 'failed', 'needs-auth', 'stopping'],
@@ -10,7 +12,7 @@ const TRANSITIONS: Readonly<Record<ServerState, readonly ServerState[]>> = {
   failed: ['starting', 'stopping'],
   // A remote server that answered 401/403: it waits for a sign-in (or a manual start).
   'needs-auth': ['starting', 'stopping'],
-  stopping: ['stopped', 'disabled'],
+  stopping: ['stopped', 'idle', 'disabled'],
   disposed: [],
 };
 

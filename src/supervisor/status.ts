@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/types.js';
 import type { McpdError } from '../errors.js';
 import type { ServerState, ServerStatus } from '../protocol/types.js';
 import type { ServerLists, Upstream, UpstreamTransport } from '../upstream/types.js';
+import type { Remembered } from './memory.js';
 
 export interface StatusFacts {
   config: ServerConfig;
@@ -16,11 +17,14 @@ export interface StatusFacts {
   lastError: McpdError | null;
   retryAt: number | undefined;
   skippedLines: number;
+  /** What it reported when it last ran: shown while it is idle. */
+  remembered: Remembered | undefined;
+  lastRanAt: number | undefined;
 }
 
 export function serverStatus(facts: StatusFacts): ServerStatus {
   const { config, state, upstream, lastError } = facts;
-  const info = upstream?.serverInfo();
+  const info = upstream?.serverInfo() ?? (state === 'idle' ? facts.remembered?.serverInfo : undefined);
   return {
     name: config.name,
     // A remote server shows the transport it was reached with (Streamable HTTP or legacy SSE).
@@ -28,6 +32,8 @@ export function serverStatus(facts: StatusFacts): ServerStatus {
     state,
     pid: state === 'running' || state === 'starting' ? (upstream?.pid ?? null) : null,
     runningSince: state === 'running' && facts.runningSince ? new Date(facts.runningSince).toISOString() : null,
+    start: config.start,
+    lastRanAt: state !== 'running' && facts.lastRanAt ? new Date(facts.lastRanAt).toISOString() : null,
     restarts: facts.restarts,
     toolCount: facts.lists.tools.length,
     resourceCount: facts.lists.resources.length,

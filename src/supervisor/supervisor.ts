@@ -12,6 +12,7 @@ import type { ServerStatus } from '../protocol/types.js';
 import type { ListKind, ServerLists, UpstreamDeps } from '../upstream/types.js';
 import { closestWord } from '../util/suggest.js';
 import { ManagedServer } from './managed-server.js';
+import type { CatalogueMemory } from './memory.js';
 
 export interface SupervisorEvents {
   state: (event: ServerStateEvent) => void;
@@ -29,6 +30,8 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
     private readonly random: () => number = Math.random,
     /** Every start of its servers (first, restart, reload) goes through it. */
     readonly gate: StartGate = new StartGate(),
+    /** Lazy servers' catalogues between runs (memory.ts); without it every server starts. */
+    readonly memory?: CatalogueMemory,
   ) {
     super((error, event) =>
       deps.logs.append(
@@ -76,7 +79,8 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
     return maskServerConfig(this.get(name).config);
   }
 
-  running(): { name: string; capabilities: ServerCapabilities; instructions?: string }[] {
+  /** The servers that answer requests: running, or idle (woken by the first; what they said when they last ran). */
+  available(): { name: string; capabilities: ServerCapabilities; instructions?: string }[] {
     return this.list().flatMap((s) => {
       const capabilities = s.capabilities();
       const instructions = s.instructions();
@@ -84,14 +88,17 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
     });
   }
 
-  /** Starts every enabled server of `config` in parallel; resolves when each attempt settled. */
+  /**
+   * Starts every enabled server of `config` in parallel (a lazy one with a remembered catalogue
+   * waits idle instead); resolves when each settled.
+   */
   async startAll(config: ResolvedConfig): Promise<void> {
     this.assertOpen();
     for (const server of Object.values(config.servers)) this.add(server);
     await Promise.allSettled(
       this.list()
         .filter((s) => !s.config.disabled)
-        .map((s) => s.start()),
+        .map((s) => s.begin()),
     );
   }
 
@@ -116,11 +123,11 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
       if (old) await this.remove(old);
       if (this.closed) return;
       const next = this.add(config.servers[name]!);
-      if (!next.config.disabled) await next.start();
+      if (!next.config.disabled) await next.begin();
     });
     const additions = diff.added.map(async (name) => {
       const server = this.add(config.servers[name]!);
-      if (!server.config.disabled) await server.start();
+      if (!server.config.disabled) await server.begin();
     });
     await Promise.allSettled([...removals, ...changes, ...additions]);
   }
@@ -169,7 +176,7 @@ export class Supervisor extends GuardedEmitter<SupervisorEvents> implements Serv
 
   private add(config: ResolvedConfig['servers'][string]): ManagedServer {
     this.assertOpen();
-    const server = new ManagedServer(config, this.deps, this.random, this.gate);
+    const server = new ManagedServer(config, this.deps, this.random, this.gate, this.memory);
     server.on('state', (event) => this.emit('state', event));
     server.on('lists', (name, kind, lists) => this.emit('lists', name, kind, lists));
     server.on('resource:updated', (name, uri) => this.emit('resource:updated', name, uri));

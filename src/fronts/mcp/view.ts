@@ -151,9 +151,9 @@ export class EndpointView {
     return this.prompts().find((p) => p.exposed === exposed)?.name;
   }
 
-  /** The running servers this view covers, with what each can do. */
+  /** The servers this view covers that answer (running or idle), with what each can do. */
   servers(): { name: string; capabilities: ServerCapabilities; instructions?: string }[] {
-    return this.ports.servers.running().filter((s) => this.includes(s.name));
+    return this.ports.servers.available().filter((s) => this.includes(s.name));
   }
 
   /** The server a resource URI is read from (and subscribed at) in this view. */
