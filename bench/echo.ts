@@ -32,6 +32,7 @@ import { startBenchDaemon } from './daemon.js';
 import { freePort } from '../test/support/fixtures.js';
 import { abortIsolatingFetch } from '../src/upstream/http/isolated-fetch.js';
 import { catalogueBench } from './catalogue.js';
+import { lazyBench } from './lazy.js';
 import { memoryBench, treeMemoryBench } from './memory.js';
 import { uiLoadBench } from './ui-load.js';
 
@@ -551,6 +552,7 @@ async function main(): Promise<void> {
   if (!process.env['BENCH_ONLY']) {
     report.push('', ...(await memoryBench({ quick: QUICK })));
     report.push('', ...(await treeMemoryBench({ quick: QUICK })));
+    report.push('', ...(await lazyBench({ quick: QUICK })));
     report.push('', ...(await uiLoadBench({ quick: QUICK })));
     report.push('', ...(await catalogueBench()));
   }
@@ -591,6 +593,13 @@ function summary(report: string[]): string {
     if (c[1]?.startsWith('the same, idle')) rows.push(['daemon RSS with 10 idle servers', `${c[2]} MB`]);
     if (c[1] === '10 server-everything, eager, idle')
       rows.push(['whole tree (daemon and servers), 10 idle server-everything, eager', `${c[3]} MB`]);
+    // Lazy servers (bench/lazy.ts): the tree after the idle stop, the first call, the starts.
+    if (c[1]?.startsWith('whole tree RSS, lazy')) rows.push(['whole tree, 10 server-everything, lazy, after the idle stop', `${c[2]}`]);
+    if (c[1]?.startsWith('first call to an idle server'))
+      rows.push(["first call to an idle server / the server's own cold start", `${c[2]} / ${c[3]}`]);
+    if (c[1]?.startsWith('lazy, catalogues remembered')) rows.push(['`mcpd start`, 10 lazy servers, catalogues remembered', `${c[2]}`]);
+    if (c[1]?.startsWith('eager: `mcpd start`'))
+      rows.push(['`mcpd start`, 10 eager server-everything / 10 direct SDK connects', `${c[2]} / ${c[3]}`]);
     // The catalogue table: what tool search and the search profile leave of the big config's definitions.
     if (c[1]?.startsWith('big:')) {
       rows.push(['big catalogue (5× everything, memory, fs): tool bytes loaded by a chat, with tool search', `${c[4]} of ${c[3]}`]);

@@ -88,7 +88,7 @@ export function processTree(root: number): number[] {
 }
 
 /** The RSS of a whole tree (each process's VmRSS summed, as a task manager adds them up). */
-function treeRss(root: number): { bytes: number; processes: number } {
+export function treeRss(root: number): { bytes: number; processes: number } {
   const pids = processTree(root);
   return { bytes: pids.reduce((sum, pid) => sum + (rss(pid) ?? 0), 0), processes: pids.length };
 }

@@ -13,7 +13,7 @@ export function colorEnabled(
   return stream.isTTY === true && env['TERM'] !== 'dumb';
 }
 
-const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+const CODES = { red: 31, green: 32, yellow: 33, cyan: 36, dim: 2, bold: 1 } as const;
 export type Color = keyof typeof CODES;
 
 export function paint(text: string, color: Color | undefined, enabled = colorEnabled()): string {
@@ -24,6 +24,8 @@ export function stateColor(state: string): Color | undefined {
   if (state === 'running' || state === 'signed in' || state === 'loaded') return 'green';
   if (state === 'starting' || state === 'stopping' || state === 'backoff') return 'yellow';
   if (state === 'failed' || state === 'needs-auth') return 'red';
+  // Healthy, without a process: it wakes on first use.
+  if (state === 'idle') return 'cyan';
   if (state === 'stopped' || state === 'disabled' || state === 'disposed') return 'dim';
   return undefined;
 }

@@ -52,10 +52,17 @@ export function serverLine(s: ServerStatus): string {
   const parts: string[] = [paint(s.state, stateColor(s.state))];
   if (s.pid !== null) parts.push(`pid ${s.pid}`);
   if (s.state === 'running') parts.push(plural(s.toolCount, 'tool'));
+  if (s.state === 'idle') parts.push(plural(s.toolCount, 'tool'), idleNote(s));
   if (s.state === 'backoff' && s.nextRetryMs !== null) parts.push(`retry in ${span(s.nextRetryMs + 999)}`);
   let line = `${s.name}: ${parts.join(', ')}`;
   if (s.lastError && s.state !== 'running') line += `\n  ${s.lastError.message}`;
   return line;
+}
+
+/** What `idle` means, and when it last ran: `wakes on first use, last ran 4m ago`. */
+export function idleNote(s: ServerStatus): string {
+  const ran = s.lastRanAt ? `, last ran ${span(Date.now() - Date.parse(s.lastRanAt))} ago` : '';
+  return `wakes on first use${ran}`;
 }
 
 export function firstLine(text: string | undefined, max = 80): string {

@@ -22,7 +22,7 @@ export interface ConfigEditorDeps {
 }
 
 /** States a server may be left in by an edit: up, or waiting on purpose. */
-const SETTLED_UP = new Set<ServerStatus['state']>(['running', 'disabled', 'needs-auth']);
+const SETTLED_UP = new Set<ServerStatus['state']>(['running', 'idle', 'disabled', 'needs-auth']);
 
 export class ConfigEditor implements ConfigPort {
   private queue: Promise<unknown> = Promise.resolve();

@@ -3,7 +3,7 @@
  * stop, a stop while it is still starting, starts that race for one home, a daemon whose event
  * loop is stuck, and ten restarts of one server at once.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -132,4 +132,51 @@ describe('mcpd server restart', () => {
     expect(cycles).toBeLessThan(10);
     expect((await status(mcpd)).servers[0]!.state).toBe('running');
   }, 60_000);
+});
+
+describe('lazy servers through the CLI', () => {
+  it('learn once, go idle, wake for a call, and are listed by the next daemon without a process', async () => {
+    const { configFile, mcpd } = setup({});
+    const startsOf = (name: string) => join(dirs.at(-1)!.path, `${name}.starts`);
+    const count = (name: string) => (existsSync(startsOf(name)) ? readFileSync(startsOf(name), 'utf8').trim().split('\n').length : 0);
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        defaults: { start: 'lazy', idleStopMs: 300 },
+        servers: { a: fixtureEntry({ FIXTURE_STARTS: startsOf('a') }), b: fixtureEntry({ FIXTURE_STARTS: startsOf('b') }) },
+      }),
+    );
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    const idle = await waitFor(
+      async () => {
+        const s = await status(mcpd);
+        return s.servers.every((x) => x.state === 'idle') && s;
+      },
+      20_000,
+      'both servers idle',
+    );
+    expect(idle.servers.map((s) => [s.name, s.pid, s.start])).toEqual([
+      ['a', null, 'lazy'],
+      ['b', null, 'lazy'],
+    ]);
+    const text = String((await mcpd(['status'])).stdout);
+    expect(text).toMatch(/\(idle\) a: no process; wakes on first use, last ran \d+(ms|s) ago/);
+    expect(String((await mcpd(['tools'])).stdout)).toContain('a__echo');
+
+    const call = await mcpd(['call', 'a__echo', '{"message":"woken"}']);
+    expect(call.exitCode, String(call.stderr)).toBe(0);
+    expect(String(call.stdout)).toContain('woken');
+    expect([count('a'), count('b')]).toEqual([2, 1]);
+
+    expect((await mcpd(['stop'])).exitCode).toBe(0);
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    const again = await status(mcpd);
+    expect(again.ready).toBe(true);
+    expect(again.servers.map((s) => [s.name, s.state, s.pid])).toEqual([
+      ['a', 'idle', null],
+      ['b', 'idle', null],
+    ]);
+    expect(again.toolCount).toBe(idle.toolCount);
+    expect([count('a'), count('b')]).toEqual([2, 1]);
+  }, 90_000);
 });

@@ -56,10 +56,40 @@ describe('validateConfig', () => {
       disabled: false,
       roots: [],
       protocol: 'auto',
+      start: 'eager',
+      idleStopMs: null,
       tools: { allow: [], deny: [] },
       timeouts: DEFAULT_TIMEOUTS,
       restart: DEFAULT_RESTART,
     });
+  });
+
+  it('gives a lazy server an idle stop unless it sets its own, and takes both from defaults', () => {
+    const result = validateConfig(
+      {
+        defaults: { start: 'lazy' },
+        servers: {
+          a: { command: 'a' },
+          b: { command: 'b', idleStopMs: 60_000 },
+          c: { command: 'c', start: 'eager' },
+          d: { url: 'http://127.0.0.1:1/mcp' },
+        },
+      },
+      '/base',
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const pick = (name: string) => [result.config.servers[name]!.start, result.config.servers[name]!.idleStopMs];
+    expect(['a', 'b', 'c', 'd'].map(pick)).toEqual([
+      ['lazy', 300_000],
+      ['lazy', 60_000],
+      ['eager', null],
+      ['lazy', 300_000],
+    ]);
+    const bad = validateConfig({ servers: { a: { command: 'a', start: 'sometimes', idleStopMs: 0 } } }, '/base');
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.problems.map((p) => p.path).sort()).toEqual(['servers.a.idleStopMs', 'servers.a.start']);
   });
 
   it('accepts every documented field', () => {

@@ -26,13 +26,22 @@ function Actions({ server }) {
       setBusy(null);
     }
   };
-  const down = ['stopped', 'failed', 'disabled', 'needs-auth'].includes(server.state);
+  // An idle server can be started (it wakes anyway on first use) and stopped (then it no longer wakes).
+  const down = ['stopped', 'failed', 'disabled', 'needs-auth', 'idle'].includes(server.state);
   return html`<div class="actions">
     <button onClick=${() => act('start')} disabled=${busy || !down || server.state === 'disposed'}>${busy === 'start' ? 'Starting…' : 'Start'}</button>
-    <button onClick=${() => act('stop')} disabled=${busy || down}>${busy === 'stop' ? 'Stopping…' : 'Stop'}</button>
+    <button onClick=${() => act('stop')} disabled=${busy || (down && server.state !== 'idle')}>${busy === 'stop' ? 'Stopping…' : 'Stop'}</button>
     <button onClick=${() => act('restart')} disabled=${busy || server.state === 'disposed'}>${busy === 'restart' ? 'Restarting…' : 'Restart'}</button>
     <${ErrorBox} error=${error} />
   </div>`;
+}
+
+/** A server whose catalogue is shown: running, or idle (what it listed when it last ran). */
+const listed = (s) => s.state === 'running' || s.state === 'idle';
+
+/** What idle means: `wakes on first use, last ran 4m 2s ago`. */
+function idleNote(s) {
+  return `wakes on first use${s.lastRanAt ? `, last ran ${since(s.lastRanAt)} ago` : ''}`;
 }
 
 function ServerDetail({ server }) {
@@ -122,14 +131,14 @@ export function ServersView({ selected }) {
         ${status.servers.map(
           (s) => html`<tr key=${s.name} data-server=${s.name} class=${s.name === selected ? 'selected' : ''}>
           <td><a href=${href('servers', s.name)}>${s.name}</a>${s.ephemeral ? html` <span class="badge chat" title=${`${s.ephemeral.script}: brought by a chat (mcpd chat), stops when that chat ends`}>chat</span>` : ''}</td>
-          <td><${StateBadge} state=${s.state} />${s.state === 'backoff' && s.nextRetryMs != null ? html` <span class="muted">retry in ${duration(s.nextRetryMs)}</span>` : ''}</td>
+          <td><${StateBadge} state=${s.state} />${s.state === 'backoff' && s.nextRetryMs != null ? html` <span class="muted">retry in ${duration(s.nextRetryMs)}</span>` : ''}${s.state === 'idle' ? html` <span class="muted" data-col="idle">${idleNote(s)}</span>` : ''}</td>
           <td class="wide" data-col="via" title="the transport, and the MCP revision spoken to it">${s.transport}${s.protocolVersion ? html` <span class="muted">${s.protocolVersion}</span>` : ''}</td>
           <td class="num wide" data-col="pid">${s.pid ?? '-'}</td>
           <td class="num wide">${since(s.runningSince)}</td>
           <td class="num" data-col="restarts">${s.restarts}</td>
-          <td class="num">${s.state === 'running' ? s.toolCount : '-'}</td>
-          <td class="num wide">${s.state === 'running' ? s.resourceCount : '-'}</td>
-          <td class="num wide">${s.state === 'running' ? s.promptCount : '-'}</td>
+          <td class="num">${listed(s) ? s.toolCount : '-'}</td>
+          <td class="num wide">${listed(s) ? s.resourceCount : '-'}</td>
+          <td class="num wide">${listed(s) ? s.promptCount : '-'}</td>
           <td class="last-error">${s.lastError ? s.lastError.message.split('\n')[0] : ''}</td>
           <td><${Actions} server=${s} /></td>
         </tr>`,

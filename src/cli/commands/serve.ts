@@ -5,13 +5,21 @@ import type { CliContext } from '../context.js';
 import { RotatingFile } from '../../logs/rotating-file.js';
 import { renderLog } from './logs.js';
 import { plural } from '../color.js';
+import { idleNote } from '../format.js';
 
 export function readyBanner(daemon: Daemon): string {
   const status = daemon.status();
   const home = daemon.paths.home;
   const lines = [`mcpd ${status.version} is ready (pid ${status.pid})`];
   for (const s of status.servers) {
-    const detail = s.state === 'running' ? plural(s.toolCount, 'tool') : s.lastError ? s.lastError.message.split('\n')[0] : '';
+    const detail =
+      s.state === 'running'
+        ? plural(s.toolCount, 'tool')
+        : s.state === 'idle'
+          ? `${plural(s.toolCount, 'tool')}, ${idleNote(s)}`
+          : s.lastError
+            ? s.lastError.message.split('\n')[0]
+            : '';
     lines.push(`  ${s.name.padEnd(14)} ${s.state.padEnd(9)} ${detail}`);
   }
   lines.push(`  ${plural(status.toolCount, 'tool')} in the catalogue`, `  socket ${status.socket}`, '');

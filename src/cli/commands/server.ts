@@ -176,7 +176,7 @@ async function reloadIfRunning(
     }
     await client.request('config.reload', {}, { timeoutMs: 120_000 });
     const server = action === 'remove' ? undefined : (await client.request('status', {})).servers.find((s) => s.name === name);
-    const up = !server || server.state === 'running' || server.state === 'disabled' || server.state === 'needs-auth';
+    const up = !server || ['running', 'idle', 'disabled', 'needs-auth'].includes(server.state);
     if (!up && action === 'add') {
       ctx.err(`Server "${name}" did not start: ${server.lastError?.message ?? server.state}`);
       return 'did-not-start';

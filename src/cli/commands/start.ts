@@ -85,6 +85,7 @@ export async function ensureDaemon(
   // On a terminal, a line that says how far the servers are (many servers take a while).
   const progress = process.stderr.isTTY ? (text: string) => process.stderr.write(`\r\u001b[2K${text}`) : undefined;
   let shown = false;
+  let client: Awaited<ReturnType<typeof tryConnect>>;
   while (Date.now() < deadline) {
     if (exitCode !== undefined) exitedAt ??= Date.now();
     const failed = () => {
@@ -102,7 +103,8 @@ export async function ensureDaemon(
       );
     };
     if (exitCode !== undefined && exitCode !== EXIT_ALREADY_RUNNING) throw failed();
-    const client = await tryConnect(ctx.paths.socket);
+    // One connection, asked again and again (a new one per look costs the daemon a handshake).
+    client ??= await tryConnect(ctx.paths.socket);
     // Another daemon holds the home (another `mcpd start` won the race): wait for it, as long as
     // it answers. One that does not (stuck, or its home deleted under it) is said within a second.
     if (!client && exitedAt !== undefined && Date.now() - exitedAt > GONE_AFTER_EXIT_MS) throw failed();
@@ -111,22 +113,26 @@ export async function ensureDaemon(
         const status = await client.request('status', {});
         if (status.ready) {
           if (shown) progress?.('');
+          client.close();
           return { status, started: true };
         }
         const enabled = status.servers.filter((s) => s.state !== 'disabled');
-        const running = enabled.filter((s) => s.state === 'running').length;
+        // An idle server (lazy, from its remembered catalogue) is as ready as a running one.
+        const running = enabled.filter((s) => s.state === 'running' || s.state === 'idle').length;
         if (progress && enabled.length > 1) {
-          progress(`starting servers: ${running} of ${enabled.length} running`);
+          progress(`starting servers: ${running} of ${enabled.length} ready`);
           shown = true;
         }
       } catch {
-        // stopping, or not answering yet: ask again
-      } finally {
+        // stopping, or not answering yet: ask again, on a new connection
         client.close();
+        client = undefined;
       }
     }
-    await delay(100);
+    // Often: the CLI's wait is part of every `mcpd start` (a status costs the daemon microseconds).
+    await delay(25);
   }
+  client?.close();
   throw new McpdError(
     'MCPD_DAEMON_START_FAILED',
     `The daemon was not ready within ${READY_TIMEOUT_MS / 1000} s. See its log: ${ctx.paths.daemonLog}`,

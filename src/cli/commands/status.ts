@@ -1,7 +1,7 @@
 import { hostNameWarnings } from '../host-names.js';
 import type { DaemonStatus } from '../../protocol/types.js';
 import { connectDaemon, type CliContext } from '../context.js';
-import { span, table } from '../format.js';
+import { idleNote, span, table } from '../format.js';
 import { stateColor } from '../color.js';
 import { plural } from '../../util/plural.js';
 
@@ -38,7 +38,7 @@ export function renderStatus(status: DaemonStatus): string {
     s.pid === null ? '-' : String(s.pid),
     s.runningSince ? span(Date.now() - Date.parse(s.runningSince)) : '-',
     String(s.restarts),
-    s.state === 'running' ? String(s.toolCount) : '-',
+    s.state === 'running' || s.state === 'idle' ? String(s.toolCount) : '-',
     s.lastError ? s.lastError.message.split('\n')[0]! : '-',
   ]);
   lines.push(
@@ -46,6 +46,11 @@ export function renderStatus(status: DaemonStatus): string {
       ? '(no servers configured)'
       : table(['SERVER', 'STATE', 'VIA', 'MCP', 'PID', 'UPTIME', 'RESTARTS', 'TOOLS', 'LAST ERROR'], rows, undefined, { 1: stateColor }),
   );
+  const idle = status.servers.filter((s) => s.state === 'idle');
+  if (idle.length > 0) {
+    lines.push('');
+    for (const s of idle) lines.push(`(idle) ${s.name}: no process; ${idleNote(s)}`);
+  }
   const brought = status.servers.filter((s) => s.ephemeral);
   if (brought.length > 0) {
     lines.push('');
