@@ -283,6 +283,8 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     this.retryAt = undefined;
     const attempt = this.attempt;
     this.attempt = undefined;
+    // Status goes on saying how a remote server was reached (idle, it has no connection).
+    if (attempt?.upstream?.transport) this.lastTransport = attempt.upstream.transport;
     attempt?.abort.abort(new McpdError('MCPD_SERVER_NOT_RUNNING', `Server "${this.name}" is stopping.`, { server: this.name }));
     this.transition('stopping');
     await this.starting?.catch(() => undefined); // an aborted start returns at once

@@ -46,6 +46,8 @@ beforeAll(async () => {
       legacy: remote(`http://127.0.0.1:${open.port}/sse`, { type: 'sse' }),
       fallback: remote(`http://127.0.0.1:${open.port}/sse`),
       locked: remote(`http://127.0.0.1:${(unauthorized.address() as AddressInfo).port}/mcp`),
+      // Closes its connection when idle, opens it again for a call.
+      sleepy: remote(`http://127.0.0.1:${open.port}/sse`, { type: 'sse', idleStopMs: 300 }),
       wrong: remote(`http://127.0.0.1:${open.port}/nope`, { type: 'http' }),
       refused: remote(`http://127.0.0.1:${refused}/mcp`),
       helper: remote(`http://127.0.0.1:${guarded.port}/sse`, {
@@ -71,6 +73,19 @@ const settled = (name: string, state: ServerStatus['state']) =>
   waitFor(() => status(name).state === state || undefined, 10_000, `${name} to be ${state}: ${JSON.stringify(status(name))}`);
 
 describe('remote servers', () => {
+  it('an idle stop closes the connection; the next call opens it again', async () => {
+    await settled('sleepy', 'idle');
+    expect(status('sleepy')).toMatchObject({ transport: 'sse', toolCount: 1, pid: null });
+    const client = await t.connect();
+    expect(await client.request('tools.call', { name: 'sleepy__echo', arguments: { message: 'awake' } })).toMatchObject({
+      content: [{ type: 'text', text: expect.stringContaining('awake') }],
+    });
+    expect(t.daemon.logs.read('sleepy', 100).map((l) => l.text)).toEqual(
+      expect.arrayContaining([expect.stringContaining('waking: a request needs it')]),
+    );
+    client.close();
+  });
+
   it('a legacy SSE server works with "type": "sse", and is found by the fallback without a type', async () => {
     await settled('legacy', 'running');
     await settled('fallback', 'running');
