@@ -361,7 +361,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
       if (exit !== undefined) throw new Error('closed during listing');
       clearTimeout(timer);
-      this.setLists(lists);
+      this.setLists(lists, undefined, true);
       this.runningSince = Date.now();
       this.lastActivity = Date.now();
       this.lastRanAt = undefined;
@@ -527,12 +527,15 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     void this.memory.keep(this.config, { ...this.remembered, ...(this.lastRanAt ? { lastRanAt: this.lastRanAt } : {}) });
   }
 
-  private setLists(lists: ServerLists, only?: ListKind): void {
+  /**
+   * `kept`: lists that equal the ones held are no change (a wake that finds the remembered lists
+   * true). Without it every new list is announced, as the server's own list_changed asks.
+   */
+  private setLists(lists: ServerLists, only?: ListKind, kept = false): void {
     const previous = this.lists;
-    // The same items again (a wake that finds the remembered lists true): nothing changed.
     const next = { ...lists };
     for (const kind of ['tools', 'resources', 'prompts'] as const) {
-      if (previous[kind] !== next[kind] && sameItems(previous[kind], next[kind])) (next[kind] as unknown[]) = previous[kind];
+      if (kept && previous[kind] !== next[kind] && sameItems(previous[kind], next[kind])) (next[kind] as unknown[]) = previous[kind];
     }
     this.lists = next;
     for (const kind of ['tools', 'resources', 'prompts'] as const) {
