@@ -48,6 +48,8 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
             },
           ),
           everything: { command: process.execPath, args: [EVERYTHING, 'stdio'] },
+          // Lazy: learns its catalogue, then waits idle with no process until a call wakes it.
+          sleepy: fixtureEntry({}, { start: 'lazy', idleStopMs: 2_000 }),
         },
         // Tool search on (a small catalogue, so by setting): fx__echo stays loaded, the rest deferred.
         chat: { approval: { ask: ['fx__echo'] }, toolSearch: true, pinnedTools: ['fx__echo'] },
@@ -107,6 +109,41 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('the dashboard in Chromium', () 
     await row('fx').locator('a').first().click();
     await expect.poll(() => page.getByTestId('server-detail').textContent()).toMatch(/Last error[\s\S]*Config \(secrets masked\)/);
     await shot('server-detail');
+  });
+
+  it('shows a lazy server idle, "wakes on first use", and running while a call wakes it', async () => {
+    await expect.poll(() => row('sleepy').locator('[data-state]').getAttribute('data-state'), { timeout: 20_000 }).toBe('idle');
+    expect(await row('sleepy').locator('[data-col=idle]').textContent()).toMatch(/^wakes on first use, last ran \S+ ago$/);
+    expect(await row('sleepy').locator('[data-col=pid]').textContent()).toBe('-');
+    // Every state the row shows from here on, in order (a poll could miss one that passes quickly).
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (globalThis as unknown as { seen: string[] }).seen = seen;
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
+      const table = doc.querySelector('[data-testid=servers]') as object;
+      const read = () => {
+        const badge = doc.querySelector('tr[data-server="sleepy"] [data-state]') as { getAttribute(n: string): string } | null;
+        const state = badge?.getAttribute('data-state');
+        if (state && seen.at(-1) !== state) seen.push(state);
+      };
+      const Observer = (globalThis as unknown as { MutationObserver: new (f: () => void) => { observe(n: object, o: object): void } })
+        .MutationObserver;
+      new Observer(read).observe(table, { subtree: true, childList: true, attributes: true, characterData: true });
+      read();
+    });
+    const call = await mcpd(['call', 'sleepy__echo', '{"message":"wake up"}']);
+    expect(call.exitCode, call.stderr).toBe(0);
+    expect(call.stdout).toContain('wake up');
+    await expect
+      // (starting and stopping may pass within one frame: not asked for.)
+      .poll(
+        () => page.evaluate(() => (globalThis as unknown as { seen: string[] }).seen.filter((x) => x !== 'starting' && x !== 'stopping')),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toEqual(['idle', 'running', 'idle']);
+    await shot('servers-idle');
   });
 
   it('stops and starts a server from its buttons', async () => {
