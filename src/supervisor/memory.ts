@@ -5,7 +5,7 @@
  * that is torn, of another format or mcpd version, or of another entry is ignored, never trusted.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
@@ -40,7 +40,7 @@ interface FileShape extends Remembered {
 }
 
 /** What starts the server, hashed: the file holds no secret of the config. */
-export function memoryKey(config: ServerConfig): string {
+function memoryKey(config: ServerConfig): string {
   const start =
     config.transport === 'stdio'
       ? { transport: 'stdio', command: config.command, args: config.args, env: config.env, cwd: config.cwd }
@@ -157,11 +157,5 @@ export class CatalogueMemory {
   /** Every write asked for so far, done. */
   async flushed(): Promise<void> {
     await Promise.all(this.writing.values());
-  }
-
-  /** Forgets a server's catalogue (one removed from the config). */
-  async forget(name: string): Promise<void> {
-    await this.writing.get(this.file(name));
-    await rm(this.file(name), { force: true });
   }
 }
