@@ -3,7 +3,7 @@
  * is its input type and the resolved shapes of its parts (types.ts) are its output types, so the
  * two cannot drift apart. validate.ts runs it and resolves what needs the config's folder.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_TIMER_MS } from '../util/limits.js';
 
 const positiveInt = z.number().int().positive();

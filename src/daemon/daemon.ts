@@ -247,10 +247,16 @@ export class Daemon implements DaemonPort {
     // Left by a daemon that died; the home's lock says it is ours now.
     await rm(this.paths.mcpSocket, { force: true });
     this.ephemeral.clearTickets();
-    this.fronts = makeFronts({ paths: this.paths, gateway: this.currentConfig.gateway.http, log: this.log, ports: (ui) => this.ports(ui) });
-    for (const front of this.fronts) await front.start();
-    await writeFileAtomicAsync(this.paths.pidFile, `${process.pid}\n`);
-    // Bound first, then reap: only the daemon that owns the home may touch what it recorded.
+    // The fronts' code loads while the servers spawn (fronts.ts); nothing can reach a server
+    // before the fronts listen, and plugins are in before any list is published.
+    const loading = makeFronts({
+      paths: this.paths,
+      gateway: this.currentConfig.gateway.http,
+      log: this.log,
+      ports: (ui) => this.ports(ui),
+    });
+    loading.catch(() => undefined);
+    // The home's lock says it is ours: only the daemon that owns it may touch what it recorded.
     const { reaped, skipped } = await this.children.reapLeftovers();
     for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
     for (const r of skipped)
@@ -259,9 +265,15 @@ export class Daemon implements DaemonPort {
     // Plugins before servers, so that their catalogue and call hooks apply from the first tool.
     await this.plugins.apply(this.currentConfig.plugins, this.currentConfig.dir);
     if (this.stopping) return;
-    this.log.info(`mcpd ${VERSION} (pid ${process.pid}) listening on ${this.paths.socket}; config ${this.currentConfig.file ?? '(none)'}`);
     this.applyFilters(this.currentConfig);
-    await this.supervisor.startAll(this.currentConfig);
+    const starting = this.supervisor.startAll(this.currentConfig);
+    const fronts = await loading;
+    if (this.stopping) return;
+    this.fronts = fronts;
+    for (const front of this.fronts) await front.start();
+    await writeFileAtomicAsync(this.paths.pidFile, `${process.pid}\n`);
+    this.log.info(`mcpd ${VERSION} (pid ${process.pid}) listening on ${this.paths.socket}; config ${this.currentConfig.file ?? '(none)'}`);
+    await starting;
     if (this.stopping) return;
     this.ready = true;
     // Starting allocates far more than idling does: a full GC now lets V8 give that back.

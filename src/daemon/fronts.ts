@@ -5,8 +5,6 @@
  */
 import type { GatewayConfig } from '../config/types.js';
 import { ControlFront } from '../fronts/control/front.js';
-import { McpHttpFront } from '../fronts/mcp-http/front.js';
-import { McpSocketFront } from '../fronts/mcp-socket/front.js';
 import { DashboardFront } from '../fronts/ui/front.js';
 import type { HomePaths } from '../home/paths.js';
 import type { Logger } from '../logs/store.js';
@@ -25,10 +23,18 @@ export interface FrontsOptions {
   ports: (ui: Ports['ui']) => Ports;
 }
 
-/** In start order: the control socket first, the dashboard last. */
-export function makeFronts({ paths, gateway: http, log, ports: portsFor }: FrontsOptions): Front[] {
+/**
+ * In start order: the control socket first, the dashboard last. The MCP fronts (both SDK lines'
+ * server side, half the daemon's code) load while the servers spawn: a start waits on loading
+ * code only for what it needs before the first spawn.
+ */
+export async function makeFronts({ paths, gateway: http, log, ports: portsFor }: FrontsOptions): Promise<Front[]> {
+  const [{ McpHttpFront }, { McpSocketFront }] = await Promise.all([
+    import('../fronts/mcp-http/front.js'),
+    import('../fronts/mcp-socket/front.js'),
+  ]);
   let control: ControlFront | undefined;
-  let gateway: McpHttpFront | undefined;
+  let gateway: InstanceType<typeof McpHttpFront> | undefined;
   const onLoopback = http !== undefined && isLoopbackHost(http.host);
   const dashboard = new DashboardFront({
     home: paths.home,

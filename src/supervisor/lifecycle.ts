@@ -357,6 +357,8 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       attempt.upstream = upstream;
       if (!this.isCurrent(attempt)) return; // the action that made it stale tears it down
       await upstream.initialize(startupMs, startup.signal);
+      // Booted: the next in line may spawn while this one lists (a list is a reply, not a start-up).
+      release();
       const lists = await upstream.listAll(startupMs, startup.signal);
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
       if (exit !== undefined) throw new Error('closed during listing');

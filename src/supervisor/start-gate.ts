@@ -1,5 +1,6 @@
 /**
- * At most N servers starting at once (spawn, initialize, first lists); the rest wait in order.
+ * At most N servers coming up at once (spawn until `initialize` is answered: the child's own
+ * start-up, where its CPU goes); the rest wait in order. Its lists follow outside the gate.
  * Unbounded, a cold start of many servers on a small machine starves each of CPU until their
  * `startupMs` runs out (one host lost 74 of 99 servers so). A server's `startupMs` counts from
  * when it leaves the queue, so a long queue causes no time-out.

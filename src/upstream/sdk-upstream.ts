@@ -26,7 +26,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ProtocolChoice, ServerConfig } from '../config/types.js';
 import { abortSignalOf } from '../hotpath/lazy-abort.js';
 import type { ForwardedRequest, InputRound, LogMessage, Progress, ServerRequestHandler, UpstreamRequests } from '../protocol/calls.js';

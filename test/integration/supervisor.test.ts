@@ -328,7 +328,11 @@ describe('start-up, bounded', () => {
     const config = resolveConfig({ servers: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`s${i}`, slow])) });
     let peak = 0;
     const sampler = setInterval(() => {
-      const spawned = supervisor.list().filter((s) => s.state === 'starting' && s.status().pid !== null).length;
+      // Coming up: spawned, initialize not yet answered (the gate's span; lists follow outside it).
+      const spawned = supervisor.list().filter((s) => {
+        const status = s.status();
+        return s.state === 'starting' && status.pid !== null && status.serverInfo === null;
+      }).length;
       peak = Math.max(peak, spawned);
     }, 10);
     try {
@@ -340,6 +344,21 @@ describe('start-up, bounded', () => {
     expect(statuses.map((s) => [s.name, s.state, s.restarts])).toEqual(Array.from({ length: 8 }, (_, i) => [`s${i}`, 'running', 0]));
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(2);
+    await supervisor.stopAll();
+  }, 60_000);
+
+  it('frees the slot once initialize is answered: the next spawns while the first still lists', async () => {
+    const supervisor = new Supervisor({ logs, children, clientInfo: { name: 'test', version: '0' } }, () => 0.5, new StartGate(1));
+    const config = resolveConfig({
+      servers: { listing: fixtureEntry({ FIXTURE_SLOW_LIST_MS: '1500' }), next: fixtureEntry() },
+    });
+    const running: string[] = [];
+    supervisor.on('state', (event) => {
+      if (event.state === 'running') running.push(event.server);
+    });
+    await supervisor.startAll(config);
+    // With the slot held through the lists, "next" could only spawn after "listing" was running.
+    expect(running).toEqual(['next', 'listing']);
     await supervisor.stopAll();
   }, 60_000);
 
