@@ -56,7 +56,12 @@ describe('work that arrives while the daemon stops', () => {
     });
     const pid = await waitFor(() => daemon?.supervisor.list()[0]?.status().pid ?? undefined, 10_000, 'the slow server to spawn');
     pids.add(pid);
-    const client = await ControlClient.connect({ socketPath: join(home, 'mcpd.sock') });
+    // The fronts listen once their code is in, which may be after the first spawn.
+    const client = await waitFor(
+      () => ControlClient.connect({ socketPath: join(home, 'mcpd.sock') }).catch(() => undefined),
+      10_000,
+      'the control socket to listen',
+    );
     await client.request('daemon.stop', {});
     // Returns, rather than going on as if nothing happened: the slow initialize (longer than the
     // test may take) was cut short.
