@@ -31,6 +31,9 @@ const browserGlobals = [
   'Infinity',
   'encodeURIComponent',
   'decodeURIComponent',
+  'navigator',
+  'Intl',
+  'getComputedStyle',
 ];
 
 export default tseslint.config(

@@ -28,3 +28,24 @@ const result = await build({
 });
 writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
 chmodSync(join(outdir, 'mcpd.js'), 0o755);
+
+// The dashboard's MCP Apps host side: ext-apps' official AppBridge and its PostMessageTransport,
+// bundled for the browser (the package imports the MCP SDK and zod by bare names) and served
+// as /ui/vendor/app-bridge.js (src/fronts/ui/assets.ts).
+const uiOut = join(root, 'dist', 'ui');
+rmSync(uiOut, { recursive: true, force: true });
+await build({
+  stdin: {
+    contents: "export { AppBridge, PostMessageTransport, buildAllowAttribute } from '@modelcontextprotocol/ext-apps/app-bridge';",
+    resolveDir: root,
+    sourcefile: 'app-bridge-entry.js',
+  },
+  outfile: join(uiOut, 'app-bridge.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'eof',
+  logLevel: 'warning',
+});

@@ -35,6 +35,14 @@ export const ERROR_CODES = {
   MCPD_TOOL_UNKNOWN: 'No tool of that namespaced name is in the catalogue.',
   MCPD_RESOURCE_UNKNOWN: 'No resource of that URI is in the catalogue.',
   MCPD_PROMPT_UNKNOWN: 'No prompt of that namespaced name is in the catalogue.',
+  MCPD_TOOL_APP_ONLY:
+    'The tool is for its server\'s App only (`_meta.ui.visibility: ["app"]`): no model and no caller but that App (or a host that shows Apps) may call it.',
+  MCPD_APP_REFUSED:
+    "An App asked for something outside its own server (another server's tool, a tool hidden from Apps); Apps reach only their own server.",
+  MCPD_APP_VIEW_UNKNOWN:
+    'No App view of that id: it expired (a day, or the daemon restarted), or the link was mistyped. Call the tool again.',
+  MCPD_APP_INVALID:
+    'The App could not be shown: its `ui://` resource is not `text/html;profile=mcp-app`, is over the size limit, or could not be read; the message says which.',
   MCPD_CALL_TIMEOUT: 'A call got no answer within `timeouts.callMs`; the server was sent `notifications/cancelled`.',
   MCPD_CALL_CANCELLED: 'A call was cancelled by its caller; the server was sent `notifications/cancelled`.',
   MCPD_CALL_FAILED: 'The server answered a call with a protocol error, or died while it was in flight (never replayed).',

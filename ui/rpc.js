@@ -15,8 +15,14 @@ export class RpcError extends Error {
 
 /** States: connecting → open → (lost → connecting → open)… or signed-out (the cookie is no longer valid). */
 export class Daemon {
-  constructor(url) {
+  /**
+   * `subscribe`: take the daemon's events (an App view's own connection may not); `check`: the
+   * page whose answer tells a refused sign-in (401) or an expired App view (404) from a daemon away.
+   */
+  constructor(url, { subscribe = true, check = './' } = {}) {
     this.url = url;
+    this.subscribe = subscribe;
+    this.check = check;
     this.state = 'connecting';
     this.info = null;
     this.ws = null;
@@ -62,7 +68,7 @@ export class Daemon {
       try {
         const hello = await this.request('hello', { protocolVersion: PROTOCOL_VERSION, client: 'mcpd-ui' });
         // Every event the daemon has (hello names them): the page shows them all.
-        await this.request('events.subscribe', { events: hello.events });
+        if (this.subscribe) await this.request('events.subscribe', { events: hello.events });
         const previous = this.info;
         this.info = hello.daemon;
         this.attempt = 0;
@@ -88,9 +94,9 @@ export class Daemon {
     this.pending.clear();
     this.progress.clear();
     // A refused cookie (a new key, or another machine's) will not fix itself: say so, stop trying.
-    const check = await fetch('./', { method: 'HEAD', cache: 'no-store' }).catch(() => null);
-    if (check && check.status === 401) {
-      this.setState('signed-out');
+    const check = await fetch(this.check, { method: 'HEAD', cache: 'no-store' }).catch(() => null);
+    if (check && (check.status === 401 || check.status === 404)) {
+      this.setState(check.status === 401 ? 'signed-out' : 'expired');
       return;
     }
     this.setState('connecting');

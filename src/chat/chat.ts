@@ -42,6 +42,8 @@ export interface ToolCallOptions {
   serverRequests: ServerRequestHandler;
   /** The turn: the server it calls is held from an idle stop until it ends. */
   heldUntil: Promise<unknown>;
+  /** The call's tool has an App: the id of its view. */
+  onAppView: (view: string) => void;
 }
 
 export interface ChatDeps {
@@ -52,6 +54,8 @@ export interface ChatDeps {
   /** What the servers of a session's tools say of their own use (merged, labelled), if any say anything. */
   instructions: (sessionId: string) => string | undefined;
   callTool: (name: string, input: Record<string, unknown>, options: ToolCallOptions) => Promise<CallToolResultJson>;
+  /** The dashboard link that shows a call's App (the REPL prints it on the tool's line). */
+  appLink?: (view: string) => Promise<string>;
   env: AnthropicEnv;
   log: Logger;
 }
@@ -254,8 +258,10 @@ export class Chat implements ChatPort {
         chat: this.deps.config(),
         tools: () => this.deps.tools(session.id),
         instructions: () => this.deps.instructions(session.id),
-        callTool: (name, input, signal, onProgress) =>
+        ...(this.deps.appLink ? { appLink: this.deps.appLink } : {}),
+        callTool: (name, input, signal, onProgress, onAppView) =>
           this.deps.callTool(name, input, {
+            onAppView,
             signal,
             sessionId: session.id,
             onProgress,

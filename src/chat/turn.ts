@@ -42,7 +42,10 @@ export interface TurnDeps {
     input: Record<string, unknown>,
     signal: AbortSignal,
     onProgress: (progress: ToolProgress) => void,
+    onAppView: (view: string) => void,
   ) => Promise<CallToolResultJson>;
+  /** The dashboard link to a call's App view. */
+  appLink?: (view: string) => Promise<string>;
   /** Asks the person; null when nobody can answer. */
   approve: (request: { requestId: string; name: string; input: unknown }) => Promise<ApprovalDecision | null>;
   emit: (event: ChatEvent) => void;
@@ -323,10 +326,17 @@ async function runTools(
       emit({ type: 'tool_start', id: use.id, name: use.name, input });
       const t0 = Date.now();
       try {
-        const result = await deps.callTool(use.name, input, signal, (progress) =>
-          emit({ type: 'tool_progress', id: use.id, name: use.name, ...progress }),
+        let view: string | undefined;
+        const result = await deps.callTool(
+          use.name,
+          input,
+          signal,
+          (progress) => emit({ type: 'tool_progress', id: use.id, name: use.name, ...progress }),
+          (id) => (view = id),
         );
         const converted = convertToolResult(result, { toolUseId: use.id, maxChars, fullTextPath: deps.toolResultPath(use.id) });
+        // Claude gets the result as the server gave it; the people watching get its App's link.
+        const url = view === undefined ? undefined : await deps.appLink?.(view).catch(() => undefined);
         emit({
           type: 'tool_end',
           id: use.id,
@@ -335,6 +345,7 @@ async function runTools(
           durationMs: Date.now() - t0,
           summary: converted.summary,
           truncated: converted.truncated,
+          ...(view === undefined ? {} : { app: { view, ...(url ? { url } : {}) } }),
         });
         return converted.block;
       } catch (caught) {

@@ -150,6 +150,10 @@ export function configSchemas(strict: boolean) {
     start: common.start.optional(),
     idleStopMs: common.idleStopMs,
   });
+  /** The dashboard. `appLinks`: a client that cannot show an App gets a line with the dashboard link to it. */
+  const ui = object({
+    appLinks: z.boolean().default(true),
+  });
   // Servers are checked one by one (validate.ts), so that one run reports every problem.
   const top = object({
     $schema: z.string().optional(),
@@ -159,8 +163,9 @@ export function configSchemas(strict: boolean) {
     chat: chat.prefault({}),
     plugins: z.array(pluginEntry).default(() => []),
     gateway: gateway.prefault({}),
+    ui: ui.prefault({}),
   });
-  return { stdio, http, top, filter, timeouts, restart, headerValue, oauth, approval, chat, profile, gateway };
+  return { stdio, http, top, filter, timeouts, restart, headerValue, oauth, approval, chat, profile, gateway, ui };
 }
 
 export type ConfigSchemas = ReturnType<typeof configSchemas>;

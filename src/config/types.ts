@@ -15,6 +15,7 @@ export type RestartPolicyConfig = Out<'restart'>;
 /** A header's value: as written, or what a command prints (a token helper), after `prefix`. */
 export type HeaderValue = Out<'headerValue'>;
 export type ChatConfig = Out<'chat'>;
+export type UiConfig = Out<'ui'>;
 export type ApprovalRules = Exclude<NonNullable<ChatConfig['approval']>, 'auto'>;
 export type ApprovalAction = ApprovalRules['default'];
 export type SamplingRule = NonNullable<ChatConfig['sampling']>;
@@ -90,6 +91,7 @@ export interface ResolvedConfig {
   chat: ChatConfig;
   plugins: PluginSpec[];
   gateway: GatewayConfig;
+  ui: UiConfig;
   /** Things that did not stop the config from loading (unknown keys...). */
   warnings: string[];
 }

@@ -218,6 +218,7 @@ export function validateConfig(raw: unknown, dir: string, file?: string): Valida
       maxNameLength: top.gateway.maxNameLength,
       profiles: Object.fromEntries(Object.entries(top.gateway.profiles).map(([name, p]) => [name, { name, ...p }])),
     },
+    ui: top.ui,
     warnings,
   };
   return { ok: true, config, warnings };

@@ -40,6 +40,7 @@ import { VERSION } from '../version.js';
 import { ClientRegistry } from './clients.js';
 import { EventBus } from './events.js';
 import { makeFronts } from './fronts.js';
+import { isAppOnly } from '../protocol/apps.js';
 import { Reloader } from './reload.js';
 import { ConfigEditor } from './config-edit.js';
 
@@ -80,6 +81,8 @@ export class Daemon implements DaemonPort {
   /** The catalogue after the plugins: what clients and Claude see. */
   readonly published: PublishedCatalogue;
   readonly router: ToolRouter;
+  /** The dashboard, once the fronts are made (App links). */
+  private ui: Ports['ui'] | undefined;
   readonly plugins: PluginRunner;
   readonly chat: Chat;
   readonly children: ChildRegistry;
@@ -145,7 +148,8 @@ export class Daemon implements DaemonPort {
       // A chat's own servers (mcpd chat ./weather.py) are that session's only.
       tools: (sessionId) => {
         const watchers = this.chat.watcherIds(sessionId);
-        return this.published.list().filter((t) => this.ephemeral.visibleTo(t.server, watchers));
+        // App-only tools are for their App: never offered to Claude.
+        return this.published.list().filter((t) => !isAppOnly(t) && this.ephemeral.visibleTo(t.server, watchers));
       },
       instructions: (sessionId) => {
         const watchers = this.chat.watcherIds(sessionId);
@@ -154,6 +158,7 @@ export class Daemon implements DaemonPort {
         return merged === '' ? undefined : merged;
       },
       callTool: (name, input, options) => this.router.callTool(name, input, { ...options, caller: 'chat' }),
+      appLink: (view) => (this.ui ? this.ui.appLink(view) : Promise.reject(new Error('the dashboard is not up yet'))),
       env: options.env ?? process.env,
       log: this.logs.logger('chat'),
     });
@@ -221,6 +226,7 @@ export class Daemon implements DaemonPort {
 
   /** What each front may ask of the daemon, each port implemented by the part that owns it. */
   private ports(ui: Ports['ui']): Ports {
+    this.ui = ui;
     return {
       daemon: this,
       servers: this.supervisor,
@@ -234,6 +240,7 @@ export class Daemon implements DaemonPort {
       config: this.configEditor,
       events: this.events,
       ui,
+      apps: this.router.apps,
     };
   }
 
@@ -288,7 +295,10 @@ export class Daemon implements DaemonPort {
 
   private wire(): void {
     this.supervisor.on('lists', (server, kind, lists) => this.catalogue.update(server, kind, lists[kind]));
-    this.supervisor.on('removed', (server) => this.catalogue.removeServer(server));
+    this.supervisor.on('removed', (server) => {
+      this.catalogue.removeServer(server);
+      this.router.apps.forgetServer(server);
+    });
     this.supervisor.on('resource:updated', (server, uri) => this.events.emit('resource:updated', { server, uri }));
     this.supervisor.on('state', (event) => {
       this.logs.append(event.server, 'daemon', event.state === 'failed' ? 'error' : 'info', `state ${event.previous} → ${event.state}`);
@@ -321,6 +331,10 @@ export class Daemon implements DaemonPort {
     await this.supervisor.apply(next, diff);
     setSecrets(configSecrets(Object.values(next.servers)));
     return pluginsChanged;
+  }
+
+  appLinks(): boolean {
+    return this.currentConfig.ui.appLinks;
   }
 
   profile(name: string): ProfileConfig {

@@ -36,11 +36,13 @@ export async function makeFronts({ paths, gateway: http, log, ports: portsFor }:
   let control: ControlFront | undefined;
   let gateway: InstanceType<typeof McpHttpFront> | undefined;
   const onLoopback = http !== undefined && isLoopbackHost(http.host);
-  const dashboard = new DashboardFront({
+  const dashboard: DashboardFront = new DashboardFront({
     home: paths.home,
     log,
-    accept: (req, socket, head) => control!.accept(req, socket, head),
+    accept: (req, socket, head, scope) => control!.accept(req, socket, head, scope),
+    hasAppView: (view) => ports.apps.get(view) !== undefined,
     ...(onLoopback ? { gatewayUrl: () => gateway!.url } : {}),
+    ports: () => (gateway?.url ? [Number(new URL(gateway.url).port)] : []),
   });
   const ports = portsFor(dashboard);
   control = new ControlFront(ports, { socketPath: paths.socket, log });

@@ -11,6 +11,13 @@ export interface CallsPort {
     args: Record<string, unknown> | undefined,
     options: RoutedCallOptions,
   ): Promise<CallToolResultJson>;
+  /** A call an App makes by its server's own tool name: only that server's tools its App may call (MCPD_APP_REFUSED). */
+  callFromApp(
+    server: string,
+    name: string,
+    args: Record<string, unknown> | undefined,
+    options: RoutedCallOptions,
+  ): Promise<CallToolResultJson>;
   readResource(uri: string, server: string | undefined, options: RoutedCallOptions): Promise<ReadResourceResult>;
   getPrompt(name: string, args: Record<string, string> | undefined, options: RoutedCallOptions): Promise<GetPromptResult>;
   /** A request the catalogue does not model, passed to one running server as it is. */

@@ -10,6 +10,8 @@ export interface DaemonPort {
   assertOpen(): void;
   /** A profile of the running config (gateway.profiles); throws MCPD_PROFILE_UNKNOWN. */
   profile(name: string): ProfileConfig;
+  /** `ui.appLinks` of the running config: results for clients that cannot show an App get its link. */
+  appLinks(): boolean;
   reload(): Promise<ReloadResult>;
   stop(reason: string): Promise<void>;
 }

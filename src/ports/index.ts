@@ -3,6 +3,7 @@
  * by the part that owns it and handed to a front by the composition root (daemon/daemon.ts). A
  * front imports only these, the protocol types and util: the linter holds it to that.
  */
+import type { AppsPort } from './apps.js';
 import type { AuthPort } from './auth.js';
 import type { CallsPort } from './calls.js';
 import type { CataloguePort } from './catalogue.js';
@@ -29,9 +30,11 @@ export interface Ports {
   config: ConfigPort;
   events: EventsPort;
   ui: UiPort;
+  apps: AppsPort;
 }
 
 export type {
+  AppsPort,
   AuthPort,
   CallsPort,
   CataloguePort,

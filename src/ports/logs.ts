@@ -1,5 +1,5 @@
 /** The daemon's and servers' captured logs (logs/store.ts). */
-import type { LogEntry } from '../protocol/types.js';
+import type { LogEntry, LogLevel, LogStream } from '../protocol/types.js';
 
 export type { Logger } from '../logs/store.js';
 
@@ -7,4 +7,5 @@ export interface LogsPort {
   read(source: string | undefined, lines: number): LogEntry[];
   /** Log sources that exist (servers, daemon, chat, plugin:NAME). */
   sources(): string[];
+  append(source: string, stream: LogStream, level: LogLevel, text: string): LogEntry;
 }

@@ -22,8 +22,8 @@ export interface CallToolResultJson {
   [key: string]: unknown;
 }
 
-/** Who made a call (plugins see it). */
-export type Caller = 'chat' | 'cli' | 'mcp-client';
+/** Who made a call (plugins see it); `app`: an MCP App in the dashboard, calling its own server. */
+export type Caller = 'chat' | 'cli' | 'mcp-client' | 'app';
 
 export interface Progress {
   progress: number;
@@ -57,6 +57,11 @@ export interface CallOptions {
   onLog?: ((message: LogMessage) => void) | undefined;
   /** The server is kept from an idle stop until this settles (a chat turn that called it). */
   heldUntil?: Promise<unknown> | undefined;
+  /**
+   * What the caller declared it can do (a 2025 session's client capabilities), told to a server
+   * of the 2026 era with each request, so it answers as it would that client (an App or text).
+   */
+  clientCapabilities?: Record<string, unknown> | undefined;
 }
 
 /** A server's log message, as `notifications/message` carries it. */
@@ -76,6 +81,12 @@ export interface RoutedCallOptions extends CallOptions {
   sessionId?: string | undefined;
   /** The MCP client's name, for calls that came through an MCP front. */
   client?: string | undefined;
+  /** For caller `app`: the server whose App makes the call (it may call only that server's tools). */
+  app?: string | undefined;
+  /** The caller shows Apps itself (an MCP host that declared the UI extension): app-only tools are its to call. */
+  showsApps?: boolean | undefined;
+  /** Told the id of the App view kept for this call's result (a tool with an App, `apps.view`). */
+  onAppView?: ((id: string) => void) | undefined;
 }
 
 /** A caller's answers to a server's requests; undefined for a kind it cannot take. */

@@ -3,6 +3,7 @@
  * Documented in docs/control-protocol.md. No dependencies: the thin CLI imports this.
  */
 import type {
+  AppViewEntry,
   AuthStatus,
   ApprovalDecision,
   CatalogueChangedEvent,
@@ -98,9 +99,27 @@ export interface Methods {
       progressToken?: string;
       canElicit?: boolean;
       canSample?: boolean;
+      /** The caller shows Apps itself (the dashboard): no link line is added to the content. */
+      showsApps?: boolean;
     };
+    /** `app`: the call's tool has an App; its view id and the dashboard link that shows it. */
+    result: CallToolResultJson & { app?: { view: string; url: string } };
+  };
+  /** A call's App view (its tool, input and result), while it is kept (a day, this daemon's life). */
+  'apps.view': { params: { view: string }; result: { view: AppViewEntry } };
+  /** The App's document (its ui:// resource, checked: HTML, within the size limit) and what the sandbox applies. */
+  'apps.document': { params: { view: string; parent: string }; result: AppDocument };
+  /** A tool call the App of a view makes, by its server's own tool name (caller `app`). */
+  'apps.call': {
+    params: { view: string; name: string; arguments?: Record<string, unknown> };
     result: CallToolResultJson;
   };
+  /** A resource of the App's own server, read for the App. */
+  'apps.read': { params: { view: string; uri: string }; result: { contents: Array<Record<string, unknown>> } };
+  /** A log message of the App, into its server's log (mcpd logs NAME). */
+  'apps.log': { params: { view: string; level?: string; data: unknown }; result: Record<string, never> };
+  /** The App's message for the chat its call came from: sent as the person's next message there. */
+  'apps.message': { params: { view: string; text: string }; result: { sessionId: string } };
   'resources.list': { params: { server?: string }; result: { resources: ResourceEntry[] } };
   'resources.read': { params: { uri: string; server?: string }; result: { contents: Array<Record<string, unknown>> } };
   'prompts.list': { params: { server?: string }; result: { prompts: PromptEntry[] } };
@@ -142,6 +161,21 @@ export interface Methods {
   };
   'chat.setModel': { params: { sessionId: string; model: string }; result: ChatSessionSummary };
 }
+
+/** A view's App, ready for the sandbox: its HTML and what its resource's `_meta.ui` declares. */
+export interface AppDocument {
+  html: string;
+  csp?: Record<string, unknown>;
+  permissions?: Record<string, unknown>;
+  prefersBorder?: boolean;
+  /** The dashboard's sandbox page for it (another origin than the dashboard's). */
+  sandbox: string;
+  /** What mcpd left out of the declared CSP (it named the dashboard's own address), for the page to say. */
+  dropped: string[];
+}
+
+/** What a connection opened by an App view's own link may do: that view's methods, nothing else. */
+export const APP_SCOPED_METHODS = ['hello', 'apps.view', 'apps.document', 'apps.call', 'apps.read', 'apps.log', 'apps.message'] as const;
 
 export type MethodName = keyof Methods;
 export type ParamsOf<M extends MethodName> = Methods[M]['params'];

@@ -140,7 +140,8 @@ export interface PromptEntry {
   arguments?: { name: string; description?: string; required?: boolean }[];
 }
 
-export type LogStream = 'daemon' | 'stderr' | 'mcp';
+/** `app`: what a server's App logged in the dashboard. */
+export type LogStream = 'daemon' | 'stderr' | 'mcp' | 'app';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface LogEntry {
@@ -246,6 +247,8 @@ export type ChatEvent =
       durationMs: number;
       summary: string;
       truncated: boolean;
+      /** The tool has an App: its view (apps.view) and the dashboard link to it. */
+      app?: { view: string; url?: string };
     }
   | { type: 'approval_request'; sessionId: string; turnId: string; requestId: string; name: string; input: unknown }
   /** A server asks the person something while a tool of this turn runs (MCP elicitation); answered with chat.answer. */
@@ -331,4 +334,22 @@ export interface AuthStatus {
   scope: string | null;
   /** A sign-in was started and waits for the person. */
   pending: boolean;
+}
+
+/**
+ * One call's App, kept for the dashboard (`apps.view`): the tool, its input and result, and
+ * the `ui://` resource that shows them. Kept in memory for a while (see routing/app-views.ts).
+ */
+export interface AppViewEntry {
+  id: string;
+  server: string;
+  /** The namespaced name, and the server's own. */
+  tool: string;
+  originalName: string;
+  resourceUri: string;
+  input: Record<string, unknown>;
+  result: Record<string, unknown>;
+  /** The chat session whose turn made the call, if one did (the App's messages go there). */
+  sessionId?: string;
+  at: string;
 }

@@ -15,6 +15,9 @@ import type { CallOptions, CallToolResultJson, ForwardedRequest, RoutedCallOptio
 import { isInputRequired } from '../supervisor/managed-server.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { closestWord } from '../util/suggest.js';
+import { appResourceOf, isAppCallable, isAppOnly } from '../protocol/apps.js';
+import type { ToolEntry } from '../protocol/types.js';
+import { AppViews } from './app-views.js';
 import type { ServerRequestBridge } from './server-requests.js';
 import { Subscriptions } from './subscriptions.js';
 import { templateOwners } from './templates.js';
@@ -32,6 +35,8 @@ function nextCallId(): string {
 
 export class ToolRouter implements CallsPort {
   private readonly subscriptions: Subscriptions;
+  /** The Apps of calls made, for the dashboard to show. */
+  readonly apps = new AppViews();
 
   constructor(
     private readonly catalogue: Catalogue,
@@ -50,7 +55,57 @@ export class ToolRouter implements CallsPort {
     if (this.view.refreshing) await this.view.settled();
     const entry = this.view.resolve(name);
     if (!entry) throw this.unknownTool(name);
-    return this.run(name, entry.server, entry.originalName, args, options);
+    if (options.caller === 'app') this.checkApp(entry, options);
+    else if (isAppOnly(entry) && !options.showsApps) {
+      throw new McpdError(
+        'MCPD_TOOL_APP_ONLY',
+        `The tool "${name}" is for the App of server "${entry.server}" only (its _meta.ui.visibility is ["app"]); open that App to use it.`,
+        { server: entry.server },
+      );
+    }
+    return this.run(name, entry.server, entry.originalName, args, options, entry);
+  }
+
+  /**
+   * A call an App makes by its server's own tool name. An App reaches its own server only, and
+   * only the tools its server shows Apps (visibility holds "app", the default).
+   */
+  async callFromApp(
+    server: string,
+    originalName: string,
+    args: Record<string, unknown> | undefined,
+    options: RoutedCallOptions,
+  ): Promise<CallToolResultJson> {
+    if (this.view.refreshing) await this.view.settled();
+    const entry = this.view.list().find((t) => t.server === server && t.originalName === originalName);
+    if (!entry) {
+      const elsewhere = this.view.list().find((t) => t.server !== server && (t.name === originalName || t.originalName === originalName));
+      throw new McpdError(
+        'MCPD_APP_REFUSED',
+        elsewhere
+          ? `The App of server "${server}" may not call "${originalName}", a tool of server "${elsewhere.server}": an App calls only its own server's tools.`
+          : `The App of server "${server}" called "${originalName}", which that server does not list.`,
+        { server },
+      );
+    }
+    return this.callTool(entry.name, args, { ...options, caller: 'app', app: server });
+  }
+
+  private checkApp(entry: ToolEntry, options: RoutedCallOptions): void {
+    if (entry.server !== options.app) {
+      throw new McpdError(
+        'MCPD_APP_REFUSED',
+        `The App of server "${options.app ?? '?'}" may not call "${entry.name}", a tool of server "${entry.server}": an App calls only its own server's tools.`,
+        { server: entry.server },
+      );
+    }
+    if (!isAppCallable(entry)) {
+      throw new McpdError(
+        'MCPD_APP_REFUSED',
+        `The tool "${entry.originalName}" of server "${entry.server}" is for the model only (its _meta.ui.visibility leaves out "app").`,
+        { server: entry.server },
+      );
+    }
   }
 
   /**
@@ -82,6 +137,7 @@ export class ToolRouter implements CallsPort {
     originalName: string,
     args: Record<string, unknown> | undefined,
     options: RoutedCallOptions,
+    entry?: ToolEntry,
   ): Promise<CallToolResultJson> {
     const call: ToolCall = {
       id: nextCallId(),
@@ -119,6 +175,20 @@ export class ToolRouter implements CallsPort {
     if (plugins.has('afterToolCall')) result = await plugins.afterToolCall(checked, result);
     if (plugins.observed)
       plugins.emit({ type: 'tool:called', call: checked, outcome: result.isError ? 'error' : 'ok', durationMs: Date.now() - t0 });
+    // A tool with an App: its result is kept for the dashboard to show (an App's own calls update that App).
+    const resourceUri = entry && options.caller !== 'app' ? appResourceOf(entry) : undefined;
+    if (resourceUri) {
+      const id = this.apps.record({
+        server,
+        tool: name,
+        originalName,
+        resourceUri,
+        input: checked.arguments,
+        result,
+        ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+      });
+      options.onAppView?.(id);
+    }
     return result;
   }
 
@@ -157,8 +227,9 @@ export class ToolRouter implements CallsPort {
         `Several servers list ${uri} (${owners.map((o) => o.server).join(', ')}); name the server.`,
       );
     }
-    // A templated URI is not listed: it is read from the server named, or whose template it expands.
-    const owner = owners[0]?.server ?? server ?? (await this.templateOwner(uri, options));
+    // A templated URI is not listed: it is read from the server named, or whose template it
+    // expands; an App's ui:// resource, from the server whose tool names it.
+    const owner = owners[0]?.server ?? server ?? this.appOwner(uri) ?? (await this.templateOwner(uri, options));
     const target = this.supervisor.get(owner);
     const read: ResourceRead = {
       id: nextCallId(),
@@ -206,6 +277,20 @@ export class ToolRouter implements CallsPort {
     );
     if (isInputRequired(result)) return result;
     return (await this.plugins.afterPromptGet(checked, result)) as GetPromptResult;
+  }
+
+  /** The one server with a tool whose App is `uri` (servers need not list their ui:// resources). */
+  private appOwner(uri: string): string | undefined {
+    if (!uri.startsWith('ui://')) return undefined;
+    const servers = new Set(
+      this.catalogue
+        .tools()
+        .filter((t) => appResourceOf(t) === uri)
+        .map((t) => t.server),
+    );
+    if (servers.size > 1)
+      throw new McpdError('MCPD_RESOURCE_UNKNOWN', `Several servers have an App at ${uri} (${[...servers].join(', ')}); name the server.`);
+    return servers.values().next().value;
   }
 
   /** The one server whose resource template `uri` expands (a URI no server lists); else MCPD_RESOURCE_UNKNOWN. */

@@ -27,6 +27,7 @@ export function isInputRequired(result: object): boolean {
 const perRequest = (options: CallOptions) => ({
   signal: options.signal,
   input: options.input,
+  clientCapabilities: options.clientCapabilities,
   logLevel: options.logLevel,
   onLog: options.onLog,
 });

@@ -6,6 +6,7 @@
  * input-required results through the same handlers), and every request mcpd makes of a server.
  * stdio/ and http/ add how the connection is made and closed.
  */
+import { UI_CAPABILITY, UI_EXTENSION } from '../protocol/apps.js';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   Client,
@@ -105,7 +106,13 @@ export abstract class SdkUpstream implements Upstream {
     const client = new Client(deps.clientInfo, {
       // mcpd passes elicitation and sampling on to the client whose call caused them; a form's
       // fields the person left empty get the schema's defaults (SEP-1034; the SDK fills them in).
-      capabilities: { elicitation: { form: { applyDefaults: true } }, sampling: {}, roots: {} },
+      // It shows Apps too (the dashboard): a server offers them, and mcpd links to them for clients that cannot show one.
+      capabilities: {
+        elicitation: { form: { applyDefaults: true } },
+        sampling: {},
+        roots: {},
+        extensions: { [UI_EXTENSION]: UI_CAPABILITY },
+      },
       listChanged: { tools: changed('tools'), resources: changed('resources'), prompts: changed('prompts') },
       versionNegotiation: { mode: negotiation(config.protocol) },
     });
@@ -231,8 +238,7 @@ export abstract class SdkUpstream implements Upstream {
     };
     const plain = { name, ...(args === undefined ? {} : { arguments: args }) };
     const send = () => {
-      if (!options.input && options.answers && this.modern())
-        return this.askingCaller(plain, requestOptions, options.answers, options.logLevel);
+      if (!options.input && options.answers && this.modern()) return this.askingCaller(plain, requestOptions, options.answers, options);
       return mcpErrors(
         this.client.request({ method: 'tools/call', params: this.withMeta(plain, options) }, RELAYED_RESULT, {
           ...(options.input ? { allowInputRequired: true } : {}),
@@ -262,15 +268,19 @@ export abstract class SdkUpstream implements Upstream {
     params: Record<string, unknown>,
     requestOptions: { timeout: number; signal?: AbortSignal; headers?: Record<string, string> },
     answers: ServerRequestHandler,
-    logLevel: UpstreamCallOptions['logLevel'],
+    { logLevel, clientCapabilities }: Pick<UpstreamCallOptions, 'logLevel' | 'clientCapabilities'>,
   ): Promise<CallToolResult> {
     let round: InputRound = {};
     for (let rounds = 0; rounds < MAX_INPUT_ROUNDS; rounds += 1) {
       const result = await mcpErrors(
-        this.client.request({ method: 'tools/call', params: this.withMeta(params, { input: round, logLevel }) }, RELAYED_RESULT, {
-          ...requestOptions,
-          allowInputRequired: true,
-        }),
+        this.client.request(
+          { method: 'tools/call', params: this.withMeta(params, { input: round, logLevel, clientCapabilities }) },
+          RELAYED_RESULT,
+          {
+            ...requestOptions,
+            allowInputRequired: true,
+          },
+        ),
       );
       if (result['resultType'] !== 'input_required') return result;
       const asked = (result['inputRequests'] ?? {}) as Record<string, { method?: unknown; params?: unknown }>;
@@ -394,16 +404,20 @@ export abstract class SdkUpstream implements Upstream {
    * answer, not what mcpd could), and the log level. mcpd asks for `info` at least, for its own
    * log (`mcpd logs`), whatever the caller wants: a caller's front passes on only what it asked for.
    */
-  private withMeta<P extends Record<string, unknown>>(params: P, options: Pick<UpstreamCallOptions, 'input' | 'logLevel'>): P {
+  private withMeta<P extends Record<string, unknown>>(
+    params: P,
+    options: Pick<UpstreamCallOptions, 'input' | 'logLevel' | 'clientCapabilities'>,
+  ): P {
     if (!this.modern()) return params;
     const input = options.input;
+    const capabilities = input?.clientCapabilities ?? options.clientCapabilities;
     return {
       ...params,
       ...(input?.inputResponses ? { inputResponses: input.inputResponses } : {}),
       ...(input?.requestState !== undefined ? { requestState: input.requestState } : {}),
       _meta: {
         [LOG_LEVEL_META_KEY]: options.logLevel === 'debug' ? 'debug' : 'info',
-        ...(input?.clientCapabilities ? { [CLIENT_CAPABILITIES_META_KEY]: input.clientCapabilities } : {}),
+        ...(capabilities ? { [CLIENT_CAPABILITIES_META_KEY]: capabilities } : {}),
       },
     };
   }

@@ -65,6 +65,8 @@ export interface UpstreamCallOptions {
   onProgress?: ((progress: Progress) => void) | undefined;
   /** The caller answers the server's questions itself (protocol/calls.ts): one round, as it comes. */
   input?: InputRound | undefined;
+  /** What the caller declared it can do (a 2025 session's client), told to a 2026 server per request. */
+  clientCapabilities?: Record<string, unknown> | undefined;
   /**
    * The caller's own answers to what the server asks during this call: at 2026-07-28 a question
    * is tied to its call, so it goes to this caller (roots still come from the config).

@@ -31,7 +31,7 @@ function request(headers: Record<string, string>): IncomingMessage {
 describe('UiServer', () => {
   it('closes after the idle time with no page, and forgets its port', async () => {
     const h = home();
-    const handler = new UiHandler({ guard: new UiGuard(h), accept: () => undefined, log: () => undefined });
+    const handler = new UiHandler({ guard: new UiGuard(h), accept: () => undefined, hasAppView: () => false, log: () => undefined });
     const server = new UiServer(handler, { home: h, log: quiet, idleMs: 200 });
     let closed = false;
     server.onIdleClose = () => (closed = true);
@@ -43,7 +43,7 @@ describe('UiServer', () => {
 
   it('stays open while a page is connected, and counts down again once it leaves', async () => {
     const h = home();
-    const handler = new UiHandler({ guard: new UiGuard(h), accept: () => undefined, log: () => undefined });
+    const handler = new UiHandler({ guard: new UiGuard(h), accept: () => undefined, hasAppView: () => false, log: () => undefined });
     const server = new UiServer(handler, { home: h, log: quiet, idleMs: 150 });
     let closed = false;
     server.onIdleClose = () => (closed = true);
@@ -57,7 +57,7 @@ describe('UiServer', () => {
 
   it('keeps its port in ui.json when the daemon stops (the next daemon opens it again)', async () => {
     const h = home();
-    const handler = new UiHandler({ guard: new UiGuard(h), accept: () => undefined, log: () => undefined });
+    const handler = new UiHandler({ guard: new UiGuard(h), accept: () => undefined, hasAppView: () => false, log: () => undefined });
     const server = new UiServer(handler, { home: h, log: quiet });
     await server.listen(0);
     const port = server.port;

@@ -4,6 +4,7 @@ import { html, useEffect, useRef, useState } from '../html.js';
 import { ErrorBox, Json, SchemaFields, argumentsFrom, useSchemaValues } from '../components.js';
 import { href, plural, since } from '../format.js';
 import { changed, daemon, useStore } from '../store.js';
+import { AppById } from '../apps.js';
 
 // The chat lives outside the view: leaving the tab never loses a running turn.
 const chat = { sessions: [], error: null, sessionId: null, history: [], turns: [], running: null, loadError: null };
@@ -218,7 +219,7 @@ function Turn({ turn }) {
           <summary><code>${part.name}</code> ${part.end ? `${part.end.ok ? '✓' : '✗'} ${part.end.durationMs} ms` : part.progress ? `… ${part.progress.progress}${part.progress.total ? `/${part.progress.total}` : ''}` : '…'}</summary>
           <${Json} value=${part.input} />
           ${part.end ? html`<pre class="content-text">${part.end.summary}${part.end.truncated ? '\n(shortened)' : ''}</pre>` : ''}
-        </details>`;
+        </details>${part.end?.app ? html`<${AppById} key=${part.end.app.view} daemon=${daemon} id=${part.end.app.view} />` : ''}`;
       })}
       ${!turn.end && turn.parts.length === 0 ? html`<div class="muted">thinking…</div>` : ''}
       ${turn.end ? html`<div class="turn-end muted">${turn.end.stopReason}${turn.end.error ? html` — <span class="error-text">${turn.end.error.message}</span>` : ''} · <${Usage} usage=${turn.end.usage} /></div>` : ''}

@@ -3,6 +3,7 @@ import { html, useRef, useState } from '../html.js';
 import { Collapsible, ErrorBox, Json, SchemaFields, ToolResult, argumentsFrom, useRouteState, useSchemaValues } from '../components.js';
 import { href, plural, pretty } from '../format.js';
 import { changed, daemon, useStore } from '../store.js';
+import { AppById } from '../apps.js';
 
 // What a server asks while a call from this page runs (MCP elicitation, or sampling by Claude
 // under chat.sampling "ask"): shown in the running call's form, answered there.
@@ -60,6 +61,9 @@ function Annotations({ annotations }) {
   return html`<div class="chips">${hints.map(([key, value]) => html`<span class=${`chip ${value === true ? 'on' : ''}`}>${key.replace(/Hint$/, '')}${value === true ? '' : `: ${JSON.stringify(value)}`}</span>`)}</div>`;
 }
 
+const appOnly = (tool) => JSON.stringify(tool._meta?.ui?.visibility) === '["app"]';
+const hasApp = (tool) => typeof (tool._meta?.ui?.resourceUri ?? tool._meta?.['ui/resourceUri']) === 'string';
+
 function CallForm({ tool }) {
   const [values, setValues] = useSchemaValues(tool.inputSchema, tool.name);
   const [raw, setRaw] = useState(null);
@@ -83,7 +87,7 @@ function CallForm({ tool }) {
     try {
       const result = await daemon.request(
         'tools.call',
-        { name: tool.name, arguments: args, canElicit: true, canSample: true },
+        { name: tool.name, arguments: args, canElicit: true, canSample: true, showsApps: true },
         {
           signal: controller.current.signal,
           timeoutMs: 0,
@@ -128,13 +132,14 @@ function CallForm({ tool }) {
     ${running && questions.current ? html`<${Question} question=${questions.current} />` : ''}
     ${outcome?.error ? html`<${ErrorBox} error=${outcome.error} />${outcome.durationMs != null ? html`<div class="muted">after ${outcome.durationMs} ms</div>` : ''}` : ''}
     ${outcome?.result ? html`<${ToolResult} result=${outcome.result} durationMs=${outcome.durationMs} />` : ''}
+    ${outcome?.result?.app ? html`<div class="app-link muted">Its App, at its own link: <a href=${outcome.result.app.url} target="_blank" rel="noopener">${outcome.result.app.url}</a></div><${AppById} key=${outcome.result.app.view} daemon=${daemon} id=${outcome.result.app.view} />` : ''}
   </form>`;
 }
 
 function ToolDetail({ tool }) {
   return html`<div class="detail" data-testid="tool-detail">
     <h3>${tool.title ?? tool.name}</h3>
-    <div class="muted"><code>${tool.name}</code> · server <a href=${href('servers', tool.server)}>${tool.server}</a> (its name: <code>${tool.originalName}</code>)</div>
+    <div class="muted"><code>${tool.name}</code> · server <a href=${href('servers', tool.server)}>${tool.server}</a> (its name: <code>${tool.originalName}</code>)${appOnly(tool) ? html` · <span class="chip" title="Only its server's App may call it; no model sees it">for its App only</span>` : hasApp(tool) ? html` · <span class="chip on">has an App</span>` : ''}</div>
     <${Annotations} annotations=${tool.annotations} />
     ${tool.description ? html`<p class="description">${tool.description}</p>` : ''}
     <${Collapsible} title="Input schema"><${Json} value=${tool.inputSchema} /><//>

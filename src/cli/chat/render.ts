@@ -102,8 +102,10 @@ export class TurnRenderer {
         this.running.delete(event.id);
         const mark = event.ok ? this.color(GREEN, '✓') : this.color(RED, '✗');
         const cut = event.truncated ? ' (cut; full text kept by mcpd)' : '';
+        // A terminal cannot show the tool's App: its dashboard link, on the tool's own line.
+        const app = event.app?.url ? ` · app: ${this.safe(event.app.url)}` : '';
         this.line(
-          `  ${mark} ${this.safe(event.name)} ${this.color(DIM, this.safe(`${elapsed(event.durationMs)} · ${event.summary}${cut}`))}`,
+          `  ${mark} ${this.safe(event.name)} ${this.color(DIM, this.safe(`${elapsed(event.durationMs)} · ${event.summary}${cut}`))}${app}`,
         );
         break;
       }

@@ -40,8 +40,8 @@ export class ControlFront implements Front {
   }
 
   /** A WebSocket upgrade the dashboard vetted, served as a control connection. */
-  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.server.accept(req, socket, head);
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, scope?: { view: string }): void {
+    this.server.accept(req, socket, head, scope);
   }
 
   describe(): FrontStatus {

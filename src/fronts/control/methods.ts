@@ -3,11 +3,21 @@
  * owns it. Parameters are checked here; a new method is one entry in `methods`.
  */
 import { ElicitResultSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { McpdError, isMcpdError } from '../../errors.js';
+import { McpdError, errorMessage, isMcpdError } from '../../errors.js';
 import type { LazyAbort } from '../../hotpath/lazy-abort.js';
 import type { ChatWatcher, Ports, SamplingAsk } from '../../ports/index.js';
 import type { Progress, ServerRequestHandler } from '../../protocol/calls.js';
-import { ELICIT_REQUEST, EVENT_NAMES, PROTOCOL_VERSION, SAMPLE_REQUEST, type MethodName } from '../../protocol/control.js';
+import {
+  APP_SCOPED_METHODS,
+  ELICIT_REQUEST,
+  EVENT_NAMES,
+  PROTOCOL_VERSION,
+  SAMPLE_REQUEST,
+  type MethodName,
+} from '../../protocol/control.js';
+import { AppDocumentError, appDocumentOf, appLinkLine } from '../../protocol/apps.js';
+import type { CallToolResultJson } from '../../protocol/calls.js';
+import type { AppViewEntry, LogLevel } from '../../protocol/types.js';
 import { InvalidParams, MethodNotFound, object, optObject, optPositive, optStr, optTimeout, str, type Params } from './params.js';
 import type { ControlConnection, RequestHandler } from './server.js';
 
@@ -16,7 +26,7 @@ const QUESTION_TIMEOUT_MS = 10 * 60_000;
 
 export type ControlPorts = Pick<
   Ports,
-  'daemon' | 'servers' | 'ephemeral' | 'catalogue' | 'calls' | 'chat' | 'auth' | 'logs' | 'ui' | 'config'
+  'daemon' | 'servers' | 'ephemeral' | 'catalogue' | 'calls' | 'chat' | 'auth' | 'logs' | 'ui' | 'config' | 'apps'
 >;
 
 type Method = (params: Params, cancel: LazyAbort, connection: ControlConnection) => unknown;
@@ -32,6 +42,7 @@ export function createHandlers({
   logs,
   ui,
   config,
+  apps,
 }: ControlPorts): RequestHandler {
   const serverAction = async (action: 'start' | 'stop' | 'restart', name: string) => {
     daemon.assertOpen();
@@ -91,6 +102,30 @@ export function createHandlers({
     };
   };
 
+  /** A view by its id: expired or unknown is MCPD_APP_VIEW_UNKNOWN. */
+  const viewOf = (p: Params): AppViewEntry => {
+    const view = apps.get(str(p, 'view'));
+    if (!view)
+      throw new McpdError(
+        'MCPD_APP_VIEW_UNKNOWN',
+        'This App view has expired (views last a day, and not past a daemon restart) or never was: call the tool again for a fresh one.',
+      );
+    return view;
+  };
+
+  /**
+   * A result whose tool has an App: its view and link beside it, and, for a caller that does not
+   * show Apps (`ui.appLinks`), the link as one line after the tool's own content.
+   */
+  const withApp = async (result: CallToolResultJson, view: string, showsApps: boolean) => {
+    const url = await ui.appLink(view).catch(() => undefined);
+    if (url === undefined) return result;
+    const content = !showsApps && daemon.appLinks() ? [...result.content, { type: 'text', text: appLinkLine(url) }] : result.content;
+    return { ...result, content, app: { view, url } };
+  };
+
+  const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', notice: 'info', warning: 'warn' };
+
   // A handler gets its request's LazyAbort: `cancel.signal` makes an AbortSignal for what needs one.
   const methods: Record<MethodName, Method> = {
     hello: async (p) => {
@@ -118,10 +153,11 @@ export function createHandlers({
     'servers.config': async (p) => ({ config: servers.maskedConfig(str(p, 'name')) }),
     'ui.open': work(() => ui.open()),
     'tools.list': async (p) => ({ tools: await catalogue.tools(serverFilter(p)) }),
-    'tools.call': work((p, cancel, connection) => {
+    'tools.call': work(async (p, cancel, connection) => {
       const progressToken = optStr(p, 'progressToken');
       const tool = str(p, 'name');
-      return calls.callTool(tool, optObject(p, 'arguments'), {
+      let view: string | undefined;
+      const result = await calls.callTool(tool, optObject(p, 'arguments'), {
         signal: cancel,
         timeoutMs: optTimeout(p, 'timeoutMs'),
         caller: 'cli',
@@ -129,7 +165,64 @@ export function createHandlers({
           ? {}
           : { onProgress: (progress: Progress) => connection.notify('call:progress', { progressToken, ...progress }) }),
         serverRequests: callerAnswers(p, tool, connection),
+        onAppView: (id) => (view = id),
       });
+      return view === undefined ? result : withApp(result, view, p['showsApps'] === true);
+    }),
+    'apps.view': async (p) => ({ view: viewOf(p) }),
+    'apps.document': work(async (p, cancel) => {
+      const view = viewOf(p);
+      let document: ReturnType<typeof appDocumentOf>;
+      try {
+        const read = await calls.readResource(view.resourceUri, view.server, { signal: cancel, caller: 'app', app: view.server });
+        const listed = catalogue.resources(view.server).find((r) => r.uri === view.resourceUri)?._meta;
+        document = appDocumentOf(view.resourceUri, read, listed);
+      } catch (error) {
+        const why =
+          error instanceof AppDocumentError ? error.message : `Its resource ${view.resourceUri} could not be read: ${errorMessage(error)}`;
+        throw new McpdError('MCPD_APP_INVALID', `The App of ${view.tool} cannot be shown. ${why}`, { server: view.server });
+      }
+      const sandbox = await ui.sandbox(document.meta.csp, str(p, 'parent'));
+      return { html: document.html, ...document.meta, sandbox: sandbox.url, dropped: sandbox.dropped };
+    }),
+    'apps.call': work(async (p, cancel) => {
+      const view = viewOf(p);
+      return calls.callFromApp(view.server, str(p, 'name'), optObject(p, 'arguments'), {
+        signal: cancel,
+        caller: 'app',
+        app: view.server,
+        ...(view.sessionId ? { sessionId: view.sessionId } : {}),
+      });
+    }),
+    'apps.read': work(async (p, cancel) => {
+      const view = viewOf(p);
+      return calls.readResource(str(p, 'uri'), view.server, { signal: cancel, caller: 'app', app: view.server });
+    }),
+    'apps.log': async (p) => {
+      const view = viewOf(p);
+      const data = p['data'];
+      const level = LEVELS[optStr(p, 'level') ?? 'info'] ?? 'error';
+      logs.append(view.server, 'app', level, `[app] ${typeof data === 'string' ? data : JSON.stringify(data)}`.slice(0, 4_000));
+      return {};
+    },
+    'apps.message': work(async (p, _cancel, connection) => {
+      const view = viewOf(p);
+      if (!view.sessionId)
+        throw new McpdError(
+          'MCPD_APP_REFUSED',
+          `The App of ${view.tool} is not in a chat: its call came from outside one, so its message has nowhere to go.`,
+          {
+            server: view.server,
+          },
+        );
+      const sessionId = view.sessionId;
+      // The turn runs on its own (the App does not wait for Claude's answer); the chat's watchers see it.
+      chat
+        .send({ sessionId, message: str(p, 'text'), watcher: watcherOf(connection) })
+        .catch((error: unknown) =>
+          logs.append('chat', 'daemon', 'warn', `a message from the App of ${view.tool} failed: ${errorMessage(error)}`),
+        );
+      return { sessionId };
     }),
     'resources.list': async (p) => ({ resources: catalogue.resources(serverFilter(p)) }),
     'resources.read': work((p, cancel) => calls.readResource(str(p, 'uri'), optStr(p, 'server'), { signal: cancel, caller: 'cli' })),
@@ -206,9 +299,17 @@ export function createHandlers({
     },
   };
 
+  const scoped = new Set<string>(APP_SCOPED_METHODS);
   return async (method, params, context, connection) => {
     const handler = Object.hasOwn(methods, method) ? methods[method as MethodName] : undefined;
     if (!handler) throw new MethodNotFound(`Method not found: ${method}`);
-    return handler(object(params), context.cancel, connection);
+    const checked = object(params);
+    // A connection an App link opened reaches its one view, nothing else of the daemon.
+    if (connection.scope && (!scoped.has(method) || (method !== 'hello' && checked['view'] !== connection.scope.view)))
+      throw new McpdError(
+        'MCPD_APP_REFUSED',
+        `This App view's connection may not use ${method}${method.startsWith('apps.') ? ' on another view' : ''}.`,
+      );
+    return handler(checked, context.cancel, connection);
   };
 }

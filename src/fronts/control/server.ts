@@ -34,6 +34,8 @@ import {
 
 export interface ControlConnection {
   readonly id: number;
+  /** Set for a connection an App view's own link opened: it may use that view's methods only. */
+  readonly scope: { view: string } | undefined;
   readonly subscriptions: Set<EventName>;
   /** Sends one event to this connection, subscribed or not. */
   notify<E extends EventName>(event: E, params: Events[E]): void;
@@ -218,7 +220,7 @@ export class ControlServer {
    * Takes a WebSocket upgrade that another front already vetted (the dashboard's, over loopback
    * TCP behind its cookie and Origin checks): the same handlers, limits and events as the socket.
    */
-  accept(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  accept(req: IncomingMessage, socket: Duplex, head: Buffer, scope?: { view: string }): void {
     if (this.closing) {
       refuseUpgrade(socket, 503, 'Daemon stopping');
       return;
@@ -230,7 +232,7 @@ export class ControlServer {
     const timer = this.handshaking.get(socket);
     clearTimeout(timer);
     this.handshaking.delete(socket);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket as Socket));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket as Socket, scope));
   }
 
   /** Closes the oldest idle connection to make room; false when every one is busy. */
@@ -299,9 +301,10 @@ export class ControlServer {
     client.timer.unref();
   }
 
-  private onConnection(ws: WebSocket, socket: Socket): void {
+  private onConnection(ws: WebSocket, socket: Socket, scope?: { view: string }): void {
     const client = {
       id: this.nextId++,
+      scope,
       subscriptions: new Set<EventName>(),
       ws,
       socket,

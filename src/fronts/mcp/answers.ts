@@ -10,10 +10,13 @@ import type { Ports } from '../../ports/index.js';
 import type { InputRound, LogMessage, Progress, RoutedCallOptions, ServerRequestHandler } from '../../protocol/calls.js';
 import { JsonRpcError } from '../../protocol/jsonrpc.js';
 import type { Cancellation } from '../../hotpath/lazy-abort.js';
+import { RESOURCE_URI_META_KEY, appLinkLine, isAppOnly } from '../../protocol/apps.js';
 import { CALL_TOOL, SEARCH_TOOL, callTarget, pinnedOf, searchToolDefinitions, searchTools } from './search-tools.js';
 import type { EndpointView } from './view.js';
 
 export type AnswerPorts = Pick<Ports, 'calls'>;
+/** A call also needs the dashboard's links to Apps (`ui.appLinks`). */
+export type CallPorts = Pick<Ports, 'calls' | 'ui' | 'daemon'>;
 
 /** JSON-RPC's invalid params and internal error (the same numbers in both eras). */
 const INVALID_PARAMS = -32602;
@@ -61,11 +64,27 @@ export function wanted(level: LoggingLevel, threshold: LoggingLevel | undefined)
 export interface Caller {
   caller: 'mcp-client';
   client?: string;
+  /** The client declared the UI extension: it shows Apps, and its Apps call their app-only tools through it. */
+  showsApps?: boolean;
 }
 
-export async function listTools(view: EndpointView): Promise<Record<string, unknown>[]> {
+/** A tool's `_meta` with its App's URI as this view shows it. */
+function exposedMeta(view: EndpointView, server: string, meta: Record<string, unknown>): Record<string, unknown> {
+  const ui = meta['ui'] as { resourceUri?: unknown } | undefined;
+  const flat = meta[RESOURCE_URI_META_KEY];
+  const nested = typeof ui?.resourceUri === 'string';
+  if (!nested && typeof flat !== 'string') return meta;
+  return {
+    ...meta,
+    ...(nested ? { ui: { ...ui, resourceUri: view.exposeUri(server, ui.resourceUri as string) } } : {}),
+    ...(typeof flat === 'string' ? { [RESOURCE_URI_META_KEY]: view.exposeUri(server, flat) } : {}),
+  };
+}
+
+/** The model-facing list: app-only tools only for a client that shows Apps (its Apps call them through it). */
+export async function listTools(view: EndpointView, caller?: Caller): Promise<Record<string, unknown>[]> {
   const search = view.search();
-  const tools = await view.tools();
+  const tools = (await view.tools()).filter((t) => caller?.showsApps || !isAppOnly(t));
   const listed = (search ? pinnedOf(tools, search.pinned) : tools).map((t) => ({
     name: t.exposed,
     ...(t.title ? { title: t.title } : {}),
@@ -74,15 +93,22 @@ export async function listTools(view: EndpointView): Promise<Record<string, unkn
     ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}),
     ...(t.annotations ? { annotations: t.annotations } : {}),
     ...(t.icons ? { icons: t.icons } : {}),
-    ...(t._meta ? { _meta: t._meta } : {}),
+    ...(t._meta ? { _meta: exposedMeta(view, t.server, t._meta) } : {}),
   }));
-  return search ? [...listed, ...searchToolDefinitions(await view.entries())] : listed;
+  return search ? [...listed, ...searchToolDefinitions(await modelTools(view, caller))] : listed;
+}
+
+/** The view's tools a model may find (search-tools.ts): app-only ones only where the client shows Apps. */
+async function modelTools(view: EndpointView, caller: Caller | undefined) {
+  return (await view.entries()).filter((t) => caller?.showsApps || !isAppOnly(t));
 }
 
 /** What a request brings beside its params: who asks, its cancellation, and what a session would hold. */
 export interface Asking {
   caller: Caller;
   signal: Cancellation;
+  /** What a 2025 session's client declared, told to a 2026 server with each request. */
+  clientCapabilities?: Record<string, unknown> | undefined;
   /** A 2026 client answers a 2026 server's questions itself: this round's answers and state. */
   input?: InputRound | undefined;
   /** The client's log level (its session's, or this request's at 2026-07-28), and where this request's log messages go. */
@@ -94,6 +120,7 @@ function routed(asking: Asking): RoutedCallOptions {
   return {
     ...asking.caller,
     signal: asking.signal,
+    ...(asking.clientCapabilities ? { clientCapabilities: asking.clientCapabilities } : {}),
     ...(asking.input ? { input: asking.input } : {}),
     ...(asking.logLevel ? { logLevel: asking.logLevel } : {}),
     ...(asking.onLog ? { onLog: asking.onLog } : {}),
@@ -109,9 +136,9 @@ export interface CallAsked extends Asking {
 }
 
 /** A tool call through the router; what could not be made (server down, timeout) is a tool error the model can read. */
-export async function callTool(ports: AnswerPorts, view: EndpointView, asked: CallAsked): Promise<Record<string, unknown>> {
+export async function callTool(ports: CallPorts, view: EndpointView, asked: CallAsked): Promise<Record<string, unknown>> {
   if (view.search() && (asked.name === SEARCH_TOOL || asked.name === CALL_TOOL)) {
-    const tools = await view.entries();
+    const tools = await modelTools(view, asked.caller);
     if (asked.name === SEARCH_TOOL) return searchTools(tools, asked.arguments);
     const hidden = await view.hides(String(asked.arguments?.['name']));
     const target = callTarget(tools, asked.arguments, hidden);
@@ -124,15 +151,18 @@ export async function callTool(ports: AnswerPorts, view: EndpointView, asked: Ca
   // One server's endpoint passes a tool it does not list on to it: the server answers as it would.
   const unlisted = !name && view.spec.kind === 'server' ? view.spec.server : undefined;
   if (!name && !unlisted) throw notHere(`tool named "${asked.name}"`, view);
+  let app: string | undefined;
   const options: RoutedCallOptions = {
     ...routed(asked),
     serverRequests: asked.serverRequests,
     ...(asked.onProgress ? { onProgress: asked.onProgress } : {}),
+    onAppView: (view) => (app = view),
   };
   try {
-    return await (unlisted
+    const result = await (unlisted
       ? calls.callUnlisted(unlisted, asked.name, asked.arguments, options)
       : calls.callTool(name!, asked.arguments, options));
+    return await exposedResult(view, name, app === undefined ? result : await withAppLink(ports, result, app, asked.caller));
   } catch (error) {
     if (isMcpdError(error) && NOT_FOUND.has(error.code)) throw protocolError(error);
     const refusal = capabilityRefusal(error);
@@ -141,8 +171,38 @@ export async function callTool(ports: AnswerPorts, view: EndpointView, asked: Ca
   }
 }
 
+/**
+ * A result for a client that cannot show its App (`ui.appLinks`): the dashboard link to that
+ * App after the tool's own content. A client that shows Apps gets the result as it was.
+ */
+async function withAppLink(ports: CallPorts, result: Record<string, unknown>, view: string, caller: Caller) {
+  if (caller.showsApps || !ports.daemon.appLinks() || !Array.isArray(result['content'])) return result;
+  const url = await ports.ui.appLink(view).catch(() => undefined);
+  if (url === undefined) return result;
+  return { ...result, content: [...(result['content'] as unknown[]), { type: 'text', text: appLinkLine(url) }] };
+}
+
+/** A result's embedded ui:// resources and links, with their URIs as this view shows them. */
+async function exposedResult(view: EndpointView, tool: string | undefined, result: Record<string, unknown>) {
+  const content = result['content'];
+  if (view.spec.kind === 'server' || !Array.isArray(content)) return result;
+  const isApp = (uri: unknown) => typeof uri === 'string' && uri.startsWith('ui://');
+  const items = content as Record<string, unknown>[];
+  const hasApp = items.some((c) => isApp(c['uri']) || isApp((c['resource'] as { uri?: unknown } | undefined)?.uri));
+  if (!hasApp) return result;
+  const server = (await view.entries()).find((t) => t.name === tool)?.server;
+  if (server === undefined) return result;
+  const exposed = items.map((c) => {
+    const resource = c['resource'] as { uri?: unknown } | undefined;
+    if (isApp(c['uri'])) return { ...c, uri: view.exposeUri(server, c['uri'] as string) };
+    if (resource && isApp(resource.uri)) return { ...c, resource: { ...resource, uri: view.exposeUri(server, resource.uri as string) } };
+    return c;
+  });
+  return { ...result, content: exposed };
+}
+
 export function listResources(view: EndpointView): Record<string, unknown>[] {
-  return view.resources().map(({ server: _server, ...resource }) => resource);
+  return view.resources().map(({ server, ...resource }) => ({ ...resource, uri: view.exposeUri(server, resource.uri) }));
 }
 
 /** Templates are not in the catalogue: each server of the view that has resources is asked. */
@@ -166,9 +226,14 @@ export async function readResource(
   uri: string,
   asking: Asking,
 ): Promise<Record<string, unknown>> {
-  if (!view.allowsResource(uri)) throw notHere(`resource ${uri}`, view);
+  // A ui:// URI names its server (exposeUri); the server need not list it.
+  const app = view.appUri(uri);
+  if (!app && !view.allowsResource(uri)) throw notHere(`resource ${uri}`, view);
   try {
-    return await calls.readResource(uri, view.resourceServer(), routed(asking));
+    const read = await calls.readResource(app?.uri ?? uri, app?.server ?? view.resourceServer(), routed(asking));
+    if (!app || !Array.isArray(read.contents)) return read;
+    const contents = read.contents.map((c) => (c.uri === app.uri ? { ...c, uri } : c));
+    return { ...read, contents };
   } catch (error) {
     throw protocolError(error);
   }

@@ -29,6 +29,7 @@ import { whenAborted, type Cancellation } from '../../hotpath/lazy-abort.js';
 import type { Logger, Ports } from '../../ports/index.js';
 import type { InputRound, LogMessage, Progress } from '../../protocol/calls.js';
 import { VERSION } from '../../version.js';
+import { showsApps } from '../../protocol/apps.js';
 import {
   callTool,
   complete,
@@ -45,7 +46,7 @@ import {
 import { ParkedCalls, type ParkedCall, type Question } from './parked.js';
 import type { EndpointView } from './view.js';
 
-export type ModernPorts = Pick<Ports, 'calls' | 'events'>;
+export type ModernPorts = Pick<Ports, 'calls' | 'events' | 'ui' | 'daemon'>;
 
 /** A request's `_meta` envelope (the SDK types it as an open object). */
 export type Envelope = Record<string, unknown>;
@@ -58,7 +59,11 @@ const envelopeOf = (ctx: ServerContext): Envelope | undefined => ctx.mcpReq.enve
 /** Who asked, from the request's own `_meta` (there is no initialize to remember it from). */
 function callerOf(envelope: Envelope | undefined): Caller {
   const client = (envelope?.[CLIENT_INFO_META_KEY] as { name?: unknown } | undefined)?.name;
-  return { caller: 'mcp-client', ...(typeof client === 'string' ? { client } : {}) };
+  return {
+    caller: 'mcp-client',
+    ...(typeof client === 'string' ? { client } : {}),
+    ...(showsApps(capabilitiesOf(envelope)) ? { showsApps: true } : {}),
+  };
 }
 
 /**
@@ -268,7 +273,7 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
   // them) go to the client as it asked them.
   const relayed = async (ctx: ServerContext, result: Record<string, unknown>) =>
     result['resultType'] === 'input_required' ? await passOn(resumable, envelopeOf(ctx), result) : result;
-  server.setRequestHandler('tools/list', async () => ({ tools: await listTools(view) }) as never);
+  server.setRequestHandler('tools/list', async (_request, ctx) => ({ tools: await listTools(view, callerOf(envelopeOf(ctx))) }) as never);
   server.setRequestHandler(
     'tools/call',
     async (request, ctx) =>

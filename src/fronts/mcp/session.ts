@@ -36,12 +36,14 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpClientStatus } from '../../protocol/types.js';
+import { showsApps } from '../../protocol/apps.js';
 import { VERSION } from '../../version.js';
 import type { Ports } from '../../ports/index.js';
 import type { Progress, ServerRequestHandler } from '../../protocol/calls.js';
 import {
   announceListChanged,
   callTool,
+  type Caller,
   complete,
   getPrompt,
   listPrompts,
@@ -63,7 +65,7 @@ type CallExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 's
 };
 
 /** What an MCP session uses of the daemon, beside its view. */
-export type SessionPorts = Pick<Ports, 'calls' | 'clients' | 'events'>;
+export type SessionPorts = Pick<Ports, 'calls' | 'clients' | 'events' | 'ui' | 'daemon'>;
 
 export interface McpSession {
   readonly server: Server;
@@ -79,7 +81,7 @@ export interface McpSessionOptions {
 }
 
 export function createMcpSession(
-  { calls, clients, events }: SessionPorts,
+  { calls, clients, events, ui, daemon }: SessionPorts,
   view: EndpointView,
   transport: Transport,
   { front, onClosed }: McpSessionOptions,
@@ -98,14 +100,23 @@ export function createMcpSession(
     },
   );
   // Plugins see who called: caller `mcp-client` and the client's name from its `initialize`.
-  const caller = (): { caller: 'mcp-client'; client?: string } => {
+  const caller = (): Caller => {
     const client = server.getClientVersion()?.name;
-    return { caller: 'mcp-client', ...(client ? { client } : {}) };
+    return {
+      caller: 'mcp-client',
+      ...(client ? { client } : {}),
+      ...(showsApps(server.getClientCapabilities()) ? { showsApps: true } : {}),
+    };
   };
-  // A 2026 server has no session to hold the client's level: each request carries it.
-  const asking = (signal: Cancellation) => ({ caller: caller(), signal, logLevel });
+  // A 2026 server has no session to hold the client's level, nor what the client can do: each request carries them.
+  const asking = (signal: Cancellation) => ({
+    caller: caller(),
+    signal,
+    logLevel,
+    clientCapabilities: server.getClientCapabilities() as Record<string, unknown> | undefined,
+  });
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await listTools(view)) as Tool[] }));
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await listTools(view, caller())) as Tool[] }));
 
   /** A call, with what the SDK gives a request's handler (its cancellation, its stream's sends). */
   const runCall = async (params: CallToolRequest['params'], extra: CallExtra): Promise<CallToolResult> => {
@@ -123,7 +134,7 @@ export function createMcpSession(
           }
         : {}),
     };
-    return (await callTool({ calls }, view, {
+    return (await callTool({ calls, ui, daemon }, view, {
       name: params.name,
       arguments: params.arguments,
       ...asking(extra.signal),
@@ -156,6 +167,14 @@ export function createMcpSession(
   }));
 
   server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+    const app = view.appUri(request.params.uri);
+    if (app) {
+      await calls.subscribe(app.server, app.uri, { signal: extra.signal }).catch((error: unknown) => {
+        throw protocolError(error);
+      });
+      subscriptions.set(request.params.uri, app.server);
+      return {};
+    }
     let owner = view.resourceOwner(request.params.uri);
     // A URI no server lists belongs to the server whose template it expands.
     if (!owner && view.allowsTemplates())
@@ -174,7 +193,8 @@ export function createMcpSession(
   server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
     const owner = subscriptions.get(request.params.uri);
     subscriptions.delete(request.params.uri);
-    if (owner) await calls.unsubscribe(owner, request.params.uri, { signal: extra.signal }).catch(() => undefined);
+    const uri = view.appUri(request.params.uri)?.uri ?? request.params.uri;
+    if (owner) await calls.unsubscribe(owner, uri, { signal: extra.signal }).catch(() => undefined);
     return {};
   });
 
@@ -208,7 +228,8 @@ export function createMcpSession(
   const subscriptions = new Map<string, string>();
   let logLevel: LoggingLevel | undefined;
   const offUpdated = events.on('resource:updated', (event) => {
-    if (subscriptions.get(event.uri) === event.server) void server.sendResourceUpdated({ uri: event.uri }).catch(() => undefined);
+    const uri = view.exposeUri(event.server, event.uri);
+    if (subscriptions.get(uri) === event.server) void server.sendResourceUpdated({ uri }).catch(() => undefined);
   });
   const offLogs = events.on('log:line', (entry) => {
     if (entry.stream !== 'mcp' || !view.includes(entry.source)) return;
@@ -246,7 +267,7 @@ export function createMcpSession(
       off();
       offUpdated();
       offLogs();
-      for (const [uri, owner] of subscriptions) void calls.unsubscribe(owner, uri, {}).catch(() => undefined);
+      for (const [uri, owner] of subscriptions) void calls.unsubscribe(owner, view.appUri(uri)?.uri ?? uri, {}).catch(() => undefined);
       subscriptions.clear();
       if (announced) clients.disconnected(announced);
       onClosed?.();

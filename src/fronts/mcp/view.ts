@@ -171,4 +171,35 @@ export class EndpointView {
   allowsResource(uri: string): boolean {
     return this.spec.kind !== 'profile' || this.resources().some((r) => r.uri === uri);
   }
+
+  /**
+   * A server's ui:// URI as this view shows it. Views of several servers make each unique,
+   * keeping the scheme: `ui://weather/app.html` of server "wx" is `ui://wx/weather/app.html`
+   * (two servers' Apps may well have the same URI); one server's view shows it as it is.
+   */
+  exposeUri(server: string, uri: string): string {
+    if (this.spec.kind === 'server' || !uri.startsWith('ui://')) return uri;
+    return `ui://${encodeURIComponent(server)}/${uri.slice('ui://'.length)}`;
+  }
+
+  /** The server and its own URI for a ui:// URI this view showed (undefined: not one of this view's). */
+  appUri(uri: string): { server: string; uri: string } | undefined {
+    if (!uri.startsWith('ui://')) return undefined;
+    if (this.spec.kind === 'server') return { server: this.spec.server, uri };
+    const rest = uri.slice('ui://'.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0) return undefined;
+    let server: string;
+    try {
+      server = decodeURIComponent(rest.slice(0, slash));
+    } catch {
+      return undefined;
+    }
+    try {
+      this.ports.servers.assertKnown(server);
+    } catch {
+      return undefined;
+    }
+    return this.includes(server) ? { server, uri: `ui://${rest.slice(slash + 1)}` } : undefined;
+  }
 }

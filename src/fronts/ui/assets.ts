@@ -29,6 +29,8 @@ const VENDOR: Record<string, () => string> = {
   'preact.js': () => join(dirname(require.resolve('preact')), 'preact.module.js'),
   'hooks.js': () => join(dirname(require.resolve('preact/hooks')), 'hooks.module.js'),
   'htm.js': () => join(dirname(require.resolve('htm')), 'htm.module.js'),
+  // ext-apps' host side, bundled for the browser at build time (scripts/bundle-cli.mjs).
+  'app-bridge.js': () => join(PACKAGE_ROOT, 'dist', 'ui', 'app-bridge.js'),
 };
 
 export class UiAssets {

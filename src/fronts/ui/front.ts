@@ -11,15 +11,20 @@ import type { Front, Logger, UiPort } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
 import { UiGuard } from './guard.js';
 import { UI_PATH, UiHandler } from './handler.js';
+import { SandboxServer } from './sandbox.js';
 import { UiServer } from './server.js';
 
 export interface DashboardOptions {
   home: string;
   log: Logger;
-  /** Serves a vetted upgrade as a control connection. */
-  accept: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Serves a vetted upgrade as a control connection (one App view's only, with `scope`). */
+  accept: (req: IncomingMessage, socket: Duplex, head: Buffer, scope?: { view: string }) => void;
+  /** Whether an App view of this id is kept (its link opens it without the cookie). */
+  hasAppView: (view: string) => boolean;
   /** The loopback HTTP gateway's base URL, when it carries the dashboard. */
   gatewayUrl?: () => string;
+  /** Ports of mcpd's other loopback listeners (the gateway), which no App may be let at. */
+  ports?: () => number[];
   idleMs?: number;
 }
 
@@ -31,12 +36,18 @@ export class DashboardFront implements Front, UiPort {
   private opening: Promise<UiServer> | undefined;
   private live = 0;
   private closed = false;
+  private sandboxServer: Promise<SandboxServer> | undefined;
+  /** The own port's number, kept after an idle close: links given out name it. */
+  private lastPort = 0;
+  /** An App link was given: the own port stays open (links in terminals outlive pages). */
+  private pinned = false;
 
   constructor(private readonly options: DashboardOptions) {
     this.guard = new UiGuard(options.home);
     this.handler = new UiHandler({
       guard: this.guard,
       accept: options.accept,
+      hasAppView: options.hasAppView,
       log: (text) => options.log.warn(text),
       onLive: (delta) => {
         this.live = Math.max(0, this.live + delta);
@@ -62,6 +73,52 @@ export class DashboardFront implements Front, UiPort {
     return { url: `${base}${UI_PATH}/login?token=${this.guard.token}` };
   }
 
+  async appLink(view: string): Promise<string> {
+    if (this.guard.unavailable) throw this.guard.unavailable;
+    this.pinned = true;
+    let base = this.options.gatewayUrl?.();
+    if (!base) {
+      const own = await this.ensureOwn(this.lastPort).catch(() => this.ensureOwn(0));
+      own.pin();
+      base = own.url;
+    }
+    return `${base}${UI_PATH}/app/${encodeURIComponent(view)}`;
+  }
+
+  async sandbox(csp: Record<string, unknown> | undefined, parent: string): Promise<{ url: string; dropped: string[] }> {
+    if (!this.origins().includes(parent))
+      throw new McpdError(
+        'MCPD_APP_INVALID',
+        `Apps are shown by the dashboard only (${this.origins().join(', ') || 'not open'}), not by ${parent}.`,
+      );
+    const server = await this.ensureSandbox();
+    return { url: server.pageUrl(csp, parent), dropped: server.policy(csp).dropped };
+  }
+
+  /** The dashboard's origins now: the pages that may frame an App. */
+  private origins(): string[] {
+    const base = this.options.gatewayUrl?.() ?? this.own?.url;
+    return base ? [base] : [];
+  }
+
+  private ensureSandbox(): Promise<SandboxServer> {
+    this.sandboxServer ??= (async () => {
+      const server = new SandboxServer({
+        ancestors: () => this.origins(),
+        ports: () => [...(this.options.ports?.() ?? []), ...(this.own ? [this.own.port] : []), ...(this.lastPort ? [this.lastPort] : [])],
+        log: this.options.log,
+      });
+      await server.listen();
+      if (this.closed) {
+        await server.close();
+        throw new McpdError('MCPD_CLOSED', 'The daemon is stopping; the App sandbox was not opened.');
+      }
+      return server;
+    })();
+    this.sandboxServer.catch(() => (this.sandboxServer = undefined));
+    return this.sandboxServer;
+  }
+
   describe(): FrontStatus {
     const base = this.options.gatewayUrl?.() ?? this.own?.url;
     return { name: 'ui', address: base ? `${base}${UI_PATH}/` : '', sessions: this.live };
@@ -70,6 +127,8 @@ export class DashboardFront implements Front, UiPort {
   async close(): Promise<void> {
     this.closed = true;
     await this.own?.close();
+    const sandbox = await this.sandboxServer?.catch(() => undefined);
+    await sandbox?.close();
   }
 
   private ensureOwn(port: number): Promise<UiServer> {
@@ -92,7 +151,9 @@ export class DashboardFront implements Front, UiPort {
       server.onIdleClose = () => {
         if (this.own === server) this.own = undefined;
       };
+      if (this.pinned) server.pin();
       this.own = server;
+      this.lastPort = server.port;
       return server;
     })();
     return this.opening;

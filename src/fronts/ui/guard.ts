@@ -76,14 +76,30 @@ export class UiGuard {
   }
 
   hasCookie(req: IncomingMessage, port: number): boolean {
-    const name = this.cookieName(port);
+    return this.signedCookie(req, this.cookieName(port), 'mcpd-ui') !== undefined;
+  }
+
+  /**
+   * A Set-Cookie for a browser that opened an App view's own link: it loads the page's files,
+   * nothing else (the view's connection is authorized by its id, handler.ts).
+   */
+  issueViewCookie(port: number, view: string): string {
+    return `mcpd_app_${port}=${view}.${this.sign(view, 'mcpd-app')}; Path=/ui; HttpOnly; SameSite=Strict`;
+  }
+
+  hasViewCookie(req: IncomingMessage, port: number): boolean {
+    return this.signedCookie(req, `mcpd_app_${port}`, 'mcpd-app') !== undefined;
+  }
+
+  /** The id of a cookie of this name whose signature (for `purpose`) holds, if one was sent. */
+  private signedCookie(req: IncomingMessage, name: string, purpose: string): string | undefined {
     for (const part of (req.headers.cookie ?? '').split(';')) {
       const [key, value] = part.trim().split('=', 2);
       if (key !== name || !value) continue;
-      const dot = value.indexOf('.');
-      if (dot > 0 && sameText(value.slice(dot + 1), this.sign(value.slice(0, dot)))) return true;
+      const dot = value.lastIndexOf('.');
+      if (dot > 0 && sameText(value.slice(dot + 1), this.sign(value.slice(0, dot), purpose))) return value.slice(0, dot);
     }
-    return false;
+    return undefined;
   }
 
   /**
@@ -94,7 +110,7 @@ export class UiGuard {
     return refusal(req.headers, DOORS.dashboard(port, originRequired))?.reason ?? null;
   }
 
-  private sign(id: string): string {
-    return createHmac('sha256', this.key).update(`mcpd-ui:${id}`).digest('base64url');
+  private sign(id: string, purpose = 'mcpd-ui'): string {
+    return createHmac('sha256', this.key).update(`${purpose}:${id}`).digest('base64url');
   }
 }

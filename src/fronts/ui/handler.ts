@@ -16,8 +16,10 @@ export const UI_PATH = '/ui';
 
 export interface UiHandlerOptions {
   guard: UiGuard;
-  /** Serves a vetted upgrade as a control connection. */
-  accept: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Serves a vetted upgrade as a control connection (one App view's only, with `scope`). */
+  accept: (req: IncomingMessage, socket: Duplex, head: Buffer, scope?: { view: string }) => void;
+  /** Whether an App view of this id is kept: its link is its own key (/ui/app/ID, no cookie needed). */
+  hasAppView: (view: string) => boolean;
   log: (text: string) => void;
   /** A live connection opened or closed (the own port closes when none is left for a while). */
   onLive?: (delta: 1 | -1) => void;
@@ -25,12 +27,15 @@ export interface UiHandlerOptions {
 
 const SECURITY_HEADERS = {
   'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    // frame-src: the App sandbox, a loopback port of its own (sandbox.ts); nothing else is framed.
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; frame-src http://localhost:* http://127.0.0.1:*; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
 } as const;
+
+const EXPIRED_APP = 'This App view has expired: views last a day, and not past a daemon restart. Call the tool again for a fresh link.';
 
 const STALE_LINK = 'This dashboard link is not valid (the daemon restarted, or the link was mistyped). Run `mcpd ui` for a fresh one.';
 
@@ -60,7 +65,24 @@ export class UiHandler implements HttpMount {
       // The token leaves the address bar at once; the cookie is what the page goes on with.
       return this.redirect(res, `${UI_PATH}/`, { 'Set-Cookie': guard.issueCookie(port) });
     }
-    if (!guard.hasCookie(req, port)) return this.page(res, 401, STALE_LINK);
+    // An App view's link is a key to that view alone: its page loads without the cookie.
+    const appView = /^\/ui\/app\/([A-Za-z0-9_-]{1,64})$/.exec(url.pathname)?.[1];
+    const signedIn = guard.hasCookie(req, port);
+    if (appView !== undefined) {
+      if (!signedIn && !this.options.hasAppView(appView)) return this.page(res, 404, EXPIRED_APP);
+      const page = await this.assets.get('app.html');
+      if (!page) return this.text(res, 404, 'Not found');
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'Content-Type': page.type,
+        'Content-Length': page.body.length,
+        ...(signedIn ? {} : { 'Set-Cookie': guard.issueViewCookie(port, appView) }),
+      });
+      return void res.end(req.method === 'HEAD' ? undefined : page.body);
+    }
+    // A view link's browser loads the page's files (code and style, no data), nothing else.
+    const viewFile = /^\/ui\/(?:[a-z-]+\.(?:js|css|svg)|vendor\/[a-z-]+\.js)$/.test(url.pathname);
+    if (!signedIn && !(viewFile && guard.hasViewCookie(req, port))) return this.page(res, 401, STALE_LINK);
     let path: string;
     try {
       path = decodeURIComponent(url.pathname.slice(UI_PATH.length + 1));
@@ -83,10 +105,14 @@ export class UiHandler implements HttpMount {
       this.options.log(`dashboard: refused a live connection: ${refused}`);
       return refuseUpgrade(socket, 403, `Forbidden: ${refused}`);
     }
-    if (!guard.hasCookie(req, port)) return refuseUpgrade(socket, 401, 'Unauthorized: open the dashboard with mcpd ui');
+    // Without the cookie, only an App view's own connection: `?app=ID` of a view that is kept.
+    const app = new URL(req.url ?? '/', 'http://localhost').searchParams.get('app');
+    const signedIn = guard.hasCookie(req, port);
+    if (!signedIn && (app === null || !this.options.hasAppView(app)))
+      return refuseUpgrade(socket, 401, 'Unauthorized: open the dashboard with mcpd ui');
     this.options.onLive?.(1);
     socket.once('close', () => this.options.onLive?.(-1));
-    this.options.accept(req, socket, head);
+    this.options.accept(req, socket, head, signedIn ? undefined : { view: app! });
   }
 
   private redirect(res: ServerResponse, location: string, headers: Record<string, string> = {}): void {

@@ -27,6 +27,7 @@ export class UiServer {
   private live = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private pinned = false;
   /** Runs once the server closed by itself (idle). */
   onIdleClose: (() => void) | undefined;
 
@@ -98,6 +99,13 @@ export class UiServer {
     this.armIdle();
   }
 
+  /** Stays open from now on (App links were given out that name this port). */
+  pin(): void {
+    this.pinned = true;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
   /** A page connected (+1) or went away (-1). */
   liveChanged(delta: 1 | -1): void {
     this.live = Math.max(0, this.live + delta);
@@ -119,6 +127,7 @@ export class UiServer {
 
   private armIdle(): void {
     clearTimeout(this.idleTimer);
+    if (this.pinned) return;
     this.idleTimer = setTimeout(() => {
       if (this.live > 0 || this.closing) return;
       this.options.log.info('dashboard: no page open; its port closes');
