@@ -9,6 +9,20 @@ const FLOOD_PER_SECOND = 300;
 const MIN_HEIGHT = 80;
 const MAX_HEIGHT = 1_600;
 
+/** The person decides an App's call that chat.approval asks about (the daemon asks: app.approve). */
+const answering = new WeakSet();
+function answerApprovals(daemon) {
+  if (answering.has(daemon)) return;
+  answering.add(daemon);
+  daemon.handle('app.approve', async ({ tool, arguments: args }) => ({
+    decision: window.confirm(
+      `An App wants to call ${tool} with\n${JSON.stringify(args, null, 2).slice(0, 500)}\n\nchat.approval asks first. Allow it (for this App from now on)?`,
+    )
+      ? 'always'
+      : 'no',
+  }));
+}
+
 let bridgeModule;
 const loadBridge = () => (bridgeModule ??= import('./vendor/app-bridge.js'));
 
@@ -58,6 +72,7 @@ export function AppFrame({ daemon, view }) {
   const [state, setState] = useState('loading');
 
   useEffect(() => {
+    answerApprovals(daemon);
     let closed = false;
     let bridge;
     let frame;

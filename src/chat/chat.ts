@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ChatConfig } from '../config/types.js';
+import type { ApprovalAction, ChatConfig } from '../config/types.js';
+import { approvalFor } from './approval.js';
 import { McpdError, errorMessage } from '../errors.js';
 import type { Logger } from '../logs/store.js';
 import type { ChatPort, ChatWatcher, SamplingAsk, SendOptions } from '../ports/chat.js';
@@ -313,6 +314,18 @@ export class Chat implements ChatPort {
 
   approve(requestId: string, decision: ApprovalDecision, watcher: ChatWatcher): boolean {
     return this.questions.answer(requestId, 'approval', watcher, decision);
+  }
+
+  approvalFor(tool: string, sessionId?: string): ApprovalAction {
+    let always: readonly string[] = [];
+    if (sessionId !== undefined) {
+      try {
+        always = this.sessions.get(sessionId).alwaysAllowed;
+      } catch {
+        // a session since deleted: its "always" answers went with it
+      }
+    }
+    return approvalFor(tool, this.deps.config().approval, always);
   }
 
   answer(requestId: string, result: ElicitResult, watcher: ChatWatcher): boolean {

@@ -34,6 +34,8 @@ export interface ChatPort {
   detach(watcher: ChatWatcher): void;
   /** The person's answer to a tool approval or a sampling request. */
   approve(requestId: string, decision: ApprovalDecision, watcher: ChatWatcher): boolean;
+  /** What chat.approval says of a tool (a session's "always" answers counted): `allow`, `ask` or `deny`. */
+  approvalFor(tool: string, sessionId?: string): 'allow' | 'ask' | 'deny';
   /** The person's answer to a server's elicitation. */
   answer(requestId: string, result: ElicitResult, watcher: ChatWatcher): boolean;
   list(): ChatSessionSummary[];

@@ -235,5 +235,12 @@ export interface SampleRequestParams {
   maxTokens: number;
 }
 
+/**
+ * Daemon → client request, during an `apps.call` whose tool chat.approval asks about: may the
+ * App call it? Params `{ view, tool, server, arguments }`; the answer is `{ decision: "yes" | "no" | "always" }`
+ * (`always`: for this App view from now on).
+ */
+export const APP_APPROVE_REQUEST = 'app.approve';
+
 /** Client → server notification: cancel the request of this id (its tool call is cancelled at the server). */
 export const CANCEL_NOTIFICATION = '$/cancel';

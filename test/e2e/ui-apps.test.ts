@@ -118,6 +118,7 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('MCP Apps in the dashboard, in C
     // The memory figure comes only from poll-system-stats, which the App calls through mcpd.
     await expect.poll(() => app.locator('#memory-percent').textContent(), { timeout: 20_000 }).toMatch(/^\d+(\.\d+)?%$/);
     expect(await app.locator('#info-hostname').textContent()).not.toBe('');
+    await shotOf(page, 'app-monitor');
     const direct = await mcpd(['call', 'monitor__poll-system-stats']);
     expect(direct.exitCode).not.toBe(0);
     expect(direct.stderr).toContain('for the App of server "monitor" only');
@@ -141,6 +142,13 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('MCP Apps in the dashboard, in C
     expect(sent).not.toContain('Open its app');
     expect(JSON.stringify(api.requests.at(-1)!.body.tools)).not.toContain('poll-system-stats');
     await shotOf(page, 'app-chat');
+    // The App's message goes to this chat, as the person's next message.
+    api.script({ content: [{ type: 'text', text: 'Got the message from the App.' }] });
+    await app.locator('#message-text').fill('a message from the App');
+    await app.getByRole('button', { name: 'Send Message' }).click();
+    await expect.poll(() => transcript.textContent(), { timeout: 15_000 }).toContain('Got the message from the App.');
+    expect(await transcript.locator('.message.user').allTextContents()).toContain('youa message from the App');
+    expect(JSON.stringify(api.requests.at(-1)!.body.messages.at(-1))).toContain('a message from the App');
   });
 
   it('a terminal user opens the link `mcpd call` printed: the live App, in a browser never signed in', async () => {

@@ -28,6 +28,8 @@ beforeAll(async () => {
       monitor: { command: process.execPath, args: [bin('server-system-monitor'), '--stdio'] },
     },
     gateway: { http: { port: 0 } },
+    // An App's calls follow the chat's approval rules (the CLI's own calls do not).
+    chat: { approval: { deny: ['clock2__get-time'], ask: ['monitor__get-system-info'] } },
   });
   client = await t.connect();
   base = t.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
@@ -95,6 +97,32 @@ describe('MCP Apps through mcpd', () => {
     });
     const again = await client.request('apps.call', { view: clock.app!.view, name: 'get-time' });
     expect(texts(again)[0]).toMatch(/^\d{4}-/);
+  });
+
+  it('an App’s calls follow chat.approval: denied, or asked of the person looking at it (always: for that view)', async () => {
+    const clock2 = await client.request('tools.call', { name: 'clock2__get-time', arguments: {} });
+    expect(clock2.isError).toBeFalsy();
+    await expect(client.request('apps.call', { view: clock2.app!.view, name: 'get-time' })).rejects.toMatchObject({
+      code: 'MCPD_APP_REFUSED',
+      message: expect.stringContaining('chat.approval.deny forbids it'),
+    });
+    const page = await t.connect();
+    const asked: unknown[] = [];
+    let decision = 'no';
+    page.handle('app.approve', async (params) => {
+      asked.push(params);
+      return { decision };
+    });
+    const monitor = await client.request('tools.call', { name: 'monitor__get-system-info', arguments: {} });
+    await expect(page.request('apps.call', { view: monitor.app!.view, name: 'get-system-info' })).rejects.toMatchObject({
+      code: 'MCPD_APP_REFUSED',
+      message: expect.stringContaining('the person said no'),
+    });
+    expect(asked).toEqual([{ view: monitor.app!.view, tool: 'monitor__get-system-info', server: 'monitor', arguments: {} }]);
+    decision = 'always';
+    expect((await page.request('apps.call', { view: monitor.app!.view, name: 'get-system-info' })).isError).toBeFalsy();
+    expect((await page.request('apps.call', { view: monitor.app!.view, name: 'get-system-info' })).isError).toBeFalsy();
+    expect(asked).toHaveLength(2);
   });
 
   it('the App document is the checked HTML, with a sandbox on another origin', async () => {

@@ -185,4 +185,29 @@ describe('events', () => {
     expect(lines).toContainEqual({ via: 'ctx.events', type: 'tool:called' });
     expect(lines).toContainEqual({ via: 'onEvent', type: 'server:state' });
   });
+
+  it('an App’s own calls come with caller "app"', async () => {
+    const clock = {
+      command: process.execPath,
+      args: [join(ROOT, 'node_modules/@modelcontextprotocol/server-basic-vanillajs/dist/index.js'), '--stdio'],
+    };
+    const t = await startDaemon({ servers: { clock }, plugins: [[PROBE, { tag: 'e', events: true }]] });
+    running.push(t);
+    const client = await t.connect();
+    const first = await client.request('tools.call', { name: 'clock__get-time', arguments: {} });
+    await client.request('apps.call', { view: first.app!.view, name: 'get-time' });
+    const file = join(t.home, 'plugins', 'probe', 'events.jsonl');
+    await waitFor(
+      () => (existsSync(file) && readFileSync(file, 'utf8').includes('"caller":"app"')) || undefined,
+      5_000,
+      'the App call event',
+    );
+    const callers = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['via'] === 'onEvent' && l['type'] === 'tool:called')
+      .map((l) => l['caller']);
+    expect(callers).toEqual(['cli', 'app']);
+  });
 });

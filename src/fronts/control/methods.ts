@@ -8,6 +8,7 @@ import type { LazyAbort } from '../../hotpath/lazy-abort.js';
 import type { ChatWatcher, Ports, SamplingAsk } from '../../ports/index.js';
 import type { Progress, ServerRequestHandler } from '../../protocol/calls.js';
 import {
+  APP_APPROVE_REQUEST,
   APP_SCOPED_METHODS,
   ELICIT_REQUEST,
   EVENT_NAMES,
@@ -124,6 +125,35 @@ export function createHandlers({
     return { ...result, content, app: { view, url } };
   };
 
+  // An App's calls follow chat.approval as the chat's do: a denied tool is refused, an asked one is
+  // put to the person looking at the App ("always" holds for that view).
+  const allowedViews = new Map<string, Set<string>>();
+  const approveAppCall = async (view: AppViewEntry, name: string, args: unknown, connection: ControlConnection) => {
+    const tool = (await catalogue.tools(view.server)).find((t) => t.originalName === name)?.name;
+    if (tool === undefined) return; // not this server's: callFromApp refuses it
+    const decision = chat.approvalFor(tool, view.sessionId);
+    if (decision === 'allow' || allowedViews.get(view.id)?.has(tool)) return;
+    if (decision === 'deny')
+      throw new McpdError('MCPD_APP_REFUSED', `The App of ${view.tool} may not call ${tool}: chat.approval.deny forbids it.`, {
+        server: view.server,
+      });
+    const answer = (await connection
+      .request(APP_APPROVE_REQUEST, { view: view.id, tool, server: view.server, arguments: args ?? {} }, { timeoutMs: QUESTION_TIMEOUT_MS })
+      .catch(() => undefined)) as { decision?: unknown } | undefined;
+    if (answer?.decision === 'always') {
+      if (allowedViews.size > 1_000) allowedViews.clear();
+      allowedViews.set(view.id, new Set([...(allowedViews.get(view.id) ?? []), tool]));
+    } else if (answer?.decision !== 'yes') {
+      throw new McpdError(
+        'MCPD_APP_REFUSED',
+        `The App of ${view.tool} did not call ${tool}: chat.approval asks first, and the person said no.`,
+        {
+          server: view.server,
+        },
+      );
+    }
+  };
+
   const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', notice: 'info', warning: 'warn' };
 
   // A handler gets its request's LazyAbort: `cancel.signal` makes an AbortSignal for what needs one.
@@ -185,9 +215,12 @@ export function createHandlers({
       const sandbox = await ui.sandbox(document.meta.csp, str(p, 'parent'));
       return { html: document.html, ...document.meta, sandbox: sandbox.url, dropped: sandbox.dropped };
     }),
-    'apps.call': work(async (p, cancel) => {
+    'apps.call': work(async (p, cancel, connection) => {
       const view = viewOf(p);
-      return calls.callFromApp(view.server, str(p, 'name'), optObject(p, 'arguments'), {
+      const name = str(p, 'name');
+      const args = optObject(p, 'arguments');
+      await approveAppCall(view, name, args, connection);
+      return calls.callFromApp(view.server, name, args, {
         signal: cancel,
         caller: 'app',
         app: view.server,
