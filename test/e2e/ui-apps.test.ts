@@ -118,6 +118,7 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('MCP Apps in the dashboard, in C
     // The memory figure comes only from poll-system-stats, which the App calls through mcpd.
     await expect.poll(() => app.locator('#memory-percent').textContent(), { timeout: 20_000 }).toMatch(/^\d+(\.\d+)?%$/);
     expect(await app.locator('#info-hostname').textContent()).not.toBe('');
+    await page.getByTestId('app-view').scrollIntoViewIfNeeded();
     await shotOf(page, 'app-monitor');
     const direct = await mcpd(['call', 'monitor__poll-system-stats']);
     expect(direct.exitCode).not.toBe(0);
