@@ -10,10 +10,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, tempDir } from '../support/fixtures.js';
+import { appsServer, CLI, tempDir } from '../support/fixtures.js';
 import { MessagesApiStandIn } from '../support/messages-api.js';
 
-const bin = (pkg: string) => join(ROOT, 'node_modules/@modelcontextprotocol', pkg, 'dist/index.js');
 const api = new MessagesApiStandIn();
 const dir = tempDir('mcpd-apps-term-');
 const home = join(dir.path, 'home');
@@ -28,8 +27,8 @@ function writeConfig(appLinks: boolean): void {
     configFile,
     JSON.stringify({
       servers: {
-        clock: { command: process.execPath, args: [bin('server-basic-vanillajs'), '--stdio'] },
-        monitor: { command: process.execPath, args: [bin('server-system-monitor'), '--stdio'] },
+        clock: appsServer('server-basic-vanillajs'),
+        monitor: appsServer('server-system-monitor'),
       },
       ui: { appLinks },
     }),

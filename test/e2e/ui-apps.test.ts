@@ -9,12 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir } from '../support/fixtures.js';
+import { appsServer, BAD_APPS, tempDir } from '../support/fixtures.js';
 import { BROWSER_REQUIRED, CHROMIUM, launchBrowser } from '../support/browser.js';
 import { mcpdWith, shot as shotOf } from '../support/dashboard.js';
 import { MessagesApiStandIn } from '../support/messages-api.js';
 
-const bin = (pkg: string) => join(ROOT, 'node_modules/@modelcontextprotocol', pkg, 'dist/index.js');
 const api = new MessagesApiStandIn();
 const dir = tempDir('mcpd-ui-apps-');
 const home = join(dir.path, 'home');
@@ -51,9 +50,9 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('MCP Apps in the dashboard, in C
       configFile,
       JSON.stringify({
         servers: {
-          clock: { command: process.execPath, args: [bin('server-basic-vanillajs'), '--stdio'] },
-          monitor: { command: process.execPath, args: [bin('server-system-monitor'), '--stdio'] },
-          bad: { command: process.execPath, args: [join(ROOT, 'test/fixtures/apps-server.mjs')] },
+          clock: appsServer('server-basic-vanillajs'),
+          monitor: appsServer('server-system-monitor'),
+          bad: BAD_APPS,
         },
       }),
     );

@@ -6,13 +6,11 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../src/client/control-client.js';
-import { ROOT } from '../support/fixtures.js';
+import { appsServer, BAD_APPS } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
-const bin = (pkg: string) => join(ROOT, 'node_modules/@modelcontextprotocol', pkg, 'dist/index.js');
 const UI = { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } };
 const REVISION = '2026-07-28';
 
@@ -23,9 +21,10 @@ let base: string;
 beforeAll(async () => {
   t = await startDaemon({
     servers: {
-      clock: { command: process.execPath, args: [bin('server-basic-vanillajs'), '--stdio'] },
-      clock2: { command: process.execPath, args: [bin('server-basic-vanillajs'), '--stdio'] },
-      monitor: { command: process.execPath, args: [bin('server-system-monitor'), '--stdio'] },
+      clock: appsServer('server-basic-vanillajs'),
+      clock2: appsServer('server-basic-vanillajs'),
+      monitor: appsServer('server-system-monitor'),
+      bad: BAD_APPS,
     },
     gateway: { http: { port: 0 } },
     // An App's calls follow the chat's approval rules (the CLI's own calls do not).
@@ -202,6 +201,28 @@ describe('MCP Apps on the merged /mcp', () => {
       expect(texts(await host.callTool({ name: 'clock__get-time', arguments: {} }))).toHaveLength(1);
     } finally {
       await host.close();
+    }
+  });
+
+  it('an App resource its server does not list is read from that server, on every path', async () => {
+    const { resources } = await client.request('resources.list', { server: 'bad' });
+    expect(resources.map((r) => r.uri)).not.toContain('ui://fixture/unlisted/app.html');
+    const direct = await client.request('resources.read', { uri: 'ui://fixture/unlisted/app.html' });
+    expect(direct.contents[0]).toMatchObject({ uri: 'ui://fixture/unlisted/app.html', mimeType: 'text/html;profile=mcp-app' });
+    const view = await client.request('tools.call', { name: 'bad__unlisted', arguments: {} });
+    const doc = await client.request('apps.document', { view: view.app!.view, parent: new URL(view.app!.url).origin });
+    expect(doc.html).toContain('<h1>unlisted</h1>');
+    for (const [path, uri] of [
+      ['/mcp', 'ui://bad/fixture/unlisted/app.html'],
+      ['/servers/bad/mcp', 'ui://fixture/unlisted/app.html'],
+    ] as const) {
+      const host = await mcpClient({}, path);
+      try {
+        const read = await host.readResource({ uri });
+        expect(read.contents[0]).toMatchObject({ uri, mimeType: 'text/html;profile=mcp-app' });
+      } finally {
+        await host.close();
+      }
     }
   });
 

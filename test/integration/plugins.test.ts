@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixtureEntry, ROOT, waitFor } from '../support/fixtures.js';
+import { appsServer, fixtureEntry, ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
 const PROBE = join(ROOT, 'test/fixtures/plugins/probe.ts');
@@ -187,10 +187,7 @@ describe('events', () => {
   });
 
   it('an App’s own calls come with caller "app"', async () => {
-    const clock = {
-      command: process.execPath,
-      args: [join(ROOT, 'node_modules/@modelcontextprotocol/server-basic-vanillajs/dist/index.js'), '--stdio'],
-    };
+    const clock = appsServer('server-basic-vanillajs');
     const t = await startDaemon({ servers: { clock }, plugins: [[PROBE, { tag: 'e', events: true }]] });
     running.push(t);
     const client = await t.connect();

@@ -60,3 +60,11 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+/** A config entry for one of the MCP Apps servers from npm, run over stdio. */
+export function appsServer(pkg: 'server-basic-vanillajs' | 'server-system-monitor'): Record<string, unknown> {
+  return { command: process.execPath, args: [join(ROOT, 'node_modules/@modelcontextprotocol', pkg, 'dist/index.js'), '--stdio'] };
+}
+
+/** Our server of misbehaving Apps (test/fixtures/apps-server.mjs). */
+export const BAD_APPS = { command: process.execPath, args: [join(ROOT, 'test/fixtures/apps-server.mjs')] };

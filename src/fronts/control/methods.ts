@@ -200,8 +200,10 @@ export function createHandlers({
       return view === undefined ? result : withApp(result, view, p['showsApps'] === true);
     }),
     'apps.view': async (p) => ({ view: viewOf(p) }),
-    'apps.document': work(async (p, cancel) => {
+    'apps.document': work(async (p, cancel, connection) => {
       const view = viewOf(p);
+      // A page showing an App is not idle, however long the App sits still.
+      connection.hold();
       let document: ReturnType<typeof appDocumentOf>;
       try {
         const read = await calls.readResource(view.resourceUri, view.server, { signal: cancel, caller: 'app', app: view.server });
