@@ -7,6 +7,8 @@
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ROOT, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
@@ -36,6 +38,7 @@ beforeAll(async () => {
       m: { url, restart },
       old: { url, restart, protocol: '2025-11-25' },
     },
+    gateway: { http: { port: 0 } },
   });
 }, 120_000);
 
@@ -54,7 +57,7 @@ describe('a remote server of 2026-07-28 only', () => {
       `m running (${JSON.stringify(t!.daemon.status().servers.find((s) => s.name === 'm')?.lastError)})`,
     );
     const status = t!.daemon.status().servers.find((s) => s.name === 'm')!;
-    expect(status).toMatchObject({ state: 'running', transport: 'http', protocolVersion: '2026-07-28', toolCount: 1 });
+    expect(status).toMatchObject({ state: 'running', transport: 'http', protocolVersion: '2026-07-28', toolCount: 2 });
     const client = await t!.connect();
     const result = await client.request('tools.call', { name: 'm__hello', arguments: {} });
     expect(result.content).toEqual([{ type: 'text', text: 'hello from 2026' }]);
@@ -71,5 +74,22 @@ describe('a remote server of 2026-07-28 only', () => {
     // What the SSE attempt met is in the server's log, for whoever wants it.
     const lines = t!.daemon.logs.read('old', 100).map((e) => e.text);
     expect(lines.some((line) => line.includes('the legacy SSE transport failed too'))).toBe(true);
+  });
+
+  it('is told, with each request, what the 2025 client behind mcpd declared (the UI extension, for one)', async () => {
+    const base = t!.daemon.status().fronts.find((f) => f.name === 'mcp-http')!.address;
+    const seen = async (capabilities: Record<string, unknown>) => {
+      const host = new Client({ name: 'a-2025-host', version: '1.0.0' }, { capabilities });
+      await host.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+      try {
+        const result = await host.callTool({ name: 'm__caps', arguments: {} });
+        return JSON.parse((result.content as { text: string }[])[0]!.text) as Record<string, unknown> | null;
+      } finally {
+        await host.close();
+      }
+    };
+    const ui = { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } };
+    expect(await seen({ extensions: ui })).toMatchObject({ extensions: ui });
+    expect((await seen({}))?.['extensions']).toBeUndefined();
   });
 });

@@ -32,7 +32,7 @@ export function serverConfig(name: string, entry: Record<string, unknown>): Serv
 /** A short temp folder (Unix socket paths are limited to ~104 bytes). */
 export function tempDir(prefix = 'mcpd-'): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true, maxRetries: 5 }) };
 }
 
 export async function waitFor<T>(
