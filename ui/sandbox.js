@@ -37,7 +37,8 @@ window.addEventListener('message', (event) => {
       } else inner.srcdoc = html;
       return;
     }
-    inner.contentWindow?.postMessage(message, '*');
+    // Only to the App written here (this origin): never to a page it may have navigated to.
+    inner.contentWindow?.postMessage(message, location.origin);
   } else if (event.source === inner.contentWindow) {
     if (event.origin !== location.origin) return;
     window.parent.postMessage(event.data, host);
