@@ -101,3 +101,14 @@ export function exampleArguments(schema: Record<string, unknown>): Record<string
 export function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * What a tool's MCP App means for a person at the CLI (read from `_meta.ui` here, not with
+ * ext-apps' helpers: those would load zod into every one-shot command).
+ */
+export function appNote(tool: { _meta?: Record<string, unknown> | undefined }): string | undefined {
+  const ui = tool._meta?.['ui'] as { visibility?: unknown; resourceUri?: unknown } | undefined;
+  if (Array.isArray(ui?.visibility) && ui.visibility.length === 1 && ui.visibility[0] === 'app') return 'for its App only';
+  const uri = ui?.resourceUri ?? tool._meta?.['ui/resourceUri'];
+  return typeof uri === 'string' && uri.startsWith('ui://') ? 'has an App' : undefined;
+}

@@ -60,6 +60,15 @@ afterAll(async () => {
 });
 
 describe('Apps for terminal hosts', () => {
+  it('mcpd tools says which tools have an App, and which are for their App only', async () => {
+    const listed = await mcpd(['tools', 'monitor']);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/monitor__get-system-info\s+monitor\s+\[has an App\] /);
+    expect(listed.stdout).toMatch(/monitor__poll-system-stats\s+monitor\s+\[for its App only\] /);
+    const one = await mcpd(['tools', 'monitor__poll-system-stats']);
+    expect(one.stdout).toContain("for its server's MCP App only");
+  });
+
   it('mcpd call prints the link after the content, and the link answers', async () => {
     const call = await mcpd(['call', 'clock__get-time']);
     expect(call.exitCode, call.stderr).toBe(0);

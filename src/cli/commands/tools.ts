@@ -3,7 +3,7 @@ import { McpdError } from '../../errors.js';
 import { plural } from '../color.js';
 import type { CliContext } from '../context.js';
 import { connectOrStart } from './start.js';
-import { exampleArguments, firstLine, shellQuote, table } from '../format.js';
+import { appNote, exampleArguments, firstLine, shellQuote, table } from '../format.js';
 import { closestWord } from '../../util/suggest.js';
 import { hostNameWarnings } from '../host-names.js';
 
@@ -20,6 +20,9 @@ export async function toolsCommand(ctx: CliContext): Promise<number> {
         if (tool.title) ctx.out(tool.title);
         if (tool.description) ctx.out(`\n${tool.description.trim()}`);
         if (tool.annotations && Object.keys(tool.annotations).length > 0) ctx.out(`\nannotations: ${JSON.stringify(tool.annotations)}`);
+        const app = appNote(tool);
+        if (app === 'has an App') ctx.out('\nIt has an MCP App: a call of it prints the link that shows it (mcpd ui shows it too).');
+        if (app === 'for its App only') ctx.out("\nIt is for its server's MCP App only: no model sees it, and only that App may call it.");
         ctx.out(`\ninput schema:\n${JSON.stringify(tool.inputSchema, null, 2)}`);
         if (tool.outputSchema) ctx.out(`\noutput schema:\n${JSON.stringify(tool.outputSchema, null, 2)}`);
         ctx.out(`\nCall it with: mcpd call ${tool.name} ${shellQuote(JSON.stringify(exampleArguments(tool.inputSchema)))}`);
@@ -51,7 +54,10 @@ export async function toolsCommand(ctx: CliContext): Promise<number> {
     ctx.out(
       table(
         ['TOOL', 'SERVER', 'DESCRIPTION'],
-        tools.map((t) => [t.name, t.server, firstLine(t.description)]),
+        tools.map((t) => {
+          const app = appNote(t);
+          return [t.name, t.server, `${app ? `[${app}] ` : ''}${firstLine(t.description)}`];
+        }),
       ),
     );
     ctx.out(`\n${plural(tools.length, 'tool')}. One in full: mcpd tools TOOL. Call one: mcpd call TOOL '{"arg": "value"}'`);
