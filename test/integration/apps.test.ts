@@ -7,6 +7,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { ControlClient } from '../../src/client/control-client.js';
 import { appsServer, BAD_APPS } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
@@ -154,6 +155,71 @@ describe('MCP Apps through mcpd', () => {
     expect(await expired.text()).toContain('This App view has expired');
     // The dashboard itself still needs the cookie.
     expect((await fetch(new URL('/ui/', clock.app!.url))).status).toBe(401);
+  });
+});
+
+/** One request on a WebSocket to the daemon, answered. */
+function rpc(
+  ws: WebSocket,
+  method: string,
+  params: unknown,
+  id: number,
+): Promise<{ result?: unknown; error?: { data?: { code?: string } } }> {
+  return new Promise((resolve) => {
+    const onMessage = (data: WebSocket.RawData) => {
+      const message = JSON.parse((data as Buffer).toString('utf8')) as { id?: number };
+      if (message.id !== id) return;
+      ws.off('message', onMessage);
+      resolve(message as { result?: unknown; error?: { data?: { code?: string } } });
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+  });
+}
+
+describe('an App view’s own connection', () => {
+  const open = (url: string, view: string, origin: string) =>
+    new Promise<{ ws: WebSocket } | { status: number }>((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws').replace(/\/ui\/app\/.*$/, '')}/ui/ws?app=${view}`, {
+        headers: { Origin: origin },
+      });
+      ws.once('open', () => resolve({ ws }));
+      ws.once('unexpected-response', (_req, res) => {
+        resolve({ status: res.statusCode! });
+        res.resume();
+      });
+      ws.once('error', reject);
+    });
+
+  it('reaches its own view and nothing else; a made-up view or another origin is refused', async () => {
+    const one = await client.request('tools.call', { name: 'clock__get-time', arguments: {} });
+    const other = await client.request('tools.call', { name: 'clock2__get-time', arguments: {} });
+    const origin = new URL(one.app!.url).origin;
+    expect(await open(one.app!.url, 'madeup', origin)).toEqual({ status: 401 });
+    expect(await open(one.app!.url, one.app!.view, 'http://localhost:1')).toEqual({ status: 403 });
+    const opened = await open(one.app!.url, one.app!.view, origin);
+    if (!('ws' in opened)) throw new Error(`refused: ${opened.status}`);
+    const { ws } = opened;
+    try {
+      expect((await rpc(ws, 'hello', { protocolVersion: 1 }, 1)).result).toBeTruthy();
+      expect((await rpc(ws, 'apps.view', { view: one.app!.view }, 2)).result).toMatchObject({ view: { server: 'clock' } });
+      for (const [i, [method, params]] of (
+        [
+          ['status', {}],
+          ['tools.call', { name: 'clock__get-time' }],
+          ['apps.view', { view: other.app!.view }],
+          ['apps.call', { view: other.app!.view, name: 'get-time' }],
+          ['events.subscribe', { events: ['log:line'] }],
+        ] as const
+      ).entries()) {
+        expect((await rpc(ws, method, params, 10 + i)).error?.data?.code, method).toBe('MCPD_APP_REFUSED');
+      }
+      expect((await rpc(ws, 'apps.call', { view: one.app!.view, name: 'get-time' }, 20)).result).toMatchObject({
+        content: [{ type: 'text' }],
+      });
+    } finally {
+      ws.close();
+    }
   });
 });
 

@@ -342,7 +342,9 @@ export class ControlServer {
             `Too many requests in flight on this connection (limit ${this.limits.maxRequestsInFlight}); wait for answers before sending more.`,
           );
         }
-        if (method === 'events.subscribe' || method === 'events.unsubscribe') return this.subscribe(client, method, params);
+        // An App view's connection takes no events: they would tell it of every server.
+        if ((method === 'events.subscribe' || method === 'events.unsubscribe') && !client.scope)
+          return this.subscribe(client, method, params);
         const result = await this.options.handle(method, params, context, client);
         if (method === 'hello' && !client.greeted) {
           client.greeted = true;
