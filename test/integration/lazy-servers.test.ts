@@ -26,7 +26,10 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
-  await Promise.allSettled(supervisors.splice(0).map((s) => s.stopAll()));
+  const done = supervisors.splice(0);
+  await Promise.allSettled(done.map((s) => s.stopAll()));
+  // As the daemon does on stop: the catalogues being written land before the folder goes.
+  await Promise.allSettled(done.map((s) => s.memory?.flushed()));
   dir.cleanup();
 });
 
