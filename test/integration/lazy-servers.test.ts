@@ -29,7 +29,7 @@ afterEach(async () => {
   const done = supervisors.splice(0);
   await Promise.allSettled(done.map((s) => s.stopAll()));
   // As the daemon does on stop: the catalogues being written land before the folder goes.
-  await Promise.allSettled(done.map((s) => s.memory?.flushed()));
+  await Promise.allSettled(done.map((s) => s.memory?.flushed() ?? Promise.resolve()));
   dir.cleanup();
 });
 
