@@ -23,6 +23,9 @@ function Page() {
     const offState = daemon.on('state', setState);
     // A new connection (the daemon restarted, the page slept) shows the App afresh.
     const offOpen = daemon.on('open', () => setOpened((n) => n + 1));
+    // The connection may have opened before this effect ran (a slow page): take it as it is now.
+    setState(daemon.state);
+    if (daemon.state === 'open') setOpened((n) => Math.max(n, 1));
     return () => (offState(), offOpen());
   }, []);
   return html`<header>

@@ -150,9 +150,15 @@ export function configSchemas(strict: boolean) {
     start: common.start.optional(),
     idleStopMs: common.idleStopMs,
   });
-  /** The dashboard. `appLinks`: a client that cannot show an App gets a line with the dashboard link to it. */
+  /**
+   * The dashboard. `appLinks`: a client that cannot show an App gets a line with the dashboard
+   * link to it. `linkClients`: globs on clients' names (from initialize) that get links though
+   * they declare the UI extension: Claude Desktop (`claude-ai`) does, yet shows no App of a
+   * local server, which is what mcpd is to it.
+   */
   const ui = object({
     appLinks: z.boolean().default(true),
+    linkClients: z.array(z.string().min(1)).default(() => ['claude-ai']),
   });
   // Servers are checked one by one (validate.ts), so that one run reports every problem.
   const top = object({

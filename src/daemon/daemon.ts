@@ -41,6 +41,7 @@ import { ClientRegistry } from './clients.js';
 import { EventBus } from './events.js';
 import { makeFronts } from './fronts.js';
 import { isAppOnly } from '../protocol/apps.js';
+import { matchesAny } from '../util/glob.js';
 import { Reloader } from './reload.js';
 import { ConfigEditor } from './config-edit.js';
 
@@ -335,6 +336,10 @@ export class Daemon implements DaemonPort {
 
   appLinks(): boolean {
     return this.currentConfig.ui.appLinks;
+  }
+
+  linksOnly(client: string | undefined): boolean {
+    return client !== undefined && matchesAny(client, this.currentConfig.ui.linkClients);
   }
 
   profile(name: string): ProfileConfig {

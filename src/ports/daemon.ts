@@ -12,6 +12,8 @@ export interface DaemonPort {
   profile(name: string): ProfileConfig;
   /** `ui.appLinks` of the running config: results for clients that cannot show an App get its link. */
   appLinks(): boolean;
+  /** Whether this client (by its initialize name) is shown Apps by link only (`ui.linkClients`), whatever it declares. */
+  linksOnly(client: string | undefined): boolean;
   reload(): Promise<ReloadResult>;
   stop(reason: string): Promise<void>;
 }

@@ -49,6 +49,13 @@ export function showsApps(capabilities: { extensions?: Record<string, unknown> }
   return capabilities?.extensions?.[UI_EXTENSION] !== undefined;
 }
 
+/** A client's capabilities without the UI extension (told to a server for a client that shows no Apps). */
+export function withoutApps<C extends { extensions?: Record<string, unknown> }>(capabilities: C): C {
+  if (capabilities.extensions?.[UI_EXTENSION] === undefined) return capabilities;
+  const { [UI_EXTENSION]: _ui, ...extensions } = capabilities.extensions;
+  return { ...capabilities, extensions };
+}
+
 /** The text line a result gets for a client that cannot show its App (`ui.appLinks`). */
 export function appLinkLine(url: string): string {
   return `Open its app: ${url}`;

@@ -35,8 +35,8 @@ function writeConfig(appLinks: boolean): void {
   );
 }
 
-async function host(capabilities: Record<string, unknown>): Promise<Client> {
-  const client = new Client({ name: 'claude-code', version: '2.0.0' }, { capabilities });
+async function host(capabilities: Record<string, unknown>, name = 'claude-code'): Promise<Client> {
+  const client = new Client({ name, version: '2.0.0' }, { capabilities });
   await client.connect(
     new StdioClientTransport({ command: process.execPath, args: [CLI, 'bridge', '--config', configFile], env, stderr: 'pipe' }),
   );
@@ -111,6 +111,18 @@ describe('Apps for terminal hosts', () => {
       expect(texts(await showing.callTool({ name: 'clock__get-time', arguments: {} }))).toHaveLength(1);
     } finally {
       await showing.close();
+    }
+  });
+
+  it('Claude Desktop (claude-ai) declares the extension but shows no App of a local server: it gets the link (ui.linkClients)', async () => {
+    const desktop = await host({ extensions: UI }, 'claude-ai');
+    try {
+      const { tools } = await desktop.listTools();
+      expect(tools.map((t) => t.name)).not.toContain('monitor__poll-system-stats');
+      const lines = texts(await desktop.callTool({ name: 'clock__get-time', arguments: {} }));
+      expect(lines[1]).toMatch(/^Open its app: http:\/\/127\.0\.0\.1:\d+\/ui\/app\//);
+    } finally {
+      await desktop.close();
     }
   });
 

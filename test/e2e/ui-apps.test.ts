@@ -175,6 +175,11 @@ describe.skipIf(!CHROMIUM && !BROWSER_REQUIRED)('MCP Apps in the dashboard, in C
       const fresh = await browser.newContext();
       try {
         const own = await fresh.newPage();
+        // Slow frames (a loaded machine): the connection opens before the page's effects run.
+        await own.addInitScript(() => {
+          const later = (callback: (time: number) => void) => setTimeout(() => callback(performance.now()), 400);
+          (globalThis as unknown as { requestAnimationFrame: typeof later }).requestAnimationFrame = later;
+        });
         await own.goto(link!);
         await expect.poll(() => own.getByTestId('app-view').getAttribute('data-state'), { timeout: 20_000 }).toBe('running');
         const app = await appFrame(own);

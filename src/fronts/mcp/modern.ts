@@ -57,12 +57,14 @@ type InputResponses = ServerContext['mcpReq']['inputResponses'];
 const envelopeOf = (ctx: ServerContext): Envelope | undefined => ctx.mcpReq.envelope;
 
 /** Who asked, from the request's own `_meta` (there is no initialize to remember it from). */
-function callerOf(envelope: Envelope | undefined): Caller {
+/** The client a request names, and whether it shows Apps (it declares the extension, and is not of ui.linkClients). */
+function callerOf(envelope: Envelope | undefined, daemon: ModernPorts['daemon']): Caller {
   const client = (envelope?.[CLIENT_INFO_META_KEY] as { name?: unknown } | undefined)?.name;
+  const name = typeof client === 'string' ? client : undefined;
   return {
     caller: 'mcp-client',
-    ...(typeof client === 'string' ? { client } : {}),
-    ...(showsApps(capabilitiesOf(envelope)) ? { showsApps: true } : {}),
+    ...(name ? { client: name } : {}),
+    ...(showsApps(capabilitiesOf(envelope)) && !daemon.linksOnly(name) ? { showsApps: true } : {}),
   };
 }
 
@@ -82,10 +84,10 @@ function loggingOf(envelope: Envelope | undefined, send: (method: string, params
 }
 
 /** What one request of the SDK's server asks with: who, its cancel, its round, its log level. */
-function askingOf(ctx: ServerContext): Asking & { signal: AbortSignal } {
+function askingOf(ctx: ServerContext, daemon: ModernPorts['daemon']): Asking & { signal: AbortSignal } {
   const envelope = envelopeOf(ctx);
   return {
-    caller: callerOf(envelope),
+    caller: callerOf(envelope, daemon),
     signal: ctx.mcpReq.signal,
     input: inputOfRequest(ctx),
     ...loggingOf(envelope, (method, params) => void ctx.mcpReq.notify({ method, params }).catch(() => undefined)),
@@ -206,7 +208,7 @@ export async function answerCall(
       callTool(ports, view, {
         name: asked.name,
         arguments: asked.arguments,
-        caller: callerOf(asked.envelope),
+        caller: callerOf(asked.envelope, ports.daemon),
         // What the upstream asks is put to this client as input-required results.
         serverRequests: {
           elicit: async (params, signal) => (await ask('elicitation/create', params, signal)) as never,
@@ -273,7 +275,10 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
   // them) go to the client as it asked them.
   const relayed = async (ctx: ServerContext, result: Record<string, unknown>) =>
     result['resultType'] === 'input_required' ? await passOn(resumable, envelopeOf(ctx), result) : result;
-  server.setRequestHandler('tools/list', async (_request, ctx) => ({ tools: await listTools(view, callerOf(envelopeOf(ctx))) }) as never);
+  server.setRequestHandler(
+    'tools/list',
+    async (_request, ctx) => ({ tools: await listTools(view, callerOf(envelopeOf(ctx), ports.daemon)) }) as never,
+  );
   server.setRequestHandler(
     'tools/call',
     async (request, ctx) =>
@@ -295,16 +300,16 @@ function serverFor(ports: ModernPorts, view: EndpointView, resumable: Resumable)
   );
   server.setRequestHandler(
     'resources/read',
-    async (request, ctx) => (await relayed(ctx, await readResource(ports, view, request.params.uri, askingOf(ctx)))) as never,
+    async (request, ctx) => (await relayed(ctx, await readResource(ports, view, request.params.uri, askingOf(ctx, ports.daemon)))) as never,
   );
   server.setRequestHandler('prompts/list', async () => ({ prompts: listPrompts(view) }) as never);
   server.setRequestHandler(
     'prompts/get',
-    async (request, ctx) => (await relayed(ctx, await getPrompt(ports, view, request.params, askingOf(ctx)))) as never,
+    async (request, ctx) => (await relayed(ctx, await getPrompt(ports, view, request.params, askingOf(ctx, ports.daemon)))) as never,
   );
   server.setRequestHandler(
     'completion/complete',
-    async (request, ctx) => (await complete(ports, view, request.params as never, askingOf(ctx))) as never,
+    async (request, ctx) => (await complete(ports, view, request.params as never, askingOf(ctx, ports.daemon))) as never,
   );
   return server;
 }

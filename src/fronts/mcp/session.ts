@@ -36,7 +36,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { McpClientStatus } from '../../protocol/types.js';
-import { showsApps } from '../../protocol/apps.js';
+import { showsApps, withoutApps } from '../../protocol/apps.js';
 import { VERSION } from '../../version.js';
 import type { Ports } from '../../ports/index.js';
 import type { Progress, ServerRequestHandler } from '../../protocol/calls.js';
@@ -100,21 +100,18 @@ export function createMcpSession(
     },
   );
   // Plugins see who called: caller `mcp-client` and the client's name from its `initialize`.
+  // A client of ui.linkClients is one that shows no App here, whatever it declares.
+  const linksOnly = () => daemon.linksOnly(server.getClientVersion()?.name);
   const caller = (): Caller => {
     const client = server.getClientVersion()?.name;
-    return {
-      caller: 'mcp-client',
-      ...(client ? { client } : {}),
-      ...(showsApps(server.getClientCapabilities()) ? { showsApps: true } : {}),
-    };
+    const apps = showsApps(server.getClientCapabilities()) && !linksOnly();
+    return { caller: 'mcp-client', ...(client ? { client } : {}), ...(apps ? { showsApps: true } : {}) };
   };
   // A 2026 server has no session to hold the client's level, nor what the client can do: each request carries them.
-  const asking = (signal: Cancellation) => ({
-    caller: caller(),
-    signal,
-    logLevel,
-    clientCapabilities: server.getClientCapabilities() as Record<string, unknown> | undefined,
-  });
+  const asking = (signal: Cancellation) => {
+    const declared = server.getClientCapabilities() as Record<string, unknown> | undefined;
+    return { caller: caller(), signal, logLevel, clientCapabilities: declared && linksOnly() ? withoutApps(declared) : declared };
+  };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await listTools(view, caller())) as Tool[] }));
 
