@@ -3,12 +3,10 @@
  * owns it. Parameters are checked here; a new method is one entry in `methods`.
  */
 import { ElicitResultSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { McpdError, errorMessage, isMcpdError } from '../../errors.js';
-import type { LazyAbort } from '../../hotpath/lazy-abort.js';
+import { McpdError, isMcpdError } from '../../errors.js';
 import type { ChatWatcher, Ports, SamplingAsk } from '../../ports/index.js';
 import type { Progress, ServerRequestHandler } from '../../protocol/calls.js';
 import {
-  APP_APPROVE_REQUEST,
   APP_SCOPED_METHODS,
   ELICIT_REQUEST,
   EVENT_NAMES,
@@ -16,21 +14,15 @@ import {
   SAMPLE_REQUEST,
   type MethodName,
 } from '../../protocol/control.js';
-import { AppDocumentError, appDocumentOf, appLinkLine } from '../../protocol/apps.js';
-import type { CallToolResultJson } from '../../protocol/calls.js';
-import type { AppViewEntry, LogLevel } from '../../protocol/types.js';
+import { createAppMethods } from './app-methods.js';
+import { QUESTION_TIMEOUT_MS, type Method } from './method.js';
 import { InvalidParams, MethodNotFound, object, optObject, optPositive, optStr, optTimeout, str, type Params } from './params.js';
 import type { ControlConnection, RequestHandler } from './server.js';
-
-/** How long a person has to answer a server's question during `mcpd call`. */
-const QUESTION_TIMEOUT_MS = 10 * 60_000;
 
 export type ControlPorts = Pick<
   Ports,
   'daemon' | 'servers' | 'ephemeral' | 'catalogue' | 'calls' | 'chat' | 'auth' | 'logs' | 'ui' | 'config' | 'apps'
 >;
-
-type Method = (params: Params, cancel: LazyAbort, connection: ControlConnection) => unknown;
 
 export function createHandlers({
   daemon,
@@ -103,58 +95,7 @@ export function createHandlers({
     };
   };
 
-  /** A view by its id: expired or unknown is MCPD_APP_VIEW_UNKNOWN. */
-  const viewOf = (p: Params): AppViewEntry => {
-    const view = apps.get(str(p, 'view'));
-    if (!view)
-      throw new McpdError(
-        'MCPD_APP_VIEW_UNKNOWN',
-        'This App view has expired (views last a day, and not past a daemon restart) or never was: call the tool again for a fresh one.',
-      );
-    return view;
-  };
-
-  /**
-   * A result whose tool has an App: its view and link beside it, and, for a caller that does not
-   * show Apps (`ui.appLinks`), the link as one line after the tool's own content.
-   */
-  const withApp = async (result: CallToolResultJson, view: string, showsApps: boolean) => {
-    const url = await ui.appLink(view).catch(() => undefined);
-    if (url === undefined) return result;
-    const content = !showsApps && daemon.appLinks() ? [...result.content, { type: 'text', text: appLinkLine(url) }] : result.content;
-    return { ...result, content, app: { view, url } };
-  };
-
-  // An App's calls follow chat.approval as the chat's do: a denied tool is refused, an asked one is
-  // put to the person looking at the App ("always" holds for that view).
-  const allowedViews = new Map<string, Set<string>>();
-  const approveAppCall = async (view: AppViewEntry, name: string, args: unknown, connection: ControlConnection) => {
-    const tool = (await catalogue.tools(view.server)).find((t) => t.originalName === name)?.name;
-    if (tool === undefined) return; // not this server's: callFromApp refuses it
-    const decision = chat.approvalFor(tool, view.sessionId);
-    if (decision === 'allow' || allowedViews.get(view.id)?.has(tool)) return;
-    if (decision === 'deny')
-      throw new McpdError('MCPD_APP_REFUSED', `The App of ${view.tool} may not call ${tool}: chat.approval.deny forbids it.`, {
-        server: view.server,
-      });
-    const answer = (await connection
-      .request(APP_APPROVE_REQUEST, { view: view.id, tool, server: view.server, arguments: args ?? {} }, { timeoutMs: QUESTION_TIMEOUT_MS })
-      .catch(() => undefined)) as { decision?: unknown } | undefined;
-    if (answer?.decision === 'always') {
-      if (allowedViews.size > 1_000) allowedViews.clear();
-      allowedViews.set(view.id, new Set([...(allowedViews.get(view.id) ?? []), tool]));
-    } else if (answer?.decision !== 'yes') {
-      throw new McpdError(
-        'MCPD_APP_REFUSED',
-        `The App of ${view.tool} did not call ${tool}: chat.approval asks first, and the person said no.`,
-        {
-          server: view.server,
-        },
-      );
-    }
-  };
-
-  const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', notice: 'info', warning: 'warn' };
+  const { methods: appMethods, withApp } = createAppMethods({ daemon, catalogue, calls, chat, logs, ui, apps }, { work, watcherOf });
 
   // A handler gets its request's LazyAbort: `cancel.signal` makes an AbortSignal for what needs one.
   const methods: Record<MethodName, Method> = {
@@ -199,66 +140,7 @@ export function createHandlers({
       });
       return view === undefined ? result : withApp(result, view, p['showsApps'] === true);
     }),
-    'apps.view': async (p) => ({ view: viewOf(p) }),
-    'apps.document': work(async (p, cancel, connection) => {
-      const view = viewOf(p);
-      // A page showing an App is not idle, however long the App sits still.
-      connection.hold();
-      let document: ReturnType<typeof appDocumentOf>;
-      try {
-        const read = await calls.readResource(view.resourceUri, view.server, { signal: cancel, caller: 'app', app: view.server });
-        const listed = catalogue.resources(view.server).find((r) => r.uri === view.resourceUri)?._meta;
-        document = appDocumentOf(view.resourceUri, read, listed);
-      } catch (error) {
-        const why =
-          error instanceof AppDocumentError ? error.message : `Its resource ${view.resourceUri} could not be read: ${errorMessage(error)}`;
-        throw new McpdError('MCPD_APP_INVALID', `The App of ${view.tool} cannot be shown. ${why}`, { server: view.server });
-      }
-      const sandbox = await ui.sandbox(document.meta.csp, str(p, 'parent'));
-      return { html: document.html, ...document.meta, sandbox: sandbox.url, dropped: sandbox.dropped };
-    }),
-    'apps.call': work(async (p, cancel, connection) => {
-      const view = viewOf(p);
-      const name = str(p, 'name');
-      const args = optObject(p, 'arguments');
-      await approveAppCall(view, name, args, connection);
-      return calls.callFromApp(view.server, name, args, {
-        signal: cancel,
-        caller: 'app',
-        app: view.server,
-        ...(view.sessionId ? { sessionId: view.sessionId } : {}),
-      });
-    }),
-    'apps.read': work(async (p, cancel) => {
-      const view = viewOf(p);
-      return calls.readResource(str(p, 'uri'), view.server, { signal: cancel, caller: 'app', app: view.server });
-    }),
-    'apps.log': async (p) => {
-      const view = viewOf(p);
-      const data = p['data'];
-      const level = LEVELS[optStr(p, 'level') ?? 'info'] ?? 'error';
-      logs.append(view.server, 'app', level, `[app] ${typeof data === 'string' ? data : JSON.stringify(data)}`.slice(0, 4_000));
-      return {};
-    },
-    'apps.message': work(async (p, _cancel, connection) => {
-      const view = viewOf(p);
-      if (!view.sessionId)
-        throw new McpdError(
-          'MCPD_APP_REFUSED',
-          `The App of ${view.tool} is not in a chat: its call came from outside one, so its message has nowhere to go.`,
-          {
-            server: view.server,
-          },
-        );
-      const sessionId = view.sessionId;
-      // The turn runs on its own (the App does not wait for Claude's answer); the chat's watchers see it.
-      chat
-        .send({ sessionId, message: str(p, 'text'), watcher: watcherOf(connection) })
-        .catch((error: unknown) =>
-          logs.append('chat', 'daemon', 'warn', `a message from the App of ${view.tool} failed: ${errorMessage(error)}`),
-        );
-      return { sessionId };
-    }),
+    ...appMethods,
     'resources.list': async (p) => ({ resources: catalogue.resources(serverFilter(p)) }),
     'resources.read': work((p, cancel) => calls.readResource(str(p, 'uri'), optStr(p, 'server'), { signal: cancel, caller: 'cli' })),
     'prompts.list': async (p) => ({ prompts: catalogue.prompts(serverFilter(p)) }),
