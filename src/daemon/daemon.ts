@@ -45,6 +45,9 @@ import { matchesAny } from '../util/glob.js';
 import { Reloader } from './reload.js';
 import { ConfigEditor } from './config-edit.js';
 
+/** After the daemon is ready, how long until the fronts load what they would load on first use. */
+const WARM_AFTER_READY_MS = 1_000;
+
 export interface DaemonOptions {
   home: string;
   /** `--config`; otherwise searched from `cwd`. */
@@ -284,6 +287,11 @@ export class Daemon implements DaemonPort {
     await starting;
     if (this.stopping) return;
     this.ready = true;
+    this.events.emit('daemon:ready', this.status());
+    // What the fronts load on first use, loaded soon after: not while `mcpd start` still asks for status.
+    setTimeout(() => {
+      if (!this.stopping) for (const front of this.fronts) front.warm?.();
+    }, WARM_AFTER_READY_MS).unref();
     // Starting allocates far more than idling does: a full GC now lets V8 give that back.
     reclaimSoon();
     if (this.options.watchConfig !== false && this.currentConfig.file) this.reloader.watch(this.currentConfig.file);

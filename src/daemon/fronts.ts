@@ -24,17 +24,19 @@ export interface FrontsOptions {
 }
 
 /**
- * In start order: the control socket first, the dashboard last. The MCP fronts (both SDK lines'
- * server side, half the daemon's code) load while the servers spawn: a start waits on loading
- * code only for what it needs before the first spawn.
+ * In start order: the control socket first, the dashboard last. The fronts' code loads while the
+ * servers spawn; the bridge socket's MCP sessions (both SDK lines' server side, half the daemon's
+ * code) only once the daemon is ready or a bridge connects (its warm()), so that compiling them
+ * does not take CPU from the servers' own start-up. The HTTP gateway, when configured, loads with
+ * the rest.
  */
 export async function makeFronts({ paths, gateway: http, log, ports: portsFor }: FrontsOptions): Promise<Front[]> {
-  const [{ McpHttpFront }, { McpSocketFront }] = await Promise.all([
-    import('../fronts/mcp-http/front.js'),
+  const [McpHttpFront, { McpSocketFront }] = await Promise.all([
+    http ? import('../fronts/mcp-http/front.js').then((m) => m.McpHttpFront) : undefined,
     import('../fronts/mcp-socket/front.js'),
   ]);
   let control: ControlFront | undefined;
-  let gateway: InstanceType<typeof McpHttpFront> | undefined;
+  let gateway: InstanceType<NonNullable<typeof McpHttpFront>> | undefined;
   const onLoopback = http !== undefined && isLoopbackHost(http.host);
   const dashboard: DashboardFront = new DashboardFront({
     home: paths.home,
@@ -46,7 +48,7 @@ export async function makeFronts({ paths, gateway: http, log, ports: portsFor }:
   });
   const ports = portsFor(dashboard);
   control = new ControlFront(ports, { socketPath: paths.socket, log });
-  if (http) {
+  if (http && McpHttpFront) {
     const token = http.token ?? (onLoopback ? localToken(paths, log) : undefined);
     gateway = new McpHttpFront(ports, { ...http, token, log, ui: onLoopback ? dashboard.handler : undefined });
   }

@@ -9,6 +9,8 @@ export interface Front {
   close(): Promise<void>;
   /** Where it listens and how many sessions it holds, for `mcpd status`. */
   describe(): FrontStatus;
+  /** Loads now what it loads on first use, once the daemon is ready (its servers have started). */
+  warm?(): void;
 }
 
 /** Pages one front serves on another's HTTP listener (the dashboard on the gateway). */

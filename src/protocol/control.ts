@@ -188,6 +188,8 @@ export interface Events {
   'log:line': LogEntry;
   'config:reloaded': ReloadResult;
   'daemon:stopping': { reason: string };
+  /** Once, when the daemon is ready (every server's first start settled): its status then. */
+  'daemon:ready': DaemonStatus;
   /** An MCP client initialized through the bridge or the HTTP gateway, or went away. */
   'client:connected': McpClientStatus;
   'client:disconnected': McpClientStatus;
@@ -207,6 +209,7 @@ export const EVENT_NAMES = [
   'log:line',
   'config:reloaded',
   'daemon:stopping',
+  'daemon:ready',
   'client:connected',
   'client:disconnected',
 ] as const satisfies readonly EventName[];

@@ -7,10 +7,11 @@ import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { ControlClient } from '../../src/client/control-client.js';
 import { Daemon } from '../../src/daemon/daemon.js';
 import { isMcpdError } from '../../src/errors.js';
-import type { ServerStateEvent } from '../../src/protocol/types.js';
+import type { DaemonStatus, ServerStateEvent } from '../../src/protocol/types.js';
 import { fixtureEntry, pidAlive, ROOT, tempDir, waitFor } from '../support/fixtures.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 
@@ -92,6 +93,80 @@ describe('work that arrives while the daemon stops', () => {
     }
     await stopping;
   }, 20_000);
+});
+
+describe('while the daemon is still starting', () => {
+  it('a bridge client is served (its code loads on demand), and daemon:ready comes once, after the last first start', async () => {
+    const dir = tempDir('mcpd-dl-');
+    cleanups.push(dir.cleanup);
+    const configFile = join(dir.path, 'mcp.config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        servers: { fx: fixtureEntry(), slow: fixtureEntry({ FIXTURE_SLOW_INIT_MS: '120000' }, { timeouts: { startupMs: 200_000 } }) },
+      }),
+    );
+    const home = join(dir.path, 'home');
+    let daemon: Daemon | undefined;
+    const starting = Daemon.start({ home, configFile, env: {}, onCreated: (d) => (daemon = d) });
+    cleanups.push(async () => {
+      await daemon?.stop('test');
+    });
+    const client = await waitFor(
+      () => ControlClient.connect({ socketPath: join(home, 'mcpd.sock') }).catch(() => undefined),
+      10_000,
+      'the control socket to listen',
+    );
+    cleanups.push(() => client.close());
+    const heard: string[] = [];
+    const readies: DaemonStatus[] = [];
+    client.on('server:state', (e) => heard.push(`${e.server} ${e.state}`));
+    client.on('daemon:ready', (status) => {
+      heard.push('ready');
+      readies.push(status);
+    });
+    await client.subscribe(['server:state', 'daemon:ready']);
+    await waitFor(() => daemon?.supervisor.get('fx').state === 'running' || undefined, 10_000, 'fx to run');
+
+    // The bridge's way in, before the daemon is ready (slow cannot be): its MCP sessions' code
+    // is loaded by this first connection.
+    const ws = new WebSocket(`ws+unix://${join(home, 'mcp.sock')}:/mcp`);
+    cleanups.push(() => ws.terminate());
+    const answers: Record<number, { result?: { tools?: { name: string }[] } }> = {};
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { id?: number };
+      if (typeof message.id === 'number') answers[message.id] = message;
+    });
+    await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const send = (message: unknown) => ws.send(JSON.stringify(message));
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'early', version: '1' } },
+    });
+    await waitFor(() => answers[1], 10_000, 'the answer to initialize');
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} });
+    const listed = await waitFor(() => answers[2], 10_000, 'the tool list');
+    expect(listed.result?.tools?.map((t) => t.name)).toContain('fx__echo');
+    expect(daemon!.status().ready).toBe(false);
+    expect(readies).toEqual([]);
+
+    // The slow server's first start ends (stopped): now, and only now, the daemon is ready.
+    await client.request('servers.stop', { name: 'slow' });
+    await waitFor(() => readies.length > 0 || undefined, 10_000, 'daemon:ready');
+    await starting;
+    expect(readies).toHaveLength(1);
+    expect(readies[0]).toMatchObject({ ready: true });
+    expect(readies[0]!.servers.map((s) => [s.name, s.state])).toEqual([
+      ['fx', 'running'],
+      ['slow', 'stopped'],
+    ]);
+    expect(heard.indexOf('slow stopped')).toBeGreaterThan(-1);
+    expect(heard.indexOf('ready')).toBeGreaterThan(heard.indexOf('slow stopped'));
+    expect(heard.filter((h) => h === 'ready')).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('a reload that removes a server', () => {

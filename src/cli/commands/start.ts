@@ -2,16 +2,20 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { ControlClient } from '../../client/control-client.js';
-import { McpdError } from '../../errors.js';
+import { McpdError, isMcpdError } from '../../errors.js';
 import type { DaemonStatus } from '../../protocol/types.js';
+import type { EventName } from '../../protocol/control.js';
 import { ensureHome } from '../../home/paths.js';
-import { delay } from '../../util/time.js';
 import { cliEntry, connectDaemon, EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
 import { renderStatus } from './status.js';
 import { resolve } from 'node:path';
 import { locateConfig } from '../../config/locate.js';
 
 const READY_TIMEOUT_MS = 90_000;
+/** How often to look while the socket does not answer yet, or when the daemon cannot tell us. */
+const POLL_MS = 25;
+/** How often to look anyway while the daemon tells us its progress. */
+const EVENTS_LOOK_MS = 1_000;
 /** After our daemon exited because another holds the home, how long that one has to answer. */
 const GONE_AFTER_EXIT_MS = 1_000;
 
@@ -86,6 +90,19 @@ export async function ensureDaemon(
   const progress = process.stderr.isTTY ? (text: string) => process.stderr.write(`\r\u001b[2K${text}`) : undefined;
   let shown = false;
   let client: Awaited<ReturnType<typeof tryConnect>>;
+  // Told by the daemon (daemon:ready, and server:state for the progress line) rather than asked
+  // again and again: on a small machine every status asked for is CPU the servers' start-up lacks.
+  let told: 'events' | 'poll' | undefined;
+  let wake: (() => void) | undefined;
+  const woken = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  child.once('exit', () => wake?.());
   while (Date.now() < deadline) {
     if (exitCode !== undefined) exitedAt ??= Date.now();
     const failed = () => {
@@ -110,6 +127,19 @@ export async function ensureDaemon(
     if (!client && exitedAt !== undefined && Date.now() - exitedAt > GONE_AFTER_EXIT_MS) throw failed();
     if (client) {
       try {
+        if (!told) {
+          const events: EventName[] = progress ? ['daemon:ready', 'server:state'] : ['daemon:ready'];
+          client.on('daemon:ready', () => wake?.());
+          client.on('server:state', () => wake?.());
+          // A daemon of an older mcpd (it holds the home) has no daemon:ready: asked then, as before.
+          told = await client.subscribe(events).then(
+            () => 'events' as const,
+            (error: unknown) => {
+              if (isMcpdError(error, 'MCPD_CONTROL_PROTOCOL')) return 'poll' as const;
+              throw error;
+            },
+          );
+        }
         const status = await client.request('status', {});
         if (status.ready) {
           if (shown) progress?.('');
@@ -127,10 +157,12 @@ export async function ensureDaemon(
         // stopping, or not answering yet: ask again, on a new connection
         client.close();
         client = undefined;
+        told = undefined;
       }
     }
-    // Often: the CLI's wait is part of every `mcpd start` (a status costs the daemon microseconds).
-    await delay(25);
+    // Until the socket answers, often (it is part of every `mcpd start`); then on the daemon's
+    // word, with a look now and then in case a word was lost.
+    await woken(told === 'events' ? EVENTS_LOOK_MS : POLL_MS);
   }
   client?.close();
   throw new McpdError(

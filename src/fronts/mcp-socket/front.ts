@@ -14,25 +14,13 @@ import type { Front, Logger } from '../../ports/index.js';
 import type { FrontStatus } from '../../protocol/types.js';
 import { DOORS, refusal, refusalText } from '../door.js';
 import { limitedServer } from '../http-limits.js';
-import { createMcpSession, type McpSession, type SessionPorts } from '../mcp/session.js';
+import type { SessionPorts } from '../mcp/session.js';
 import { EndpointView, parseViewPath, type ViewPorts } from '../mcp/view.js';
-import { WebSocketServerTransport } from './ws-transport.js';
-import { ModernEndpoints } from '../mcp/modern.js';
-import { announceListChanged } from '../mcp/answers.js';
 import { isJsonRpcMessage } from '../../hotpath/message-shape.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Server as McpServerV2 } from '@modelcontextprotocol/server';
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
-
-/** Whether a first message claims the 2026-07-28 era: the per-request envelope in its `_meta`. */
-function claimsModernEra(message: JSONRPCMessage): boolean {
-  const meta = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta;
-  return typeof meta?.['io.modelcontextprotocol/protocolVersion'] === 'string';
-}
+import type { OpenSession, SocketSessions } from './sessions.js';
 
 /** A tool's arguments may be large; results are bounded by the servers' own 64 MiB. */
 export const MAX_MCP_MESSAGE_BYTES = 16 * 1024 * 1024;
-const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const MAX_SESSIONS = 64;
 
 export class McpSocketFront implements Front {
@@ -40,15 +28,15 @@ export class McpSocketFront implements Front {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   /** Open connections of either era: each closes its own session. */
-  private readonly sessions = new Set<{ close(): Promise<void> }>();
+  private readonly sessions = new Set<OpenSession>();
   private closing: Promise<void> | undefined;
-  private readonly modern: ModernEndpoints;
+  /** The sessions' code (sessions.ts), loaded once: by the first connection, or by warm(). */
+  private engine: Promise<SocketSessions> | undefined;
 
   constructor(
     private readonly ports: SessionPorts & ViewPorts,
     private readonly options: { socketPath: string; log: Logger },
   ) {
-    this.modern = new ModernEndpoints(ports, options.log);
     this.http = limitedServer(
       { label: 'MCP socket', maxConnections: MAX_SESSIONS * 2, headersTimeoutMs: 5_000, warn: (text) => options.log.warn(text) },
       (_req, res) => {
@@ -76,6 +64,17 @@ export class McpSocketFront implements Front {
     await listenOnSocket(this.http, this.options.socketPath);
   }
 
+  /** Loads the sessions' code now (the daemon is ready), so that the first bridge does not wait for it. */
+  warm(): void {
+    if (this.closing) return;
+    this.loadSessions().catch((error: unknown) => this.options.log.warn(`MCP socket: ${errorMessage(error)}`));
+  }
+
+  private loadSessions(): Promise<SocketSessions> {
+    this.engine ??= import('./sessions.js').then(({ SocketSessions }) => new SocketSessions(this.ports, this.options.log, this.sessions));
+    return this.engine;
+  }
+
   describe(): FrontStatus {
     return { name: 'mcp-socket', address: this.options.socketPath, sessions: this.sessions.size };
   }
@@ -83,7 +82,8 @@ export class McpSocketFront implements Front {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.sessions].map((s) => s.close()));
-      await this.modern.close();
+      const engine = await this.engine?.catch(() => undefined);
+      await engine?.close();
       this.wss.close();
       this.http.closeAllConnections();
       await closeSocket(this.http, this.options.socketPath);
@@ -117,11 +117,20 @@ export class McpSocketFront implements Front {
       refuseUpgrade(socket, 404, errorMessage(error));
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket as Socket, view));
+    // The upgrade waits for the sessions' code; until it is answered the client sends nothing.
+    this.loadSessions().then(
+      (sessions) => {
+        if (this.closing) refuseUpgrade(socket, 503, 'Daemon stopping');
+        else this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket as Socket, view, sessions));
+      },
+      (error: unknown) => {
+        this.options.log.warn(`MCP socket: ${errorMessage(error)}`);
+        refuseUpgrade(socket, 500, 'The MCP sessions could not be loaded');
+      },
+    );
   }
 
-  /** The era is told by the first message: a 2026 request carries its envelope, a 2025 client opens with initialize. */
-  private onConnection(ws: WebSocket, socket: Socket, view: EndpointView): void {
+  private onConnection(ws: WebSocket, socket: Socket, view: EndpointView, sessions: SocketSessions): void {
     ws.once('message', (data, isBinary) => {
       let first: unknown;
       try {
@@ -129,49 +138,7 @@ export class McpSocketFront implements Front {
       } catch {
         first = undefined;
       }
-      if (isJsonRpcMessage(first) && claimsModernEra(first)) this.serveModern(ws, socket, view, first);
-      else void this.serveLegacy(ws, socket, view, isJsonRpcMessage(first) ? first : undefined);
+      sessions.serve(ws, socket, view, isJsonRpcMessage(first) ? first : undefined);
     });
-  }
-
-  /** 2026-07-28: the v2 SDK's stdio entry over this socket, one server pinned for the connection. */
-  private serveModern(ws: WebSocket, socket: Socket, view: EndpointView, first: JSONRPCMessage): void {
-    const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES, first);
-    let pinned: McpServerV2 | undefined;
-    const off = this.ports.events.on('catalogue:changed', (event) => {
-      if (pinned && view.includes(event.server)) announceListChanged(pinned, event.kind);
-    });
-    const handle = serveStdio(() => (pinned = this.modern.server(view)), {
-      legacy: 'reject',
-      transport: transport,
-      onerror: (error) => this.options.log.warn(`MCP socket (2026-07-28) on ${view.label}: ${error.message}`),
-    });
-    const session = {
-      close: async () => {
-        off();
-        this.sessions.delete(session);
-        await handle.close().catch(() => undefined);
-      },
-    };
-    this.sessions.add(session);
-    ws.once('close', () => void session.close());
-  }
-
-  private async serveLegacy(ws: WebSocket, socket: Socket, view: EndpointView, first: JSONRPCMessage | undefined): Promise<void> {
-    const transport = new WebSocketServerTransport(ws, socket, MAX_BUFFERED_BYTES, first);
-    try {
-      // The session may close while it is being made: its onClosed then finds none to forget.
-      const opened: { session?: McpSession } = {};
-      opened.session = await createMcpSession(this.ports, view, transport, {
-        front: 'mcp-socket',
-        onClosed: () => {
-          if (opened.session) this.sessions.delete(opened.session);
-        },
-      });
-      this.sessions.add(opened.session);
-    } catch (error) {
-      this.options.log.warn(`MCP session on ${view.label} failed to open: ${errorMessage(error)}`);
-      ws.terminate();
-    }
   }
 }
