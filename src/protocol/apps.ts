@@ -1,23 +1,20 @@
 /**
  * MCP Apps (the `io.modelcontextprotocol/ui` extension) as the daemon reads them: which tool has
  * an App (its `ui://` resource), which tool is for its App only (never for a model), and which
- * clients can show one. The reading is the official package's (ext-apps' app-bridge helpers).
+ * clients can show one. The readings are ext-apps' app-bridge helpers (getToolUiResourceUri,
+ * isToolVisibilityAppOnly), written out here: importing that module would load the v2 client and
+ * ext-apps' schemas with the daemon, before its first server is spawned. test/unit/apps.test.ts
+ * checks them against the package's own.
  */
-import {
-  RESOURCE_MIME_TYPE,
-  RESOURCE_URI_META_KEY,
-  getToolUiResourceUri,
-  isToolVisibilityAppOnly,
-} from '@modelcontextprotocol/ext-apps/app-bridge';
 
 /** The older flat key of a tool's App (`_meta["ui/resourceUri"]`), still read and passed on. */
-export { RESOURCE_URI_META_KEY };
+export const RESOURCE_URI_META_KEY = 'ui/resourceUri';
 
 export const UI_EXTENSION = 'io.modelcontextprotocol/ui';
-export const APP_MIME_TYPE = RESOURCE_MIME_TYPE;
+export const APP_MIME_TYPE = 'text/html;profile=mcp-app';
 
 /** What mcpd declares to a server it connects to: it can show Apps (in the dashboard). */
-export const UI_CAPABILITY = { mimeTypes: [RESOURCE_MIME_TYPE] };
+export const UI_CAPABILITY = { mimeTypes: [APP_MIME_TYPE] };
 
 interface WithMeta {
   _meta?: Record<string, unknown> | undefined;
@@ -25,17 +22,17 @@ interface WithMeta {
 
 /** The tool's App (`_meta.ui.resourceUri`, or the older flat `_meta["ui/resourceUri"]`); a malformed one is none. */
 export function appResourceOf(tool: WithMeta): string | undefined {
-  if (tool._meta === undefined) return undefined;
-  try {
-    return getToolUiResourceUri(tool);
-  } catch {
-    return undefined;
-  }
+  const meta = tool._meta;
+  if (meta === undefined) return undefined;
+  let uri = (meta['ui'] as { resourceUri?: unknown } | undefined)?.resourceUri;
+  if (uri === undefined) uri = meta[RESOURCE_URI_META_KEY];
+  return typeof uri === 'string' && uri.startsWith('ui://') ? uri : undefined;
 }
 
 /** A tool its server made for its App alone (`_meta.ui.visibility: ["app"]`): no model may see or call it. */
 export function isAppOnly(tool: WithMeta): boolean {
-  return tool._meta !== undefined && isToolVisibilityAppOnly(tool);
+  const visibility = (tool._meta?.['ui'] as { visibility?: unknown } | undefined)?.visibility;
+  return Array.isArray(visibility) && visibility.length === 1 && visibility[0] === 'app';
 }
 
 /** Whether an App may call this tool: its visibility includes `app` (the default: both). */

@@ -5,7 +5,7 @@
 import { ErrorCode as McpErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerConfig } from '../config/types.js';
 import { McpdError, errorMessage } from '../errors.js';
-import { isEraMismatch } from '../upstream/client-errors.js';
+import { isEraMismatch } from '../upstream/client-classes.js';
 import { remoteStartError } from '../upstream/http/errors.js';
 import type { ExitInfo } from '../upstream/stdio/process.js';
 import { NotReadingError } from '../upstream/stdio/transport.js';

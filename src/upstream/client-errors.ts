@@ -3,8 +3,11 @@
  * JSON-RPC code the spec gives it (-32001 for a timeout, -32000 for a closed connection), so
  * that health checks, restarts and the fronts see one kind whichever SDK line raised it.
  */
-import { ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
+import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError, SseError, UnauthorizedError } from '@modelcontextprotocol/client';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { registerClientClasses } from './client-classes.js';
+
+registerClientClasses({ ProtocolError, SdkError, SdkErrorCode, SdkHttpError, SseError, UnauthorizedError });
 
 export function asMcpError(error: unknown): unknown {
   if (error instanceof McpError) return error;
@@ -15,11 +18,6 @@ export function asMcpError(error: unknown): unknown {
       return new McpError(ErrorCode.ConnectionClosed, error.message, error.data);
   }
   return error;
-}
-
-/** The server does not speak the revision `servers.NAME.protocol` pins (its server/discover does not offer it). */
-export function isEraMismatch(error: unknown): boolean {
-  return error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed;
 }
 
 /** `promise`, failing with asMcpError's errors. */

@@ -134,7 +134,7 @@ describe('while the daemon is still starting', () => {
     cleanups.push(() => ws.terminate());
     const answers: Record<number, { result?: { tools?: { name: string }[] } }> = {};
     ws.on('message', (data) => {
-      const message = JSON.parse((data as Buffer).toString('utf8')) as { id?: number };
+      const message = JSON.parse((data as Buffer).toString('utf8')) as { id?: number; result?: { tools?: { name: string }[] } };
       if (typeof message.id === 'number') answers[message.id] = message;
     });
     await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));

@@ -2,12 +2,45 @@
  * The pieces of MCP Apps that decide alone: the sandbox's CSP from what an App declares, the
  * check of an App's document, and the App views' bounds.
  */
+import { getToolUiResourceUri, isToolVisibilityAppOnly } from '@modelcontextprotocol/ext-apps/app-bridge';
 import { describe, expect, it } from 'vitest';
 import { sandboxPolicy } from '../../src/fronts/ui/sandbox.js';
 import { AppDocumentError, MAX_APP_BYTES, appDocumentOf, appResourceOf, isAppCallable, isAppOnly } from '../../src/protocol/apps.js';
 import { AppViews } from '../../src/routing/app-views.js';
 
 const DASHBOARD = 'http://127.0.0.1:4000';
+
+describe("a tool's App, read as ext-apps reads it", () => {
+  const tools: { _meta?: Record<string, unknown> }[] = [
+    {},
+    { _meta: {} },
+    { _meta: { ui: { resourceUri: 'ui://clock/app.html' } } },
+    { _meta: { 'ui/resourceUri': 'ui://clock/flat.html' } },
+    { _meta: { ui: { resourceUri: 'ui://a/new.html' }, 'ui/resourceUri': 'ui://a/old.html' } },
+    { _meta: { ui: { resourceUri: 'https://example.com/app.html' } } },
+    { _meta: { ui: { resourceUri: 42 } } },
+    { _meta: { ui: { resourceUri: null }, 'ui/resourceUri': 'ui://a/old.html' } },
+    { _meta: { ui: { visibility: ['app'] } } },
+    { _meta: { ui: { visibility: ['model'] } } },
+    { _meta: { ui: { visibility: ['model', 'app'] } } },
+    { _meta: { ui: { visibility: [] } } },
+    { _meta: { ui: { resourceUri: 'ui://m/poll.html', visibility: ['app'] } } },
+  ];
+  const theirs = (tool: (typeof tools)[number]) => {
+    try {
+      return getToolUiResourceUri(tool);
+    } catch {
+      return undefined;
+    }
+  };
+
+  it('the same App and the same app-only verdict as the package, for every shape', () => {
+    for (const tool of tools) {
+      expect(appResourceOf(tool), JSON.stringify(tool)).toBe(theirs(tool));
+      expect(isAppOnly(tool), JSON.stringify(tool)).toBe(isToolVisibilityAppOnly(tool as never));
+    }
+  });
+});
 const directive = (header: string, name: string) => header.split('; ').find((d) => d.startsWith(`${name} `));
 
 describe('the sandbox CSP', () => {

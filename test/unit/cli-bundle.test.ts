@@ -56,4 +56,17 @@ describe.runIf(existsSync(metaFile))('the CLI bundle', () => {
     const daemon = commandChunk('src/daemon/daemon.ts');
     expect(heavyIn(loadedWith(daemon))).toContain('@modelcontextprotocol/sdk');
   });
+
+  it("the daemon loads the v2 client and both SDKs' server side only after it has spawned its servers", () => {
+    // On a small machine a cold start is CPU-bound: what loads before the first spawn delays every server.
+    const daemon = commandChunk('src/daemon/daemon.ts');
+    const inputs = [...loadedWith(daemon)].flatMap((f) => Object.keys(outputs[f]!.inputs));
+    const late =
+      /node_modules\/@modelcontextprotocol\/(client|server|ext-apps)\/|node_modules\/@modelcontextprotocol\/sdk\/dist\/esm\/server\/(index|mcp|streamableHttp)\.js/;
+    expect(inputs.filter((input) => late.test(input))).toEqual([]);
+    // And they are still in the bundle, behind dynamic imports.
+    expect(Object.values(outputs).some((o) => Object.keys(o.inputs).some((input) => input.includes('@modelcontextprotocol/client/')))).toBe(
+      true,
+    );
+  });
 });

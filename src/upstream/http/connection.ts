@@ -13,7 +13,8 @@ import type { UpstreamDeps, UpstreamHooks } from '../types.js';
 import { ServerAuthProvider, unionScope } from './auth/provider.js';
 import { AuthStore } from './auth/store.js';
 import { hasCommandHeaders, resolveHeaders } from './headers.js';
-import { httpStatus, looksLegacy, remoteTransport, type RemoteProtocol } from './transport.js';
+import { httpStatus } from '../client-classes.js';
+import { looksLegacy, remoteTransport, type RemoteProtocol } from './transport.js';
 
 export class HttpUpstream extends SdkUpstream {
   readonly pid = null;

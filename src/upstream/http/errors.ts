@@ -2,11 +2,11 @@
  * What a remote server's failure to connect means to a person: the HTTP status, refused, DNS,
  * TLS; and when it means a sign-in is needed (no restart loop then).
  */
-import { UnauthorizedError } from '@modelcontextprotocol/client';
 import type { HttpServerConfig } from '../../config/types.js';
 import { McpdError } from '../../errors.js';
 import { NeedsSignIn } from './auth/provider.js';
-import { httpStatus, type RemoteProtocol } from './transport.js';
+import { httpStatus, isUnauthorized } from '../client-classes.js';
+import type { RemoteProtocol } from './transport.js';
 
 const NETWORK_CODES: Record<string, string> = {
   ECONNREFUSED: 'the connection was refused (nothing listens there; is the server running?)',
@@ -105,7 +105,7 @@ export function needsSignIn(error: unknown, server: string, wantedScope?: string
         { server: e.server },
       );
     }
-    if (e instanceof UnauthorizedError)
+    if (isUnauthorized(e))
       return new McpdError(
         'MCPD_SERVER_NEEDS_AUTH',
         `Server "${server}" needs authorization (${e.message}). Sign in with: mcpd auth ${server}`,

@@ -5,15 +5,14 @@
 import {
   SdkError,
   SdkErrorCode,
-  SdkHttpError,
   SSEClientTransport,
-  SseError,
   StreamableHTTPClientTransport,
   extractWWWAuthenticateParams,
   type FetchLike,
   type OAuthClientProvider,
   type Transport,
 } from '@modelcontextprotocol/client';
+import { httpStatus } from '../client-classes.js';
 import { abortIsolatingFetch } from './isolated-fetch.js';
 
 export type RemoteProtocol = 'streamable-http' | 'sse';
@@ -53,15 +52,6 @@ function challengeWatchingFetch(base: FetchLike, onChallenge: (challenge: ScopeC
     }
     return response;
   };
-}
-
-/** The HTTP status a failure carries, when it is one. */
-export function httpStatus(error: unknown): number | undefined {
-  if (error instanceof SdkHttpError) return typeof error.status === 'number' && error.status > 0 ? error.status : undefined;
-  if (error instanceof SseError) return typeof error.code === 'number' && error.code > 0 ? error.code : undefined;
-  // The legacy SSE transport's POST says its status only in its message.
-  const quoted = error instanceof Error ? /^Error POSTing to endpoint \(HTTP (\d{3})\)/.exec(error.message) : null;
-  return quoted ? Number(quoted[1]) : undefined;
 }
 
 /**

@@ -7,10 +7,7 @@ import type { StdioServerConfig } from '../../config/types.js';
 import { within } from '../../util/time.js';
 import { SdkUpstream } from '../sdk-upstream.js';
 import type { UpstreamCallOptions, UpstreamDeps, UpstreamHooks } from '../types.js';
-import { resolveCommand } from './command.js';
-import { childEnvironment } from './env.js';
-import { pipeLines } from './lines.js';
-import { ServerProcess } from './process.js';
+import type { ServerProcess } from './process.js';
 import { ChildStdioTransport } from './transport.js';
 
 /** When stdout closes, how long to wait for the process's exit status, to name the cause. */
@@ -56,9 +53,8 @@ export class StdioUpstream extends SdkUpstream {
     return this.stdio.closeReason;
   }
 
-  /** Spawns the process; `initialize` connects. Owns the process from here on: `close()` stops it. */
-  static async open(config: StdioServerConfig, deps: UpstreamDeps, hooks: UpstreamHooks): Promise<StdioUpstream> {
-    const child = await StdioUpstream.spawn(config, deps);
+  /** Over a process spawnServer started; `initialize` connects. Owns the process from here on: `close()` stops it. */
+  static open(config: StdioServerConfig, deps: UpstreamDeps, hooks: UpstreamHooks, child: ServerProcess): StdioUpstream {
     const stdio = new ChildStdioTransport(child.stdin, child.stdout, {
       pid: child.pid,
       onActivity: () => hooks.onActivity(),
@@ -71,24 +67,6 @@ export class StdioUpstream extends SdkUpstream {
       void child.sweepGroup().then(() => deps.children.remove(child.pid));
     });
     return new StdioUpstream(config, deps, hooks, child, stdio);
-  }
-
-  private static async spawn(config: StdioServerConfig, deps: UpstreamDeps): Promise<ServerProcess> {
-    // The marks let this daemon, or a later one, find all it started (marks.ts).
-    const marks = deps.children.marksForSpawn();
-    const env: Record<string, string> = { ...childEnvironment(config.env), ...marks.variables };
-    const command = resolveCommand(config.name, config.command, config.cwd, env['PATH']);
-    const child = await ServerProcess.spawn({ server: config.name, command, args: config.args, cwd: config.cwd, env, mark: marks.spawn });
-    try {
-      deps.children.add(child.pid, config.name);
-    } catch (error) {
-      // Not recorded, not kept: a later daemon could not be told it runs.
-      child.killNow();
-      throw error;
-    }
-    pipeLines(child.stderr, (line) => deps.logs.append(config.name, 'stderr', 'info', line));
-    deps.logs.append(config.name, 'daemon', 'debug', `spawned ${config.command} ${config.args.join(' ')} (pid ${child.pid})`);
-    return child;
   }
 
   /**
