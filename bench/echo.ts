@@ -599,7 +599,10 @@ function summary(report: string[]): string {
       rows.push(["first call to an idle server / the server's own cold start", `${c[2]} / ${c[3]}`]);
     if (c[1]?.startsWith('lazy, catalogues remembered')) rows.push(['`mcpd start`, 10 lazy servers, catalogues remembered', `${c[2]}`]);
     if (c[1]?.startsWith('eager: `mcpd start`'))
-      rows.push(['`mcpd start`, 10 eager server-everything / a script of 10 direct SDK connects', `${c[2]} / ${c[3]}`]);
+      rows.push([
+        '`mcpd start`, 10 eager server-everything / a script of 10 direct SDK connects (servers in the same environment)',
+        `${c[2]} / ${c[3]}`,
+      ]);
     // The catalogue table: what tool search and the search profile leave of the big config's definitions.
     if (c[1]?.startsWith('big:')) {
       rows.push(['big catalogue (5× everything, memory, fs): tool bytes loaded by a chat, with tool search', `${c[4]} of ${c[3]}`]);

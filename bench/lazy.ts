@@ -2,7 +2,8 @@
  * Servers that cost nothing until used (issue 24), against ten server-everything, each figure
  * beside a direct SDK client's measured in the same run:
  * - `mcpd start` until every server's tools are listable (eager), against a script of ten
- *   parallel direct SDK connects that each list their tools (both from a fresh node process);
+ *   parallel direct SDK connects that each list their tools (both from a fresh node process,
+ *   their servers in the same environment; the script's also in the SDK's default one);
  * - `mcpd start` of the same ten, lazy, with remembered catalogues (no server spawned);
  * - the first call to an idle server, against that server's own cold start (spawn, initialize,
  *   the call) through a direct SDK client;
@@ -69,15 +70,18 @@ function sandbox(config: unknown) {
 
 /**
  * Ten direct SDK clients, connected in parallel, each listing its tools, as a script a person
- * runs (a fresh node process, as `mcpd start` is): seconds from its spawn to its exit.
+ * runs (a fresh node process, as `mcpd start` is): seconds from its spawn to its exit. `sameEnv`:
+ * its servers get the shell's environment, as mcpd gives its servers; without it they get the
+ * SDK's default (HOME, PATH and a few more), which on a machine with NODE_EXTRA_CA_CERTS set
+ * spares every server node process loading that file at boot (~60 ms of CPU here).
  */
-async function directConnects(n: number): Promise<number> {
+async function directConnects(n: number, sameEnv: boolean): Promise<number> {
   const script = `
     import { Client } from '@modelcontextprotocol/sdk/client/index.js';
     import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
     const clients = await Promise.all(Array.from({ length: ${n} }, async () => {
       const client = new Client({ name: 'bench', version: '0' });
-      await client.connect(new StdioClientTransport({ command: process.execPath, args: [${JSON.stringify(EVERYTHING)}, 'stdio'], stderr: 'ignore' }));
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [${JSON.stringify(EVERYTHING)}, 'stdio'], stderr: 'ignore'${sameEnv ? ', env: process.env' : ''} }));
       await client.listTools();
       return client;
     }));
@@ -124,10 +128,12 @@ export async function lazyBench({ quick }: { quick: boolean }): Promise<string[]
   const eager = sandbox({ servers: ten() });
   const eagerStarts: number[] = [];
   const directs: number[] = [];
+  const directsDefaultEnv: number[] = [];
   let eagerTree = { bytes: 0, processes: 0 };
   try {
     for (let i = 0; i < reps; i += 1) {
-      directs.push(await directConnects(10));
+      directs.push(await directConnects(10, true));
+      directsDefaultEnv.push(await directConnects(10, false));
       eagerStarts.push(await eager.start());
       if (i === reps - 1) {
         await sleep(settle);
@@ -181,7 +187,8 @@ export async function lazyBench({ quick }: { quick: boolean }): Promise<string[]
     '',
     '| measure | mcpd | direct SDK client, same run | target |',
     '|---|---|---|---|',
-    `| eager: \`mcpd start\` until all tools are listable / a script of 10 parallel connects + tools/list | ${s(eagerStarts)} | ${s(directs)} | level with direct |`,
+    `| eager: \`mcpd start\` until all tools are listable / a script of 10 parallel connects + tools/list, its servers in the same environment | ${s(eagerStarts)} | ${s(directs)} | level with direct |`,
+    `| the same script, its servers in the SDK's default environment${process.env['NODE_EXTRA_CA_CERTS'] ? " (without this machine's NODE_EXTRA_CA_CERTS)" : ''} | | ${s(directsDefaultEnv)} | |`,
     `| lazy, catalogues remembered: \`mcpd start\` (${spawnedAtStart} server processes spawned) | ${s(lazyStarts)} | | < 1.5 s, none spawned |`,
     `| first call to an idle server / that server's own cold start (spawn, initialize, call) | ${ms(wakes)} | ${ms(colds)} | ≤ cold start + 100 ms |`,
     `| whole tree RSS, eager, idle ${settle / 1000} s (${eagerTree.processes} processes) | **${(eagerTree.bytes / MB).toFixed(0)} MB** | | |`,

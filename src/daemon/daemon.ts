@@ -258,15 +258,6 @@ export class Daemon implements DaemonPort {
     // Left by a daemon that died; the home's lock says it is ours now.
     await rm(this.paths.mcpSocket, { force: true });
     this.ephemeral.clearTickets();
-    // The fronts' code loads while the servers spawn (fronts.ts); nothing can reach a server
-    // before the fronts listen, and plugins are in before any list is published.
-    const loading = makeFronts({
-      paths: this.paths,
-      gateway: this.currentConfig.gateway.http,
-      log: this.log,
-      ports: (ui) => this.ports(ui),
-    });
-    loading.catch(() => undefined);
     // The home's lock says it is ours: only the daemon that owns it may touch what it recorded.
     const { reaped, skipped } = await this.children.reapLeftovers();
     for (const r of reaped) this.log.warn(`reaped process group ${r.pgid} of server "${r.server}" left by a previous daemon`);
@@ -278,7 +269,16 @@ export class Daemon implements DaemonPort {
     if (this.stopping) return;
     this.applyFilters(this.currentConfig);
     const starting = this.supervisor.startAll(this.currentConfig);
-    const fronts = await loading;
+    // The fronts' code loads once the first servers are spawned (their spawns take no I/O wait,
+    // so they are all issued before this import reads a file): the servers start while it
+    // compiles. Nothing can reach a server before the fronts listen, and plugins are in before
+    // any list is published.
+    const fronts = await makeFronts({
+      paths: this.paths,
+      gateway: this.currentConfig.gateway.http,
+      log: this.log,
+      ports: (ui) => this.ports(ui),
+    });
     if (this.stopping) return;
     this.fronts = fronts;
     for (const front of this.fronts) await front.start();

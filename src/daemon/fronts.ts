@@ -4,8 +4,8 @@
  * that is loopback and otherwise has a port of its own.
  */
 import type { GatewayConfig } from '../config/types.js';
-import { ControlFront } from '../fronts/control/front.js';
-import { DashboardFront } from '../fronts/ui/front.js';
+import type { ControlFront } from '../fronts/control/front.js';
+import type { DashboardFront } from '../fronts/ui/front.js';
 import type { HomePaths } from '../home/paths.js';
 import type { Logger } from '../logs/store.js';
 import type { Front, Ports } from '../ports/index.js';
@@ -24,14 +24,16 @@ export interface FrontsOptions {
 }
 
 /**
- * In start order: the control socket first, the dashboard last. The fronts' code loads while the
- * servers spawn; the bridge socket's MCP sessions (both SDK lines' server side, half the daemon's
+ * In start order: the control socket first, the dashboard last. The fronts' code loads once the
+ * first servers are spawned (daemon.ts); the bridge socket's MCP sessions (both SDK lines' server side, half the daemon's
  * code) only once the daemon is ready or a bridge connects (its warm()), so that compiling them
  * does not take CPU from the servers' own start-up. The HTTP gateway, when configured, loads with
  * the rest.
  */
 export async function makeFronts({ paths, gateway: http, log, ports: portsFor }: FrontsOptions): Promise<Front[]> {
-  const [McpHttpFront, { McpSocketFront }] = await Promise.all([
+  const [{ ControlFront }, { DashboardFront }, McpHttpFront, { McpSocketFront }] = await Promise.all([
+    import('../fronts/control/front.js'),
+    import('../fronts/ui/front.js'),
     http ? import('../fronts/mcp-http/front.js').then((m) => m.McpHttpFront) : undefined,
     import('../fronts/mcp-socket/front.js'),
   ]);
