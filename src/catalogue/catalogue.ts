@@ -26,6 +26,8 @@ export class Catalogue extends GuardedEmitter<{ changed: (event: CatalogueChange
   private promptTable = new Map<string, PromptEntry>();
   private resourceList: ResourceEntry[] = [];
   private maxNameLength: number = MAX_NAME_LENGTH;
+  /** A tool filter was set since the tool table was last built. */
+  private filtered = false;
 
   private part(server: string): ServerPart {
     let part = this.parts.get(server);
@@ -38,6 +40,8 @@ export class Catalogue extends GuardedEmitter<{ changed: (event: CatalogueChange
 
   setFilter(server: string, filter: ToolFilter): void {
     this.part(server).filter = filter;
+    // Applied at the next rebuild, whatever kind it is for (as a server's next lists come).
+    this.filtered = true;
   }
 
   /** The longest name to give (`gateway.maxNameLength`); a change renames what no longer fits. */
@@ -64,7 +68,7 @@ export class Catalogue extends GuardedEmitter<{ changed: (event: CatalogueChange
     const part = this.part(server);
     const before = this.keys(kind);
     (part[kind] as unknown[]) = items;
-    this.rebuild();
+    this.rebuild(kind);
     // A new tool list is announced even with the same names: descriptions or schemas may differ.
     this.announce(server, kind, before, kind === 'tools');
   }
@@ -119,28 +123,37 @@ export class Catalogue extends GuardedEmitter<{ changed: (event: CatalogueChange
     this.emit('changed', { server, kind, added, removed, total: after.size });
   }
 
-  private rebuild(): void {
+  /** The merged tables, of one kind or all: a server's new list of one kind leaves the others as they are. */
+  private rebuild(only?: Kind): void {
     const servers = [...this.parts.keys()].sort();
-    const tools: { server: string; tool: Tool }[] = [];
-    const prompts: { server: string; prompt: Prompt }[] = [];
-    const resources: ResourceEntry[] = [];
-    for (const server of servers) {
-      const part = this.parts.get(server)!;
-      for (const tool of part.tools) if (isAllowed(tool.name, part.filter)) tools.push({ server, tool });
-      for (const prompt of part.prompts) prompts.push({ server, prompt });
-      for (const resource of part.resources) resources.push(toResourceEntry(server, resource));
+    if (only === undefined || only === 'tools' || this.filtered) {
+      this.filtered = false;
+      const tools: { server: string; tool: Tool }[] = [];
+      for (const server of servers) {
+        const part = this.parts.get(server)!;
+        for (const tool of part.tools) if (isAllowed(tool.name, part.filter)) tools.push({ server, tool });
+      }
+      const toolNames = assignNames(
+        tools.map((t) => ({ server: t.server, name: t.tool.name })),
+        this.maxNameLength,
+      );
+      this.toolTable = new Map(tools.map((t, i) => [toolNames[i]!, toToolEntry(toolNames[i]!, t.server, t.tool)]));
     }
-    const toolNames = assignNames(
-      tools.map((t) => ({ server: t.server, name: t.tool.name })),
-      this.maxNameLength,
-    );
-    this.toolTable = new Map(tools.map((t, i) => [toolNames[i]!, toToolEntry(toolNames[i]!, t.server, t.tool)]));
-    const promptNames = assignNames(
-      prompts.map((p) => ({ server: p.server, name: p.prompt.name })),
-      this.maxNameLength,
-    );
-    this.promptTable = new Map(prompts.map((p, i) => [promptNames[i]!, toPromptEntry(promptNames[i]!, p.server, p.prompt)]));
-    this.resourceList = resources;
+    if (only === undefined || only === 'prompts') {
+      const prompts: { server: string; prompt: Prompt }[] = [];
+      for (const server of servers) for (const prompt of this.parts.get(server)!.prompts) prompts.push({ server, prompt });
+      const promptNames = assignNames(
+        prompts.map((p) => ({ server: p.server, name: p.prompt.name })),
+        this.maxNameLength,
+      );
+      this.promptTable = new Map(prompts.map((p, i) => [promptNames[i]!, toPromptEntry(promptNames[i]!, p.server, p.prompt)]));
+    }
+    if (only === undefined || only === 'resources') {
+      const resources: ResourceEntry[] = [];
+      for (const server of servers)
+        for (const resource of this.parts.get(server)!.resources) resources.push(toResourceEntry(server, resource));
+      this.resourceList = resources;
+    }
   }
 }
 
