@@ -288,12 +288,14 @@ export class Daemon implements DaemonPort {
     if (this.stopping) return;
     this.ready = true;
     this.events.emit('daemon:ready', this.status());
-    // What the fronts load on first use, loaded soon after: not while `mcpd start` still asks for status.
-    setTimeout(() => {
-      if (!this.stopping) for (const front of this.fronts) front.warm?.();
-    }, WARM_AFTER_READY_MS).unref();
-    // Starting allocates far more than idling does: a full GC now lets V8 give that back.
+    // Starting allocates far more than idling does: a full GC now lets V8 give that back; and
+    // again once the fronts have loaded what they would load on first use (soon after ready, not
+    // while `mcpd start` still asks for status), which leaves garbage of its own.
     reclaimSoon();
+    setTimeout(() => {
+      if (this.stopping) return;
+      void Promise.allSettled(this.fronts.map(async (front) => front.warm?.())).then(() => reclaimSoon());
+    }, WARM_AFTER_READY_MS).unref();
     if (this.options.watchConfig !== false && this.currentConfig.file) this.reloader.watch(this.currentConfig.file);
     try {
       this.chat.prune();

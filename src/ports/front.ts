@@ -10,7 +10,7 @@ export interface Front {
   /** Where it listens and how many sessions it holds, for `mcpd status`. */
   describe(): FrontStatus;
   /** Loads now what it loads on first use, once the daemon is ready (its servers have started). */
-  warm?(): void;
+  warm?(): Promise<void>;
 }
 
 /** Pages one front serves on another's HTTP listener (the dashboard on the gateway). */

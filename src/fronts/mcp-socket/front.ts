@@ -65,9 +65,9 @@ export class McpSocketFront implements Front {
   }
 
   /** Loads the sessions' code now (the daemon is ready), so that the first bridge does not wait for it. */
-  warm(): void {
+  async warm(): Promise<void> {
     if (this.closing) return;
-    this.loadSessions().catch((error: unknown) => this.options.log.warn(`MCP socket: ${errorMessage(error)}`));
+    await this.loadSessions().catch((error: unknown) => this.options.log.warn(`MCP socket: ${errorMessage(error)}`));
   }
 
   private loadSessions(): Promise<SocketSessions> {
