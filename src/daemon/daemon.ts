@@ -33,6 +33,7 @@ import { StartGate } from '../supervisor/start-gate.js';
 import { SignIns } from '../upstream/http/auth/sign-in.js';
 import { AuthStore } from '../upstream/http/auth/store.js';
 import { ChildRegistry } from '../upstream/stdio/reaper.js';
+import { preloadUpstreams } from '../upstream/open.js';
 import { writeFileAtomicAsync } from '../util/files.js';
 import { setSecrets } from '../util/secrets.js';
 import { withTimeout } from '../util/time.js';
@@ -289,12 +290,13 @@ export class Daemon implements DaemonPort {
     this.ready = true;
     this.events.emit('daemon:ready', this.status());
     // Starting allocates far more than idling does: a full GC now lets V8 give that back; and
-    // again once the fronts have loaded what they would load on first use (soon after ready, not
-    // while `mcpd start` still asks for status), which leaves garbage of its own.
+    // again once the connections and the fronts have loaded what they would load on first use
+    // (soon after ready, not while `mcpd start` still asks; before an upgrade can replace the
+    // files), which leaves garbage of its own.
     reclaimSoon();
     setTimeout(() => {
       if (this.stopping) return;
-      void Promise.allSettled(this.fronts.map(async (front) => front.warm?.())).then(() => reclaimSoon());
+      void Promise.allSettled([preloadUpstreams(), ...this.fronts.map(async (front) => front.warm?.())]).then(() => reclaimSoon());
     }, WARM_AFTER_READY_MS).unref();
     if (this.options.watchConfig !== false && this.currentConfig.file) this.reloader.watch(this.currentConfig.file);
     try {

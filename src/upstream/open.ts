@@ -7,6 +7,15 @@ import type { ServerConfig } from '../config/types.js';
 import { spawnServer } from './stdio/spawn.js';
 import type { Upstream, UpstreamDeps, UpstreamHooks } from './types.js';
 
+/**
+ * Loads the connections' code now (soon after the daemon is ready): a daemon whose servers are
+ * all lazy would otherwise load it on the first wake, hours later perhaps, from files an upgrade
+ * of mcpd may have replaced meanwhile.
+ */
+export async function preloadUpstreams(): Promise<void> {
+  await Promise.all([import('./stdio/connection.js'), import('./http/connection.js')]);
+}
+
 /** A local server is spawned here; a remote one connects at `initialize`. */
 export async function openUpstream(config: ServerConfig, deps: UpstreamDeps, hooks: UpstreamHooks): Promise<Upstream> {
   if (config.transport !== 'stdio') {
