@@ -94,6 +94,8 @@ export async function ensureDaemon(
   // again and again: on a small machine every status asked for is CPU the servers' start-up lacks.
   let told: 'events' | 'poll' | undefined;
   let wake: (() => void) | undefined;
+  /** The status daemon:ready carried: no need to ask for it again. */
+  let readyStatus: DaemonStatus | undefined;
   const woken = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -129,7 +131,10 @@ export async function ensureDaemon(
       try {
         if (!told) {
           const events: EventName[] = progress ? ['daemon:ready', 'server:state'] : ['daemon:ready'];
-          client.on('daemon:ready', () => wake?.());
+          client.on('daemon:ready', (status) => {
+            readyStatus = status;
+            wake?.();
+          });
           client.on('server:state', () => wake?.());
           // A daemon of an older mcpd (it holds the home) has no daemon:ready: asked then, as before.
           told = await client.subscribe(events).then(
@@ -140,7 +145,7 @@ export async function ensureDaemon(
             },
           );
         }
-        const status = await client.request('status', {});
+        const status = readyStatus ?? (await client.request('status', {}));
         if (status.ready) {
           if (shown) progress?.('');
           client.close();
