@@ -296,7 +296,11 @@ export class Daemon implements DaemonPort {
     reclaimSoon();
     setTimeout(() => {
       if (this.stopping) return;
-      void Promise.allSettled([preloadUpstreams(), ...this.fronts.map(async (front) => front.warm?.())]).then(() => reclaimSoon());
+      void Promise.allSettled([preloadUpstreams(), ...this.fronts.map(async (front) => front.warm?.())]).then((loaded) => {
+        for (const r of loaded) if (r.status === 'rejected') this.log.warn(`could not load ahead: ${errorMessage(r.reason)}`);
+        this.log.debug('loaded what the connections and fronts would load on first use');
+        reclaimSoon();
+      });
     }, WARM_AFTER_READY_MS).unref();
     if (this.options.watchConfig !== false && this.currentConfig.file) this.reloader.watch(this.currentConfig.file);
     try {

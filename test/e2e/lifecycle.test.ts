@@ -3,12 +3,13 @@
  * stop, a stop while it is still starting, starts that race for one home, a daemon whose event
  * loop is stuck, and ten restarts of one server at once.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DaemonStatus } from '../../src/protocol/types.js';
-import { CLI, fixtureEntry, pidAlive, tempDir, waitFor } from '../support/fixtures.js';
+import { ControlClient } from '../../src/client/control-client.js';
+import { CLI, fixtureEntry, pidAlive, ROOT, tempDir, waitFor } from '../support/fixtures.js';
 
 const homes: string[] = [];
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -178,5 +179,38 @@ describe('lazy servers through the CLI', () => {
     ]);
     expect(again.toolCount).toBe(idle.toolCount);
     expect([count('a'), count('b')]).toEqual([2, 1]);
+  }, 90_000);
+
+  it('a daemon of lazy servers still wakes one after an upgrade replaced its files', async () => {
+    // The daemon runs from a copy of dist/, which the "upgrade" then removes: what it loads on
+    // first use it must have loaded already (a second after ready).
+    const { home, configFile } = setup({});
+    const dist = join(dirs.at(-1)!.path, 'dist');
+    cpSync(join(ROOT, 'dist'), dist, { recursive: true });
+    const copy = join(dist, 'bundle/mcpd.js');
+    const mcpd = (args: string[]) =>
+      execa(process.execPath, [copy, ...args, '--home', home], { reject: false, cwd: dirs.at(-1)!.path, timeout: 60_000 });
+    writeFileSync(configFile, JSON.stringify({ defaults: { start: 'lazy', idleStopMs: 300 }, servers: { a: fixtureEntry() } }));
+    // The first daemon learns the catalogue; the next starts from it, spawning nothing.
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    await waitFor(async () => (await status(mcpd)).servers[0]!.state === 'idle' || undefined, 20_000, 'a idle');
+    expect((await mcpd(['stop'])).exitCode).toBe(0);
+    expect((await mcpd(['start', '--config', configFile])).exitCode).toBe(0);
+    expect((await status(mcpd)).servers.map((s) => [s.name, s.state, s.pid])).toEqual([['a', 'idle', null]]);
+    const control = await ControlClient.connect({ socketPath: join(home, 'mcpd.sock') });
+    try {
+      await waitFor(
+        async () =>
+          (await control.request('logs.read', { lines: 500 })).entries.some((e) => e.text.startsWith('loaded what the connections')) ||
+          undefined,
+        20_000,
+        'the code loaded ahead',
+      );
+      rmSync(dist, { recursive: true, force: true });
+      const result = await control.request('tools.call', { name: 'a__echo', arguments: { message: 'after the upgrade' } });
+      expect(result.content).toEqual([{ type: 'text', text: 'after the upgrade' }]);
+    } finally {
+      control.close();
+    }
   }, 90_000);
 });
