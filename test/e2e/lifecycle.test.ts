@@ -107,6 +107,35 @@ describe('one daemon per home', () => {
   }, 30_000);
 });
 
+describe('mcpd start on a terminal', () => {
+  it.runIf(existsSync('/usr/bin/script'))(
+    'says how many servers are ready as they come, then the summary',
+    async () => {
+      const { home, configFile, mcpd } = setup({
+        a: fixtureEntry(),
+        b: fixtureEntry(),
+        // Never answers initialize: the start waits for it until the test stops it.
+        stuck: fixtureEntry({ FIXTURE_HANG_INIT: '1' }, { timeouts: { startupMs: 120_000 } }),
+      });
+      // A pseudo-terminal (util-linux script), as a person's shell gives mcpd start.
+      const command = [process.execPath, CLI, 'start', '--home', home, '--config', configFile].map((a) => `'${a}'`).join(' ');
+      const start = execa('script', ['-qec', command, '/dev/null'], { reject: false, timeout: 60_000 });
+      let seen = '';
+      start.stdout.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+      await waitFor(() => seen.includes('starting servers: 2 of 3 ready') || undefined, 30_000, 'the progress line at 2 of 3');
+      expect(seen).not.toContain('mcpd started');
+      // Its first start ends (stopped): the daemon is ready, and mcpd start says so.
+      expect((await mcpd(['server', 'stop', 'stuck'])).exitCode).toBe(0);
+      const result = await start;
+      expect(result.exitCode).toBe(0);
+      const counts = [...seen.matchAll(/starting servers: (\d) of 3 ready/g)].map((m) => Number(m[1]));
+      expect(counts).toEqual([...counts].sort());
+      expect(seen.indexOf('mcpd started')).toBeGreaterThan(seen.lastIndexOf('starting servers'));
+    },
+    90_000,
+  );
+});
+
 describe('mcpd server restart', () => {
   it('ten at once: one restart in effect, every caller exits 0 with the server running', async () => {
     // Each start takes 4 s (a slow initialize), so the ten requests come in while one restart runs,
