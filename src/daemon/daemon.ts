@@ -38,6 +38,7 @@ import { writeFileAtomicAsync } from '../util/files.js';
 import { setSecrets } from '../util/secrets.js';
 import { withTimeout } from '../util/time.js';
 import { VERSION } from '../version.js';
+import { plural } from '../util/plural.js';
 import { ClientRegistry } from './clients.js';
 import { EventBus } from './events.js';
 import { makeFronts } from './fronts.js';
@@ -302,6 +303,10 @@ export class Daemon implements DaemonPort {
         reclaimSoon();
       });
     }, WARM_AFTER_READY_MS).unref();
+    void this.supervisor.memory?.forgetUnused(Object.keys(this.currentConfig.servers)).then((removed) => {
+      if (removed > 0)
+        this.log.info(`forgot the remembered catalogues of ${plural(removed, 'server')} no longer configured (unused for 30 days)`);
+    });
     if (this.options.watchConfig !== false && this.currentConfig.file) this.reloader.watch(this.currentConfig.file);
     try {
       this.chat.prune();

@@ -5,7 +5,7 @@
  * that is torn, of another format or mcpd version, or of another entry is ignored, never trusted.
  */
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
@@ -17,6 +17,10 @@ import { VERSION } from '../version.js';
 import type { ServerLists } from '../upstream/types.js';
 
 const FORMAT = 1;
+/** A file no daemon has written for this long, of a server no longer configured, is removed. */
+export const FORGET_AFTER_MS = 30 * 24 * 60 * 60 * 1000;
+/** The files this memory writes: a digest of the server's name (file()), and their temporary siblings. */
+const MEMORY_FILE = /^[0-9a-f]{32}\.json(\.[0-9]+\.tmp)?$/;
 /** Larger than any real catalogue; a bigger file is not read into memory. */
 const MAX_FILE_BYTES = 32 * 1024 * 1024;
 
@@ -152,6 +156,37 @@ export class CatalogueMemory {
       });
     this.writing.set(path, write);
     return write;
+  }
+
+  /**
+   * Removes the catalogues of servers the config no longer names that no daemon has written for
+   * `maxAgeMs` (a running lazy server's file is rewritten each time it stops): the folder does not
+   * grow with every server ever tried, and another config sharing this home keeps its servers'
+   * until then. Resolves with how many it removed; never throws (a failure is logged).
+   */
+  async forgetUnused(configured: Iterable<string>, maxAgeMs = FORGET_AFTER_MS, now = Date.now()): Promise<number> {
+    const kept = new Set([...configured].map((name) => this.file(name)));
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log('daemon', 'warn', `could not list ${this.dir}: ${errorMessage(error)}`);
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const path = join(this.dir, name);
+      if (!MEMORY_FILE.test(name) || kept.has(path) || this.writing.has(path)) continue;
+      try {
+        if (now - (await stat(path)).mtimeMs < maxAgeMs) continue;
+        await rm(path, { force: true });
+        removed += 1;
+      } catch (error) {
+        this.log('daemon', 'warn', `could not remove the unused catalogue ${path}: ${errorMessage(error)}`);
+      }
+    }
+    return removed;
   }
 
   /** Every write asked for so far, done. */

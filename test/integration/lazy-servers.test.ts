@@ -3,12 +3,12 @@
  * its catalogue, stopped when idle, listed from what it reported (also by the next daemon),
  * and woken by the first request that needs it.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogStore } from '../../src/logs/store.js';
 import type { ServerState } from '../../src/protocol/types.js';
-import { CatalogueMemory } from '../../src/supervisor/memory.js';
+import { CatalogueMemory, FORGET_AFTER_MS } from '../../src/supervisor/memory.js';
 import { StartGate } from '../../src/supervisor/start-gate.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { ChildRegistry } from '../../src/upstream/stdio/reaper.js';
@@ -225,4 +225,38 @@ describe('an eager server with idleStopMs', () => {
     expect(server.status()).toMatchObject({ state: 'stopped', toolCount: 0 });
     await expect(server.callTool('echo', { message: 'x' })).rejects.toThrow(/is stopped/);
   }, 60_000);
+});
+
+describe('remembered catalogues of servers no longer configured', () => {
+  it('are removed once no daemon has written them for 30 days; a configured or recent one stays', async () => {
+    const { memory } = supervisor();
+    const config = resolveConfig({ servers: { kept: lazyEntry(), gone: lazyEntry(), recent: lazyEntry() } });
+    const remembered = {
+      lists: { tools: [{ name: 'echo', inputSchema: { type: 'object' as const } }], resources: [], prompts: [] },
+      capabilities: { tools: {} },
+    };
+    for (const name of ['kept', 'gone', 'recent']) await memory.keep(config.servers[name]!, remembered);
+    writeFileSync(join(catalogues(), 'notes.txt'), 'not ours');
+    const files = () => readdirSync(catalogues()).sort();
+    const before = files();
+    expect(before).toHaveLength(4);
+    // Every file but the recent one last written 31 days ago.
+    const old = (Date.now() - FORGET_AFTER_MS - 24 * 60 * 60 * 1000) / 1000;
+    const recentFile = before
+      .filter((f) => f !== 'notes.txt')
+      .find((f) => readFileSync(join(catalogues(), f), 'utf8').includes('"server":"recent"'))!;
+    for (const f of before) if (f !== recentFile) utimesSync(join(catalogues(), f), old, old);
+
+    // The config now names only "kept".
+    expect(await memory.forgetUnused(['kept'])).toBe(1);
+    expect(memory.recall(config.servers['kept']!)?.lists.tools.map((t) => t.name)).toEqual(['echo']);
+    expect(memory.recall(config.servers['gone']!)).toBeUndefined();
+    expect(memory.recall(config.servers['recent']!)).toBeDefined();
+    expect(files()).toContain('notes.txt');
+    expect(files()).toHaveLength(3);
+    // Nothing more to forget; and a home without the folder is no error.
+    expect(await memory.forgetUnused(['kept'])).toBe(0);
+    rmSync(catalogues(), { recursive: true, force: true });
+    expect(await memory.forgetUnused([])).toBe(0);
+  });
 });
