@@ -503,6 +503,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     const capabilities = upstream.capabilities() ?? {};
     const instructions = upstream.instructions();
     const info = upstream.serverInfo();
+    const protocolVersion = upstream.protocolVersion();
     // Templates answered before are kept; the server's own answer replaces them when asked.
     const templates = this.remembered?.templates;
     this.remembered = {
@@ -510,6 +511,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       capabilities,
       ...(instructions ? { instructions } : {}),
       ...(info ? { serverInfo: { name: info.name, version: info.version } } : {}),
+      ...(protocolVersion ? { protocolVersion } : {}),
       ...(templates ? { templates } : {}),
     };
     this.keepCatalogue();

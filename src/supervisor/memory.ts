@@ -29,6 +29,8 @@ export interface Remembered {
   capabilities: ServerCapabilities;
   instructions?: string;
   serverInfo?: { name: string; version: string };
+  /** The protocol revision it spoke (shown while it is idle; a wake negotiates afresh). */
+  protocolVersion?: string;
   /** Its `resources/templates/list`, as it last answered (so finding a template's owner wakes nobody). */
   templates?: unknown[];
   /** When it last stopped running (ms since the epoch). */
@@ -117,12 +119,13 @@ export class CatalogueMemory {
     }
     const checked = check(parsed, memoryKey(config));
     if (typeof checked === 'string') return this.distrust(config, path, checked);
-    const { lists, capabilities, instructions, serverInfo, templates, lastRanAt } = checked;
+    const { lists, capabilities, instructions, serverInfo, protocolVersion, templates, lastRanAt } = checked;
     return {
       lists: { tools: lists.tools, resources: lists.resources, prompts: lists.prompts },
       capabilities,
       ...(typeof instructions === 'string' ? { instructions } : {}),
       ...(isObject(serverInfo) ? { serverInfo } : {}),
+      ...(typeof protocolVersion === 'string' ? { protocolVersion } : {}),
       ...(templates ? { templates } : {}),
       ...(typeof lastRanAt === 'number' ? { lastRanAt } : {}),
     };

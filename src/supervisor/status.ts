@@ -44,7 +44,8 @@ export function serverStatus(facts: StatusFacts): ServerStatus {
     nextRetryMs: state === 'backoff' && facts.retryAt ? Math.max(0, facts.retryAt - Date.now()) : null,
     skippedStdoutLines: facts.skippedLines,
     serverInfo: info ? { name: info.name, version: info.version } : null,
-    protocolVersion: (info && upstream?.protocolVersion()) ?? null,
+    // Idle: the revision it spoke when it last ran (a wake negotiates afresh).
+    protocolVersion: (info && upstream?.protocolVersion()) ?? (state === 'idle' ? facts.remembered?.protocolVersion : undefined) ?? null,
     ...(config.ephemeral ? { ephemeral: { ...config.ephemeral } } : {}),
   };
 }

@@ -83,6 +83,9 @@ describe('a lazy server', () => {
     const idle = server.status();
     expect(idle).toMatchObject({ state: 'idle', pid: null, start: 'lazy', restarts: 0, toolCount: tools.length });
     expect(Date.parse(idle.lastRanAt!)).toBeGreaterThan(0);
+    // What it spoke when it ran, as it said who it is.
+    expect(idle.protocolVersion).toBe('2025-11-25');
+    expect(idle.serverInfo?.name).toBeTruthy();
     expect(sup.available().map((s) => s.name)).toEqual(['lz']);
     await memory.flushed();
     expect(readdirSync(catalogues())).toHaveLength(1);
@@ -115,6 +118,7 @@ describe('a lazy server', () => {
     expect(server.currentLists.tools.map((t) => t.name)).toEqual(learned);
     expect(server.capabilities()?.tools).toBeDefined();
     expect(server.status().lastRanAt).not.toBeNull();
+    expect(server.status().protocolVersion).toBe('2025-11-25');
     expect(starts()).toBe(1);
     // A prompt and a resource wake it as a call does.
     const prompt = await server.getPrompt('secret_prompt', undefined);
