@@ -99,11 +99,15 @@ async function directConnects(n: number, sameEnv: boolean): Promise<number> {
   return took;
 }
 
-/** One server's own cold start through a direct SDK client: spawn, initialize, the first call (ms). */
+/**
+ * One server's own cold start through a direct SDK client: spawn, initialize, the first call (ms),
+ * the server in the environment mcpd gives its servers (the shell's), as the eager row's.
+ */
 async function directColdCall(): Promise<number> {
   const t0 = performance.now();
   const client = new Client({ name: 'bench', version: '0' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
+  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore', env }));
   await client.callTool({ name: 'echo', arguments: { message: 'cold' } });
   const took = performance.now() - t0;
   await client.close();
@@ -190,7 +194,7 @@ export async function lazyBench({ quick }: { quick: boolean }): Promise<string[]
     `| eager: \`mcpd start\` until all tools are listable / a script of 10 parallel connects + tools/list, its servers in the same environment | ${s(eagerStarts)} | ${s(directs)} | level with direct |`,
     `| the same script, its servers in the SDK's default environment${process.env['NODE_EXTRA_CA_CERTS'] ? " (without this machine's NODE_EXTRA_CA_CERTS)" : ''} | | ${s(directsDefaultEnv)} | |`,
     `| lazy, catalogues remembered: \`mcpd start\` (${spawnedAtStart} server processes spawned) | ${s(lazyStarts)} | | < 1.5 s, none spawned |`,
-    `| first call to an idle server / that server's own cold start (spawn, initialize, call) | ${ms(wakes)} | ${ms(colds)} | ≤ cold start + 100 ms |`,
+    `| first call to an idle server / that server's own cold start (spawn, initialize, call; the same environment) | ${ms(wakes)} | ${ms(colds)} | ≤ cold start + 100 ms |`,
     `| whole tree RSS, eager, idle ${settle / 1000} s (${eagerTree.processes} processes) | **${(eagerTree.bytes / MB).toFixed(0)} MB** | | |`,
     `| whole tree RSS, lazy, after the idle stop (${lazyTree.processes} process${lazyTree.processes === 1 ? '' : 'es'}) | **${(lazyTree.bytes / MB).toFixed(0)} MB** | | ≤ 150 MB, no server process |`,
   ];
