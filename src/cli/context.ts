@@ -1,18 +1,21 @@
 /** What every command gets: its arguments, where the daemon lives, and how to reach it. */
-import { realpathSync } from 'node:fs';
 import { ControlClient } from '../client/control-client.js';
 import { McpdError } from '../errors.js';
 import { assertHomeTrusted, homePaths, resolveHome, type HomePaths } from '../home/paths.js';
 import type { CliArgs } from './args.js';
+import type { SpawnedDaemon } from './daemon-spawn.js';
 import { forStream } from './terminal.js';
 
 export { EXIT_ALREADY_RUNNING } from './exit-codes.js';
+export { cliEntry } from './daemon-spawn.js';
 
 export interface CliContext {
   args: CliArgs;
   paths: HomePaths;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** The daemon `mcpd start` spawned before it loaded the command (main.ts), if it did. */
+  spawned?: SpawnedDaemon;
 }
 
 export function createContext(args: CliArgs): CliContext {
@@ -23,14 +26,6 @@ export function createContext(args: CliArgs): CliContext {
     out: (text) => process.stdout.write(`${forStream(process.stdout, text)}\n`),
     err: (text) => process.stderr.write(`${forStream(process.stderr, text)}\n`),
   };
-}
-
-/**
- * The CLI's own entry file (the bundle, or dist/cli/main.js), for what must run it again: the
- * background daemon, a host's bridge entry, the login service. Symlinks (npm's bin) resolved.
- */
-export function cliEntry(): string {
-  return realpathSync(process.argv[1]!);
 }
 
 /** Connects to the daemon, or fails with the one line that says how to start it. */

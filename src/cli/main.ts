@@ -3,10 +3,13 @@
  * The `mcpd` CLI. Commands that talk to the daemon load only the control client; the daemon
  * (and the MCP SDK) is imported only by `serve`, the config loader only by `config check`.
  */
+import { existsSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { McpdError } from '../errors.js';
-import { COMMAND_HELP, parseCli, USAGE } from './args.js';
+import { ensureHome, homePaths, resolveHome } from '../home/paths.js';
+import { COMMAND_HELP, parseCli, USAGE, type CliArgs } from './args.js';
 import type { CliContext } from './context.js';
+import { spawnDaemon, type SpawnedDaemon } from './daemon-spawn.js';
 import { EXIT_ALREADY_RUNNING } from './exit-codes.js';
 import { closestWord } from '../util/suggest.js';
 import { forStream } from './terminal.js';
@@ -74,6 +77,13 @@ const MAX_ARGUMENTS: Record<string, number> = {
   __complete: 100,
 };
 
+function spawnEarly(args: CliArgs): SpawnedDaemon | undefined {
+  const paths = homePaths(resolveHome(args.home));
+  if (existsSync(paths.socket)) return undefined; // running, or a stale socket: start.ts asks it first
+  ensureHome(paths);
+  return spawnDaemon(paths, { config: args.config });
+}
+
 function exitCodeFor(error: unknown): number {
   if (error instanceof McpdError) {
     if (error.code === 'MCPD_USAGE') return 2;
@@ -122,9 +132,14 @@ async function main(argv: string[]): Promise<number> {
   if (extra.length > 0) {
     throw new McpdError('MCPD_USAGE', `mcpd ${name} does not take "${extra.join(' ')}". See: mcpd --help`);
   }
+  // `mcpd start` with no daemon's socket in sight: the daemon is spawned first, so that it boots
+  // while this process loads the code that waits for it (start.ts takes it from there).
+  const spawned = name === 'start' ? spawnEarly(args) : undefined;
   // Loaded only now: `--version` and `--help` need no socket client.
   const [command, { createContext }] = await Promise.all([load(), import('./context.js')]);
-  return command(createContext(args));
+  const ctx = createContext(args);
+  if (spawned) ctx.spawned = spawned;
+  return command(ctx);
 }
 
 // A reader that went away (mcpd tools | head -3) ends the output, quietly.

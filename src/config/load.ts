@@ -1,7 +1,7 @@
 /** Finding (locate.ts) and reading the config file (cosmiconfig; JSON with comments), then expansion and validation. */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { basename, dirname, resolve } from 'node:path';
+import type { Loader } from 'cosmiconfig';
 import type { ParseError } from 'jsonc-parser';
 import { pathToFileURL } from 'node:url';
 import { McpdError } from '../errors.js';
@@ -68,12 +68,30 @@ export const loadTypeScript: Loader = async (filepath) => {
   return value;
 };
 
-const explorer = () =>
-  cosmiconfig('mcp', {
+async function explorer() {
+  const { cosmiconfig } = await import('cosmiconfig');
+  return cosmiconfig('mcp', {
     searchPlaces: SEARCH_PLACES,
     cache: false,
     loaders: { '.json': loadJsonc, '.ts': loadTypeScript, '.mts': loadTypeScript, '.cts': loadTypeScript },
   });
+}
+
+/**
+ * Reads a config file as cosmiconfig does. A file of JSON (every config but package.json's
+ * `mcp` key, YAML and code) is read here with the same loader: the daemon's start then spends
+ * nothing on loading cosmiconfig and its YAML parser before it spawns the servers.
+ */
+async function readConfigFile(file: string): Promise<{ filepath: string; config: unknown; isEmpty?: boolean } | null> {
+  const filepath = resolve(file);
+  if (!filepath.endsWith('.json') || basename(filepath) === 'package.json') return (await explorer()).load(filepath);
+  const content = readFileSync(filepath, 'utf8');
+  if (content.trim() === '') return { filepath, config: undefined, isEmpty: true };
+  const config: unknown = await loadJsonc(filepath, content);
+  // cosmiconfig's `$import` (other files merged in) is cosmiconfig's to do.
+  if (config !== null && typeof config === 'object' && Object.hasOwn(config, '$import')) return (await explorer()).load(filepath);
+  return { filepath, config };
+}
 
 /** Reads and validates; problems are returned, not thrown (for `mcpd config check`). */
 export async function checkConfig(options: LoadOptions = {}): Promise<CheckedConfig> {
@@ -105,7 +123,7 @@ export async function checkConfig(options: LoadOptions = {}): Promise<CheckedCon
       throw new McpdError('MCPD_CONFIG_UNREADABLE', `Cannot read the config: ${located.file} is not valid UTF-8 (at byte ${at}).`);
   }
   try {
-    found = await explorer().load(located.file);
+    found = await readConfigFile(located.file);
   } catch (cause) {
     throw new McpdError('MCPD_CONFIG_UNREADABLE', `Cannot read the config: ${(cause as Error).message}`, { cause });
   }

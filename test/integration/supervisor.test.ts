@@ -347,6 +347,17 @@ describe('start-up, bounded', () => {
     await supervisor.stopAll();
   }, 60_000);
 
+  it('records every server spawned in one go in children.json (written once for them), and forgets them on stop', async () => {
+    const supervisor = new Supervisor({ logs, children, clientInfo: { name: 'test', version: '0' } }, () => 0.5, new StartGate(4));
+    const config = resolveConfig({ servers: Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`r${i}`, fixtureEntry()])) });
+    await supervisor.startAll(config);
+    const records = JSON.parse(readFileSync(join(dir.path, 'children.json'), 'utf8')) as { pgid: number; server: string }[];
+    const pids = supervisor.list().map((s) => [s.name, s.status().pid]);
+    expect(records.map((r) => [r.server, r.pgid]).sort()).toEqual(pids.sort());
+    await supervisor.stopAll();
+    expect(JSON.parse(readFileSync(join(dir.path, 'children.json'), 'utf8'))).toEqual([]);
+  }, 60_000);
+
   it('frees the slot once initialize is answered: the next spawns while the first still lists', async () => {
     const supervisor = new Supervisor({ logs, children, clientInfo: { name: 'test', version: '0' } }, () => 0.5, new StartGate(1));
     const config = resolveConfig({

@@ -294,6 +294,17 @@ describe('loadConfig (cosmiconfig)', () => {
     expect(Object.keys((await loadConfig({ cwd: b, env: {} })).servers)).toEqual(['b']);
   });
 
+  it("keeps cosmiconfig's $import in a JSON config (read without cosmiconfig otherwise) and .mcprc as YAML", async () => {
+    const d = dir();
+    writeFileSync(join(d, 'shared.json'), JSON.stringify({ servers: { shared: { command: 'x' } } }));
+    writeFileSync(join(d, 'mcp.config.json'), JSON.stringify({ $import: './shared.json', servers: { own: { command: 'y' } } }));
+    const merged = await loadConfig({ cwd: d, env: {} });
+    expect(Object.keys(merged.servers).sort()).toEqual(['own', 'shared']);
+    const y = dir();
+    writeFileSync(join(y, '.mcprc'), 'servers:\n  yaml:\n    command: z\n');
+    expect(Object.keys((await loadConfig({ cwd: y, env: {} })).servers)).toEqual(['yaml']);
+  });
+
   it('loads a Claude Desktop config unchanged', async () => {
     const d = dir();
     const file = join(d, 'claude_desktop_config.json');

@@ -1,12 +1,12 @@
 /** `mcpd start`: the daemon in the background, then a one-screen summary once it is ready. */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statfsSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import { ControlClient } from '../../client/control-client.js';
 import { McpdError, isMcpdError } from '../../errors.js';
 import type { DaemonStatus } from '../../protocol/types.js';
 import type { EventName } from '../../protocol/control.js';
 import { ensureHome } from '../../home/paths.js';
-import { cliEntry, connectDaemon, EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
+import { connectDaemon, EXIT_ALREADY_RUNNING, type CliContext } from '../context.js';
+import { spawnDaemon } from '../daemon-spawn.js';
 import { renderStatus } from './status.js';
 import { resolve } from 'node:path';
 import { locateConfig } from '../../config/locate.js';
@@ -57,7 +57,7 @@ export async function ensureDaemon(
   options: { configOptional?: boolean } = {},
 ): Promise<{ status: DaemonStatus; started: boolean }> {
   ensureHome(ctx.paths);
-  const running = await tryConnect(ctx.paths.socket);
+  const running = ctx.spawned ? undefined : await tryConnect(ctx.paths.socket);
   if (running) {
     try {
       return { status: await running.request('status', {}), started: false };
@@ -65,25 +65,8 @@ export async function ensureDaemon(
       running.close();
     }
   }
-  const main = cliEntry();
-  const args = [
-    main,
-    'serve',
-    '--home',
-    ctx.paths.home,
-    '--log-file',
-    ctx.paths.daemonLog,
-    ...(ctx.args.config ? ['--config', ctx.args.config] : []),
-    ...(options.configOptional ? ['--config-optional'] : []),
-  ];
-  const log = openSync(ctx.paths.daemonLog, 'a', 0o600);
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], cwd: process.cwd(), env: process.env });
-  closeSync(log);
-  let exitCode: number | null | undefined;
-  child.once('exit', (code) => {
-    exitCode = code;
-  });
-  child.unref();
+  const spawned = ctx.spawned ?? spawnDaemon(ctx.paths, { config: ctx.args.config, configOptional: options.configOptional });
+  const { child } = spawned;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let exitedAt: number | undefined;
   // On a terminal, a line that says how far the servers are (many servers take a while).
@@ -106,6 +89,7 @@ export async function ensureDaemon(
     });
   child.once('exit', () => wake?.());
   while (Date.now() < deadline) {
+    const exitCode = spawned.exitCode;
     if (exitCode !== undefined) exitedAt ??= Date.now();
     const failed = () => {
       // A full disk takes the log with it: say what the log cannot.

@@ -56,6 +56,8 @@ export class ChildRegistry {
   /** The mark every daemon of this home puts there. */
   readonly home: string;
   private spawns = 0;
+  /** The write that records the groups added since the last one (add). */
+  private pending: Promise<void> | undefined;
 
   /** `home` defaults to the folder the records are kept in. */
   constructor(
@@ -72,15 +74,29 @@ export class ChildRegistry {
     return { spawn, variables: { [HOME_VARIABLE]: this.home, [INSTANCE_VARIABLE]: this.instance, [SPAWN_VARIABLE]: spawn } };
   }
 
-  /** Records a group; throws MCPD_HOME_FULL or MCPD_HOME_UNWRITABLE (naming the file) when it cannot be written. */
-  add(pgid: number, server: string): void {
+  /**
+   * Records a group; rejects with MCPD_HOME_FULL or MCPD_HOME_UNWRITABLE (naming the file) when
+   * it cannot be written. The servers a start spawns in one go are written once, together (a
+   * write per spawn had the daemon's start-up writing the file ten times over); a daemon killed
+   * before that write leaves them findable by their marks.
+   */
+  add(pgid: number, server: string): Promise<void> {
     this.records.set(pgid, { pgid, server, startTime: processStartTime(pgid), instance: this.instance });
-    try {
-      this.save();
-    } catch (error) {
+    this.pending ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.pending = undefined;
+        try {
+          this.save();
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    return this.pending.catch((error: unknown) => {
       this.records.delete(pgid);
       throw error;
-    }
+    });
   }
 
   /** Forgets a group that is gone; a file that cannot be written then is only stale (its records are checked before use). */

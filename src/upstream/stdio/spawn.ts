@@ -13,7 +13,7 @@ export async function spawnServer(config: StdioServerConfig, deps: UpstreamDeps)
   const command = resolveCommand(config.name, config.command, config.cwd, env['PATH']);
   const child = await ServerProcess.spawn({ server: config.name, command, args: config.args, cwd: config.cwd, env, mark: marks.spawn });
   try {
-    deps.children.add(child.pid, config.name);
+    await deps.children.add(child.pid, config.name);
   } catch (error) {
     // Not recorded, not kept: a later daemon could not be told it runs.
     child.killNow();
