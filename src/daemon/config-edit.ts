@@ -5,8 +5,6 @@
  * what the page adds is written there first and read back like any edit. One edit at a time.
  */
 import { userConfigFile } from '../config/locate.js';
-import { readDocument, writeDocument } from '../config/edit.js';
-import { maskedEntry, planServerEdit } from '../config/server-edit.js';
 import { McpdError, isMcpdError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logs/store.js';
 import type { ConfigPort } from '../ports/config.js';
@@ -24,6 +22,7 @@ export interface ConfigEditorDeps {
 /** States a server may be left in by an edit: up, or waiting on purpose. */
 const SETTLED_UP = new Set<ServerStatus['state']>(['running', 'idle', 'disabled', 'needs-auth']);
 
+/** The editing code (jsonc-parser's edits) loads on the first edit: a daemon's start has no use for it. */
 export class ConfigEditor implements ConfigPort {
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -34,8 +33,10 @@ export class ConfigEditor implements ConfigPort {
     return this.deps.file() ?? userConfigFile();
   }
 
-  entry(name: string): { file: string; entry: Record<string, unknown> } {
+  async entry(name: string): Promise<{ file: string; entry: Record<string, unknown> }> {
     const file = this.target();
+    const { readDocument } = await import('../config/edit.js');
+    const { maskedEntry } = await import('../config/server-edit.js');
     const doc = readDocument(file);
     if (!Object.hasOwn(doc.servers, name))
       throw new McpdError('MCPD_SERVER_UNKNOWN', `No server named "${name}" in ${file}: it is not one of the config's.`, { server: name });
@@ -51,6 +52,7 @@ export class ConfigEditor implements ConfigPort {
   private async run(edit: ConfigServerEdit): Promise<ConfigEditResult> {
     this.deps.assertOpen();
     const file = this.target();
+    const [{ writeDocument }, { planServerEdit }] = await Promise.all([import('../config/edit.js'), import('../config/server-edit.js')]);
     const plan = planServerEdit(file, edit);
     writeDocument(file, plan.text);
     this.deps.log.info(`config: ${plan.said} (from the dashboard)`);
