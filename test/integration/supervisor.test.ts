@@ -322,9 +322,10 @@ describe('ManagedServer stop', () => {
 describe('start-up, bounded', () => {
   it('starts at most N servers at once, the rest in order, and none times out for having waited', async () => {
     const supervisor = new Supervisor({ logs, children, clientInfo: { name: 'test', version: '0' } }, () => 0.5, new StartGate(2));
-    // Eight slow starters, two at a time: four rounds of about 0.6 s, longer than each one's
-    // startupMs (2 s) only if the wait counted too.
-    const slow = fixtureEntry({ FIXTURE_SLOW_INIT_MS: '500' }, { timeouts: { startupMs: 2_000 } });
+    // Eight slow starters, two at a time: the last waits three rounds of at least 2 s each, more
+    // than its startupMs (5 s), which its own start (boot, then 2 s) stays within even when the
+    // machine is loaded; a wait that counted would time it out.
+    const slow = fixtureEntry({ FIXTURE_SLOW_INIT_MS: '2000' }, { timeouts: { startupMs: 5_000 } });
     const config = resolveConfig({ servers: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`s${i}`, slow])) });
     let peak = 0;
     const sampler = setInterval(() => {
