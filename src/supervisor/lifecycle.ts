@@ -43,6 +43,8 @@ export interface Attempt {
   failure?: McpdError;
   /** The log's newest line when it began: its stderr is what came after (not an earlier attempt's). */
   logMark: number;
+  /** Its `initialize` was answered: requests may go out while it lists (a woken server's do). */
+  booted?: boolean;
 }
 
 const EMPTY_LISTS: ServerLists = { tools: [], resources: [], prompts: [] };
@@ -57,6 +59,8 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
   private readonly actions = new ActionQueue<Action>();
   protected attempt: Attempt | undefined;
   private generation = 0;
+  /** Who waits for a start to have `initialize` answered (nextBoot). */
+  private bootWaiters: (() => void)[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt: number | undefined;
   private starting: Promise<void> | undefined;
@@ -295,6 +299,18 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     this.transition(finalState);
   }
 
+  /**
+   * Resolves the next time a start of it has `initialize` answered, or settles without (the
+   * caller then looks at the state): a woken server's request need not wait for its lists.
+   */
+  protected nextBoot(): Promise<void> {
+    return new Promise((resolve) => this.bootWaiters.push(resolve));
+  }
+
+  private booted(): void {
+    for (const resolve of this.bootWaiters.splice(0)) resolve();
+  }
+
   private launch(): Promise<void> {
     const attempt: Attempt = { generation: ++this.generation, abort: new AbortController(), logMark: this.deps.logs.lastSeq };
     this.attempt = attempt;
@@ -302,6 +318,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     this.transition('starting');
     const starting = this.run(attempt).finally(() => {
       if (this.starting === starting) this.starting = undefined;
+      this.booted();
     });
     this.starting = starting;
     return starting;
@@ -359,6 +376,10 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       await upstream.initialize(startupMs, startup.signal);
       // Booted: the next in line may spawn while this one lists (a list is a reply, not a start-up).
       release();
+      if (this.isCurrent(attempt)) {
+        attempt.booted = true;
+        this.booted();
+      }
       const lists = await upstream.listAll(startupMs, startup.signal);
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
       if (exit !== undefined) throw new Error('closed during listing');

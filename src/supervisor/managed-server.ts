@@ -134,7 +134,8 @@ export class ManagedServer extends ServerLifecycle {
         const release = this.idleClock.use();
         held.then(release, release);
       }
-      if (this.currentState !== 'running' && this.wakes) await this.woken(options);
+      // Idle, or being woken by another request: this one waits for it too.
+      if (!this.serves() && (this.wakes || this.currentState === 'starting')) await this.woken(options);
       const [attempt, upstream] = this.requireRunning();
       const timeoutMs = options.timeoutMs ?? this.config.timeouts.callMs;
       try {
@@ -149,10 +150,16 @@ export class ManagedServer extends ServerLifecycle {
     }
   }
 
-  /** Wakes it for a request; a start that fails fails the request with why. */
+  /**
+   * Wakes it for a request, which goes out once the server answered `initialize` (its lists,
+   * known from when it last ran, follow meanwhile: a first call then costs what the server's own
+   * cold start does); a start that fails fails the request with why.
+   */
   private async woken(options: CallOptions): Promise<void> {
-    await this.wake(options.signal);
-    if (this.currentState === 'running') {
+    const waking = this.wake(options.signal);
+    waking.catch(() => undefined); // the race below may leave it: its failure is the state's
+    await Promise.race([waking, this.nextBoot()]);
+    if (this.serves()) {
       const level = this.logLevel;
       if (level && this.attempt?.upstream?.capabilities()?.logging)
         void this.attempt.upstream
@@ -163,10 +170,15 @@ export class ManagedServer extends ServerLifecycle {
     if (this.lastError) throw this.lastError;
   }
 
+  /** Running, or starting with `initialize` answered (a woken server, listing). */
+  private serves(): boolean {
+    return this.currentState === 'running' || (this.currentState === 'starting' && this.attempt?.booted === true);
+  }
+
   private requireRunning(): [Attempt, Upstream] {
     const attempt = this.attempt;
     const upstream = attempt?.upstream;
-    if (this.currentState !== 'running' || !attempt || !upstream) {
+    if (!this.serves() || !attempt || !upstream) {
       const why =
         (this.currentState === 'failed' || this.currentState === 'backoff' || this.currentState === 'needs-auth') && this.lastError
           ? ` (${this.lastError.message})`

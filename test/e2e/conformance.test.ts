@@ -150,7 +150,16 @@ describe.skipIf(!node)('our conformance fixture, directly, at both revisions the
 function scored(run: { passed: string[]; failed: string[]; output: string }) {
   const notScored = run.output.indexOf('Not scored for');
   const unscored = notScored === -1 ? [] : [...run.output.slice(notScored).matchAll(/^\s*[✓✗]\s+(\S+) \(/gm)].map((m) => m[1]!);
-  return { passed: run.passed.filter((s) => !unscored.includes(s)), failed: run.failed.filter((s) => !unscored.includes(s)) };
+  const failed = run.failed.filter((s) => !unscored.includes(s));
+  // What the suite said of each failed scenario, for the assertion's message.
+  const lines = run.output.split('\n');
+  const said = failed.map((name) =>
+    lines
+      .filter((line) => line.includes(name) || /✗|error|timed? ?out/i.test(line))
+      .slice(0, 40)
+      .join('\n'),
+  );
+  return { passed: run.passed.filter((s) => !unscored.includes(s)), failed, why: `${failed.join(', ')}\n${said.join('\n')}` };
 }
 
 describe.skipIf(!node)("the MCP conformance suite's client scenarios, with mcpd as the client", () => {
@@ -160,7 +169,7 @@ describe.skipIf(!node)("the MCP conformance suite's client scenarios, with mcpd 
 
   it('2025-11-25: every scored scenario (initialize, calls, elicitation defaults, SSE retry, every authorization-code flow)', async () => {
     const run = scored(await runClientSuite(node!, adapter, { requirements: '2025-11-25' }));
-    expect(run.failed, run.failed.join(', ')).toEqual([]);
+    expect(run.failed, run.why).toEqual([]);
     expect(run.passed).toEqual(
       expect.arrayContaining(['initialize', 'tools_call', 'elicitation-sep1034-client-defaults', 'sse-retry', 'auth/scope-step-up']),
     );
@@ -169,7 +178,7 @@ describe.skipIf(!node)("the MCP conformance suite's client scenarios, with mcpd 
 
   it('2026-07-28: every scored scenario (input-required rounds, SEP-2243 headers, native registration, issuer checks)', async () => {
     const run = scored(await runClientSuite(node!, adapter, { requirements: '2026-07-28' }));
-    expect(run.failed, run.failed.join(', ')).toEqual([]);
+    expect(run.failed, run.why).toEqual([]);
     expect(run.passed).toEqual(
       expect.arrayContaining([
         'tools_call',

@@ -93,7 +93,8 @@ describe('a lazy server', () => {
     changes.length = 0;
     const result = await server.callTool('echo', { message: 'woken' });
     expect(result.content).toEqual([{ type: 'text', text: 'woken' }]);
-    expect(server.state).toBe('running');
+    // The call went out once it answered initialize; its lists follow.
+    await waitFor(() => server.state === 'running', 10_000, 'the woken server to list');
     expect(starts()).toBe(2);
     // Its real lists are the remembered ones: clients are told of no change.
     expect(changes).toEqual([]);
@@ -166,7 +167,35 @@ describe('a lazy server', () => {
     });
     await waitFor(() => call, 10_000, 'the idle stop to begin');
     await expect(call).resolves.toMatchObject({ content: [{ type: 'text', text: 'during the stop' }] });
+    await waitFor(() => server.state === 'running', 10_000, 'the woken server to list');
     expect(states.slice(0, 6)).toEqual(['starting', 'running', 'stopping', 'idle', 'starting', 'running']);
+  }, 60_000);
+
+  it('answers a waking call once it answered initialize, before its lists; a second call meanwhile waits too', async () => {
+    const { supervisor: sup } = supervisor();
+    await sup.startAll(resolveConfig({ servers: { lz: lazyEntry({}, { FIXTURE_SLOW_LIST_MS: '1500' }) } }));
+    const server = sup.get('lz');
+    await waitFor(() => server.state === 'idle', 10_000, 'the idle stop');
+    const order: string[] = [];
+    sup.on('state', (e) => {
+      if (e.server === 'lz') order.push(e.state);
+    });
+    const first = server.callTool('echo', { message: 'one' }).then((r) => {
+      order.push('answered one');
+      return r;
+    });
+    // Asked while the first has it starting: it waits for the same start, never "is starting".
+    await waitFor(() => server.state === 'starting' || undefined, 10_000, 'the wake to begin');
+    const second = server.callTool('echo', { message: 'two' }).then((r) => {
+      order.push('answered two');
+      return r;
+    });
+    await expect(first).resolves.toMatchObject({ content: [{ type: 'text', text: 'one' }] });
+    await expect(second).resolves.toMatchObject({ content: [{ type: 'text', text: 'two' }] });
+    await waitFor(() => server.state === 'running', 10_000, 'its lists');
+    expect(order.filter((o) => o !== 'answered two')).toEqual(['starting', 'answered one', 'running']);
+    expect(order.indexOf('answered two')).toBeLessThan(order.indexOf('running'));
+    expect(server.status().restarts).toBe(0);
   }, 60_000);
 
   it('that fails to wake fails the request with its own error, then follows the restart policy', async () => {

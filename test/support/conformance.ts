@@ -75,7 +75,9 @@ export async function runClientSuite(
   suite: string | { requirements: Revision },
 ): Promise<{ passed: string[]; failed: string[]; output: string }> {
   const which = typeof suite === 'string' ? ['--suite', suite] : ['--requirements', suite.requirements];
-  const result = await execa(node, [conformanceBin(), 'client', '--command', command, ...which], {
+  // Each scenario starts a daemon of its own, many at once: on a loaded machine that outlasts
+  // the suite's 30 s per scenario, which is no failure of the client's.
+  const result = await execa(node, [conformanceBin(), 'client', '--command', command, '--timeout', '120000', ...which], {
     reject: false,
     timeout: 540_000,
     env: { NO_COLOR: '1', FORCE_COLOR: '0' },
