@@ -295,6 +295,10 @@ export class Daemon implements DaemonPort {
     // (soon after ready, not while `mcpd start` still asks; before an upgrade can replace the
     // files), which leaves garbage of its own.
     reclaimSoon();
+    // No server running (lazy ones idle, listed from memory): nothing loaded the connections'
+    // code, and no start competes for the CPU; loaded now, it is in before the first wake.
+    if (!this.supervisor.list().some((s) => s.state === 'running'))
+      void preloadUpstreams().catch((error: unknown) => this.log.warn(`could not load ahead: ${errorMessage(error)}`));
     setTimeout(() => {
       if (this.stopping) return;
       void Promise.allSettled([preloadUpstreams(), ...this.fronts.map(async (front) => front.warm?.())]).then((loaded) => {
