@@ -22,7 +22,12 @@ export interface ConfigEditorDeps {
 /** States a server may be left in by an edit: up, or waiting on purpose. */
 const SETTLED_UP = new Set<ServerStatus['state']>(['running', 'idle', 'disabled', 'needs-auth']);
 
-/** The editing code (jsonc-parser's edits) loads on the first edit: a daemon's start has no use for it. */
+/** The editing code (jsonc-parser's edits), loaded on the first edit: a daemon's start has no use for it. */
+async function editing() {
+  const [document, server] = await Promise.all([import('../config/edit.js'), import('../config/server-edit.js')]);
+  return { ...document, ...server };
+}
+
 export class ConfigEditor implements ConfigPort {
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -35,8 +40,7 @@ export class ConfigEditor implements ConfigPort {
 
   async entry(name: string): Promise<{ file: string; entry: Record<string, unknown> }> {
     const file = this.target();
-    const { readDocument } = await import('../config/edit.js');
-    const { maskedEntry } = await import('../config/server-edit.js');
+    const { readDocument, maskedEntry } = await editing();
     const doc = readDocument(file);
     if (!Object.hasOwn(doc.servers, name))
       throw new McpdError('MCPD_SERVER_UNKNOWN', `No server named "${name}" in ${file}: it is not one of the config's.`, { server: name });
@@ -52,7 +56,7 @@ export class ConfigEditor implements ConfigPort {
   private async run(edit: ConfigServerEdit): Promise<ConfigEditResult> {
     this.deps.assertOpen();
     const file = this.target();
-    const [{ writeDocument }, { planServerEdit }] = await Promise.all([import('../config/edit.js'), import('../config/server-edit.js')]);
+    const { writeDocument, planServerEdit } = await editing();
     const plan = planServerEdit(file, edit);
     writeDocument(file, plan.text);
     this.deps.log.info(`config: ${plan.said} (from the dashboard)`);

@@ -307,7 +307,8 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     return new Promise((resolve) => this.bootWaiters.push(resolve));
   }
 
-  private booted(): void {
+  /** Tells nextBoot's waiters: a start booted, or settled without. */
+  private tellBootWaiters(): void {
     for (const resolve of this.bootWaiters.splice(0)) resolve();
   }
 
@@ -318,7 +319,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     this.transition('starting');
     const starting = this.run(attempt).finally(() => {
       if (this.starting === starting) this.starting = undefined;
-      this.booted();
+      this.tellBootWaiters();
     });
     this.starting = starting;
     return starting;
@@ -378,7 +379,7 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       release();
       if (this.isCurrent(attempt)) {
         attempt.booted = true;
-        this.booted();
+        this.tellBootWaiters();
       }
       const lists = await upstream.listAll(startupMs, startup.signal);
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;
