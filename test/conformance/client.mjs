@@ -55,8 +55,9 @@ async function signIn(client) {
   log('signed in:', server.state);
 }
 
+/** Until the server is past starting and backoff: up to 60 s (a loaded machine's start with a sign-in can take 10). */
 async function untilSettled(client) {
-  for (let i = 0; i < 100; i += 1) {
+  for (let i = 0; i < 600; i += 1) {
     const s = await serverState(client);
     if (!['starting', 'backoff'].includes(s.state)) return s;
     await sleep(100);
