@@ -307,9 +307,11 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
     return new Promise((resolve) => this.bootWaiters.push(resolve));
   }
 
-  /** Tells nextBoot's waiters: a start booted, or settled without. */
-  private tellBootWaiters(): void {
-    for (const resolve of this.bootWaiters.splice(0)) resolve();
+  /** Tells nextBoot's waiters: a start booted, or settled without. Returns how many there were. */
+  private tellBootWaiters(): number {
+    const waiters = this.bootWaiters.splice(0);
+    for (const resolve of waiters) resolve();
+    return waiters.length;
   }
 
   private launch(): Promise<void> {
@@ -379,7 +381,10 @@ export abstract class ServerLifecycle extends GuardedEmitter<ManagedServerEvents
       release();
       if (this.isCurrent(attempt)) {
         attempt.booted = true;
-        this.tellBootWaiters();
+        // The requests that woke it go out before its lists: a server answers in the order it
+        // reads, and a list (server-everything converts every tool's schema) costs it more than
+        // an echo. They are sent within this turn of the event loop; the lists on the next.
+        if (this.tellBootWaiters() > 0) await new Promise((resolve) => setImmediate(resolve));
       }
       const lists = await upstream.listAll(startupMs, startup.signal);
       if (!this.isCurrent(attempt) || attempt.abort.signal.aborted) return;

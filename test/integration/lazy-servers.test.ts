@@ -198,6 +198,24 @@ describe('a lazy server', () => {
     expect(server.status().restarts).toBe(0);
   }, 60_000);
 
+  it('sends the waking call to the server before the lists it asks again', async () => {
+    const requests = join(dir.path, 'requests.log');
+    const { supervisor: sup } = supervisor();
+    await sup.startAll(resolveConfig({ servers: { lz: lazyEntry({}, { FIXTURE_REQUESTS: requests }) } }));
+    const server = sup.get('lz');
+    await waitFor(() => server.state === 'idle', 10_000, 'the idle stop');
+    rmSync(requests);
+    await expect(server.callTool('echo', { message: 'wake' })).resolves.toMatchObject({ content: [{ type: 'text', text: 'wake' }] });
+    await waitFor(() => server.state === 'running', 10_000, 'its lists');
+    // What the woken server read: the handshake, the call, then the lists (a list can cost a
+    // server more than the call it would otherwise hold up).
+    const read = readFileSync(requests, 'utf8').trim().split('\n');
+    const call = read.indexOf('tools/call echo');
+    expect(call).toBeGreaterThan(read.indexOf('initialize'));
+    expect(read.slice(call + 1)).toEqual(expect.arrayContaining(['tools/list', 'resources/list', 'prompts/list']));
+    expect(read.slice(0, call).filter((m) => m.endsWith('/list'))).toEqual([]);
+  }, 60_000);
+
   it('that fails to wake fails the request with its own error, then follows the restart policy', async () => {
     const { supervisor: sup } = supervisor();
     const marker = join(dir.path, 'broken');
