@@ -264,12 +264,16 @@ describe('a lazy server', () => {
 describe('an eager server with idleStopMs', () => {
   it('starts with the daemon, goes idle, and wakes on demand', async () => {
     const { supervisor: sup } = supervisor();
+    const states = record(sup, 'ez');
     await sup.startAll(resolveConfig({ servers: { ez: fixtureEntry({}, { idleStopMs: 200 }) } }));
     const server = sup.get('ez');
     expect(server.status()).toMatchObject({ state: 'running', start: 'eager' });
     await waitFor(() => server.state === 'idle', 10_000, 'the idle stop');
+    const woken = states.length;
     await expect(server.readResource('fixture://secret')).resolves.toMatchObject({ contents: [{ uri: 'fixture://secret' }] });
-    expect(server.state).toBe('running');
+    // Answered once the server answered initialize (before its lists, which then make it run).
+    await waitFor(() => states.slice(woken).includes('running'), 10_000, 'the woken server to list');
+    expect(states.slice(woken, woken + 2)).toEqual(['starting', 'running']);
     // A manual stop of an idle server stops it: its tools go, requests fail.
     await waitFor(() => server.state === 'idle', 10_000, 'the second idle stop');
     await server.stop();
